@@ -1,0 +1,111 @@
+"""A case: one patient's problem brought to the team, with everything already tried.
+
+The surgeon must see every treatment already attempted before deciding, so the
+history of care is first-class data, not free text.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date
+from enum import StrEnum
+
+from conference.errors import InvalidInput
+
+
+class Sex(StrEnum):
+    FEMALE = "female"
+    MALE = "male"
+    OTHER = "other"
+    UNKNOWN = "unknown"
+
+
+class Urgency(StrEnum):
+    ROUTINE = "routine"
+    SOON = "soon"
+    URGENT = "urgent"
+
+
+class TreatmentKind(StrEnum):
+    PHYSICAL_THERAPY = "physical_therapy"
+    MEDICATION = "medication"
+    INJECTION = "injection"
+    SURGERY = "surgery"
+    OTHER = "other"
+
+
+class TreatmentResponse(StrEnum):
+    IMPROVED = "improved"
+    UNCHANGED = "unchanged"
+    WORSE = "worse"
+    UNKNOWN = "unknown"
+
+
+# A pseudonymous reference such as "SPN-2024-0117" or an MRN-like token: letters,
+# digits and - _ . with at least one digit. Spaces are refused, which keeps
+# "Jane Doe" (and most names) out of a field the whole panel sees.
+_PATIENT_REF = re.compile(r"^(?=.*\d)[A-Za-z0-9][A-Za-z0-9._-]{2,39}$")
+
+MAX_AGE = 120
+TEXT_LIMIT = 10_000
+
+
+@dataclass(frozen=True)
+class CareEntry:
+    """One treatment already tried, and how the patient responded to it."""
+
+    kind: TreatmentKind
+    description: str
+    started_on: date | None
+    ended_on: date | None
+    response: TreatmentResponse
+    notes: str = ""
+
+
+def check_patient_ref(patient_ref: str) -> str:
+    """Return the trimmed reference, or refuse anything that looks like a name."""
+    value = patient_ref.strip()
+    if not _PATIENT_REF.match(value):
+        raise InvalidInput(
+            "The patient reference must be a pseudonymous code (3-40 letters, digits, "
+            "'-', '_' or '.', with at least one digit), never the patient's name.",
+            field="patient_ref",
+        )
+    return value
+
+
+def check_text(value: str, *, field: str, required: bool, limit: int = TEXT_LIMIT) -> None:
+    """Refuse an empty required text or one past ``limit`` characters."""
+    if required and not value.strip():
+        raise InvalidInput(f"{field.replace('_', ' ').capitalize()} is required.", field=field)
+    if len(value) > limit:
+        raise InvalidInput(f"{field} is at most {limit} characters.", field=field)
+
+
+def check_case(*, patient_ref: str, age: int, summary: str, question: str) -> None:
+    """The fields every case needs before a panel can look at it."""
+    check_patient_ref(patient_ref)
+    if not 0 <= age <= MAX_AGE:
+        raise InvalidInput(f"Age must be between 0 and {MAX_AGE}.", field="age")
+    check_text(summary, field="summary", required=True)
+    check_text(question, field="question", required=True)
+
+
+def check_care_entry(entry: CareEntry, *, today: date, index: int = 0) -> None:
+    """A treatment needs a description and dates that make sense."""
+    prefix = f"care_history[{index}]"
+    check_text(entry.description, field=f"{prefix}.description", required=True, limit=2000)
+    check_text(entry.notes, field=f"{prefix}.notes", required=False, limit=2000)
+    if entry.started_on and entry.started_on > today:
+        raise InvalidInput("A treatment already tried cannot start in the future.",
+                           field=f"{prefix}.started_on")
+    if entry.started_on and entry.ended_on and entry.ended_on < entry.started_on:
+        raise InvalidInput("A treatment cannot end before it started.",
+                           field=f"{prefix}.ended_on")
+
+
+def care_timeline(entries: list[CareEntry]) -> list[CareEntry]:
+    """Oldest first; undated entries last, in the order they were given."""
+    dated = sorted((e for e in entries if e.started_on), key=lambda e: e.started_on or date.min)
+    return dated + [e for e in entries if not e.started_on]

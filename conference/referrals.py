@@ -1,0 +1,73 @@
+"""Second-opinion requests from referring (often rural) clinicians.
+
+submitted -> accepted | declined; accepted -> scheduled -> discussed -> answered.
+Every step is timestamped so the turnaround from request to signed letter can be
+measured.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+from conference.errors import InvalidInput
+from conference.people import Specialty
+from conference.states import require_transition
+
+
+class RequestStatus(StrEnum):
+    SUBMITTED = "submitted"
+    ACCEPTED = "accepted"
+    DECLINED = "declined"
+    SCHEDULED = "scheduled"
+    DISCUSSED = "discussed"
+    ANSWERED = "answered"
+
+
+REQUEST_TRANSITIONS = {
+    RequestStatus.SUBMITTED: frozenset({RequestStatus.ACCEPTED, RequestStatus.DECLINED}),
+    RequestStatus.ACCEPTED: frozenset({RequestStatus.SCHEDULED, RequestStatus.DECLINED}),
+    RequestStatus.SCHEDULED: frozenset({RequestStatus.DISCUSSED}),
+    RequestStatus.DISCUSSED: frozenset({RequestStatus.ANSWERED}),
+    RequestStatus.DECLINED: frozenset[RequestStatus](),
+    RequestStatus.ANSWERED: frozenset[RequestStatus](),
+}
+
+
+def move_request(current: RequestStatus, target: RequestStatus) -> RequestStatus:
+    """Return ``target`` if a request may move there from ``current``."""
+    require_transition("second-opinion request", REQUEST_TRANSITIONS, current, target)
+    return target
+
+
+def path_to(current: RequestStatus, target: RequestStatus) -> list[RequestStatus]:
+    """The legal steps from ``current`` to ``target`` along the main path.
+
+    Scheduling a submitted request accepts it first; signing the decision of a
+    scheduled case marks it discussed, then answered. Each step keeps its time.
+    """
+    order = [RequestStatus.SUBMITTED, RequestStatus.ACCEPTED, RequestStatus.SCHEDULED,
+             RequestStatus.DISCUSSED, RequestStatus.ANSWERED]
+    if current in order and target in order and order.index(current) < order.index(target):
+        return order[order.index(current) + 1 : order.index(target) + 1]
+    move_request(current, target)
+    return [target]
+
+
+def check_requested_specialties(values: list[Specialty]) -> None:
+    if not values:
+        raise InvalidInput("Name at least one specialty you want an opinion from.",
+                           field="requested_specialties")
+
+
+def check_decline_reason(reason: str) -> None:
+    if not reason.strip():
+        raise InvalidInput("Tell the referring clinician why: a reason is required.",
+                           field="reason")
+
+
+def turnaround(times: Mapping[RequestStatus, datetime]) -> timedelta | None:
+    """Time from submission to the signed answer, once there is one."""
+    start, end = times.get(RequestStatus.SUBMITTED), times.get(RequestStatus.ANSWERED)
+    return end - start if start and end else None

@@ -1,0 +1,153 @@
+"""Rules across the domain: state machines, people, conferences."""
+
+from datetime import UTC, datetime, timedelta, timezone
+
+import pytest
+
+from conference.agenda import ITEM_TRANSITIONS, ItemStatus, move_item
+from conference.conferences import (
+    CONFERENCE_TRANSITIONS,
+    ConferenceStatus,
+    check_conference,
+    move_conference,
+)
+from conference.decision import DECISION_TRANSITIONS, DecisionStatus
+from conference.errors import IllegalTransition, InvalidInput
+from conference.people import Role, Specialty, check_password, check_person, normalize_email
+from conference.referrals import (
+    REQUEST_TRANSITIONS,
+    RequestStatus,
+    check_decline_reason,
+    check_requested_specialties,
+    move_request,
+    path_to,
+    turnaround,
+)
+
+MACHINES = [
+    (ConferenceStatus, CONFERENCE_TRANSITIONS, move_conference),
+    (ItemStatus, ITEM_TRANSITIONS, move_item),
+    (RequestStatus, REQUEST_TRANSITIONS, move_request),
+]
+
+
+def _all_pairs():
+    for enum, table, move in MACHINES:
+        for a in enum:
+            for b in enum:
+                yield pytest.param(table, move, a, b, id=f"{enum.__name__}:{a}->{b}")
+
+
+@pytest.mark.parametrize(("table", "move", "current", "target"), list(_all_pairs()))
+def test_state_machines_every_pair(table, move, current, target):
+    if target in table[current]:
+        assert move(current, target) is target
+    else:
+        with pytest.raises(IllegalTransition) as err:
+            move(current, target)
+        assert err.value.details == {"machine": err.value.machine, "from": current.value,
+                                     "to": target.value}
+        assert err.value.code == "illegal_transition"
+
+
+def test_state_machines_cover_every_state():
+    for enum, table, _ in MACHINES:
+        assert set(table) == set(enum)
+    assert set(DECISION_TRANSITIONS) == set(DecisionStatus)
+
+
+def test_conference_main_path():
+    s = ConferenceStatus.DRAFT
+    for nxt in ("published", "live", "closed"):
+        s = move_conference(s, ConferenceStatus(nxt))
+    assert s is ConferenceStatus.CLOSED
+
+
+def test_conference_closed_is_final():
+    with pytest.raises(IllegalTransition):
+        move_conference(ConferenceStatus.CLOSED, ConferenceStatus.LIVE)
+    with pytest.raises(IllegalTransition):
+        move_conference(ConferenceStatus.DRAFT, ConferenceStatus.LIVE)
+
+
+def test_check_conference_rejects_naive_start():
+    with pytest.raises(InvalidInput) as err:
+        check_conference(title="Spine", starts_at=datetime(2026, 12, 1, 7), duration_minutes=60)
+    assert err.value.field == "starts_at"
+
+
+@pytest.mark.parametrize(("title", "minutes", "field"), [
+    ("  ", 60, "title"), ("x" * 201, 60, "title"), ("Spine", 4, "duration_minutes"),
+    ("Spine", 721, "duration_minutes"),
+])
+def test_check_conference_rejects(title, minutes, field):
+    with pytest.raises(InvalidInput) as err:
+        check_conference(title=title, starts_at=datetime(2026, 12, 1, tzinfo=UTC),
+                         duration_minutes=minutes)
+    assert err.value.field == field
+
+
+def test_check_conference_accepts_offset():
+    tz = timezone(timedelta(hours=-5))
+    check_conference(title="Weekly spine", starts_at=datetime(2026, 12, 1, 7, tzinfo=tz),
+                     duration_minutes=90)
+
+
+def test_person_specialist_needs_specialty():
+    with pytest.raises(InvalidInput) as err:
+        check_person(name="Dr. Okafor", role=Role.SPECIALIST, specialty=None)
+    assert err.value.field == "specialty"
+    check_person(name="Dr. Okafor", role=Role.SPECIALIST, specialty=Specialty.NEUROSURGERY)
+    check_person(name="Sam Rivera", role=Role.COORDINATOR, specialty=None)
+
+
+def test_person_name_required():
+    with pytest.raises(InvalidInput):
+        check_person(name=" ", role=Role.ADMIN, specialty=None)
+
+
+@pytest.mark.parametrize("bad", ["", "nobody", "a@b", "a b@c.org", "@x.org"])
+def test_normalize_email_rejects(bad):
+    with pytest.raises(InvalidInput):
+        normalize_email(bad)
+
+
+def test_normalize_email_lowercases():
+    assert normalize_email("  Dr.Lee@Clinic.ORG ") == "dr.lee@clinic.org"
+
+
+def test_check_password_length():
+    with pytest.raises(InvalidInput):
+        check_password("short")
+    check_password("long enough passphrase")
+
+
+def test_request_path_to_answered_passes_discussed():
+    assert path_to(RequestStatus.SCHEDULED, RequestStatus.ANSWERED) == [
+        RequestStatus.DISCUSSED, RequestStatus.ANSWERED]
+    assert path_to(RequestStatus.SUBMITTED, RequestStatus.SCHEDULED) == [
+        RequestStatus.ACCEPTED, RequestStatus.SCHEDULED]
+
+
+def test_request_path_to_refuses_backwards_and_declined():
+    with pytest.raises(IllegalTransition):
+        path_to(RequestStatus.ANSWERED, RequestStatus.SCHEDULED)
+    with pytest.raises(IllegalTransition):
+        path_to(RequestStatus.DECLINED, RequestStatus.SCHEDULED)
+    assert path_to(RequestStatus.SUBMITTED, RequestStatus.DECLINED) == [RequestStatus.DECLINED]
+
+
+def test_request_turnaround():
+    t0 = datetime(2026, 11, 1, 9, tzinfo=UTC)
+    times = {RequestStatus.SUBMITTED: t0}
+    assert turnaround(times) is None
+    times[RequestStatus.ANSWERED] = t0 + timedelta(days=3)
+    assert turnaround(times) == timedelta(days=3)
+
+
+def test_request_reason_and_specialties_required():
+    with pytest.raises(InvalidInput):
+        check_decline_reason("  ")
+    with pytest.raises(InvalidInput):
+        check_requested_specialties([])
+    check_requested_specialties([Specialty.NEUROSURGERY])
