@@ -109,3 +109,30 @@ def care_timeline(entries: list[CareEntry]) -> list[CareEntry]:
     """Oldest first; undated entries last, in the order they were given."""
     dated = sorted((e for e in entries if e.started_on), key=lambda e: e.started_on or date.min)
     return dated + [e for e in entries if not e.started_on]
+
+
+@dataclass(frozen=True)
+class CaseDetails:
+    """Everything a case is created with."""
+
+    patient_ref: str
+    age: int
+    sex: Sex
+    summary: str
+    question: str
+    urgency: Urgency = Urgency.ROUTINE
+    eases: str = ""
+    worsens: str = ""
+    care_history: tuple[CareEntry, ...] = ()
+
+
+def check_case_details(details: CaseDetails, *, today: date) -> None:
+    """Check a whole case, its history of care included."""
+    check_case(patient_ref=details.patient_ref, age=details.age, summary=details.summary,
+               question=details.question)
+    check_text(details.eases, field="eases", required=False, limit=2000)
+    check_text(details.worsens, field="worsens", required=False, limit=2000)
+    if len(details.care_history) > 100:
+        raise InvalidInput("At most 100 treatments per case.", field="care_history")
+    for index, entry in enumerate(details.care_history):
+        check_care_entry(entry, today=today, index=index)

@@ -1,0 +1,51 @@
+"""Who may do what: pure answers from roles and membership, no lookups.
+
+Coordinators (and admins) organise: they create conferences and cases and may
+enter any room. Members of a conference read its cases; members who are not
+guests draft decisions; only the chair signs and amends. A referring clinician
+sees only the cases they referred.
+"""
+
+from __future__ import annotations
+
+from conference.errors import PermissionDenied
+from conference.people import ConferenceRole, Role
+
+ORGANISERS = frozenset({Role.ADMIN, Role.COORDINATOR})
+
+
+def is_organiser(role: Role) -> bool:
+    return role in ORGANISERS
+
+
+def require_organiser(role: Role, what: str) -> None:
+    """Raise unless ``role`` is a coordinator or admin."""
+    if not is_organiser(role):
+        raise PermissionDenied(f"Only a coordinator can {what}.")
+
+
+def can_view_case(
+    *, role: Role, user_id: int, requested_by_id: int | None, member_of_its_conference: bool
+) -> bool:
+    """Organisers see every case; others see cases they referred or are conferring on."""
+    if is_organiser(role):
+        return True
+    return requested_by_id == user_id or member_of_its_conference
+
+
+def require_drafter(conference_role: ConferenceRole | None) -> None:
+    """Members and the chair draft decisions; guests and outsiders do not."""
+    if conference_role not in (ConferenceRole.CHAIR, ConferenceRole.MEMBER):
+        raise PermissionDenied("Only members of this conference can record its decisions.")
+
+
+def require_chair(*, user_id: int, chair_id: int, what: str) -> None:
+    if user_id != chair_id:
+        raise PermissionDenied(f"Only the chair of this conference can {what}.")
+
+
+def can_add_imaging(*, role: Role, user_id: int, requested_by_id: int | None) -> bool:
+    """Coordinators add imaging to any case; a referring clinician to their own."""
+    return is_organiser(role) or (
+        role is Role.REFERRING_CLINICIAN and requested_by_id == user_id
+    )

@@ -1,0 +1,199 @@
+"""Agendas: the ordered cases of a conference, the live current item and attendance."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+
+from sqlmodel import Session, col, select
+
+from conference.agenda import (
+    AgendaTime,
+    ItemStatus,
+    agenda_time,
+    check_item_minutes,
+    check_reorder,
+    move_item,
+)
+from conference.audit import AuditAction, Entity
+from conference.conferences import ConferenceStatus, move_conference
+from conference.errors import InvalidInput, NotFound, PermissionDenied
+from conference.permissions import is_organiser, require_organiser
+from storage import audit
+from storage.clock import utcnow
+from storage.conferences import get_conference
+from storage.errors import integrity_as_conflict
+from storage.tables import AgendaItem, Attendance, Case, Conference, User
+
+
+def items(session: Session, conference_id: int) -> list[AgendaItem]:
+    return list(session.exec(
+        select(AgendaItem).where(AgendaItem.conference_id == conference_id)
+        .order_by(col(AgendaItem.position), col(AgendaItem.id))
+    ))
+
+
+def get_item(session: Session, item_id: int) -> AgendaItem:
+    item = session.get(AgendaItem, item_id)
+    if item is None:
+        raise NotFound(f"No agenda item with id {item_id}.")
+    return item
+
+
+def timing(session: Session, conf: Conference) -> AgendaTime:
+    assert conf.id is not None
+    return agenda_time([i.planned_minutes for i in items(session, conf.id)],
+                       conf.duration_minutes)
+
+
+def add_item(
+    session: Session,
+    *,
+    actor: User,
+    conference_id: int,
+    case_id: int,
+    planned_minutes: int,
+    now: datetime | None = None,
+) -> AgendaItem:
+    """Put a case at the end of a conference's agenda."""
+    require_organiser(actor.role, "build an agenda")
+    conf = get_conference(session, conference_id)
+    if conf.status is ConferenceStatus.CLOSED:
+        raise InvalidInput("This conference is closed; add the case to another one.",
+                           field="conference_id")
+    check_item_minutes(planned_minutes)
+    if session.get(Case, case_id) is None:
+        raise InvalidInput(f"No case with id {case_id}.", field="case_id")
+    existing = items(session, conference_id)
+    item = AgendaItem(conference_id=conference_id, case_id=case_id,
+                      position=len(existing), planned_minutes=planned_minutes)
+    with integrity_as_conflict("This case is already on this conference's agenda."):
+        session.add(item)
+        session.flush()
+    assert item.id is not None
+    audit.record(session, actor_id=actor.id, action=AuditAction.ADDED,
+                 entity=Entity.AGENDA_ITEM, entity_id=item.id, case_id=case_id,
+                 detail={"conference_id": conference_id, "planned_minutes": planned_minutes},
+                 now=now)
+    return item
+
+
+def reorder(
+    session: Session, *, actor: User, conference_id: int, item_ids: list[int],
+    now: datetime | None = None,
+) -> list[AgendaItem]:
+    """Set the order; ``item_ids`` must be exactly the current items."""
+    require_organiser(actor.role, "reorder an agenda")
+    get_conference(session, conference_id)
+    current = items(session, conference_id)
+    check_reorder([i.id for i in current if i.id is not None], item_ids)
+    by_id = {i.id: i for i in current}
+    for position, item_id in enumerate(item_ids):
+        by_id[item_id].position = position
+        session.add(by_id[item_id])
+    audit.record(session, actor_id=actor.id, action=AuditAction.REORDERED,
+                 entity=Entity.CONFERENCE, entity_id=conference_id,
+                 detail={"item_ids": item_ids}, now=now)
+    session.flush()
+    return items(session, conference_id)
+
+
+def set_minutes(
+    session: Session, *, actor: User, item_id: int, planned_minutes: int,
+    now: datetime | None = None,
+) -> AgendaItem:
+    require_organiser(actor.role, "change an agenda")
+    check_item_minutes(planned_minutes)
+    item = get_item(session, item_id)
+    item.planned_minutes = planned_minutes
+    session.add(item)
+    audit.record(session, actor_id=actor.id, action=AuditAction.UPDATED,
+                 entity=Entity.AGENDA_ITEM, entity_id=item_id, case_id=item.case_id,
+                 detail={"planned_minutes": planned_minutes}, now=now)
+    return item
+
+
+def move_item_status(item: AgendaItem, target: ItemStatus, now: datetime) -> None:
+    """Walk an item to ``target`` along the legal path, stamping start and end times."""
+    if item.status is target:
+        return
+    if target is ItemStatus.DECIDED and item.status is not ItemStatus.DISCUSSING:
+        move_item_status(item, ItemStatus.DISCUSSING, now)
+    item.status = move_item(item.status, target)
+    if target is ItemStatus.DISCUSSING and item.started_at is None:
+        item.started_at = now
+    if target in (ItemStatus.DECIDED, ItemStatus.DEFERRED) and item.ended_at is None:
+        item.ended_at = now
+
+
+def advance(
+    session: Session, *, actor: User, conference_id: int, item_id: int,
+    now: datetime | None = None,
+) -> Conference:
+    """The chair (or a coordinator) makes ``item_id`` the case being discussed now."""
+    at = now or utcnow()
+    conf = get_conference(session, conference_id)
+    if actor.id != conf.chair_id and not is_organiser(actor.role):
+        raise PermissionDenied("Only the chair or a coordinator moves the agenda on.")
+    item = get_item(session, item_id)
+    if item.conference_id != conference_id:
+        raise NotFound(f"Item {item_id} is not on this conference's agenda.")
+    if conf.status is not ConferenceStatus.LIVE:
+        # Moving the agenda is what makes a published conference live; a draft
+        # or closed one refuses (IllegalTransition).
+        conf.status = move_conference(conf.status, ConferenceStatus.LIVE)
+    if conf.current_item_id and conf.current_item_id != item_id:
+        previous = session.get(AgendaItem, conf.current_item_id)
+        if previous is not None and previous.ended_at is None:
+            previous.ended_at = at
+            session.add(previous)
+    if item.status in (ItemStatus.PENDING, ItemStatus.DEFERRED):
+        move_item_status(item, ItemStatus.DISCUSSING, at)
+        item.ended_at = None
+    conf.current_item_id, conf.current_started_at = item_id, at
+    session.add_all([conf, item])
+    audit.record(session, actor_id=actor.id, action=AuditAction.TRANSITIONED,
+                 entity=Entity.AGENDA_ITEM, entity_id=item_id, case_id=item.case_id,
+                 detail={"current": True}, now=at)
+    session.flush()
+    return conf
+
+
+def defer(
+    session: Session, *, actor: User, item_id: int, now: datetime | None = None
+) -> AgendaItem:
+    """Put a case off to a later meeting."""
+    item = get_item(session, item_id)
+    conf = get_conference(session, item.conference_id)
+    if actor.id != conf.chair_id and not is_organiser(actor.role):
+        raise PermissionDenied("Only the chair or a coordinator defers a case.")
+    move_item_status(item, ItemStatus.DEFERRED, now or utcnow())
+    session.add(item)
+    audit.record(session, actor_id=actor.id, action=AuditAction.TRANSITIONED,
+                 entity=Entity.AGENDA_ITEM, entity_id=item_id, case_id=item.case_id,
+                 detail={"to": ItemStatus.DEFERRED.value}, now=now)
+    return item
+
+
+def record_attendance(
+    session: Session, *, item_id: int, user_ids: Iterable[int], now: datetime | None = None
+) -> None:
+    """Note that ``user_ids`` were in the room while ``item_id`` was current."""
+    at = now or utcnow()
+    seen = {a.user_id: a for a in session.exec(
+        select(Attendance).where(Attendance.agenda_item_id == item_id))}
+    for user_id in set(user_ids):
+        row = seen.get(user_id) or Attendance(agenda_item_id=item_id, user_id=user_id,
+                                              first_seen_at=at, last_seen_at=at)
+        row.last_seen_at = at
+        session.add(row)
+    session.flush()
+
+
+def present_for(session: Session, item_id: int) -> list[int]:
+    """Who attended while the item was current, in order of arrival."""
+    rows = session.exec(
+        select(Attendance).where(Attendance.agenda_item_id == item_id)
+        .order_by(col(Attendance.first_seen_at), col(Attendance.id))
+    )
+    return [a.user_id for a in rows]

@@ -1,0 +1,163 @@
+"""Cases, their history of care and their imaging links."""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from sqlmodel import Session, col, or_, select
+
+from conference.audit import AuditAction, Entity
+from conference.cases import CaseDetails, check_case_details, check_patient_ref
+from conference.errors import InvalidInput, NotFound, PermissionDenied
+from conference.imaging import Modality, check_imaging_url, check_study_instance_uid
+from conference.permissions import can_add_imaging, can_view_case, is_organiser
+from storage import audit
+from storage.clock import utcnow
+from storage.tables import AgendaItem, CareEntry, Case, ConferenceMember, ImagingLink, User
+
+
+@dataclass(frozen=True)
+class ImagingPolicy:
+    """The hospital's imaging-link settings (``CASEBRIDGE_IMAGING_HOSTS``)."""
+
+    allowed_hosts: frozenset[str] | None = None
+    allow_loopback_http: bool = True
+
+
+def create_case(
+    session: Session,
+    *,
+    actor: User,
+    details: CaseDetails,
+    requested_by_id: int | None = None,
+    now: datetime | None = None,
+) -> Case:
+    """Store a case and its history of care (checked in full first: nothing half-saved)."""
+    at = now or utcnow()
+    check_case_details(details, today=at.date())
+    case = Case(
+        patient_ref=check_patient_ref(details.patient_ref), age=details.age, sex=details.sex,
+        summary=details.summary.strip(), question=details.question.strip(),
+        urgency=details.urgency, eases=details.eases.strip(), worsens=details.worsens.strip(),
+        requested_by_id=requested_by_id, created_by_id=actor.id, created_at=at,
+    )
+    session.add(case)
+    session.flush()
+    assert case.id is not None
+    for position, e in enumerate(details.care_history):
+        session.add(CareEntry(
+            case_id=case.id, position=position, kind=e.kind, description=e.description.strip(),
+            started_on=e.started_on, ended_on=e.ended_on, response=e.response,
+            notes=e.notes.strip(),
+        ))
+    audit.record(session, actor_id=actor.id, action=AuditAction.CREATED, entity=Entity.CASE,
+                 entity_id=case.id, case_id=case.id, now=at)
+    return case
+
+
+def get_case(session: Session, case_id: int) -> Case:
+    case = session.get(Case, case_id)
+    if case is None:
+        raise NotFound(f"No case with id {case_id}.")
+    return case
+
+
+def is_conferring_on(session: Session, *, user_id: int, case_id: int) -> bool:
+    """Is the person a member of a conference whose agenda holds the case?"""
+    row = session.exec(
+        select(AgendaItem.id)
+        .join(ConferenceMember,
+              col(ConferenceMember.conference_id) == col(AgendaItem.conference_id))
+        .where(AgendaItem.case_id == case_id, ConferenceMember.user_id == user_id)
+    ).first()
+    return row is not None
+
+
+def may_view(session: Session, *, viewer: User, case: Case) -> bool:
+    assert viewer.id is not None and case.id is not None
+    return can_view_case(
+        role=viewer.role, user_id=viewer.id, requested_by_id=case.requested_by_id,
+        member_of_its_conference=is_conferring_on(session, user_id=viewer.id, case_id=case.id),
+    )
+
+
+def view_case(session: Session, *, viewer: User, case_id: int, now: datetime | None = None) -> Case:
+    """Read a case as ``viewer``: refused (as not found) if they may not see it; audited."""
+    case = get_case(session, case_id)
+    if not may_view(session, viewer=viewer, case=case):
+        # Not found, not forbidden: an outsider learns nothing, not even that it exists.
+        raise NotFound(f"No case with id {case_id}.")
+    audit.record(session, actor_id=viewer.id, action=AuditAction.VIEWED, entity=Entity.CASE,
+                 entity_id=case_id, case_id=case_id, now=now)
+    return case
+
+
+def care_history(session: Session, case_id: int) -> list[CareEntry]:
+    return list(session.exec(
+        select(CareEntry).where(CareEntry.case_id == case_id).order_by(col(CareEntry.position))
+    ))
+
+
+def imaging(session: Session, case_id: int) -> list[ImagingLink]:
+    return list(session.exec(
+        select(ImagingLink).where(ImagingLink.case_id == case_id)
+        .order_by(col(ImagingLink.study_date), col(ImagingLink.id))
+    ))
+
+
+def add_imaging(
+    session: Session,
+    *,
+    actor: User,
+    case_id: int,
+    url: str,
+    modality: Modality,
+    study_date: date | None = None,
+    description: str = "",
+    study_instance_uid: str | None = None,
+    policy: ImagingPolicy = ImagingPolicy(),
+    now: datetime | None = None,
+) -> ImagingLink:
+    """Attach a viewer link to a case after checking it against the hospital's policy."""
+    case = get_case(session, case_id)
+    assert actor.id is not None
+    if not can_add_imaging(role=actor.role, user_id=actor.id, requested_by_id=case.requested_by_id):
+        if not may_view(session, viewer=actor, case=case):
+            raise NotFound(f"No case with id {case_id}.")
+        raise PermissionDenied("Only a coordinator or the referring clinician adds imaging.")
+    hosts: Collection[str] | None = policy.allowed_hosts
+    clean_url = check_imaging_url(url, allowed_hosts=hosts,
+                                  allow_loopback_http=policy.allow_loopback_http)
+    uid = check_study_instance_uid(study_instance_uid) if study_instance_uid else None
+    if len(description) > 2000:
+        raise InvalidInput("A description is at most 2000 characters.", field="description")
+    at = now or utcnow()
+    if study_date and study_date > at.date():
+        raise InvalidInput("A study cannot be dated in the future.", field="study_date")
+    link = ImagingLink(case_id=case_id, url=clean_url, modality=modality, study_date=study_date,
+                       description=description.strip(), study_instance_uid=uid,
+                       added_by_id=actor.id, added_at=at)
+    session.add(link)
+    session.flush()
+    assert link.id is not None
+    audit.record(session, actor_id=actor.id, action=AuditAction.ADDED, entity=Entity.IMAGING,
+                 entity_id=link.id, case_id=case_id, now=at)
+    return link
+
+
+def visible_cases(session: Session, *, viewer: User) -> list[Case]:
+    """Cases the person may open, newest first (for dashboards)."""
+    query = select(Case).order_by(col(Case.created_at).desc(), col(Case.id).desc())
+    if is_organiser(viewer.role):
+        return list(session.exec(query))
+    conferring = (
+        select(AgendaItem.case_id)
+        .join(ConferenceMember,
+              col(ConferenceMember.conference_id) == col(AgendaItem.conference_id))
+        .where(ConferenceMember.user_id == viewer.id)
+    )
+    return list(session.exec(query.where(
+        or_(col(Case.requested_by_id) == viewer.id, col(Case.id).in_(conferring))
+    )))

@@ -1,0 +1,140 @@
+"""Conferences and their members."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlmodel import Session, col, select
+
+from conference.audit import AuditAction, Entity
+from conference.conferences import ConferenceStatus, check_conference, move_conference
+from conference.errors import InvalidInput, NotFound
+from conference.people import ConferenceRole
+from conference.permissions import is_organiser, require_organiser
+from conference.quorum import DEFAULT_RULE, QuorumRule, rule_from_dict
+from storage import audit
+from storage.clock import utcnow
+from storage.errors import integrity_as_conflict
+from storage.tables import Conference, ConferenceMember, User
+
+
+def create_conference(
+    session: Session,
+    *,
+    actor: User,
+    title: str,
+    starts_at: datetime,
+    duration_minutes: int,
+    chair_id: int,
+    now: datetime | None = None,
+) -> Conference:
+    """A coordinator schedules a conference; its chair becomes its first member."""
+    require_organiser(actor.role, "create a conference")
+    check_conference(title=title, starts_at=starts_at, duration_minutes=duration_minutes)
+    if session.get(User, chair_id) is None:
+        raise InvalidInput(f"No person with id {chair_id} to chair it.", field="chair_id")
+    at = now or utcnow()
+    conf = Conference(
+        title=title.strip(), starts_at=starts_at, duration_minutes=duration_minutes,
+        chair_id=chair_id, created_by_id=actor.id, created_at=at,
+    )
+    session.add(conf)
+    session.flush()
+    assert conf.id is not None
+    session.add(ConferenceMember(conference_id=conf.id, user_id=chair_id,
+                                 conference_role=ConferenceRole.CHAIR, added_at=at))
+    audit.record(session, actor_id=actor.id, action=AuditAction.CREATED,
+                 entity=Entity.CONFERENCE, entity_id=conf.id, now=at)
+    return conf
+
+
+def get_conference(session: Session, conference_id: int) -> Conference:
+    conf = session.get(Conference, conference_id)
+    if conf is None:
+        raise NotFound(f"No conference with id {conference_id}.")
+    return conf
+
+
+def members(session: Session, conference_id: int) -> list[tuple[ConferenceMember, User]]:
+    """Members with their people, chair first, then by name."""
+    rows = session.exec(
+        select(ConferenceMember, User)
+        .join(User, col(User.id) == col(ConferenceMember.user_id))
+        .where(ConferenceMember.conference_id == conference_id)
+        .order_by(col(User.name))
+    ).all()
+    return sorted(rows, key=lambda r: r[0].conference_role is not ConferenceRole.CHAIR)
+
+
+def member_ids(session: Session, conference_id: int) -> set[int]:
+    return {m.user_id for m, _ in members(session, conference_id)}
+
+
+def role_in(session: Session, *, conference_id: int, user_id: int) -> ConferenceRole | None:
+    """The person's conference role, or None for a non-member."""
+    row = session.exec(
+        select(ConferenceMember).where(
+            ConferenceMember.conference_id == conference_id, ConferenceMember.user_id == user_id
+        )
+    ).first()
+    return row.conference_role if row else None
+
+
+def add_member(
+    session: Session,
+    *,
+    actor: User,
+    conference_id: int,
+    user_id: int,
+    conference_role: ConferenceRole,
+    now: datetime | None = None,
+) -> ConferenceMember:
+    """Invite a person; a conference has exactly one chair, chosen at creation."""
+    require_organiser(actor.role, "invite members")
+    conf = get_conference(session, conference_id)
+    if session.get(User, user_id) is None:
+        raise InvalidInput(f"No person with id {user_id}.", field="user_id")
+    if conference_role is ConferenceRole.CHAIR and user_id != conf.chair_id:
+        raise InvalidInput("A conference has one chair; change the chair instead.",
+                           field="conference_role")
+    member = ConferenceMember(conference_id=conference_id, user_id=user_id,
+                              conference_role=conference_role, added_at=now or utcnow())
+    with integrity_as_conflict("This person is already a member of the conference."):
+        session.add(member)
+        session.flush()
+    audit.record(session, actor_id=actor.id, action=AuditAction.ADDED,
+                 entity=Entity.CONFERENCE, entity_id=conference_id,
+                 detail={"member": user_id, "role": conference_role.value}, now=now)
+    return member
+
+
+def set_status(
+    session: Session, *, actor: User, conference_id: int, status: ConferenceStatus,
+    now: datetime | None = None,
+) -> Conference:
+    """Publish, open, close: each move checked against the conference life cycle."""
+    conf = get_conference(session, conference_id)
+    if not is_organiser(actor.role) and actor.id != conf.chair_id:
+        require_organiser(actor.role, "change a conference's status")
+    previous = conf.status
+    conf.status = move_conference(conf.status, status)
+    session.add(conf)
+    audit.record(session, actor_id=actor.id, action=AuditAction.TRANSITIONED,
+                 entity=Entity.CONFERENCE, entity_id=conference_id,
+                 detail={"from": previous.value, "to": status.value}, now=now)
+    return conf
+
+
+def visible_to(session: Session, user: User) -> list[Conference]:
+    """Organisers see every conference; others those they belong to. Soonest first."""
+    query = select(Conference)
+    if not is_organiser(user.role):
+        query = query.join(
+            ConferenceMember, col(ConferenceMember.conference_id) == col(Conference.id)
+        ).where(ConferenceMember.user_id == user.id)
+    return list(session.exec(query.order_by(col(Conference.starts_at))))
+
+
+def quorum_rule(conf: Conference) -> QuorumRule:
+    """The conference's own rule if it has one, else the default."""
+    return rule_from_dict(conf.quorum_rule) if conf.quorum_rule else DEFAULT_RULE

@@ -1,0 +1,237 @@
+"""The SQLModel tables: one class per stored noun.
+
+Enumerations are stored as short strings (not native enum types) so migrations
+stay the same on SQLite and PostgreSQL. Times are aware UTC datetimes.
+Signed decision revisions and audit events are append-only: no repository
+function updates or deletes them, and database triggers refuse it (see the
+initial migration).
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import JSON, Column, Index, String, Text, UniqueConstraint
+from sqlalchemy import Enum as SAEnum
+from sqlmodel import Field, SQLModel
+
+from conference.agenda import ItemStatus
+from conference.audit import AuditAction, Entity
+from conference.cases import Sex, TreatmentKind, TreatmentResponse, Urgency
+from conference.conferences import ConferenceStatus
+from conference.decision import DecisionStatus
+from conference.decision_outcomes import Outcome
+from conference.imaging import Modality
+from conference.people import ConferenceRole, Role, Specialty
+from conference.referrals import RequestStatus
+from storage.types import UTCDateTime
+
+
+def enum_type(enum: type[StrEnum]) -> SAEnum:
+    return SAEnum(
+        enum,
+        native_enum=False,
+        create_constraint=False,
+        length=32,
+        values_callable=lambda e: [m.value for m in e],
+        validate_strings=True,
+    )
+
+
+def utc(*, nullable: bool = False, index: bool = False) -> Any:
+    return Field(sa_column=Column(UTCDateTime(), nullable=nullable, index=index))
+
+
+class User(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    email: str = Field(sa_column=Column(String(254), unique=True, nullable=False))
+    name: str = Field(max_length=200)
+    role: Role = Field(sa_type=enum_type(Role))
+    specialty: Specialty | None = Field(default=None, sa_type=enum_type(Specialty))
+    password_hash: str = Field(max_length=255)
+    active: bool = True
+    created_at: datetime = utc()
+    failed_logins: int = 0
+    locked_until: datetime | None = utc(nullable=True)
+
+
+class Conference(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    title: str = Field(max_length=200)
+    starts_at: datetime = utc(index=True)
+    duration_minutes: int
+    chair_id: int = Field(foreign_key="user.id")
+    status: ConferenceStatus = Field(
+        default=ConferenceStatus.DRAFT, sa_type=enum_type(ConferenceStatus)
+    )
+    created_by_id: int | None = Field(default=None, foreign_key="user.id")
+    created_at: datetime = utc()
+    # The live agenda: which item is being discussed now and since when, so a
+    # late or reconnecting participant is told in ``welcome``.
+    current_item_id: int | None = None
+    current_started_at: datetime | None = utc(nullable=True)
+    quorum_rule: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
+
+
+class ConferenceMember(SQLModel, table=True):
+    __tablename__ = "conference_member"
+    __table_args__ = (UniqueConstraint("conference_id", "user_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    conference_id: int = Field(foreign_key="conference.id", index=True)
+    user_id: int = Field(foreign_key="user.id", index=True)
+    conference_role: ConferenceRole = Field(sa_type=enum_type(ConferenceRole))
+    added_at: datetime = utc()
+
+
+class Case(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    patient_ref: str = Field(max_length=40, index=True)
+    age: int
+    sex: Sex = Field(sa_type=enum_type(Sex))
+    summary: str = Field(sa_column=Column(Text, nullable=False))
+    question: str = Field(sa_column=Column(Text, nullable=False))
+    urgency: Urgency = Field(default=Urgency.ROUTINE, sa_type=enum_type(Urgency))
+    eases: str = Field(default="", sa_column=Column(Text, nullable=False))
+    worsens: str = Field(default="", sa_column=Column(Text, nullable=False))
+    requested_by_id: int | None = Field(default=None, foreign_key="user.id", index=True)
+    created_by_id: int | None = Field(default=None, foreign_key="user.id")
+    created_at: datetime = utc()
+
+
+class CareEntry(SQLModel, table=True):
+    __tablename__ = "care_entry"
+
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: int = Field(foreign_key="case.id", index=True)
+    position: int
+    kind: TreatmentKind = Field(sa_type=enum_type(TreatmentKind))
+    description: str = Field(sa_column=Column(Text, nullable=False))
+    started_on: date | None = None
+    ended_on: date | None = None
+    response: TreatmentResponse = Field(sa_type=enum_type(TreatmentResponse))
+    notes: str = Field(default="", sa_column=Column(Text, nullable=False))
+
+
+class ImagingLink(SQLModel, table=True):
+    __tablename__ = "imaging_link"
+
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: int = Field(foreign_key="case.id", index=True)
+    url: str = Field(sa_column=Column(Text, nullable=False))
+    modality: Modality = Field(sa_type=enum_type(Modality))
+    study_date: date | None = None
+    description: str = Field(default="", max_length=2000)
+    study_instance_uid: str | None = Field(default=None, max_length=64)
+    added_by_id: int | None = Field(default=None, foreign_key="user.id")
+    added_at: datetime = utc()
+
+
+class AgendaItem(SQLModel, table=True):
+    __tablename__ = "agenda_item"
+    __table_args__ = (UniqueConstraint("conference_id", "case_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    conference_id: int = Field(foreign_key="conference.id", index=True)
+    case_id: int = Field(foreign_key="case.id", index=True)
+    position: int
+    planned_minutes: int
+    status: ItemStatus = Field(default=ItemStatus.PENDING, sa_type=enum_type(ItemStatus))
+    started_at: datetime | None = utc(nullable=True)
+    ended_at: datetime | None = utc(nullable=True)
+
+
+class Attendance(SQLModel, table=True):
+    """Who was in the room while an agenda item was current."""
+
+    __table_args__ = (UniqueConstraint("agenda_item_id", "user_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    agenda_item_id: int = Field(foreign_key="agenda_item.id", index=True)
+    user_id: int = Field(foreign_key="user.id")
+    first_seen_at: datetime = utc()
+    last_seen_at: datetime = utc()
+
+
+class Decision(SQLModel, table=True):
+    """The working decision of one agenda item: the draft, and after signing the
+    version counter that amendments advance. Signed content lives in
+    :class:`DecisionRevision`."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    agenda_item_id: int = Field(foreign_key="agenda_item.id", unique=True)
+    outcome: Outcome = Field(sa_type=enum_type(Outcome))
+    rationale: str = Field(sa_column=Column(Text, nullable=False))
+    plan: str = Field(sa_column=Column(Text, nullable=False))
+    follow_up_weeks: int
+    responsible_clinician_id: int | None = Field(default=None, foreign_key="user.id")
+    present_user_ids: list[int] = Field(default_factory=list, sa_column=Column(JSON))
+    dissent: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON))
+    status: DecisionStatus = Field(
+        default=DecisionStatus.DRAFT, sa_type=enum_type(DecisionStatus)
+    )
+    version: int = 1
+    updated_by_id: int | None = Field(default=None, foreign_key="user.id")
+    updated_at: datetime = utc()
+
+
+class DecisionRevision(SQLModel, table=True):
+    """One signed revision: revision 1 is the signature, later ones amendments."""
+
+    __tablename__ = "decision_revision"
+    __table_args__ = (UniqueConstraint("agenda_item_id", "revision"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    agenda_item_id: int = Field(foreign_key="agenda_item.id", index=True)
+    case_id: int = Field(foreign_key="case.id", index=True)
+    revision: int
+    version: int
+    outcome: Outcome = Field(sa_type=enum_type(Outcome))
+    rationale: str = Field(sa_column=Column(Text, nullable=False))
+    plan: str = Field(sa_column=Column(Text, nullable=False))
+    follow_up_weeks: int
+    responsible_clinician_id: int | None = Field(default=None, foreign_key="user.id")
+    present_user_ids: list[int] = Field(default_factory=list, sa_column=Column(JSON))
+    dissent: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON))
+    amendment_reason: str | None = Field(default=None, sa_column=Column(Text))
+    signed_by_id: int = Field(foreign_key="user.id")
+    signed_at: datetime = utc()
+
+
+class SecondOpinionRequest(SQLModel, table=True):
+    __tablename__ = "second_opinion_request"
+
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: int = Field(foreign_key="case.id", unique=True)
+    requested_by_id: int = Field(foreign_key="user.id", index=True)
+    requested_specialties: list[str] = Field(default_factory=list, sa_column=Column(JSON))
+    status: RequestStatus = Field(
+        default=RequestStatus.SUBMITTED, sa_type=enum_type(RequestStatus)
+    )
+    decline_reason: str | None = Field(default=None, sa_column=Column(Text))
+    agenda_item_id: int | None = Field(default=None, foreign_key="agenda_item.id")
+    submitted_at: datetime = utc()
+    accepted_at: datetime | None = utc(nullable=True)
+    declined_at: datetime | None = utc(nullable=True)
+    scheduled_at: datetime | None = utc(nullable=True)
+    discussed_at: datetime | None = utc(nullable=True)
+    answered_at: datetime | None = utc(nullable=True)
+
+
+class AuditEvent(SQLModel, table=True):
+    __tablename__ = "audit_event"
+    __table_args__ = (Index("ix_audit_event_entity", "entity", "entity_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = utc()
+    actor_id: int | None = Field(default=None, foreign_key="user.id")
+    action: AuditAction = Field(sa_type=enum_type(AuditAction))
+    entity: Entity = Field(sa_type=enum_type(Entity))
+    entity_id: int
+    case_id: int | None = Field(default=None, index=True)
+    detail: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON))
+
+
+APPEND_ONLY_TABLES = ("decision_revision", "audit_event")

@@ -1,0 +1,216 @@
+import pytest
+from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
+from sqlmodel import Session
+
+from conference.agenda import ItemStatus
+from conference.decision import DecisionContent, DecisionStatus
+from conference.decision_outcomes import Outcome
+from conference.errors import (
+    IllegalTransition,
+    InvalidInput,
+    NotFound,
+    PermissionDenied,
+    QuorumNotMet,
+    SignedDecisionImmutable,
+    StaleVersion,
+)
+from conference.people import ConferenceRole, Role, Specialty
+from conference.referrals import RequestStatus
+from storage import agenda, decisions, referrals
+from tests import factories
+
+
+@pytest.fixture
+def team(session):
+    coord = factories.coordinator(session)
+    chair = factories.user(session, Role.SPECIALIST, Specialty.RADIOLOGY, name="Dr. Chair")
+    neuro = factories.user(session, Role.SPECIALIST, Specialty.NEUROSURGERY)
+    pain = factories.user(session, Role.SPECIALIST, Specialty.PAIN_MEDICINE)
+    guest = factories.user(session, Role.REFERRING_CLINICIAN, Specialty.PRIMARY_CARE)
+    conf = factories.conference(session, coord, chair)
+    factories.member(session, coord, conf, neuro)
+    factories.member(session, coord, conf, pain)
+    factories.member(session, coord, conf, guest, ConferenceRole.GUEST)
+    item = factories.item(session, coord, conf)
+    session.commit()
+    return dict(coord=coord, chair=chair, neuro=neuro, pain=pain, guest=guest, conf=conf,
+                item=item)
+
+
+def content(team, outcome=Outcome.SURGERY_RECOMMENDED, present=("chair", "neuro", "pain")):
+    return DecisionContent(
+        outcome=outcome, rationale="Stenosis with neurogenic claudication; two ESIs failed.",
+        plan="L4-5 decompression; PT from week 2.", follow_up_weeks=6,
+        present_user_ids=tuple(team[p].id for p in present),
+    )
+
+
+def test_decision_draft_created_at_version_one(session, team):
+    dec = decisions.save_draft(session, actor=team["neuro"], item_id=team["item"].id,
+                               content=content(team), read_version=0)
+    assert (dec.version, dec.status) == (1, DecisionStatus.DRAFT)
+    dec = decisions.save_draft(session, actor=team["pain"], item_id=team["item"].id,
+                               content=content(team, Outcome.PAIN_MANAGEMENT), read_version=1)
+    assert (dec.version, dec.outcome) == (2, Outcome.PAIN_MANAGEMENT)
+
+
+def test_decision_save_over_stale_version_conflicts(session, team):
+    decisions.save_draft(session, actor=team["neuro"], item_id=team["item"].id,
+                         content=content(team), read_version=0)
+    decisions.save_draft(session, actor=team["neuro"], item_id=team["item"].id,
+                         content=content(team), read_version=1)
+    with pytest.raises(StaleVersion) as err:
+        decisions.save_draft(session, actor=team["pain"], item_id=team["item"].id,
+                             content=content(team, Outcome.OTHER), read_version=1)
+    assert (err.value.expected, err.value.actual) == (1, 2)
+    assert decisions.get_decision(session, team["item"].id).outcome == (
+        Outcome.SURGERY_RECOMMENDED)
+
+
+def test_decision_new_draft_with_nonzero_version_conflicts(session, team):
+    with pytest.raises(StaleVersion):
+        decisions.save_draft(session, actor=team["neuro"], item_id=team["item"].id,
+                             content=content(team), read_version=3)
+
+
+def test_decision_concurrent_saves_one_wins(engine, session, team):
+    decisions.save_draft(session, actor=team["neuro"], item_id=team["item"].id,
+                         content=content(team), read_version=0)
+    session.commit()
+    with Session(engine) as a, Session(engine) as b:
+        decisions.save_draft(a, actor=team["neuro"], item_id=team["item"].id,
+                             content=content(team, Outcome.OTHER), read_version=1)
+        a.commit()
+        with pytest.raises(StaleVersion):
+            decisions.save_draft(b, actor=team["pain"], item_id=team["item"].id,
+                                 content=content(team, Outcome.PAIN_MANAGEMENT), read_version=1)
+    session.expire_all()
+    assert decisions.get_decision(session, team["item"].id).outcome == Outcome.OTHER
+
+
+def test_decision_guests_and_outsiders_cannot_draft(session, team):
+    outsider = factories.user(session)
+    for who in (team["guest"], outsider):
+        with pytest.raises(PermissionDenied):
+            decisions.save_draft(session, actor=who, item_id=team["item"].id,
+                                 content=content(team), read_version=0)
+
+
+def test_decision_present_must_be_members(session, team):
+    outsider = factories.user(session)
+    bad = DecisionContent(Outcome.OTHER, "r", "p", 4, (team["chair"].id, outsider.id))
+    with pytest.raises(InvalidInput) as err:
+        decisions.save_draft(session, actor=team["neuro"], item_id=team["item"].id,
+                             content=bad, read_version=0)
+    assert err.value.field == "present_user_ids"
+
+
+def test_decision_presence_defaults_to_attendance(session, team):
+    agenda.record_attendance(session, item_id=team["item"].id,
+                             user_ids=[team["chair"].id, team["pain"].id])
+    dec = decisions.save_draft(session, actor=team["neuro"], item_id=team["item"].id,
+                               content=content(team, present=()), read_version=0,
+                               presence_given=False)
+    assert sorted(dec.present_user_ids) == sorted([team["chair"].id, team["pain"].id])
+
+
+def test_decision_sign_refused_without_quorum_names_missing(session, team):
+    decisions.save_draft(session, actor=team["neuro"], item_id=team["item"].id,
+                         content=content(team, present=("chair", "neuro")), read_version=0)
+    with pytest.raises(QuorumNotMet) as err:
+        decisions.sign(session, actor=team["chair"], item_id=team["item"].id)
+    assert len(err.value.missing) == 1 and "non-surgical" in err.value.missing[0]
+    assert decisions.history(session, team["item"].id) == []
+
+
+def test_decision_only_chair_signs(session, team):
+    decisions.save_draft(session, actor=team["neuro"], item_id=team["item"].id,
+                         content=content(team), read_version=0)
+    for who in ("neuro", "coord"):
+        with pytest.raises(PermissionDenied):
+            decisions.sign(session, actor=team[who], item_id=team["item"].id)
+
+
+def test_decision_sign_without_draft_is_not_found(session, team):
+    with pytest.raises(NotFound):
+        decisions.sign(session, actor=team["chair"], item_id=team["item"].id)
+
+
+def test_decision_signed_is_immutable(engine, session, team):
+    decisions.save_draft(session, actor=team["neuro"], item_id=team["item"].id,
+                         content=content(team), read_version=0)
+    row = decisions.sign(session, actor=team["chair"], item_id=team["item"].id, read_version=1)
+    session.commit()
+    assert (row.revision, row.version) == (1, 2)
+    assert team["item"].status is ItemStatus.DECIDED
+    with pytest.raises(SignedDecisionImmutable):
+        decisions.save_draft(session, actor=team["neuro"], item_id=team["item"].id,
+                             content=content(team, Outcome.OTHER), read_version=2)
+    with pytest.raises(IllegalTransition):
+        decisions.sign(session, actor=team["chair"], item_id=team["item"].id)
+    with engine.connect() as conn:  # not even raw SQL changes a signed revision
+        with pytest.raises(DBAPIError, match="append-only"):
+            conn.execute(text("UPDATE decision_revision SET plan = 'changed'"))
+        conn.rollback()
+        with pytest.raises(DBAPIError, match="append-only"):
+            conn.execute(text("DELETE FROM decision_revision"))
+        conn.rollback()
+    assert decisions.history(session, team["item"].id)[0].plan.startswith("L4-5")
+
+
+def test_decision_amend_adds_revision_keeps_earlier(session, team):
+    decisions.save_draft(session, actor=team["neuro"], item_id=team["item"].id,
+                         content=content(team), read_version=0)
+    decisions.sign(session, actor=team["chair"], item_id=team["item"].id)
+    with pytest.raises(PermissionDenied):
+        decisions.amend(session, actor=team["neuro"], item_id=team["item"].id,
+                        reason="x", changes={})
+    with pytest.raises(InvalidInput):
+        decisions.amend(session, actor=team["chair"], item_id=team["item"].id,
+                        reason=" ", changes={"follow_up_weeks": 12})
+    with pytest.raises(StaleVersion):
+        decisions.amend(session, actor=team["chair"], item_id=team["item"].id,
+                        reason="MRI report", changes={}, read_version=1)
+    row = decisions.amend(session, actor=team["chair"], item_id=team["item"].id,
+                          reason="Final MRI report shows L3-4 too", read_version=2,
+                          changes={"plan": "L3-5 decompression", "follow_up_weeks": 8})
+    assert (row.revision, row.version, row.follow_up_weeks) == (2, 3, 8)
+    history = decisions.history(session, team["item"].id)
+    assert [r.revision for r in history] == [1, 2]
+    assert history[0].plan.startswith("L4-5") and history[1].plan == "L3-5 decompression"
+    assert history[1].amendment_reason == "Final MRI report shows L3-4 too"
+    assert decisions.latest_signed_for_case(session, team["item"].case_id).revision == 2
+
+
+def test_decision_amend_applies_quorum(session, team):
+    decisions.save_draft(session, actor=team["neuro"], item_id=team["item"].id,
+                         content=content(team, Outcome.PAIN_MANAGEMENT, present=("chair",)),
+                         read_version=0)
+    decisions.sign(session, actor=team["chair"], item_id=team["item"].id)
+    with pytest.raises(QuorumNotMet):
+        decisions.amend(session, actor=team["chair"], item_id=team["item"].id,
+                        reason="Surgeon reviewed", changes={"outcome": Outcome.SURGERY_RECOMMENDED})
+    assert len(decisions.history(session, team["item"].id)) == 1
+
+
+def test_decision_amend_draft_refused(session, team):
+    decisions.save_draft(session, actor=team["neuro"], item_id=team["item"].id,
+                         content=content(team), read_version=0)
+    with pytest.raises(InvalidInput):
+        decisions.amend(session, actor=team["chair"], item_id=team["item"].id,
+                        reason="x", changes={})
+
+
+def test_decision_signing_answers_the_request(session, team):
+    clinician = factories.user(session, Role.REFERRING_CLINICIAN, Specialty.PRIMARY_CARE)
+    request = referrals.submit(session, actor=clinician, details=factories.details(),
+                               requested_specialties=[Specialty.NEUROSURGERY])
+    _, item = referrals.schedule(session, actor=team["coord"], request_id=request.id,
+                                 conference_id=team["conf"].id, planned_minutes=20)
+    decisions.save_draft(session, actor=team["neuro"], item_id=item.id,
+                         content=content(team), read_version=0)
+    decisions.sign(session, actor=team["chair"], item_id=item.id)
+    assert request.status is RequestStatus.ANSWERED
+    assert request.discussed_at is not None and request.answered_at is not None
+    assert request.answered_at >= request.scheduled_at >= request.submitted_at

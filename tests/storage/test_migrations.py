@@ -1,0 +1,59 @@
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy import inspect, text
+from sqlalchemy.exc import DBAPIError
+from sqlmodel import SQLModel
+
+import storage.tables  # noqa: F401
+from storage.engine import make_engine
+from storage.migrate import current_revision, head_revision, upgrade
+from tests.databases import PostgresDatabases
+
+
+def _fresh_url(request, tmp_path, backend):
+    if backend == "sqlite":
+        return f"sqlite:///{tmp_path / 'empty.db'}"
+    pg: PostgresDatabases = request.getfixturevalue("postgres_databases")
+    return pg.empty()
+
+
+@pytest.mark.parametrize(
+    "backend", ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
+)
+def test_migration_upgrades_empty_database_to_models(request, tmp_path, backend):
+    engine = make_engine(_fresh_url(request, tmp_path, backend))
+    assert current_revision(engine) is None
+    upgrade(engine)
+    assert current_revision(engine) == head_revision() == "0001"
+    with engine.connect() as conn:
+        diff = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}),
+                                SQLModel.metadata)
+    assert diff == []
+    tables = set(inspect(engine).get_table_names()) - {"alembic_version"}
+    assert tables == set(SQLModel.metadata.tables)
+    upgrade(engine)  # idempotent
+    engine.dispose()
+
+
+def test_migration_audit_events_refuse_update_and_delete(engine, session):
+    from tests import factories
+
+    factories.coordinator(session)  # creating a person writes an audit event
+    session.commit()
+    with engine.connect() as conn:
+        for statement in ("UPDATE audit_event SET entity_id = 99", "DELETE FROM audit_event"):
+            with pytest.raises(DBAPIError, match="append-only"):
+                conn.execute(text(statement))
+            conn.rollback()
+        assert conn.execute(text("SELECT count(*) FROM audit_event")).scalar() == 1
+
+
+def test_migration_declares_append_only_triggers(engine):
+    with engine.connect() as conn:
+        if engine.dialect.name == "sqlite":
+            rows = conn.execute(text("SELECT name FROM sqlite_master WHERE type='trigger'"))
+        else:
+            rows = conn.execute(text("SELECT tgname FROM pg_trigger WHERE NOT tgisinternal"))
+        names = " ".join(r[0] for r in rows)
+    assert "decision_revision" in names and "audit_event" in names
