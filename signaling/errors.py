@@ -18,6 +18,10 @@ shell turns any of them into one ``error`` message (see
         ├── NotFound                    not_found        no such participant / item
         └── InvalidState                invalid_state    not now (join twice, media
                                                          before join, admit a member)
+
+    BackplaneUnavailable                no wire code: the event bus or the ownership
+                                        store (Redis) failed; the shell logs it and
+                                        closes the socket with 1011
 """
 
 from __future__ import annotations
@@ -37,6 +41,7 @@ ErrorCode = Literal[
 ]
 
 __all__ = [
+    "BackplaneUnavailable",
     "BadJson",
     "ErrorCode",
     "Forbidden",
@@ -101,3 +106,7 @@ class NotFound(RoomError):
 
 class InvalidState(RoomError):
     code = "invalid_state"
+
+
+class BackplaneUnavailable(Exception):
+    """The shared event bus or room-ownership store failed (e.g. Redis down)."""

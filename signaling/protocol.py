@@ -1,0 +1,406 @@
+"""The signaling wire format (CONTRACT "Signaling") as a pure codec.
+
+One JSON object per WebSocket text frame, discriminated by ``"type"``. ``parse``
+turns a client frame into a typed ``ClientMessage`` or raises a
+``ProtocolError`` carrying the CONTRACT error code; ``dump`` turns a message
+into the frame text. ``parse_server`` exists for tests, Python clients and
+instances relaying server messages to each other over the bus.
+
+Why pydantic models rather than frozen dataclasses: frames come from the
+network, so each field needs validation anyway; pydantic's strict mode does it
+declaratively (``"audio": "yes"`` or ``"sdp": 5`` is refused, never coerced),
+``extra="forbid"`` catches a misspelt field such as ``sdp_mid``, and error
+locations come for free. ``frozen=True`` keeps messages immutable values.
+
+Field names are snake_case like the rest of the CONTRACT, except the ICE
+candidate fields, which keep WebRTC's ``RTCIceCandidateInit`` spelling
+(``sdpMid``, ``sdpMLineIndex``, ``usernameFragment``) so a browser can send
+``candidate.toJSON()`` as is. Ids are strings; times are ISO 8601 in UTC.
+
+Additions to the CONTRACT (added, nothing renamed): client ``deny`` (the chair
+turns a lobby guest away); server ``denied`` (sent to that guest, who is then
+disconnected) and ``lobby-guests`` (the ordered lobby, sent to chairs whenever
+it changes); ``join`` may carry the initial ``audio``/``video`` state;
+``welcome`` carries ``started_at``; participants carry ``conference_role``;
+``advance`` accepts ``item_id: null`` to end discussion of the current item.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from typing import Annotated, Any, Literal, TypeVar
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    SerializerFunctionWrapHandler,
+    StringConstraints,
+    TypeAdapter,
+    ValidationError,
+    model_serializer,
+)
+
+from signaling.errors import (
+    BadJson,
+    ErrorCode,
+    InvalidMessage,
+    SignalingError,
+    TooLarge,
+    UnknownType,
+)
+
+__all__ = [
+    "Admit",
+    "Advance",
+    "Agenda",
+    "Answer",
+    "CLIENT_TYPES",
+    "Candidate",
+    "ClientMessage",
+    "ConferenceRole",
+    "Denied",
+    "Deny",
+    "DisplayName",
+    "ErrorMessage",
+    "IceServer",
+    "Id",
+    "Join",
+    "Leave",
+    "Lobby",
+    "LobbyGuests",
+    "MAX_FRAME_BYTES",
+    "Media",
+    "Offer",
+    "ParticipantInfo",
+    "ParticipantJoined",
+    "ParticipantLeft",
+    "ParticipantUpdated",
+    "Role",
+    "SERVER_TYPES",
+    "Sdp",
+    "ServerMessage",
+    "Specialty",
+    "Tracks",
+    "UtcDatetime",
+    "Welcome",
+    "dump",
+    "error_message",
+    "parse",
+    "parse_ice_servers",
+    "parse_server",
+]
+
+# A Chrome answer for a 12-party room (24 m-sections) is ~30-40 KiB once JSON
+# escapes every CRLF; a re-offer with Chrome's full codec list is larger still.
+# 128 KiB leaves room for that while bounding what one frame can cost us.
+MAX_FRAME_BYTES = 128 * 1024
+
+Role = Literal["admin", "coordinator", "specialist", "referring_clinician"]
+Specialty = Literal[
+    "neurosurgery",
+    "orthopedic_spine",
+    "pain_medicine",
+    "physical_therapy",
+    "primary_care",
+    "radiology",
+    "other",
+]
+ConferenceRole = Literal["chair", "member", "guest"]
+
+Id = Annotated[str, StringConstraints(min_length=1, max_length=128)]
+DisplayName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+Sdp = Annotated[str, StringConstraints(min_length=1)]
+
+
+def _require_utc(value: datetime) -> datetime:
+    if value.tzinfo is None:
+        raise ValueError("time must carry a UTC offset")
+    return value.astimezone(UTC)
+
+
+UtcDatetime = Annotated[datetime, AfterValidator(_require_utc)]
+
+
+class _Message(BaseModel):
+    model_config = ConfigDict(frozen=True, strict=True, extra="forbid")
+
+
+# ----------------------------------------------------------------- client -> server
+
+
+class Join(_Message):
+    """First message; answered by ``welcome``, or ``lobby`` for a guest."""
+
+    type: Literal["join"] = "join"
+    display_name: DisplayName | None = None
+    audio: bool = True
+    video: bool = True
+
+
+class Offer(_Message):
+    """Session description offer (either direction)."""
+
+    type: Literal["offer"] = "offer"
+    sdp: Sdp
+
+
+class Answer(_Message):
+    """Session description answer (either direction)."""
+
+    type: Literal["answer"] = "answer"
+    sdp: Sdp
+
+
+class Candidate(_Message):
+    """Trickled ICE candidate, in ``RTCIceCandidateInit`` spelling."""
+
+    type: Literal["candidate"] = "candidate"
+    candidate: Annotated[str, StringConstraints(max_length=1024)]
+    sdpMid: str | None = None  # WebRTC spelling, see module docstring
+    sdpMLineIndex: Annotated[int, Field(ge=0, le=65535)] | None = None
+    usernameFragment: str | None = None
+
+
+class Advance(_Message):
+    """Chair or coordinator: make an agenda item current (``None``: none)."""
+
+    type: Literal["advance"] = "advance"
+    item_id: Id | None
+
+
+class Admit(_Message):
+    """Chair: let a guest in from the lobby."""
+
+    type: Literal["admit"] = "admit"
+    participant_id: Id
+
+
+class Deny(_Message):
+    """Chair: turn a guest in the lobby away."""
+
+    type: Literal["deny"] = "deny"
+    participant_id: Id
+
+
+class Media(_Message):
+    """The sender's own microphone and camera state."""
+
+    type: Literal["media"] = "media"
+    audio: bool
+    video: bool
+
+
+class Leave(_Message):
+    """The sender leaves the room (or the lobby)."""
+
+    type: Literal["leave"] = "leave"
+
+
+# ----------------------------------------------------------------- server -> client
+
+
+class IceServer(_Message):
+    """One ``RTCIceServer``; absent credentials are omitted, never ``null``."""
+
+    urls: str | tuple[str, ...]
+    username: str | None = None
+    credential: str | None = None
+
+    @model_serializer(mode="wrap")
+    def _omit_none(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        # Browsers turn a null username into the string "null" (WebIDL DOMString).
+        data: dict[str, Any] = handler(self)
+        return {key: value for key, value in data.items() if value is not None}
+
+
+class ParticipantInfo(_Message):
+    """A participant as others see them."""
+
+    participant_id: Id
+    user_id: Id
+    display_name: str
+    role: Role
+    specialty: Specialty | None
+    conference_role: ConferenceRole | None
+    audio: bool
+    video: bool
+
+
+class Welcome(_Message):
+    """You are in: everyone present (you included) and the current item."""
+
+    type: Literal["welcome"] = "welcome"
+    participant_id: Id
+    participants: tuple[ParticipantInfo, ...]
+    current_item_id: Id | None
+    started_at: UtcDatetime | None = None
+    ice_servers: tuple[IceServer, ...] = ()
+
+
+class Lobby(_Message):
+    """You wait for the chair; ``position`` 1 is next in line."""
+
+    type: Literal["lobby"] = "lobby"
+    position: Annotated[int, Field(ge=1)]
+
+
+class Tracks(_Message):
+    """Which remote stream (SDP ``a=msid`` stream id) belongs to whom."""
+
+    type: Literal["tracks"] = "tracks"
+    streams: dict[str, Id]
+
+
+class ParticipantJoined(_Message):
+    type: Literal["participant-joined"] = "participant-joined"
+    participant: ParticipantInfo
+
+
+class ParticipantUpdated(_Message):
+    type: Literal["participant-updated"] = "participant-updated"
+    participant: ParticipantInfo
+
+
+class ParticipantLeft(_Message):
+    type: Literal["participant-left"] = "participant-left"
+    participant_id: Id
+
+
+class Agenda(_Message):
+    """The current agenda item and when it became current."""
+
+    type: Literal["agenda"] = "agenda"
+    current_item_id: Id | None
+    started_at: UtcDatetime | None
+
+
+class LobbyGuests(_Message):
+    """To chairs: the guests waiting in the lobby, first in line first."""
+
+    type: Literal["lobby-guests"] = "lobby-guests"
+    guests: tuple[ParticipantInfo, ...]
+
+
+class Denied(_Message):
+    """To a lobby guest the chair turned away; the server then closes."""
+
+    type: Literal["denied"] = "denied"
+
+
+class ErrorMessage(_Message):
+    """The answer to any bad message; the connection lives on."""
+
+    type: Literal["error"] = "error"
+    code: ErrorCode
+    message: str
+
+
+ClientMessage = Join | Offer | Answer | Candidate | Advance | Admit | Deny | Media | Leave
+ServerMessage = (
+    Welcome
+    | Lobby
+    | Answer
+    | Offer
+    | Tracks
+    | ParticipantJoined
+    | ParticipantUpdated
+    | ParticipantLeft
+    | Agenda
+    | LobbyGuests
+    | Denied
+    | ErrorMessage
+)
+
+_M = TypeVar("_M", bound=_Message)
+
+
+def _by_type(*classes: type[_M]) -> dict[str, type[_M]]:
+    return {cls.model_fields["type"].default: cls for cls in classes}
+
+
+CLIENT_TYPES: dict[str, type[ClientMessage]] = _by_type(
+    Join, Offer, Answer, Candidate, Advance, Admit, Deny, Media, Leave
+)
+SERVER_TYPES: dict[str, type[ServerMessage]] = _by_type(
+    Welcome, Lobby, Answer, Offer, Tracks, ParticipantJoined, ParticipantUpdated,
+    ParticipantLeft, Agenda, LobbyGuests, Denied, ErrorMessage,
+)  # fmt: skip
+
+
+def parse(text: str) -> ClientMessage:
+    """Decode one client text frame.
+
+    Raises ``TooLarge``, ``BadJson``, ``UnknownType`` or ``InvalidMessage``
+    (all ``ProtocolError``), whose ``code`` goes into the ``error`` reply.
+    """
+    return _decode(text, CLIENT_TYPES)
+
+
+def parse_server(text: str) -> ServerMessage:
+    """Decode one server frame (same rules and errors as ``parse``)."""
+    return _decode(text, SERVER_TYPES)
+
+
+def dump(message: ServerMessage | ClientMessage) -> str:
+    """Encode a message as the compact JSON text of one frame."""
+    return message.model_dump_json()
+
+
+_ICE_SERVERS = TypeAdapter(tuple[IceServer, ...])
+
+
+def parse_ice_servers(text: str) -> tuple[IceServer, ...]:
+    """Read ``CASEBRIDGE_ICE_SERVERS`` (a JSON list); ``ValueError`` if malformed."""
+    return _ICE_SERVERS.validate_json(text)
+
+
+def error_message(error: SignalingError) -> ErrorMessage:
+    """The ``error`` message answering ``error`` (the one mapping of the tree)."""
+    return ErrorMessage(code=error.code, message=str(error) or error.code)
+
+
+def _decode(text: str, registry: dict[str, type[_M]]) -> _M:
+    # len(text) bounds the UTF-8 size from below, so huge frames skip encoding.
+    if len(text) > MAX_FRAME_BYTES or len(text.encode()) > MAX_FRAME_BYTES:
+        raise TooLarge(f"frame exceeds {MAX_FRAME_BYTES} bytes")
+    cls = registry.get(_message_type(_load_object(text)))
+    if cls is None:
+        raise UnknownType("unknown message type")
+    try:
+        # Validate from the text so strict mode uses JSON rules (ISO times, arrays).
+        return cls.model_validate_json(text)
+    except ValidationError as exc:
+        raise InvalidMessage(_describe(exc)) from None
+
+
+def _load_object(text: str) -> dict[str, Any]:
+    try:
+        value = json.loads(text, parse_constant=_reject_constant)
+    except (ValueError, RecursionError):
+        raise BadJson("frame is not valid JSON") from None
+    if not isinstance(value, dict):
+        raise InvalidMessage("message must be a JSON object")
+    return value
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
+
+
+def _message_type(obj: dict[str, Any]) -> str:
+    kind = obj.get("type")
+    if not isinstance(kind, str):
+        raise InvalidMessage("message needs a string 'type'")
+    return kind
+
+
+def _describe(error: ValidationError) -> str:
+    # Name the fields, never echo the input (it may be a 100 KiB SDP).
+    parts = [
+        f"{'.'.join(str(p) for p in item['loc']) or 'message'}: {item['msg']}"
+        for item in error.errors(include_input=False, include_url=False)[:3]
+    ]
+    return "; ".join(parts)

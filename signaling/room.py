@@ -1,0 +1,360 @@
+"""The live room as an explicit state machine: no I/O, no asyncio, no clock.
+
+Each connection is a participant, keyed by a ``participant_id`` the shell
+chooses (one per WebSocket). Its states::
+
+    (absent) --connect--> CONNECTED --join (not a guest)------> PRESENT
+                              |                                   ^
+                              +--join (guest)--> LOBBY --admit----+  (admit: by a chair)
+
+    LOBBY --leave, deny--> CONNECTED        PRESENT --leave--> CONNECTED
+    any state --disconnect--> (absent)
+
+Every operation returns the messages to send, already addressed to single
+participants (``Outgoing``): the room alone knows who is present and who waits
+in the lobby, so the shell never decides who may see what. Refusals raise
+``Forbidden``, ``NotFound`` or ``InvalidState`` from ``signaling.errors``.
+
+The room also keeps the live agenda (current item, when it started) and the
+attendance of each item: the user ids of conference members who were PRESENT
+at any moment while that item was current. It feeds the default
+``present_user_ids`` of a decision, which the CONTRACT requires to be members,
+so a coordinator organising without membership (``conference_role=None``) is
+shown in the room but not counted.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import assert_never
+
+from signaling.errors import Forbidden, InvalidState, NotFound
+from signaling.protocol import (
+    Admit,
+    Advance,
+    Agenda,
+    ConferenceRole,
+    Denied,
+    Deny,
+    IceServer,
+    Join,
+    Leave,
+    Lobby,
+    LobbyGuests,
+    Media,
+    ParticipantInfo,
+    ParticipantJoined,
+    ParticipantLeft,
+    ParticipantUpdated,
+    Role,
+    ServerMessage,
+    Specialty,
+    Welcome,
+)
+
+__all__ = ["Identity", "Outgoing", "Room", "RoomMessage", "State"]
+
+RoomMessage = Join | Advance | Admit | Deny | Media | Leave
+"""Client messages the room handles; offer/answer/candidate go to the media shell."""
+
+
+class State(enum.Enum):
+    CONNECTED = "connected"
+    LOBBY = "lobby"
+    PRESENT = "present"
+
+
+@dataclass(frozen=True)
+class Identity:
+    """Who is behind a connection, as authentication established it."""
+
+    user_id: str
+    display_name: str
+    role: Role
+    specialty: Specialty | None = None
+    conference_role: ConferenceRole | None = None  # None: organiser, not a member
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    """One message for one participant's connection."""
+
+    to: str
+    message: ServerMessage
+
+
+@dataclass
+class _Participant:
+    participant_id: str
+    identity: Identity
+    state: State = State.CONNECTED
+    display_name: str = ""
+    audio: bool = True
+    video: bool = True
+
+    def info(self) -> ParticipantInfo:
+        who = self.identity
+        return ParticipantInfo(
+            participant_id=self.participant_id,
+            user_id=who.user_id,
+            display_name=self.display_name or who.display_name,
+            role=who.role,
+            specialty=who.specialty,
+            conference_role=who.conference_role,
+            audio=self.audio,
+            video=self.video,
+        )
+
+
+class Room:
+    """One conference's live room."""
+
+    def __init__(
+        self,
+        room_id: str,
+        *,
+        agenda_item_ids: Iterable[str] = (),
+        ice_servers: Sequence[IceServer] = (),
+    ) -> None:
+        self.room_id = room_id
+        self.ice_servers = tuple(ice_servers)
+        self._agenda_item_ids = frozenset(agenda_item_ids)
+        self._current_item_id: str | None = None
+        self._started_at: datetime | None = None
+        self._participants: dict[str, _Participant] = {}
+        self._lobby: list[str] = []  # participant ids, first in line first
+        self._attendance: dict[str, set[str]] = {}
+
+    # ------------------------------------------------------------ queries
+
+    @property
+    def current_item_id(self) -> str | None:
+        """The agenda item under discussion, if any."""
+        return self._current_item_id
+
+    @property
+    def started_at(self) -> datetime | None:
+        """When the current item became current."""
+        return self._started_at
+
+    def __contains__(self, participant_id: object) -> bool:
+        return participant_id in self._participants
+
+    def state_of(self, participant_id: str) -> State:
+        """The participant's state; ``InvalidState`` if never connected."""
+        return self._actor(participant_id).state
+
+    @property
+    def present(self) -> tuple[ParticipantInfo, ...]:
+        """Everyone admitted into the room, in order of arrival."""
+        return tuple(p.info() for p in self._in_state(State.PRESENT))
+
+    @property
+    def lobby(self) -> tuple[ParticipantInfo, ...]:
+        """Guests waiting for admission, first in line first."""
+        return tuple(self._participants[pid].info() for pid in self._lobby)
+
+    @property
+    def is_empty(self) -> bool:
+        """No connection at all: the shell may drop the room."""
+        return not self._participants
+
+    def attendance(self) -> dict[str, frozenset[str]]:
+        """Per agenda item: member user ids present at any moment while it was current."""
+        return {item: frozenset(users) for item, users in self._attendance.items()}
+
+    def ensure_present(self, participant_id: str) -> None:
+        """Gate for offer/answer/candidate: ``InvalidState`` unless admitted."""
+        if self._actor(participant_id).state is not State.PRESENT:
+            raise InvalidState("join the room before negotiating media")
+
+    # ------------------------------------------------------------ transitions
+
+    def connect(self, participant_id: str, identity: Identity) -> None:
+        """A connection was authenticated; it must still send ``join``."""
+        if participant_id in self._participants:
+            raise InvalidState(f"participant {participant_id} is already connected")
+        self._participants[participant_id] = _Participant(participant_id, identity)
+
+    def disconnect(self, participant_id: str) -> list[Outgoing]:
+        """The connection is gone (idempotent); leaves first if needed."""
+        participant = self._participants.get(participant_id)
+        if participant is None:
+            return []
+        out = [] if participant.state is State.CONNECTED else self._leave(participant)
+        del self._participants[participant_id]
+        return out
+
+    def update_agenda(self, item_ids: Iterable[str]) -> None:
+        """The conference's agenda changed (items added, removed)."""
+        self._agenda_item_ids = frozenset(item_ids)
+
+    def handle(self, participant_id: str, message: RoomMessage, now: datetime) -> list[Outgoing]:
+        """Apply one client message from ``participant_id`` at time ``now``."""
+        match message:
+            case Join():
+                return self.join(participant_id, message)
+            case Advance():
+                return self.advance(participant_id, message.item_id, now)
+            case Admit():
+                return self.admit(participant_id, message.participant_id)
+            case Deny():
+                return self.deny(participant_id, message.participant_id)
+            case Media():
+                return self.set_media(participant_id, audio=message.audio, video=message.video)
+            case Leave():
+                return self.leave(participant_id)
+            case _:
+                assert_never(message)
+
+    def join(self, participant_id: str, message: Join) -> list[Outgoing]:
+        """Enter the room, or the lobby for a guest."""
+        participant = self._actor(participant_id)
+        if participant.state is not State.CONNECTED:
+            raise InvalidState("already joined")
+        participant.audio, participant.video = message.audio, message.video
+        if participant.identity.conference_role == "guest":
+            # Only guests name themselves; members keep their account's name.
+            participant.display_name = message.display_name or ""
+            participant.state = State.LOBBY
+            self._lobby.append(participant_id)
+            lobby = Lobby(position=len(self._lobby))
+            return [Outgoing(participant_id, lobby), *self._to_chairs(self._lobby_guests())]
+        return self._enter(participant)
+
+    def admit(self, actor_id: str, participant_id: str) -> list[Outgoing]:
+        """A chair lets a guest in from the lobby."""
+        self._require_chair(actor_id, "admit guests")
+        guest = self._guest_in_lobby(participant_id)
+        out = self._drop_from_lobby(guest)
+        return self._enter(guest) + out
+
+    def deny(self, actor_id: str, participant_id: str) -> list[Outgoing]:
+        """A chair turns a guest away; the shell closes the guest after ``Denied``."""
+        self._require_chair(actor_id, "deny guests")
+        guest = self._guest_in_lobby(participant_id)
+        out = self._drop_from_lobby(guest)
+        guest.state = State.CONNECTED
+        return [Outgoing(participant_id, Denied()), *out]
+
+    def advance(self, actor_id: str, item_id: str | None, now: datetime) -> list[Outgoing]:
+        """Chair or coordinator makes ``item_id`` current (``None``: no item)."""
+        actor = self._present_actor(actor_id)
+        who = actor.identity
+        if who.conference_role != "chair" and who.role != "coordinator":
+            raise Forbidden("only the chair or a coordinator may advance the agenda")
+        if item_id is not None and item_id not in self._agenda_item_ids:
+            raise NotFound(f"no agenda item {item_id}")
+        if item_id == self.current_item_id:
+            return [Outgoing(actor_id, self._agenda())]  # double click: resync the sender
+        self._current_item_id = item_id
+        self._started_at = None if item_id is None else now
+        for participant in self._in_state(State.PRESENT):
+            self._attend(participant)
+        return self._broadcast(self._agenda())
+
+    def set_media(self, participant_id: str, *, audio: bool, video: bool) -> list[Outgoing]:
+        """The participant's own microphone and camera state."""
+        participant = self._actor(participant_id)
+        if participant.state is State.CONNECTED:
+            raise InvalidState("join the room before sending media state")
+        if (participant.audio, participant.video) == (audio, video):
+            return []
+        participant.audio, participant.video = audio, video
+        if participant.state is State.LOBBY:
+            return []  # nobody sees a lobby guest's tiles yet
+        return self._broadcast(ParticipantUpdated(participant=participant.info()))
+
+    def leave(self, participant_id: str) -> list[Outgoing]:
+        """Leave the room or the lobby; the connection may join again."""
+        participant = self._actor(participant_id)
+        if participant.state is State.CONNECTED:
+            raise InvalidState("not in the room")
+        return self._leave(participant)
+
+    # ------------------------------------------------------------ helpers
+
+    def _actor(self, participant_id: str) -> _Participant:
+        participant = self._participants.get(participant_id)
+        if participant is None:
+            raise InvalidState(f"participant {participant_id} is not connected")
+        return participant
+
+    def _present_actor(self, participant_id: str) -> _Participant:
+        participant = self._actor(participant_id)
+        if participant.state is not State.PRESENT:
+            raise InvalidState("join the room first")
+        return participant
+
+    def _require_chair(self, actor_id: str, action: str) -> None:
+        if self._present_actor(actor_id).identity.conference_role != "chair":
+            raise Forbidden(f"only the chair may {action}")
+
+    def _guest_in_lobby(self, participant_id: str) -> _Participant:
+        participant = self._participants.get(participant_id)
+        if participant is None or participant.state is State.CONNECTED:
+            raise NotFound(f"no participant {participant_id} in the room or lobby")
+        if participant.state is not State.LOBBY:
+            raise InvalidState(f"participant {participant_id} is not waiting in the lobby")
+        return participant
+
+    def _in_state(self, state: State) -> Iterator[_Participant]:
+        return (p for p in self._participants.values() if p.state is state)
+
+    def _enter(self, participant: _Participant) -> list[Outgoing]:
+        participant.state = State.PRESENT
+        self._attend(participant)
+        welcome = Welcome(
+            participant_id=participant.participant_id,
+            participants=self.present,
+            current_item_id=self.current_item_id,
+            started_at=self.started_at,
+            ice_servers=self.ice_servers,
+        )
+        out = [Outgoing(participant.participant_id, welcome)]
+        if participant.identity.conference_role == "chair" and self._lobby:
+            out.append(Outgoing(participant.participant_id, self._lobby_guests()))
+        joined = ParticipantJoined(participant=participant.info())
+        return out + self._broadcast(joined, but=participant.participant_id)
+
+    def _leave(self, participant: _Participant) -> list[Outgoing]:
+        if participant.state is State.LOBBY:
+            out = self._drop_from_lobby(participant)
+        else:
+            left = ParticipantLeft(participant_id=participant.participant_id)
+            out = self._broadcast(left, but=participant.participant_id)
+        participant.state = State.CONNECTED
+        return out
+
+    def _drop_from_lobby(self, guest: _Participant) -> list[Outgoing]:
+        """Remove a guest from the line; tell those behind and the chairs."""
+        index = self._lobby.index(guest.participant_id)
+        del self._lobby[index]
+        moved = [
+            Outgoing(pid, Lobby(position=position))
+            for position, pid in enumerate(self._lobby[index:], start=index + 1)
+        ]
+        return moved + self._to_chairs(self._lobby_guests())
+
+    def _attend(self, participant: _Participant) -> None:
+        if self.current_item_id is None or participant.identity.conference_role is None:
+            return
+        users = self._attendance.setdefault(self.current_item_id, set())
+        users.add(participant.identity.user_id)
+
+    def _agenda(self) -> Agenda:
+        return Agenda(current_item_id=self.current_item_id, started_at=self.started_at)
+
+    def _lobby_guests(self) -> LobbyGuests:
+        return LobbyGuests(guests=self.lobby)
+
+    def _broadcast(self, message: ServerMessage, but: str | None = None) -> list[Outgoing]:
+        present = self._in_state(State.PRESENT)
+        return [Outgoing(p.participant_id, message) for p in present if p.participant_id != but]
+
+    def _to_chairs(self, message: ServerMessage) -> list[Outgoing]:
+        chairs = (p for p in self._in_state(State.PRESENT) if p.identity.conference_role == "chair")
+        return [Outgoing(p.participant_id, message) for p in chairs]
