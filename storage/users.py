@@ -76,3 +76,23 @@ def attendees(session: Session, user_ids: list[int]) -> list[Attendee]:
 
 def count_users(session: Session) -> int:
     return len(session.exec(select(User.id)).all())
+
+
+def record_failed_sign_in(session: Session, user: User, *, now: datetime) -> User:
+    """Count a failure; at the limit the account is locked for a while."""
+    from conference.signin import locked_until
+
+    user.failed_logins += 1
+    lock = locked_until(user.failed_logins, now)
+    if lock is not None:
+        user.locked_until, user.failed_logins = lock, 0
+    session.add(user)
+    return user
+
+
+def record_sign_in(session: Session, user: User, *, now: datetime) -> None:
+    user.failed_logins, user.locked_until = 0, None
+    session.add(user)
+    assert user.id is not None
+    audit.record(session, actor_id=user.id, action=AuditAction.SIGNED_IN, entity=Entity.USER,
+                 entity_id=user.id, now=now)

@@ -1,0 +1,117 @@
+import pytest
+
+from conference.agenda import ItemStatus
+from conference.conferences import ConferenceStatus
+from conference.errors import (
+    AgendaMismatch,
+    Conflict,
+    IllegalTransition,
+    InvalidInput,
+    NotFound,
+    PermissionDenied,
+)
+from storage import agenda, conferences
+from tests import factories
+
+
+@pytest.fixture
+def setup(session):
+    coord = factories.coordinator(session)
+    chair = factories.user(session)
+    conf = factories.conference(session, coord, chair, minutes=45)
+    return coord, chair, conf
+
+
+def test_agenda_items_in_order_with_running_total(session, setup):
+    coord, _, conf = setup
+    a, b, c = (factories.item(session, coord, conf, m) for m in (15, 20, 20))
+    assert [i.id for i in agenda.items(session, conf.id)] == [a.id, b.id, c.id]
+    t = agenda.timing(session, conf)
+    assert (t.planned_minutes, t.over_by) == (55, 10)
+
+
+def test_agenda_same_case_twice_conflicts(session, setup):
+    coord, _, conf = setup
+    item = factories.item(session, coord, conf)
+    with pytest.raises(Conflict):
+        agenda.add_item(session, actor=coord, conference_id=conf.id, case_id=item.case_id,
+                        planned_minutes=10)
+
+
+def test_agenda_add_rejects_bad_input(session, setup):
+    coord, chair, conf = setup
+    c = factories.case(session, coord)
+    with pytest.raises(InvalidInput):
+        agenda.add_item(session, actor=coord, conference_id=conf.id, case_id=c.id,
+                        planned_minutes=0)
+    with pytest.raises(InvalidInput):
+        agenda.add_item(session, actor=coord, conference_id=conf.id, case_id=9999,
+                        planned_minutes=10)
+    with pytest.raises(NotFound):
+        agenda.add_item(session, actor=coord, conference_id=9999, case_id=c.id,
+                        planned_minutes=10)
+    with pytest.raises(PermissionDenied):
+        agenda.add_item(session, actor=chair, conference_id=conf.id, case_id=c.id,
+                        planned_minutes=10)
+
+
+def test_agenda_reorder(session, setup):
+    coord, _, conf = setup
+    a, b, c = (factories.item(session, coord, conf) for _ in range(3))
+    result = agenda.reorder(session, actor=coord, conference_id=conf.id,
+                            item_ids=[c.id, a.id, b.id])
+    assert [i.id for i in result] == [c.id, a.id, b.id]
+    assert [i.position for i in result] == [0, 1, 2]
+    with pytest.raises(AgendaMismatch):
+        agenda.reorder(session, actor=coord, conference_id=conf.id, item_ids=[a.id, b.id])
+    assert [i.id for i in agenda.items(session, conf.id)] == [c.id, a.id, b.id]
+
+
+def test_agenda_advance_requires_published_and_chair(session, setup):
+    coord, chair, conf = setup
+    a = factories.item(session, coord, conf)
+    with pytest.raises(IllegalTransition):
+        agenda.advance(session, actor=chair, conference_id=conf.id, item_id=a.id)
+    conferences.set_status(session, actor=coord, conference_id=conf.id,
+                           status=ConferenceStatus.PUBLISHED)
+    member = factories.user(session)
+    factories.member(session, coord, conf, member)
+    with pytest.raises(PermissionDenied):
+        agenda.advance(session, actor=member, conference_id=conf.id, item_id=a.id)
+
+
+def test_agenda_advance_walks_items_and_goes_live(session, setup):
+    coord, chair, conf = setup
+    a, b = factories.item(session, coord, conf), factories.item(session, coord, conf)
+    conferences.set_status(session, actor=coord, conference_id=conf.id,
+                           status=ConferenceStatus.PUBLISHED)
+    agenda.advance(session, actor=chair, conference_id=conf.id, item_id=a.id)
+    assert conf.status is ConferenceStatus.LIVE
+    assert (conf.current_item_id, a.status) == (a.id, ItemStatus.DISCUSSING)
+    assert a.started_at is not None and conf.current_started_at is not None
+    agenda.advance(session, actor=chair, conference_id=conf.id, item_id=b.id)
+    assert conf.current_item_id == b.id and a.ended_at is not None
+    other = factories.conference(session, coord, chair)
+    stranger = factories.item(session, coord, other)
+    with pytest.raises(NotFound):
+        agenda.advance(session, actor=chair, conference_id=conf.id, item_id=stranger.id)
+
+
+def test_agenda_defer_and_take_up_again(session, setup):
+    coord, chair, conf = setup
+    a = factories.item(session, coord, conf)
+    agenda.defer(session, actor=chair, item_id=a.id)
+    assert a.status is ItemStatus.DEFERRED
+    conferences.set_status(session, actor=coord, conference_id=conf.id,
+                           status=ConferenceStatus.PUBLISHED)
+    agenda.advance(session, actor=chair, conference_id=conf.id, item_id=a.id)
+    assert a.status is ItemStatus.DISCUSSING and a.ended_at is None
+
+
+def test_agenda_attendance_recorded_once_per_person(session, setup):
+    coord, chair, conf = setup
+    a = factories.item(session, coord, conf)
+    pt = factories.user(session)
+    agenda.record_attendance(session, item_id=a.id, user_ids=[chair.id])
+    agenda.record_attendance(session, item_id=a.id, user_ids=[chair.id, pt.id, pt.id])
+    assert agenda.present_for(session, a.id) == [chair.id, pt.id]

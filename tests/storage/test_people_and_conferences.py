@@ -1,0 +1,124 @@
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from conference.conferences import ConferenceStatus
+from conference.errors import Conflict, IllegalTransition, InvalidInput, PermissionDenied
+from conference.people import ConferenceRole, Role, Specialty
+from storage import conferences, users
+from storage.passwords import verify_password
+from tests import factories
+
+
+def test_users_create_hashes_password_and_normalizes_email(session):
+    u = users.create_user(session, email=" Dr.Lee@Clinic.ORG ", name="Dr. Lee",
+                          role=Role.SPECIALIST, specialty=Specialty.PAIN_MEDICINE,
+                          password="a long passphrase")
+    assert u.email == "dr.lee@clinic.org"
+    assert u.password_hash != "a long passphrase"
+    assert verify_password(u.password_hash, "a long passphrase")
+    assert not verify_password(u.password_hash, "wrong passphrase")
+    assert users.find_by_email(session, "DR.LEE@clinic.org").id == u.id
+
+
+def test_users_duplicate_email_conflicts(session):
+    factories.user(session, name="A")
+    session.commit()
+    u = users.list_users(session)[0]
+    with pytest.raises(Conflict, match="already uses"):
+        users.create_user(session, email=u.email.upper(), name="B", role=Role.ADMIN,
+                          password="another passphrase")
+
+
+@pytest.mark.parametrize(("kw", "field"), [
+    ({"email": "not-an-email"}, "email"), ({"password": "short"}, "password"),
+    ({"role": Role.SPECIALIST, "specialty": None}, "specialty"), ({"name": ""}, "name"),
+])
+def test_users_create_rejects(session, kw, field):
+    args = dict(email="x@y.org", name="X", role=Role.ADMIN, password="long enough pw")
+    args.update(kw)
+    with pytest.raises(InvalidInput) as err:
+        users.create_user(session, **args)
+    assert err.value.field == field
+    assert users.count_users(session) == 0
+
+
+def test_conference_created_with_chair_as_member(session):
+    coord = factories.coordinator(session)
+    chair = factories.user(session)
+    conf = factories.conference(session, coord, chair)
+    assert conf.status is ConferenceStatus.DRAFT
+    rows = conferences.members(session, conf.id)
+    assert [(m.user_id, m.conference_role) for m, _ in rows] == [(chair.id,
+                                                                 ConferenceRole.CHAIR)]
+    assert conf.starts_at.tzinfo is not None
+
+
+def test_conference_start_keeps_the_instant(session):
+    coord = factories.coordinator(session)
+    tz = datetime(2026, 12, 1, 7, 30, tzinfo=UTC).astimezone(
+        __import__("datetime").timezone(timedelta(hours=-5)))
+    conf = conferences.create_conference(session, actor=coord, title="Rural spine review",
+                                         starts_at=tz, duration_minutes=90, chair_id=coord.id)
+    session.commit()
+    session.expire_all()
+    again = conferences.get_conference(session, conf.id)
+    assert again.starts_at == datetime(2026, 12, 1, 7, 30, tzinfo=UTC)
+
+
+def test_conference_only_organisers_create(session):
+    spec = factories.user(session)
+    with pytest.raises(PermissionDenied):
+        factories.conference(session, spec, spec)
+
+
+def test_conference_unknown_chair_rejected(session):
+    coord = factories.coordinator(session)
+    with pytest.raises(InvalidInput) as err:
+        conferences.create_conference(session, actor=coord, title="T",
+                                      starts_at=datetime.now(UTC), duration_minutes=60,
+                                      chair_id=9999)
+    assert err.value.field == "chair_id"
+
+
+def test_conference_members_added_once(session):
+    coord = factories.coordinator(session)
+    chair = factories.user(session)
+    pt = factories.user(session, specialty=Specialty.PHYSICAL_THERAPY)
+    conf = factories.conference(session, coord, chair)
+    factories.member(session, coord, conf, pt)
+    assert conferences.role_in(session, conference_id=conf.id, user_id=pt.id) is (
+        ConferenceRole.MEMBER)
+    with pytest.raises(Conflict):
+        factories.member(session, coord, conf, pt, ConferenceRole.GUEST)
+    session.rollback()
+
+
+def test_conference_second_chair_refused(session):
+    coord = factories.coordinator(session)
+    chair, other = factories.user(session), factories.user(session)
+    conf = factories.conference(session, coord, chair)
+    with pytest.raises(InvalidInput):
+        factories.member(session, coord, conf, other, ConferenceRole.CHAIR)
+    with pytest.raises(PermissionDenied):
+        factories.member(session, chair, conf, other)
+
+
+def test_conference_status_moves_and_refuses(session):
+    coord = factories.coordinator(session)
+    conf = factories.conference(session, coord, coord)
+    with pytest.raises(IllegalTransition):
+        conferences.set_status(session, actor=coord, conference_id=conf.id,
+                               status=ConferenceStatus.LIVE)
+    conferences.set_status(session, actor=coord, conference_id=conf.id,
+                           status=ConferenceStatus.PUBLISHED)
+    assert conf.status is ConferenceStatus.PUBLISHED
+
+
+def test_conference_visible_to_members_only(session):
+    coord = factories.coordinator(session)
+    chair, outsider = factories.user(session), factories.user(session)
+    conf = factories.conference(session, coord, chair)
+    assert [c.id for c in conferences.visible_to(session, chair)] == [conf.id]
+    assert conferences.visible_to(session, outsider) == []
+    assert [c.id for c in conferences.visible_to(session, coord)] == [conf.id]

@@ -1,0 +1,95 @@
+import pytest
+
+from conference.audit import Entity
+from conference.errors import IllegalTransition, InvalidInput, NotFound, PermissionDenied
+from conference.people import Role, Specialty
+from conference.referrals import RequestStatus
+from storage import audit, referrals
+from tests import factories
+
+
+@pytest.fixture
+def people(session):
+    return dict(
+        coord=factories.coordinator(session),
+        gp=factories.user(session, Role.REFERRING_CLINICIAN, Specialty.PRIMARY_CARE),
+        other_gp=factories.user(session, Role.REFERRING_CLINICIAN, Specialty.PRIMARY_CARE),
+        spec=factories.user(session),
+    )
+
+
+def submit(session, who):
+    return referrals.submit(session, actor=who, details=factories.details(),
+                            requested_specialties=[Specialty.NEUROSURGERY,
+                                                   Specialty.PAIN_MEDICINE])
+
+
+def test_request_submitted_creates_the_case(session, people):
+    r = submit(session, people["gp"])
+    assert r.status is RequestStatus.SUBMITTED and r.submitted_at is not None
+    assert r.requested_specialties == ["neurosurgery", "pain_medicine"]
+    assert [q.id for q in referrals.queue(session)] == [r.id]
+    assert audit.events_for(session, entity=Entity.REQUEST, entity_id=r.id)
+
+
+def test_request_needs_specialties_and_a_clinician(session, people):
+    with pytest.raises(InvalidInput):
+        referrals.submit(session, actor=people["gp"], details=factories.details(),
+                         requested_specialties=[])
+    with pytest.raises(PermissionDenied):
+        submit(session, people["spec"])
+
+
+def test_request_accept_then_schedule(session, people):
+    r = submit(session, people["gp"])
+    referrals.accept(session, actor=people["coord"], request_id=r.id)
+    assert r.status is RequestStatus.ACCEPTED and r.accepted_at is not None
+    conf = factories.conference(session, people["coord"], people["spec"])
+    r, item = referrals.schedule(session, actor=people["coord"], request_id=r.id,
+                                 conference_id=conf.id, planned_minutes=20)
+    assert (r.status, r.agenda_item_id, item.case_id) == (RequestStatus.SCHEDULED, item.id,
+                                                          r.case_id)
+    assert referrals.queue(session) == []
+
+
+def test_request_schedule_accepts_a_submitted_one(session, people):
+    r = submit(session, people["gp"])
+    conf = factories.conference(session, people["coord"], people["spec"])
+    referrals.schedule(session, actor=people["coord"], request_id=r.id, conference_id=conf.id,
+                       planned_minutes=20)
+    assert r.accepted_at is not None and r.scheduled_at is not None
+
+
+def test_request_decline_needs_reason_and_is_final(session, people):
+    r = submit(session, people["gp"])
+    with pytest.raises(InvalidInput):
+        referrals.decline(session, actor=people["coord"], request_id=r.id, reason="")
+    referrals.decline(session, actor=people["coord"], request_id=r.id,
+                      reason="Needs an MRI first; please attach it and resubmit.")
+    assert r.status is RequestStatus.DECLINED and r.declined_at is not None
+    conf = factories.conference(session, people["coord"], people["spec"])
+    with pytest.raises(IllegalTransition):
+        referrals.schedule(session, actor=people["coord"], request_id=r.id,
+                           conference_id=conf.id, planned_minutes=20)
+    with pytest.raises(IllegalTransition):
+        referrals.accept(session, actor=people["coord"], request_id=r.id)
+
+
+def test_request_only_coordinators_work_the_queue(session, people):
+    r = submit(session, people["gp"])
+    with pytest.raises(PermissionDenied):
+        referrals.accept(session, actor=people["gp"], request_id=r.id)
+    with pytest.raises(PermissionDenied):
+        referrals.decline(session, actor=people["spec"], request_id=r.id, reason="no")
+
+
+def test_request_visible_only_to_its_clinician(session, people):
+    r = submit(session, people["gp"])
+    assert referrals.view_request(session, viewer=people["gp"], request_id=r.id) is r
+    assert referrals.view_request(session, viewer=people["coord"], request_id=r.id) is r
+    with pytest.raises(NotFound):
+        referrals.view_request(session, viewer=people["other_gp"], request_id=r.id)
+    assert referrals.requests_of(session, viewer=people["other_gp"]) == []
+    assert [x.id for x in referrals.requests_of(session, viewer=people["gp"])] == [r.id]
+    with pytest.raises(NotFound):
+        referrals.get_request(session, 9999)

@@ -1,0 +1,124 @@
+import io
+import os
+import socket
+import subprocess
+import sys
+import time
+
+import httpx
+import pytest
+
+from web.cli import main
+
+
+@pytest.fixture
+def env(tmp_path, monkeypatch):
+    monkeypatch.setenv("CASEBRIDGE_DATABASE_URL", f"sqlite:///{tmp_path / 'cb.db'}")
+    monkeypatch.delenv("CASEBRIDGE_SECRET_KEY", raising=False)
+    return tmp_path
+
+
+def run(capsys, *args, stdin=""):
+    sys.stdin = io.StringIO(stdin)
+    try:
+        code = main(list(args))
+    finally:
+        sys.stdin = sys.__stdin__
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_cli_db_upgrade(env, capsys):
+    code, out, _ = run(capsys, "db", "upgrade")
+    assert code == 0 and "up to date" in out
+    assert (env / "cb.db").exists() and (env / "cb.secret").exists()
+    assert oct((env / "cb.secret").stat().st_mode)[-3:] == "600"
+
+
+def test_cli_users_add_prints_id(env, capsys):
+    code, out, err = run(capsys, "users", "add", "dr.lee@clinic.org", "--name", "Dr. Lee",
+                         "--role", "specialist", "--specialty", "pain_medicine",
+                         "--password-stdin", stdin="a long passphrase\n")
+    assert (code, err) == (0, "")
+    assert out.strip().isdigit()
+
+
+def test_cli_users_add_duplicate_is_one_line_exit_1(env, capsys):
+    args = ("users", "add", "a@b.org", "--name", "A", "--role", "admin", "--password-stdin")
+    assert run(capsys, *args, stdin="a long passphrase\n")[0] == 0
+    code, _, err = run(capsys, *args, stdin="a long passphrase\n")
+    assert code == 1 and err.count("\n") == 1 and "already uses a@b.org" in err
+    assert "Traceback" not in err
+
+
+@pytest.mark.parametrize(("args", "stdin", "needle"), [
+    (("users", "add", "not-an-email", "--name", "A", "--role", "admin", "--password-stdin"),
+     "a long passphrase\n", "not an email"),
+    (("users", "add", "a@b.org", "--name", "A", "--role", "specialist", "--password-stdin"),
+     "a long passphrase\n", "specialty"),
+    (("users", "add", "a@b.org", "--name", "A", "--role", "admin", "--password-stdin"),
+     "short\n", "10 characters"),
+    (("users", "add", "a@b.org", "--name", "A", "--role", "admin", "--password-stdin"),
+     "", "No password"),
+])
+def test_cli_users_add_bad_input_exit_2(env, capsys, args, stdin, needle):
+    code, _, err = run(capsys, *args, stdin=stdin)
+    assert code == 2 and needle in err and err.count("\n") == 1
+
+
+def test_cli_bad_usage_exit_2(env, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(["users", "add", "a@b.org", "--role", "wizard"])
+    assert exit_info.value.code == 2
+
+
+def test_cli_demo_loads_once(env, capsys):
+    code, out, _ = run(capsys, "demo")
+    assert code == 0 and "coordinator@casebridge.example" in out
+    code, _, err = run(capsys, "demo")
+    assert code == 2 and "empty database" in err
+
+
+def test_cli_unreachable_database_exit_1(monkeypatch, capsys):
+    monkeypatch.setenv("CASEBRIDGE_DATABASE_URL",
+                       "postgresql+psycopg://nobody@127.0.0.1:1/none?connect_timeout=2")
+    monkeypatch.setenv("CASEBRIDGE_SECRET_KEY", "x" * 32)
+    code, _, err = run(capsys, "db", "upgrade")
+    assert code == 1 and err.startswith("casebridge: cannot reach the database")
+    assert err.count("\n") == 1
+
+
+def test_cli_bad_ice_servers_exit_2(env, monkeypatch, capsys):
+    monkeypatch.setenv("CASEBRIDGE_ICE_SERVERS", '[{"url": "stun:x"}]')
+    code, _, err = run(capsys, "db", "upgrade")
+    assert code == 2 and "CASEBRIDGE_ICE_SERVERS" in err
+
+
+def _free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_cli_serve_demo_answers_on_localhost(env):
+    port = _free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "web.cli", "serve", "--demo", "--port", str(port)],
+        env={**os.environ}, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                response = httpx.get(f"http://127.0.0.1:{port}/login", timeout=1)
+                break
+            except httpx.TransportError:
+                time.sleep(0.2)
+        else:
+            pytest.fail("server did not answer")
+        assert response.status_code == 200 and 'name="password"' in response.text
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}") as c:
+            assert c.get("/healthz").json() == {"status": "ok"}
+    finally:
+        proc.terminate()
+        output = proc.communicate(timeout=10)[0]
+    assert "okafor@casebridge.example" in output

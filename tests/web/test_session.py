@@ -1,0 +1,91 @@
+from datetime import UTC, datetime, timedelta
+
+from sqlmodel import Session
+
+from conference.signin import MAX_FAILURES
+from storage import users
+from tests.web.conftest import csrf_of, sign_in
+
+
+def test_login_page_has_the_contract_form(client):
+    page = client.get("/login")
+    assert page.status_code == 200
+    html = page.text
+    assert 'name="email"' in html and 'name="password"' in html
+    assert 'type="submit"' in html
+
+
+def test_dashboard_requires_sign_in(client):
+    response = client.get("/", follow_redirects=False)
+    assert response.status_code == 303
+    assert response.headers["location"].startswith("/login")
+
+
+def test_sign_in_and_out(client, demo):
+    csrf = sign_in(client, "okafor@casebridge.example")
+    home = client.get("/")
+    assert "Weekly multidisciplinary spine conference" in home.text
+    out = client.post("/logout", data={"csrf_token": csrf}, follow_redirects=False)
+    assert out.status_code == 303
+    assert client.get("/", follow_redirects=False).status_code == 303
+
+
+def test_logout_without_csrf_is_refused(client, demo):
+    sign_in(client, "okafor@casebridge.example")
+    response = client.post("/logout", data={"csrf_token": "forged"})
+    assert response.status_code == 403
+    assert client.get("/", follow_redirects=False).status_code == 200
+
+
+def test_wrong_password_keeps_email_and_says_why(client, demo):
+    page = client.get("/login")
+    response = client.post("/login", data={"email": "okafor@casebridge.example",
+                                           "password": "nope", "csrf_token": csrf_of(page.text)})
+    assert response.status_code == 401
+    assert "do not match" in response.text
+    assert 'value="okafor@casebridge.example"' in response.text
+
+
+def test_repeated_failures_lock_the_account(client, demo, app):
+    page = client.get("/login")
+    token = csrf_of(page.text)
+    with Session(app.state.engine) as session:
+        user = users.find_by_email(session, "lee@casebridge.example")
+        user.failed_logins = MAX_FAILURES - 1  # skip the slow-down delays in the test
+        session.add(user)
+        session.commit()
+    response = client.post("/login", data={"email": "lee@casebridge.example",
+                                           "password": "wrong", "csrf_token": token})
+    assert response.status_code == 401
+    response = client.post("/login", data={"email": "lee@casebridge.example",
+                                           "password": "casebridge-demo", "csrf_token": token})
+    assert response.status_code == 429
+    assert "locked" in response.text
+    with Session(app.state.engine) as session:
+        user = users.find_by_email(session, "lee@casebridge.example")
+        assert user.locked_until > datetime.now(UTC) + timedelta(minutes=14)
+
+
+def test_login_next_is_never_offsite(client, demo):
+    page = client.get("/login?next=//evil.example.com/")
+    response = client.post("/login", data={"email": "okafor@casebridge.example",
+                                           "password": "casebridge-demo",
+                                           "next": "//evil.example.com/",
+                                           "csrf_token": csrf_of(page.text)},
+                           follow_redirects=False)
+    assert response.headers["location"] == "/"
+
+
+def test_security_headers_on_every_response(client):
+    for path in ("/login", "/static/css/app.css", "/healthz", "/nowhere"):
+        headers = client.get(path).headers
+        csp = headers["content-security-policy"]
+        assert "script-src 'self'" in csp and "unsafe-inline" not in csp
+        assert "frame-ancestors 'none'" in csp
+        assert headers["x-content-type-options"] == "nosniff"
+        assert headers["referrer-policy"] == "no-referrer"
+
+
+def test_session_cookie_is_httponly_and_lax(client):
+    cookie = client.get("/login").headers["set-cookie"].lower()
+    assert "httponly" in cookie and "samesite=lax" in cookie

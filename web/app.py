@@ -1,0 +1,59 @@
+"""The Starlette application: pages, the JSON API, the signaling socket, static files."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.sessions import SessionMiddleware
+from starlette.routing import BaseRoute, Mount, Route
+from starlette.staticfiles import StaticFiles
+
+from storage.engine import make_engine
+from web.errors import EXCEPTION_HANDLERS
+from web.security import SecurityHeaders
+from web.settings import Settings, load_settings
+from web.tokens import TokenSigner
+
+STATIC = Path(__file__).resolve().parent / "static"
+SESSION_COOKIE = "casebridge_session"
+
+
+def _routes() -> list[BaseRoute]:
+    from web.pages import dashboard, session
+
+    return [
+        *session.routes,
+        *dashboard.routes,
+        Route("/healthz", dashboard.healthz),
+        Mount("/static", app=StaticFiles(directory=str(STATIC)), name="static"),
+    ]
+
+
+def create_app(settings: Settings | None = None) -> Starlette:
+    """Build the app; the database must already be migrated (``casebridge db upgrade``)."""
+    settings = settings or load_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        yield
+        app.state.engine.dispose()
+
+    app = Starlette(
+        routes=_routes(),
+        middleware=[
+            Middleware(SecurityHeaders),
+            Middleware(SessionMiddleware, secret_key=settings.secret_key,
+                       session_cookie=SESSION_COOKIE, same_site="lax",
+                       https_only=settings.secure_cookies, max_age=12 * 3600),
+        ],
+        exception_handlers=EXCEPTION_HANDLERS,
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.engine = make_engine(settings.database_url)
+    app.state.signer = TokenSigner(settings.secret_key)
+    return app

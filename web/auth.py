@@ -1,0 +1,127 @@
+"""Who is asking: the session cookie (browsers), a bearer token (API), a guest link.
+
+Browsers carry a signed session cookie holding ``user_id`` and a CSRF token;
+every state-changing form or cookie-authenticated API write must echo that
+token. Bearer-token requests are not exposed to CSRF (a browser never adds the
+header on its own) and skip the check.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import secrets
+from typing import Any
+
+from sqlmodel import Session
+from starlette.requests import HTTPConnection, Request
+
+from conference.errors import NotAuthenticated, PermissionDenied
+from conference.signin import delay_after, is_locked
+from storage import users
+from storage.clock import utcnow
+from storage.passwords import hash_password, verify_password
+from storage.tables import User
+from web.errors import TooManyRequests
+from web.tokens import GuestGrant, TokenSigner
+
+CSRF_FIELD = "csrf_token"
+CSRF_HEADER = "x-csrf-token"
+# Verifying against a real hash when the email is unknown keeps the response
+# time the same, so timing does not reveal who has an account.
+_DUMMY_HASH = hash_password("not a real password, only for timing")
+
+
+def signer(conn: HTTPConnection) -> TokenSigner:
+    value = conn.app.state.signer
+    assert isinstance(value, TokenSigner)
+    return value
+
+
+def bearer_token(conn: HTTPConnection) -> str | None:
+    header = conn.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    return token.strip() or None if scheme.lower() == "bearer" else None
+
+
+def session_user_id(conn: HTTPConnection) -> int | None:
+    value = conn.session.get("user_id") if "session" in conn.scope else None
+    return value if isinstance(value, int) else None
+
+
+def optional_user(conn: HTTPConnection, session: Session) -> User | None:
+    """The signed-in person, or None. A bad bearer token is an error, not anonymity."""
+    token = bearer_token(conn)
+    user_id = signer(conn).read_api(token) if token else session_user_id(conn)
+    if user_id is None:
+        return None
+    user = session.get(User, user_id)
+    if user is None or not user.active:
+        if token:
+            raise NotAuthenticated("This API token's account no longer exists.")
+        conn.session.clear()
+        return None
+    return user
+
+
+def require_user(conn: HTTPConnection, session: Session) -> User:
+    user = optional_user(conn, session)
+    if user is None:
+        raise NotAuthenticated("Sign in first.")
+    return user
+
+
+def guest_grant(conn: HTTPConnection) -> GuestGrant | None:
+    token = conn.query_params.get("token") or conn.session.get("guest_token")
+    return signer(conn).read_guest(token) if isinstance(token, str) and token else None
+
+
+def csrf_token(conn: HTTPConnection) -> str:
+    token = conn.session.get("csrf")
+    if not isinstance(token, str):
+        token = secrets.token_urlsafe(32)
+        conn.session["csrf"] = token
+    return token
+
+
+def check_csrf(request: Request, submitted: Any) -> None:
+    """Refuse a cookie-authenticated write whose token does not match the session's."""
+    if bearer_token(request):
+        return
+    expected = request.session.get("csrf")
+    given = submitted if isinstance(submitted, str) else request.headers.get(CSRF_HEADER, "")
+    if not isinstance(expected, str) or not hmac.compare_digest(expected, given or ""):
+        raise PermissionDenied("The form has expired or did not come from this site; "
+                               "reload the page and try again.", code="csrf_failed")
+
+
+async def authenticate(session: Session, email: str, password: str) -> User:
+    """Check a password, slowing down and locking out repeated failures."""
+    now = utcnow()
+    user = users.find_by_email(session, email)
+    if user is not None and is_locked(user.locked_until, now):
+        assert user.locked_until is not None
+        wait = int((user.locked_until - now).total_seconds()) + 1
+        raise TooManyRequests(
+            f"Too many failed sign-ins: this account is locked for {wait // 60 + 1} more "
+            "minutes.", retry_after=wait)
+    ok = verify_password(user.password_hash if user else _DUMMY_HASH, password)
+    if user is None or not ok or not user.active:
+        if user is not None:
+            users.record_failed_sign_in(session, user, now=now)
+            session.commit()
+            await asyncio.sleep(delay_after(user.failed_logins))
+        raise NotAuthenticated("That email and password do not match.")
+    users.record_sign_in(session, user, now=now)
+    return user
+
+
+def sign_in(request: Request, user: User) -> None:
+    # A fresh session on sign-in, so a planted session id is worthless.
+    request.session.clear()
+    request.session["user_id"] = user.id
+    request.session["csrf"] = secrets.token_urlsafe(32)
+
+
+def sign_out(request: Request) -> None:
+    request.session.clear()

@@ -1,0 +1,124 @@
+"""Domain errors become HTTP responses here, and only here.
+
+One table maps each branch of ``conference.errors`` to a status code; API
+requests get the CONTRACT error body, page requests an HTML error page.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from conference.errors import (
+    CasebridgeError,
+    Conflict,
+    InvalidInput,
+    NotAuthenticated,
+    NotFound,
+    PermissionDenied,
+)
+
+STATUS: list[tuple[type[CasebridgeError], int]] = [
+    (InvalidInput, 422),
+    (NotAuthenticated, 401),
+    (PermissionDenied, 403),
+    (NotFound, 404),
+    (Conflict, 409),
+]
+
+HTTP_CODES = {
+    400: "bad_request", 401: "not_authenticated", 403: "forbidden", 404: "not_found",
+    405: "method_not_allowed", 409: "conflict", 413: "too_large", 415: "unsupported_media_type",
+    422: "invalid_input", 429: "rate_limited",
+}
+
+
+class TooManyRequests(CasebridgeError):
+    """Rate limited (429): ``retry_after`` seconds until the next try."""
+
+    code = "rate_limited"
+
+    def __init__(self, message: str, *, retry_after: int) -> None:
+        super().__init__(message, details={"retry_after": retry_after})
+        self.retry_after = retry_after
+
+
+class BadRequest(CasebridgeError):
+    """The request itself is malformed (400): not JSON, wrong content type, too large."""
+
+    code = "bad_request"
+
+    def __init__(self, message: str, *, status: int = 400, code: str | None = None,
+                 details: Any = None) -> None:
+        super().__init__(message, details=details, code=code)
+        self.status = status
+
+
+def status_for(exc: CasebridgeError) -> int:
+    if isinstance(exc, TooManyRequests):
+        return 429
+    if isinstance(exc, BadRequest):
+        return exc.status
+    for cls, status in STATUS:
+        if isinstance(exc, cls):
+            return status
+    return 400
+
+
+def error_body(code: str, message: str, details: Any = None) -> dict[str, Any]:
+    return {"error": {"code": code, "message": message, "details": details}}
+
+
+def is_api(request: Request) -> bool:
+    return request.url.path.startswith("/api/")
+
+
+def json_error(exc: CasebridgeError) -> JSONResponse:
+    headers = {}
+    if isinstance(exc, TooManyRequests):
+        headers["Retry-After"] = str(exc.retry_after)
+    if isinstance(exc, NotAuthenticated):
+        headers["WWW-Authenticate"] = "Bearer"
+    return JSONResponse(error_body(exc.code, exc.message, exc.details),
+                        status_code=status_for(exc), headers=headers)
+
+
+async def domain_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, CasebridgeError)
+    if is_api(request):
+        return json_error(exc)
+    from web.pages.errors import error_page
+
+    return error_page(request, exc, status_for(exc))
+
+
+async def http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)
+    code = HTTP_CODES.get(exc.status_code, "error")
+    if is_api(request) or exc.status_code == 405:
+        return JSONResponse(error_body(code, str(exc.detail)), status_code=exc.status_code,
+                            headers=exc.headers)
+    from web.pages.errors import error_page
+
+    return error_page(request, CasebridgeError(str(exc.detail), code=code), exc.status_code)
+
+
+async def server_error(request: Request, exc: Exception) -> Response:
+    # Never leak a traceback; the log has it.
+    if is_api(request):
+        return JSONResponse(error_body("internal_error", "Something went wrong on our side."),
+                            status_code=500)
+    from web.pages.errors import error_page
+
+    return error_page(request, CasebridgeError("Something went wrong on our side.",
+                                               code="internal_error"), 500)
+
+
+EXCEPTION_HANDLERS = {
+    CasebridgeError: domain_error,
+    HTTPException: http_error,
+    500: server_error,
+}

@@ -1,0 +1,57 @@
+"""Sign in and out."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import Route
+
+from conference.errors import NotAuthenticated
+from web.auth import authenticate, check_csrf, optional_user, sign_in, sign_out
+from web.db import db
+from web.errors import TooManyRequests
+from web.templating import render
+
+
+def _safe_next(value: str | None) -> str:
+    # Only same-site paths: an open redirect would let a phishing link borrow our name.
+    if not value or not value.startswith("/") or value.startswith("//") or urlsplit(value).netloc:
+        return "/"
+    return value
+
+
+async def login(request: Request) -> Response:
+    if request.method == "GET":
+        with db(request) as session:
+            if optional_user(request, session) is not None:
+                return RedirectResponse(_safe_next(request.query_params.get("next")), 303)
+        return render(request, "pages/login.html",
+                      {"next": request.query_params.get("next", "/"), "email": ""})
+    form = await request.form()
+    email, password = str(form.get("email", "")), str(form.get("password", ""))
+    next_url = _safe_next(str(form.get("next", "/")))
+    try:
+        check_csrf(request, form.get("csrf_token"))
+        with db(request) as session:
+            user = await authenticate(session, email, password)
+    except (NotAuthenticated, TooManyRequests) as exc:
+        status = 429 if isinstance(exc, TooManyRequests) else 401
+        return render(request, "pages/login.html",
+                      {"error": exc.message, "email": email, "next": next_url}, status)
+    sign_in(request, user)
+    return RedirectResponse(next_url, status_code=303)
+
+
+async def logout(request: Request) -> Response:
+    form = await request.form()
+    check_csrf(request, form.get("csrf_token"))
+    sign_out(request)
+    return RedirectResponse("/login", status_code=303)
+
+
+routes = [
+    Route("/login", login, methods=["GET", "POST"]),
+    Route("/logout", logout, methods=["POST"]),
+]

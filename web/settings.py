@@ -1,0 +1,83 @@
+"""Configuration from the environment (see the README's table)."""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy.engine import make_url
+
+from storage.engine import database_url
+
+
+class ConfigError(Exception):
+    """A setting is missing or malformed; the message names the variable."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str
+    secret_key: str
+    redis_url: str | None = None
+    ice_servers: list[dict[str, Any]] = field(default_factory=list)
+    imaging_hosts: frozenset[str] | None = None
+    secure_cookies: bool = False
+
+
+def _ice_servers(raw: str) -> list[dict[str, Any]]:
+    try:
+        value = json.loads(raw or "[]")
+    except json.JSONDecodeError as exc:
+        raise ConfigError(f"CASEBRIDGE_ICE_SERVERS is not JSON: {exc}") from exc
+    if not isinstance(value, list):
+        raise ConfigError("CASEBRIDGE_ICE_SERVERS must be a JSON list of objects.")
+    for server in value:
+        urls = server.get("urls") if isinstance(server, dict) else None
+        if not (isinstance(urls, str) or (isinstance(urls, list) and urls)):
+            raise ConfigError('Each CASEBRIDGE_ICE_SERVERS entry needs "urls" '
+                              '(a string or a list of strings).')
+        unknown = set(server) - {"urls", "username", "credential"}
+        if unknown:
+            raise ConfigError(f"Unknown ICE server fields: {', '.join(sorted(unknown))}.")
+    return value
+
+
+def _secret_key(db_url: str) -> str:
+    configured = os.environ.get("CASEBRIDGE_SECRET_KEY", "").strip()
+    if configured:
+        return configured
+    url = make_url(db_url)
+    if url.get_backend_name() != "sqlite" or not url.database or url.database == ":memory:":
+        raise ConfigError("Set CASEBRIDGE_SECRET_KEY: every app instance must share it "
+                          "(it is generated automatically only beside a SQLite file).")
+    # Beside the SQLite file, readable by its owner only: it signs sessions and links.
+    path = Path(url.database).resolve().with_suffix(".secret")
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as f:
+            f.write(secrets.token_urlsafe(48))
+    return path.read_text().strip()
+
+
+def load_settings() -> Settings:
+    """Read every ``CASEBRIDGE_*`` variable; raise :class:`ConfigError` on a bad one."""
+    db_url = database_url()
+    try:
+        make_url(db_url)
+    except Exception as exc:  # SQLAlchemy raises ArgumentError or ValueError
+        raise ConfigError(f"CASEBRIDGE_DATABASE_URL is not a database URL: {exc}") from exc
+    hosts = os.environ.get("CASEBRIDGE_IMAGING_HOSTS", "").strip()
+    return Settings(
+        database_url=db_url,
+        secret_key=_secret_key(db_url),
+        redis_url=os.environ.get("CASEBRIDGE_REDIS_URL", "").strip() or None,
+        ice_servers=_ice_servers(os.environ.get("CASEBRIDGE_ICE_SERVERS", "")),
+        imaging_hosts=frozenset(h.strip().lower() for h in hosts.split(",") if h.strip())
+        if hosts else None,
+        secure_cookies=os.environ.get("CASEBRIDGE_SECURE_COOKIES", "").lower() in ("1", "true"),
+    )

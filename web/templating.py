@@ -1,0 +1,52 @@
+"""Jinja2 pages: autoescaped, with the helpers every template needs."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from starlette.requests import Request
+from starlette.responses import HTMLResponse
+from starlette.templating import Jinja2Templates
+
+from conference.decision_outcomes import OUTCOME_LABELS, Outcome
+from conference.people import SPECIALTY_LABELS, Specialty
+from web.auth import csrf_token
+
+TEMPLATES = Path(__file__).resolve().parent / "templates"
+templates = Jinja2Templates(directory=str(TEMPLATES))
+templates.env.autoescape = True
+
+
+def _when(value: datetime | None, fmt: str = "%a %d %b %Y, %H:%M %Z") -> str:
+    if value is None:
+        return ""
+    return value.astimezone(ZoneInfo("UTC")).strftime(fmt)
+
+
+def _day(value: date | None) -> str:
+    return value.strftime("%d %b %Y") if value else "undated"
+
+
+def _label(value: Any) -> str:
+    if isinstance(value, Specialty):
+        return SPECIALTY_LABELS[value]
+    if isinstance(value, Outcome):
+        return OUTCOME_LABELS[value]
+    text = str(getattr(value, "value", value) or "")
+    return text.replace("_", " ").capitalize()
+
+
+templates.env.filters.update(when=_when, day=_day, label=_label)
+
+
+def render(request: Request, name: str, context: dict[str, Any] | None = None,
+           status_code: int = 200) -> HTMLResponse:
+    """Render ``name`` with the CSRF token and the signed-in person in reach."""
+    ctx = {"csrf_token": csrf_token(request), "me": getattr(request.state, "user", None)}
+    ctx.update(context or {})
+    response = templates.TemplateResponse(request, name, ctx, status_code=status_code)
+    response.headers.setdefault("cache-control", "no-store")
+    return response
