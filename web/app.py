@@ -23,11 +23,13 @@ SESSION_COOKIE = "casebridge_session"
 
 
 def _routes() -> list[BaseRoute]:
-    from web.pages import dashboard, session
+    from web import api
+    from web.pages import dashboard
+    from web.pages.routes import routes as pages
 
     return [
-        *session.routes,
-        *dashboard.routes,
+        *pages,
+        Mount("/api/v1", routes=api.routes),
         Route("/healthz", dashboard.healthz),
         Mount("/static", app=StaticFiles(directory=str(STATIC)), name="static"),
     ]
