@@ -166,6 +166,10 @@ class Room:
         """Per agenda item: member user ids present at any moment while it was current."""
         return {item: frozenset(users) for item, users in self._attendance.items()}
 
+    def identity_of(self, participant_id: str) -> Identity:
+        """Who is behind a connection; ``InvalidState`` if never connected."""
+        return self._actor(participant_id).identity
+
     def ensure_present(self, participant_id: str) -> None:
         """Gate for offer/answer/candidate: ``InvalidState`` unless admitted."""
         if self._actor(participant_id).state is not State.PRESENT:
@@ -187,6 +191,13 @@ class Room:
         out = [] if participant.state is State.CONNECTED else self._leave(participant)
         del self._participants[participant_id]
         return out
+
+    def restore_agenda(self, item_id: str | None, started_at: datetime | None) -> None:
+        """Resume the stored live agenda when the room is opened again."""
+        if item_id is not None and item_id not in self._agenda_item_ids:
+            raise NotFound(f"no agenda item {item_id}")
+        self._current_item_id = item_id
+        self._started_at = started_at if item_id is not None else None
 
     def update_agenda(self, item_ids: Iterable[str]) -> None:
         """The conference's agenda changed (items added, removed)."""

@@ -12,8 +12,11 @@ from starlette.middleware.sessions import SessionMiddleware
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
+from signaling.bus import open_backplane
+from signaling.hub import Hub
 from storage.engine import make_engine
 from web.errors import EXCEPTION_HANDLERS
+from web.live import DatabaseRoomStore, ice_servers
 from web.security import SecurityHeaders
 from web.settings import Settings, load_settings
 from web.tokens import TokenSigner
@@ -23,11 +26,12 @@ SESSION_COOKIE = "casebridge_session"
 
 
 def _routes() -> list[BaseRoute]:
-    from web import api
+    from web import api, live
     from web.pages import dashboard
     from web.pages.routes import routes as pages
 
     return [
+        *live.routes,
         *pages,
         Mount("/api/v1", routes=api.routes),
         Route("/healthz", dashboard.healthz),
@@ -41,8 +45,13 @@ def create_app(settings: Settings | None = None) -> Starlette:
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        yield
-        app.state.engine.dispose()
+        try:
+            yield
+        finally:
+            # Every room closed: sockets, peer connections, room ownership.
+            await app.state.hub.close()
+            await app.state.backplane.aclose()
+            app.state.engine.dispose()
 
     app = Starlette(
         routes=_routes(),
@@ -58,4 +67,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
     app.state.settings = settings
     app.state.engine = make_engine(settings.database_url)
     app.state.signer = TokenSigner(settings.secret_key)
+    app.state.backplane = open_backplane(settings.redis_url)
+    app.state.hub = Hub(store=DatabaseRoomStore(app.state.engine),
+                        ice_servers=ice_servers(settings.ice_servers),
+                        backplane=app.state.backplane)
     return app

@@ -1,0 +1,205 @@
+"""Encoded-frame access to aiortc: the ONE module that touches aiortc internals.
+
+Why this module exists: a forwarding server (SFU) must pass media on without
+decoding or re-encoding it, but aiortc 1.16 only has public API for decoded
+media on the receiving side. Each ``RTCRtpReceiver`` hands every reassembled
+frame to a decoder thread (``rtcrtpreceiver.decoder_worker``) through a private
+``queue.Queue``; the sending side, by contrast, already accepts encoded
+``av.Packet`` objects and only packetizes them (``RTCRtpSender._next_encoded_frame``
+calls the codec's ``pack``; that is how ``MediaPlayer(decode=False)`` works).
+
+So, per receiver and before it starts, ``tap_receiver`` swaps that private queue
+for a ``_FrameTap``: the receiver's ``_handle_rtp_packet`` then delivers each
+encoded frame straight to our callback on the event loop (no thread hop per
+frame), and the decoder thread blocks idle in ``get()`` until the receiver
+stops, when it ends the remote track exactly as before. Nothing is patched
+globally: other peer connections in the process keep decoding.
+
+The other internals used here are small: ``_send_rtcp_pli`` (send a Picture
+Loss Indication upstream), ``_send_keyframe`` (the sender's hook for PLI/FIR
+from its remote peer) and ``_stream_id`` (the ``a=msid`` stream id).
+``check_aiortc`` asserts every one of them still exists with the expected shape;
+the router calls it once and ``tests/signaling/test_encoded.py`` runs it, so an
+aiortc upgrade that breaks this fails loudly instead of silently decoding.
+"""
+
+from __future__ import annotations
+
+import inspect
+import logging
+import queue
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from fractions import Fraction
+from functools import cache
+from typing import Any
+
+import av
+from aiortc import rtcpeerconnection, rtcrtpreceiver
+from aiortc.rtcrtpreceiver import RTCRtpReceiver
+from aiortc.rtcrtpsender import RTCRtpSender
+
+__all__ = [
+    "EncodedFrame",
+    "check_aiortc",
+    "on_keyframe_request",
+    "request_keyframe",
+    "set_stream_id",
+    "tap_receiver",
+]
+
+logger = logging.getLogger(__name__)
+
+_QUEUE = "_RTCRtpReceiver__decoder_queue"
+_STARTED = "_RTCRtpReceiver__started"
+
+
+@dataclass(frozen=True, slots=True)
+class EncodedFrame:
+    """One reassembled, still-encoded frame as the receiver's jitter buffer made it."""
+
+    mime_type: str
+    clock_rate: int
+    data: bytes
+    timestamp: int
+
+    @property
+    def keyframe(self) -> bool:
+        """True if a decoder can start here.
+
+        VP8 (RFC 6386 section 9.1, RFC 7741 section 4.3): bit 0 of the frame tag
+        is 0 for a key frame, which also carries the start code 9d 01 2a. Audio
+        (Opus) frames are all independently decodable.
+        """
+        if self.mime_type.lower() != "video/vp8":
+            return True
+        return len(self.data) >= 6 and not self.data[0] & 1 and self.data[3:6] == b"\x9d\x01\x2a"
+
+    def packet(self) -> av.Packet[Any]:
+        """The frame as an ``av.Packet``, which a sender packetizes without encoding."""
+        packet = av.Packet(self.data)
+        packet.pts = self.timestamp
+        packet.time_base = Fraction(1, self.clock_rate)
+        return packet
+
+
+class _FrameTap:
+    """Stands in for the receiver's decoder ``queue.Queue``.
+
+    ``put`` is called on the event loop by ``RTCRtpReceiver._handle_rtp_packet``
+    with ``(codec, JitterFrame)``, and with ``None`` when the receiver stops;
+    ``get`` is called by the idle decoder thread, which we release on stop so it
+    can end the remote track as aiortc expects.
+    """
+
+    def __init__(self, on_frame: Callable[[EncodedFrame], None], on_end: Callable[[], None]):
+        self._on_frame = on_frame
+        self._on_end = on_end
+        self._stopped = threading.Event()
+
+    def put(self, item: tuple[Any, Any] | None) -> None:
+        if item is None:
+            self._stopped.set()
+            self._on_end()
+            return
+        codec, frame = item
+        try:
+            self._on_frame(
+                EncodedFrame(codec.mimeType, codec.clockRate, frame.data, frame.timestamp)
+            )
+        except Exception:  # never break the receiver's RTP loop
+            logger.exception("forwarding an encoded frame failed")
+
+    def get(self) -> None:
+        self._stopped.wait()
+        return None
+
+
+def tap_receiver(
+    receiver: RTCRtpReceiver,
+    on_frame: Callable[[EncodedFrame], None],
+    on_end: Callable[[], None],
+) -> None:
+    """Deliver ``receiver``'s encoded frames to ``on_frame`` instead of decoding them.
+
+    Must run before the receiver starts (``receive()``), i.e. right after the
+    ``setRemoteDescription`` that created its transceiver. ``on_end`` runs when
+    the receiver stops (close, RTCP BYE, disconnect).
+    """
+    if getattr(receiver, _STARTED, True) or not isinstance(
+        getattr(receiver, _QUEUE, None), queue.Queue
+    ):
+        raise RuntimeError("cannot tap this RTCRtpReceiver: started already, or aiortc changed")
+    setattr(receiver, _QUEUE, _FrameTap(on_frame, on_end))
+
+
+async def request_keyframe(receiver: RTCRtpReceiver, media_ssrc: int) -> None:
+    """Send a Picture Loss Indication for ``media_ssrc`` to the remote sender.
+
+    RFC 4585 section 6.3.1: PLI asks the encoder for a new decodable picture. A
+    forwarder cannot make keyframes itself, so it passes its subscribers' need on.
+    """
+    await receiver._send_rtcp_pli(media_ssrc)
+
+
+def on_keyframe_request(sender: RTCRtpSender, callback: Callable[[], None]) -> None:
+    """Call ``callback`` when the remote peer sends PLI or FIR for ``sender``.
+
+    aiortc answers PLI (RFC 4585 section 6.3.1) and FIR (RFC 5104 section
+    4.3.1) by asking its encoder for a keyframe; a sender fed with packets has
+    no encoder, so the request must travel to the publisher instead.
+    """
+    sender._send_keyframe = callback  # type: ignore[method-assign]
+
+
+def set_stream_id(sender: RTCRtpSender, stream_id: str) -> None:
+    """Set the ``a=msid`` stream id aiortc writes for ``sender`` (RFC 8830)."""
+    sender._stream_id = stream_id
+
+
+@cache
+def check_aiortc() -> None:
+    """Raise ``RuntimeError`` if aiortc no longer has the internals used here."""
+    problems = []
+
+    def source(obj: object) -> str:
+        try:
+            return inspect.getsource(obj)  # type: ignore[arg-type]
+        except (OSError, TypeError):
+            return ""
+
+    worker = getattr(rtcrtpreceiver, "decoder_worker", None)
+    if worker is None or list(inspect.signature(worker).parameters) != [
+        "loop",
+        "input_q",
+        "output_q",
+        "decode_error",
+    ]:
+        problems.append("rtcrtpreceiver.decoder_worker(loop, input_q, output_q, decode_error)")
+    elif "input_q.get()" not in source(worker):
+        problems.append("decoder_worker reads its frames with input_q.get()")
+    if "self.__decoder_queue," not in source(RTCRtpReceiver.receive):
+        problems.append("RTCRtpReceiver.receive passes self.__decoder_queue to the thread")
+    if "self.__decoder_queue.put((codec, encoded_frame))" not in source(
+        RTCRtpReceiver._handle_rtp_packet
+    ):
+        problems.append("RTCRtpReceiver._handle_rtp_packet puts (codec, encoded_frame)")
+    if "self.__decoder_queue.put(None)" not in source(RTCRtpReceiver):
+        problems.append("RTCRtpReceiver stops its decoder with put(None)")
+    pli = getattr(RTCRtpReceiver, "_send_rtcp_pli", None)
+    if not inspect.iscoroutinefunction(pli) or list(inspect.signature(pli).parameters) != [
+        "self",
+        "media_ssrc",
+    ]:
+        problems.append("async RTCRtpReceiver._send_rtcp_pli(self, media_ssrc)")
+    if "self._send_keyframe()" not in source(RTCRtpSender._handle_rtcp_packet):
+        problems.append("RTCRtpSender._handle_rtcp_packet calls self._send_keyframe() on PLI/FIR")
+    if ".pack(data)" not in source(RTCRtpSender._next_encoded_frame):
+        problems.append("RTCRtpSender._next_encoded_frame packs non-Frame data")
+    if "sender._stream_id" not in source(
+        rtcpeerconnection.create_media_description_for_transceiver
+    ):
+        problems.append("the a=msid line is built from sender._stream_id")
+    if problems:
+        raise RuntimeError("aiortc changed; update signaling/encoded.py: " + "; ".join(problems))

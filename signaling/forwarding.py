@@ -1,0 +1,489 @@
+"""The media-forwarding core of the live room: a selective forwarding unit (SFU).
+
+Each participant has one ``RTCPeerConnection`` to the server. Every track a
+participant publishes becomes a ``_Source``; for every other participant the
+router gives that source its own ``sendonly`` transceiver whose track is an
+``_Outlet``. Media is never decoded nor re-encoded: ``signaling.encoded`` taps
+the receivers' encoded frames and the outlets hand them to the senders as
+``av.Packet`` objects, which aiortc only packetizes (one codec per kind makes
+that possible: VP8 video, Opus audio).
+
+Negotiation (RFC 3264 offer/answer over one BUNDLE transport, RFC 8843):
+
+* the client makes the first offer (``accept_offer``); the server then offers
+  the others' streams with its own offers (``on_offer``), answered through
+  ``accept_answer``. Either side may offer again later.
+* glare: the server is the impolite peer. A client offer that arrives while a
+  server offer is outstanding is refused with ``Glare`` and changes nothing;
+  the client rolls back, answers the server's offer and offers again.
+* per participant one renegotiation is in flight at a time; changes that arrive
+  meanwhile set a dirty flag and produce exactly one more offer after the answer.
+* there is no removeTrack: a departed source's m-line goes ``inactive``, and an
+  inactive m-line is recycled for the next source of its kind, so the SDP stays
+  bounded however often people join and leave.
+* server re-offers keep the payload types and header-extension ids negotiated
+  first (``signaling.sdp.NegotiatedIds``), which Chromium requires.
+
+Keyframes: a forwarder cannot make them. A new subscriber's video is held until
+a keyframe, which the router asks the publisher for with PLI (RFC 4585 section
+6.3.1); PLI/FIR from subscribers (RFC 5104 section 4.3.1) are passed on too, at
+most one per publisher every ``KEYFRAME_REQUEST_INTERVAL`` seconds.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from collections import deque
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
+from typing import Any
+
+import av
+from aiortc import (
+    RTCConfiguration,
+    RTCIceServer,
+    RTCPeerConnection,
+    RTCRtpSender,
+    RTCRtpTransceiver,
+    RTCSessionDescription,
+)
+from aiortc.mediastreams import MediaStreamTrack
+from aiortc.rtcrtpparameters import RTCRtpCodecCapability
+
+from signaling import encoded
+from signaling.media_errors import (
+    Glare,
+    InvalidState,
+    UnknownParticipant,
+    map_aiortc_errors,
+)
+from signaling.sdp import NegotiatedIds, media_ssrcs, restrict_codecs, stream_ids
+
+__all__ = ["KEYFRAME_REQUEST_INTERVAL", "MediaRouter", "OnOffer"]
+
+logger = logging.getLogger(__name__)
+
+OnOffer = Callable[[str, str, dict[str, str]], Awaitable[None]]
+"""``on_offer(participant_id, offer_sdp, streams)``; see ``MediaRouter``."""
+
+KEYFRAME_REQUEST_INTERVAL = 0.25
+"""Seconds between two PLIs to one publisher: requests in between are coalesced."""
+
+_CODECS = {"audio": "opus", "video": "VP8"}
+# Frames an outlet may queue before its sender pulls them (about two seconds).
+_MAX_QUEUED = {"audio": 100, "video": 60}
+
+
+def _preferences(kind: str) -> list[RTCRtpCodecCapability]:
+    """The one forwardable codec of ``kind``, plus RTX (RFC 4588) for video."""
+    wanted = {f"{kind}/{_CODECS[kind]}".lower(), "video/rtx"}
+    codecs = RTCRtpSender.getCapabilities(kind).codecs
+    return [c for c in codecs if c.mimeType.lower() in wanted]
+
+
+class _Source:
+    """One track a participant publishes, fanned out to other participants' outlets."""
+
+    def __init__(
+        self,
+        *,
+        publisher: str,
+        transceiver: RTCRtpTransceiver,
+        stream_id: str,
+        spawn: Callable[[Coroutine[Any, Any, None]], object],
+        on_end: Callable[[_Source], None],
+    ) -> None:
+        self.publisher = publisher
+        self.kind = transceiver.kind
+        self.transceiver = transceiver
+        self.stream_id = stream_id
+        self.ssrc: int | None = None
+        self.live = False
+        self.ended = False
+        self.outlets: set[_Outlet] = set()
+        self._spawn = spawn
+        self._on_end = on_end
+        self._loop = asyncio.get_running_loop()
+        self._last_request = -KEYFRAME_REQUEST_INTERVAL
+        self._timer: asyncio.TimerHandle | None = None
+
+    def forward(self, frame: encoded.EncodedFrame) -> None:
+        """Hand one encoded frame to every outlet (runs on the event loop)."""
+        if self.outlets:
+            packet, keyframe = frame.packet(), frame.keyframe
+            for outlet in self.outlets:
+                outlet.push(packet, keyframe)
+
+    def request_keyframe(self) -> None:
+        """Ask the publisher for a keyframe, coalescing requests per interval."""
+        if self.kind != "video" or self.ended or self._timer is not None:
+            return
+        wait = self._last_request + KEYFRAME_REQUEST_INTERVAL - self._loop.time()
+        if wait > 0:
+            self._timer = self._loop.call_later(wait, self._send_pli)
+        else:
+            self._send_pli()
+
+    def _send_pli(self) -> None:
+        self._timer = None
+        self._last_request = self._loop.time()
+        if self.ssrc is not None:
+            self._spawn(self._pli(self.ssrc))
+
+    async def _pli(self, ssrc: int) -> None:
+        try:
+            await encoded.request_keyframe(self.transceiver.receiver, ssrc)
+        except Exception:  # a lost PLI is retried by the subscriber's next one
+            logger.warning("PLI to participant %r failed", self.publisher, exc_info=True)
+
+    def end(self) -> None:
+        """The publisher's track is gone: stop feeding outlets, for good."""
+        if not self.ended:
+            self.ended, self.live = True, False
+            if self._timer is not None:
+                self._timer.cancel()
+                self._timer = None
+            for outlet in list(self.outlets):
+                outlet.detach()
+            self._on_end(self)
+
+
+class _Outlet(MediaStreamTrack):
+    """The track of one server ``sendonly`` transceiver: a source's packets, queued.
+
+    It lives as long as its transceiver and is re-pointed to a new source when
+    the m-line is recycled; its sender never sees it end, so it never stops.
+    """
+
+    def __init__(self, kind: str, transceiver: RTCRtpTransceiver) -> None:
+        super().__init__()
+        self.kind = kind
+        self.transceiver = transceiver
+        self.source: _Source | None = None
+        self.active = False
+        self._track_id = str(uuid.uuid4())
+        self._queue: deque[av.Packet[Any]] = deque()
+        self._waiter: asyncio.Future[None] | None = None
+        self._need_keyframe = kind == "video"
+
+    @property
+    def id(self) -> str:
+        """The msid track id, renewed each time the outlet gets a new source."""
+        return self._track_id
+
+    def attach(self, source: _Source) -> None:
+        """Carry ``source`` from the next negotiation on (``activate``)."""
+        self.detach()
+        self.source = source
+        source.outlets.add(self)
+        self._track_id = str(uuid.uuid4())
+        encoded.set_stream_id(self.transceiver.sender, source.stream_id)
+        self.transceiver.sender.replaceTrack(self)  # refreshes the msid track id
+        self.transceiver.direction = "sendonly"
+
+    def detach(self) -> None:
+        """Stop carrying the current source; the m-line goes inactive next offer."""
+        if self.source is not None:
+            self.source.outlets.discard(self)
+        self.source, self.active = None, False
+        self._queue.clear()
+
+    def activate(self) -> None:
+        """The subscriber accepted the m-line: forward from the next keyframe on."""
+        self.active = True
+        self._queue.clear()
+        self._need_keyframe = self.kind == "video"
+        self.request_keyframe()
+
+    def request_keyframe(self) -> None:
+        """PLI/FIR from the subscriber (or a new subscription): pass it upstream."""
+        if self.source is not None and self.active:
+            self.source.request_keyframe()
+
+    def push(self, packet: av.Packet[Any], keyframe: bool) -> None:
+        """Queue one packet for the sender, holding video until a keyframe."""
+        if not self.active:
+            return
+        if self._need_keyframe and not keyframe:
+            # Still waiting: the last PLI or the keyframe itself may have been
+            # lost (e.g. sent before the publisher's transport was up), so ask
+            # again; the source coalesces this to one PLI per interval.
+            self.request_keyframe()
+            return
+        self._need_keyframe = False
+        if len(self._queue) >= _MAX_QUEUED[self.kind]:
+            # The sender is not keeping up: drop the backlog and restart cleanly.
+            self._queue.clear()
+            self._need_keyframe = self.kind == "video"
+            self.request_keyframe()
+            if self._need_keyframe:
+                return
+        self._queue.append(packet)
+        if self._waiter is not None and not self._waiter.done():
+            self._waiter.set_result(None)
+
+    async def recv(self) -> av.Packet[Any]:
+        """The next packet, for the transceiver's sender to packetize."""
+        while not self._queue:
+            self._waiter = asyncio.get_running_loop().create_future()
+            try:
+                await self._waiter
+            finally:
+                self._waiter = None
+        return self._queue.popleft()
+
+
+class _Peer:
+    """One participant's peer connection and what the router knows about it."""
+
+    def __init__(self, participant_id: str, pc: RTCPeerConnection) -> None:
+        self.id = participant_id
+        self.pc = pc
+        self.lock = asyncio.Lock()
+        self.ids = NegotiatedIds()
+        self.sources: dict[str, _Source] = {}  # by mid
+        self.outlets: list[_Outlet] = []
+        self.ready = False  # the client's first offer has been answered
+        self.dirty = False  # the server must offer again
+        self.driver: asyncio.Task[None] | None = None
+
+    def streams(self) -> dict[str, str]:
+        return {o.source.stream_id: o.source.publisher for o in self.outlets if o.source}
+
+
+class MediaRouter:
+    """Forward every participant's audio and video to every other participant.
+
+    ``on_offer(participant_id, offer_sdp, streams)`` is awaited whenever the
+    server offers to a participant; ``streams`` maps each ``a=msid`` stream id
+    that participant will receive to the participant it belongs to (the
+    CONTRACT ``tracks`` message, to send before the offer). It may be called as
+    soon as ``accept_offer`` or ``accept_answer`` returns, so deliver messages
+    to one participant in call order (a per-connection send queue). It is never
+    called while the participant's own negotiation step is running.
+
+    Errors are ``signaling.media_errors.MediaError`` subclasses.
+    """
+
+    def __init__(self, *, ice_servers: Sequence[RTCIceServer] = (), on_offer: OnOffer) -> None:
+        encoded.check_aiortc()
+        self._ice_servers = list(ice_servers)
+        self._on_offer = on_offer
+        self._peers: dict[str, _Peer] = {}
+        self._sources: list[_Source] = []
+        self._stream_ids: dict[tuple[str, str], str] = {}
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._closed = False
+
+    async def add(self, participant_id: str) -> None:
+        """Create the participant's peer connection; its client offers next."""
+        if self._closed:
+            raise InvalidState("the media router is closed")
+        if participant_id in self._peers:
+            raise InvalidState(f"participant {participant_id!r} is already connected")
+        # Always pass the configured list: without iceServers aiortc falls back
+        # to a public STUN server, and every gathering waits 5 s offline.
+        config = RTCConfiguration(iceServers=list(self._ice_servers))
+        self._peers[participant_id] = _Peer(participant_id, RTCPeerConnection(config))
+
+    async def accept_offer(self, participant_id: str, sdp: str) -> str:
+        """Apply a client offer and return the server's answer SDP.
+
+        Raises ``Glare`` while the server's own offer awaits its answer.
+        """
+        peer = self._peer(participant_id)
+        async with peer.lock:
+            pc = peer.pc
+            if pc.signalingState == "have-local-offer":
+                raise Glare("the server's offer is outstanding: roll back and answer it")
+            with map_aiortc_errors():
+                offer = restrict_codecs(sdp, _CODECS)
+                await pc.setRemoteDescription(RTCSessionDescription(sdp=offer, type="offer"))
+            # No await before this: the new receivers must be tapped before
+            # aiortc starts them (and their decoder thread) in its __connect task.
+            self._adopt_sources(peer, offer)
+            with map_aiortc_errors():
+                await pc.setLocalDescription(await pc.createAnswer())
+            peer.ids.learn(offer)
+            answer: str = pc.localDescription.sdp
+            self._refresh_sources(peer)
+            if not peer.ready:
+                peer.ready = peer.dirty = True
+        self._kick(peer)
+        return answer
+
+    async def accept_answer(self, participant_id: str, sdp: str) -> None:
+        """Apply the client's answer to the server's last offer."""
+        peer = self._peer(participant_id)
+        async with peer.lock:
+            if peer.pc.signalingState != "have-local-offer":
+                raise InvalidState("no server offer is waiting for an answer")
+            with map_aiortc_errors():
+                await peer.pc.setRemoteDescription(RTCSessionDescription(sdp=sdp, type="answer"))
+            for outlet in peer.outlets:
+                sending = outlet.transceiver.currentDirection == "sendonly"
+                if outlet.source is not None and not outlet.active and sending:
+                    outlet.activate()
+            self._refresh_sources(peer)
+        self._kick(peer)
+
+    def streams_for(self, participant_id: str) -> dict[str, str]:
+        """Stream id -> publisher of every stream the participant receives."""
+        return self._peer(participant_id).streams()
+
+    async def remove(self, participant_id: str) -> None:
+        """Close the participant's connection and stop forwarding its media."""
+        peer = self._peers.pop(participant_id, None)
+        if peer is None:
+            raise UnknownParticipant(f"no participant {participant_id!r}")
+        if peer.driver is not None:
+            peer.driver.cancel()
+        for outlet in peer.outlets:
+            outlet.detach()
+        for source in peer.sources.values():
+            source.end()
+        self._stream_ids = {k: v for k, v in self._stream_ids.items() if k[0] != participant_id}
+        await peer.pc.close()
+
+    async def close(self) -> None:
+        """Close every peer connection and wait for the router's own tasks."""
+        self._closed = True
+        for participant_id in list(self._peers):
+            await self.remove(participant_id)
+        tasks = list(self._tasks)
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+    # -- sources ---------------------------------------------------------------
+
+    def _adopt_sources(self, peer: _Peer, offer: str) -> None:
+        """Tap every newly offered receiving transceiver as a source."""
+        outlets = {o.transceiver for o in peer.outlets}
+        streams = stream_ids(offer)
+        for transceiver in peer.pc.getTransceivers():
+            mid = transceiver.mid
+            if transceiver in outlets or mid is None:
+                continue
+            if mid not in peer.sources and transceiver.receiver.track is not None:
+                key = (peer.id, streams.get(mid, ""))
+                source = _Source(
+                    publisher=peer.id,
+                    transceiver=transceiver,
+                    stream_id=self._stream_ids.setdefault(key, uuid.uuid4().hex),
+                    spawn=self._spawn,
+                    on_end=self._source_ended,
+                )
+                encoded.tap_receiver(transceiver.receiver, source.forward, source.end)
+                peer.sources[mid] = source
+                self._sources.append(source)
+            transceiver.setCodecPreferences(_preferences(transceiver.kind))
+        for mid, ssrc in media_ssrcs(offer).items():
+            if mid in peer.sources:
+                peer.sources[mid].ssrc = ssrc
+
+    def _refresh_sources(self, peer: _Peer) -> None:
+        """After a negotiation: a source is live while its m-line sends to us."""
+        changed = False
+        for source in peer.sources.values():
+            live = not source.ended and source.transceiver.currentDirection in (
+                "recvonly",
+                "sendrecv",
+            )
+            if live != source.live:
+                source.live, changed = live, True
+                for outlet in list(source.outlets):
+                    outlet.detach()
+        if changed:
+            self._touch_others(peer.id)
+
+    def _source_ended(self, source: _Source) -> None:
+        if source in self._sources:
+            self._sources.remove(source)
+        self._touch_others(source.publisher)
+
+    def _touch_others(self, participant_id: str) -> None:
+        for peer in self._peers.values():
+            if peer.id != participant_id and peer.ready:
+                peer.dirty = True
+                self._kick(peer)
+
+    # -- renegotiation ---------------------------------------------------------
+
+    def _kick(self, peer: _Peer) -> None:
+        """Start the participant's renegotiation driver unless it runs already."""
+        if self._closed or not peer.dirty or self._peers.get(peer.id) is not peer:
+            return
+        if peer.driver is None or peer.driver.done():
+            peer.driver = self._spawn(self._drive(peer))
+
+    async def _drive(self, peer: _Peer) -> None:
+        """Offer while there are changes and the connection is stable."""
+        try:
+            while (offer := await self._make_offer(peer)) is not None:
+                await self._on_offer(peer.id, *offer)
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            logger.exception("renegotiation with participant %r failed", peer.id)
+
+    async def _make_offer(self, peer: _Peer) -> tuple[str, dict[str, str]] | None:
+        async with peer.lock:
+            pc = peer.pc
+            if not peer.dirty or pc.signalingState != "stable" or self._closed:
+                return None
+            peer.dirty = False
+            self._assign_outlets(peer)
+            if all(o.transceiver.direction == o.transceiver.currentDirection for o in peer.outlets):
+                return None  # nothing the client has not seen yet
+            with map_aiortc_errors():
+                offer = await pc.createOffer()
+                pinned = peer.ids.pin(offer.sdp)
+                await pc.setLocalDescription(RTCSessionDescription(sdp=pinned, type="offer"))
+            return pc.localDescription.sdp, peer.streams()
+
+    def _assign_outlets(self, peer: _Peer) -> None:
+        """Match the participant's outlets to the live sources of everyone else."""
+        wanted = [s for s in self._sources if s.live and s.publisher != peer.id]
+        for outlet in peer.outlets:
+            if outlet.source is not None and outlet.source not in wanted:
+                outlet.detach()
+            if outlet.source is None:
+                outlet.transceiver.direction = "inactive"
+        carried = {o.source for o in peer.outlets}
+        for source in wanted:
+            if source not in carried:
+                self._free_outlet(peer, source.kind).attach(source)
+
+    def _free_outlet(self, peer: _Peer, kind: str) -> _Outlet:
+        """An m-line the client has already seen go inactive, or a new one."""
+        for outlet in peer.outlets:
+            if (
+                outlet.kind == kind
+                and outlet.source is None
+                and outlet.transceiver.currentDirection == "inactive"
+            ):
+                return outlet
+        # addTransceiver, not addTrack: addTrack would reuse the transceiver the
+        # participant publishes on.
+        transceiver = peer.pc.addTransceiver(kind, direction="sendonly")
+        transceiver.setCodecPreferences(_preferences(kind))
+        outlet = _Outlet(kind, transceiver)
+        encoded.on_keyframe_request(transceiver.sender, outlet.request_keyframe)
+        peer.outlets.append(outlet)
+        return outlet
+
+    # -- plumbing --------------------------------------------------------------
+
+    def _peer(self, participant_id: str) -> _Peer:
+        peer = self._peers.get(participant_id)
+        if peer is None:
+            raise UnknownParticipant(f"no participant {participant_id!r}")
+        return peer
+
+    def _spawn(self, coro: Coroutine[Any, Any, None]) -> asyncio.Task[None]:
+        task = asyncio.get_running_loop().create_task(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return task

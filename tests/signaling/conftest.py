@@ -1,0 +1,187 @@
+"""Real aiortc test clients for the media router, wired without any WebSocket."""
+
+from __future__ import annotations
+
+import asyncio
+import fractions
+import time
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+
+import numpy as np
+import pytest
+from aiortc import (
+    RTCConfiguration,
+    RTCPeerConnection,
+    RTCRtpTransceiver,
+    RTCSessionDescription,
+)
+from aiortc.mediastreams import AudioStreamTrack, MediaStreamError, MediaStreamTrack
+from av import VideoFrame
+
+from signaling.forwarding import MediaRouter
+from signaling.sdp import stream_ids
+
+FIXTURES = Path(__file__).parent / "fixtures"
+
+
+class SyntheticVideo(MediaStreamTrack):
+    """Small generated video, one new frame per ``recv`` at ``fps`` (cheap to encode)."""
+
+    kind = "video"
+
+    def __init__(self, *, width: int = 320, height: int = 240, fps: int = 15) -> None:
+        super().__init__()
+        self._size = (height, width)
+        self._fps = fps
+        self._count = 0
+        self._start: float | None = None
+
+    async def recv(self) -> VideoFrame:
+        if self._start is None:
+            self._start = time.monotonic()
+        wait = self._start + self._count / self._fps - time.monotonic()
+        if wait > 0:
+            await asyncio.sleep(wait)
+        image = np.full((*self._size, 3), (self._count * 7) % 256, dtype=np.uint8)
+        image[:, (self._count * 4) % self._size[1]] = 255  # a moving bar
+        frame = VideoFrame.from_ndarray(image, format="rgb24")
+        frame.pts = self._count * (90000 // self._fps)
+        frame.time_base = fractions.Fraction(1, 90000)
+        self._count += 1
+        return frame
+
+
+class Client:
+    """One participant's browser stand-in: publishes, answers, counts decoded frames."""
+
+    def __init__(self, participant_id: str, router: MediaRouter) -> None:
+        self.id = participant_id
+        self.router = router
+        self.pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
+        self.streams: dict[str, str] = {}
+        self.offers: list[str] = []
+        self.frames: dict[MediaStreamTrack, int] = {}
+        self.first_frame: dict[MediaStreamTrack, float] = {}
+        self.joined_at = 0.0
+        self._tasks: set[asyncio.Task[None]] = set()
+        # A browser queues setRemoteDescription calls on its operations chain,
+        # so a server offer that arrives while the answer is still being applied
+        # waits its turn; aiortc has no such chain, so the test client keeps one.
+        self._chain = asyncio.Lock()
+        self.pc.on("track", self._on_track)
+
+    async def join(self) -> None:
+        """Publish audio and video: the client's first offer, then the server's re-offer."""
+        self.joined_at = time.monotonic()
+        await self.router.add(self.id)
+        self.pc.addTransceiver(AudioStreamTrack(), direction="sendonly")
+        self.pc.addTransceiver(SyntheticVideo(), direction="sendonly")
+        async with self._chain:
+            await self.pc.setLocalDescription(await self.pc.createOffer())
+            answer = await self.router.accept_offer(self.id, self.pc.localDescription.sdp)
+            await self.pc.setRemoteDescription(RTCSessionDescription(sdp=answer, type="answer"))
+
+    async def on_offer(self, sdp: str, streams: dict[str, str]) -> None:
+        async with self._chain:
+            self.offers.append(sdp)
+            self.streams.update(streams)
+            await self.pc.setRemoteDescription(RTCSessionDescription(sdp=sdp, type="offer"))
+            await self.pc.setLocalDescription(await self.pc.createAnswer())
+            await self.router.accept_answer(self.id, self.pc.localDescription.sdp)
+
+    def receiving(self) -> list[RTCRtpTransceiver]:
+        return [t for t in self.pc.getTransceivers() if t.currentDirection == "recvonly"]
+
+    def publisher(self, transceiver: RTCRtpTransceiver) -> str | None:
+        mid = transceiver.mid
+        streams = stream_ids(self.pc.remoteDescription.sdp)
+        return self.streams.get(streams.get(mid or "", ""))
+
+    def frames_from(self, publisher: str, kind: str) -> int:
+        return sum(
+            self.frames.get(t.receiver.track, 0)
+            for t in self.receiving()
+            if t.kind == kind and self.publisher(t) == publisher
+        )
+
+    def first_video_from(self, publisher: str) -> float | None:
+        times = [
+            self.first_frame[t.receiver.track]
+            for t in self.receiving()
+            if t.kind == "video"
+            and self.publisher(t) == publisher
+            and t.receiver.track in self.first_frame
+        ]
+        return min(times, default=None)
+
+    def _on_track(self, track: MediaStreamTrack) -> None:
+        task = asyncio.ensure_future(self._consume(track))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _consume(self, track: MediaStreamTrack) -> None:
+        self.frames[track] = 0
+        try:
+            while True:
+                await track.recv()
+                self.first_frame.setdefault(track, time.monotonic())
+                self.frames[track] += 1
+        except MediaStreamError:
+            pass
+
+    async def close(self) -> None:
+        for task in list(self._tasks):
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        await self.pc.close()
+
+
+class Room:
+    """A router plus the clients that join it; the on_offer callback routes to them."""
+
+    def __init__(self) -> None:
+        self.clients: dict[str, Client] = {}
+        self.router = MediaRouter(ice_servers=[], on_offer=self._on_offer)
+
+    async def _on_offer(self, participant_id: str, sdp: str, streams: dict[str, str]) -> None:
+        await self.clients[participant_id].on_offer(sdp, streams)
+
+    async def join(self, participant_id: str) -> Client:
+        client = Client(participant_id, self.router)
+        self.clients[participant_id] = client
+        await client.join()
+        return client
+
+    async def leave(self, participant_id: str) -> None:
+        client = self.clients.pop(participant_id)
+        await self.router.remove(participant_id)
+        await client.close()
+
+    async def close(self) -> None:
+        await self.router.close()
+        for client in list(self.clients.values()):
+            await client.close()
+        self.clients.clear()
+
+
+async def wait_for(predicate: Callable[[], bool], timeout: float = 10.0) -> None:
+    """Poll ``predicate`` until true; fail the test after ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout} s waiting for {predicate}")
+        await asyncio.sleep(0.05)
+
+
+@pytest.fixture
+async def room() -> AsyncIterator[Room]:
+    room = Room()
+    yield room
+    await room.close()
+
+
+@pytest.fixture
+def chrome_offer() -> str:
+    """A Chrome 120-style offer: VP8 at payload type 96, Chrome's extmap ids."""
+    return (FIXTURES / "chrome_offer.sdp").read_text()

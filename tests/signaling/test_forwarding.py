@@ -1,0 +1,240 @@
+"""The media router with real aiortc peers over loopback (no mocks)."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import threading
+
+import pytest
+from aiortc import RTCConfiguration, RTCPeerConnection
+
+from signaling.forwarding import MediaRouter
+from signaling.media_errors import Glare, InvalidSdp, InvalidState, UnknownParticipant
+from signaling.sdp import NegotiatedIds, count_media, restrict_codecs
+from tests.signaling.conftest import Room, wait_for
+
+CODECS = {"audio": "opus", "video": "VP8"}
+
+
+def _sections(sdp: str) -> list[str]:
+    return ["m=" + part for part in sdp.split("\r\nm=")[1:]]
+
+
+def _assert_chrome_ids(sdp: str) -> None:
+    """Every m-line uses Chrome's payload types and extension ids, and nothing else."""
+    for section in _sections(sdp):
+        rtpmaps = set(re.findall(r"a=rtpmap:(\d+ \S+)", section))
+        if section.startswith("m=video"):
+            assert rtpmaps == {"96 VP8/90000", "97 rtx/90000"}, section
+            assert "a=fmtp:97 apt=96" in section
+            assert (
+                "a=extmap:2 http://www.webrtc.org/experiments/rtp-hdrext/abs-send-time" in section
+            )
+        else:
+            assert rtpmaps == {"111 opus/48000/2"}, section
+            assert "a=extmap:1 urn:ietf:params:rtp-hdrext:ssrc-audio-level" in section
+        assert "a=extmap:4 urn:ietf:params:rtp-hdrext:sdes:mid" in section
+
+
+async def test_router_three_participants_receive_each_other(room: Room) -> None:
+    clients = [await room.join(name) for name in ("ana", "ben", "cho")]
+
+    def everyone_receives() -> bool:
+        return all(
+            c.frames_from(other.id, "video") >= 5 and c.frames_from(other.id, "audio") >= 10
+            for c in clients
+            for other in clients
+            if other is not c
+        )
+
+    await wait_for(everyone_receives, timeout=15)
+    for client in clients:
+        streams = room.router.streams_for(client.id)
+        assert streams == client.streams  # what the CONTRACT `tracks` messages said
+        assert sorted(streams.values()) == sorted({"ana", "ben", "cho"} - {client.id})
+
+
+async def test_router_late_joiner_gets_first_frame_within_2s(room: Room) -> None:
+    ana, ben = await room.join("ana"), await room.join("ben")
+    await wait_for(
+        lambda: ana.frames_from("ben", "video") > 0 and ben.frames_from("ana", "video") > 0
+    )
+    await asyncio.sleep(1.0)  # their keyframes are long gone (aiortc: one per ~100 s)
+
+    cho = await room.join("cho")
+    await wait_for(
+        lambda: cho.first_video_from("ana") is not None and cho.first_video_from("ben") is not None,
+        timeout=5,
+    )
+    for publisher in ("ana", "ben"):
+        first = cho.first_video_from(publisher)
+        assert first is not None and first - cho.joined_at < 2.0
+
+
+async def test_router_leaving_ends_the_others_tracks(room: Room) -> None:
+    ana, ben, _ = [await room.join(name) for name in ("ana", "ben", "cho")]
+    await wait_for(
+        lambda: ana.frames_from("cho", "video") > 0 and ben.frames_from("cho", "video") > 0
+    )
+
+    await room.leave("cho")
+
+    for client in (ana, ben):
+        await wait_for(lambda c=client: len(c.receiving()) == 2)  # type: ignore[misc]
+        inactive = [t for t in client.pc.getTransceivers() if t.currentDirection == "inactive"]
+        assert len(inactive) == 2
+        assert "cho" not in room.router.streams_for(client.id).values()
+        assert all(client.publisher(t) != "cho" for t in client.receiving())
+
+
+async def test_router_recycles_inactive_mlines(room: Room) -> None:
+    ana = await room.join("ana")
+    for n in range(5):
+        guest = f"guest{n}"
+        await room.join(guest)
+        await wait_for(lambda g=guest: ana.frames_from(g, "video") > 0)  # type: ignore[misc]
+        await room.leave(guest)
+        await wait_for(lambda: not ana.receiving())
+    # ana's two published m-lines plus one audio and one video slot, reused each time
+    assert count_media(ana.pc.remoteDescription.sdp) == 4
+    assert len(ana.offers) == 10  # one offer per join and one per leave
+
+
+async def test_router_close_leaks_no_tasks_threads_or_connections() -> None:
+    threads_before = set(threading.enumerate())
+    tasks_before = asyncio.all_tasks()
+    room = Room()
+    ana, ben = await room.join("ana"), await room.join("ben")
+    await wait_for(
+        lambda: ana.frames_from("ben", "video") > 0 and ben.frames_from("ana", "video") > 0
+    )
+    server_pcs = [peer.pc for peer in room.router._peers.values()]
+
+    await room.close()
+
+    assert all(pc.connectionState == "closed" for pc in server_pcs)
+    assert not room.router._peers
+    # The test clients encode in the loop's default executor (aiortc's
+    # run_in_executor); those workers belong to the loop, which joins them here.
+    await asyncio.get_running_loop().shutdown_default_executor()
+    await wait_for(lambda: set(threading.enumerate()) <= threads_before, timeout=5)
+    await asyncio.sleep(0.1)
+    leaked = asyncio.all_tasks() - tasks_before - {asyncio.current_task()}
+    assert not leaked, leaked
+
+
+async def test_router_serializes_renegotiation_per_participant(room: Room) -> None:
+    ana = await room.join("ana")
+    gate = asyncio.Event()
+    answer_now = ana.on_offer
+
+    async def slow_on_offer(sdp: str, streams: dict[str, str]) -> None:
+        await gate.wait()
+        await answer_now(sdp, streams)
+
+    ana.on_offer = slow_on_offer  # type: ignore[method-assign]
+    await room.join("ben")
+    await room.join("cho")
+    await asyncio.sleep(0.3)
+    assert len(ana.offers) == 0  # the first offer (with ben) is still unanswered
+    assert room.router._peers["ana"].pc.signalingState == "have-local-offer"
+
+    gate.set()
+    await wait_for(lambda: len(ana.receiving()) == 4)
+    assert sorted(room.router.streams_for("ana").values()) == ["ben", "cho"]
+    assert len(ana.offers) == 2  # the first offer, then exactly one more for cho
+
+
+def test_sdp_reoffer_keeps_chrome_payload_types_and_extmap_ids(chrome_offer: str) -> None:
+    ids = NegotiatedIds()
+    ids.learn(restrict_codecs(chrome_offer, CODECS))
+    aiortc_offer = _aiortc_offer()
+    assert "a=rtpmap:97 VP8/90000" in aiortc_offer  # aiortc's own default differs
+
+    pinned = ids.pin(restrict_codecs(aiortc_offer, CODECS))
+
+    _assert_chrome_ids(pinned)
+    assert count_media(pinned) == count_media(aiortc_offer)
+
+
+def test_sdp_new_codecs_get_free_ids() -> None:
+    ids = NegotiatedIds(
+        payload_types={"audio/opus/48000/2": 97},
+        extensions={"urn:ietf:params:rtp-hdrext:ssrc-audio-level": 1},
+    )
+    pinned = ids.pin(restrict_codecs(_aiortc_offer(), CODECS))
+    # aiortc wants VP8 at 97 and the mid extension at 1; both are taken.
+    assert ids.payload_types["video/vp8/90000"] != 97
+    assert len(set(ids.payload_types.values())) == len(ids.payload_types) == 3
+    assert ids.extensions["urn:ietf:params:rtp-hdrext:sdes:mid"] != 1
+    assert f"a=rtpmap:{ids.payload_types['video/vp8/90000']} VP8/90000" in pinned
+
+
+def test_sdp_restrict_codecs_refuses_an_mline_without_the_codec(chrome_offer: str) -> None:
+    only_h264 = chrome_offer.replace("VP8/90000", "H265/90000")
+    with pytest.raises(ValueError, match="VP8"):
+        restrict_codecs(only_h264, CODECS)
+
+
+async def test_router_reoffers_to_chrome_with_its_own_ids(chrome_offer: str) -> None:
+    captured: list[tuple[str, dict[str, str]]] = []
+    room = Room()
+
+    async def on_offer(participant_id: str, sdp: str, streams: dict[str, str]) -> None:
+        if participant_id == "chrome":
+            captured.append((sdp, streams))
+        else:
+            await room.clients[participant_id].on_offer(sdp, streams)
+
+    room.router = MediaRouter(ice_servers=[], on_offer=on_offer)
+    try:
+        await room.router.add("chrome")
+        answer = await room.router.accept_offer("chrome", chrome_offer)
+        _assert_chrome_ids(answer)
+
+        await room.join("bob")
+        await wait_for(lambda: bool(captured))
+        offer, streams = captured[0]
+        _assert_chrome_ids(offer)
+        assert set(streams.values()) == {"bob"}
+        assert count_media(offer) == 4
+
+        # Glare: the server's offer is outstanding and the server is impolite.
+        with pytest.raises(Glare):
+            await room.router.accept_offer("chrome", chrome_offer)
+    finally:
+        await room.close()
+        await room.router.close()
+
+
+async def test_router_errors(room: Room) -> None:
+    with pytest.raises(UnknownParticipant):
+        await room.router.accept_offer("nobody", "v=0\r\n")
+    await room.router.add("ana")
+    with pytest.raises(InvalidState):
+        await room.router.add("ana")
+    with pytest.raises(InvalidSdp):
+        await room.router.accept_offer("ana", "not sdp")
+    with pytest.raises(InvalidState):
+        await room.router.accept_answer("ana", "v=0\r\n")
+    await room.router.remove("ana")
+    with pytest.raises(UnknownParticipant):
+        await room.router.remove("ana")
+    await room.router.close()
+    with pytest.raises(InvalidState):
+        await room.router.add("ben")
+
+
+def _aiortc_offer() -> str:
+    """What aiortc's createOffer produces on its own (no gathering, no network)."""
+
+    async def make() -> str:
+        pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
+        pc.addTransceiver("audio", direction="sendonly")
+        pc.addTransceiver("video", direction="sendonly")
+        offer = await pc.createOffer()
+        await pc.close()
+        return offer.sdp
+
+    return asyncio.run(make())

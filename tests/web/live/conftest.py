@@ -1,0 +1,82 @@
+"""A real app served by uvicorn on the test's own event loop, demo data loaded."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import threading
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+import pytest
+import uvicorn
+from aiortc.mediastreams import AudioStreamTrack
+from sqlmodel import select
+from starlette.applications import Starlette
+
+from conference.conferences import ConferenceStatus
+from signaling.client import RoomClient
+from storage.demo import load_demo
+from storage.engine import session_scope
+from storage.tables import AgendaItem, Conference, User
+from tests.signaling.conftest import SyntheticVideo
+from web.app import create_app
+from web.settings import Settings
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@dataclass
+class Live:
+    app: Starlette
+    base: str
+    conference_id: int
+    item_ids: list[int]
+    users: dict[str, int]
+
+    def ws_url(self, conference_id: int | None = None) -> str:
+        return f"ws://{self.base}/ws/conferences/{conference_id or self.conference_id}"
+
+    def token(self, who: str) -> str:
+        return self.app.state.signer.issue_api(self.users[who])[0]
+
+    def client(self, who: str, **kw: object) -> RoomClient:
+        return RoomClient(self.ws_url(), token=self.token(who), **kw)  # type: ignore[arg-type]
+
+    async def joined(self, who: str, *, publish: bool = True) -> RoomClient:
+        client = self.client(who)
+        await client.open()
+        await client.join()
+        if publish:
+            await client.publish([AudioStreamTrack(), SyntheticVideo(fps=15)])
+        return client
+
+
+@pytest.fixture
+async def live(database_url: str) -> AsyncIterator[Live]:
+    app = create_app(Settings(database_url=database_url, secret_key="live-test-secret"))
+    with session_scope(app.state.engine) as session:
+        load_demo(session)
+        conf = session.exec(select(Conference)).one()
+        assert conf.id is not None and conf.status is ConferenceStatus.PUBLISHED
+        items = [i.id for i in session.exec(
+            select(AgendaItem).where(AgendaItem.conference_id == conf.id)
+            .order_by(AgendaItem.position))]
+        people = {u.email.split("@")[0]: u.id for u in session.exec(select(User))}
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning",
+                                           ws_max_size=1 << 20, lifespan="on"))
+    task = asyncio.create_task(server.serve())
+    while not server.started:
+        await asyncio.sleep(0.02)
+    yield Live(app, f"127.0.0.1:{port}", conf.id, items, people)  # type: ignore[arg-type]
+    server.should_exit = True
+    await asyncio.wait_for(task, 15)
+
+
+def media_threads() -> set[str]:
+    return {t.name for t in threading.enumerate() if t.is_alive()}

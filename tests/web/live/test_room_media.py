@@ -1,0 +1,106 @@
+"""Media through the live room: real aiortc participants over loopback."""
+
+import asyncio
+import threading
+import time
+
+from aiortc.mediastreams import AudioStreamTrack
+
+from signaling.client import RoomClient
+from tests.signaling.conftest import SyntheticVideo
+
+
+async def close_all(*clients: RoomClient) -> None:
+    for client in clients:
+        await client.close()
+
+
+async def test_media_three_participants_each_receive_the_other_two(live):
+    a, b, c = [await live.joined(who) for who in ("okafor", "raman", "lee")]
+    ids = {client: client.participant_id for client in (a, b, c)}
+    for client in (a, b, c):
+        others = {ids[x] for x in (a, b, c) if x is not client}
+        await RoomClient.wait_for(
+            lambda client=client, others=others: (
+                set(client.received_from("video")) == others
+                and all(n >= 3 for n in client.received_from("video").values())
+                and set(client.received_from("audio")) == others
+                and all(n >= 3 for n in client.received_from("audio").values())),
+            timeout=20)
+    await close_all(a, b, c)
+
+
+async def test_media_late_joiner_decodes_video_within_two_seconds(live):
+    a, b = await live.joined("okafor"), await live.joined("raman")
+    await RoomClient.wait_for(lambda: len(b.received_from("video")) == 1, timeout=15)
+    await asyncio.sleep(1.0)  # well into the publishers' keyframe interval
+    late = live.client("lee")
+    started = time.monotonic()
+    await late.open()
+    await late.join()
+    await late.publish([AudioStreamTrack(), SyntheticVideo()])
+    def decoding_both():
+        counts = late.received_from("video")
+        return len(counts) == 2 and all(n > 0 for n in counts.values())
+
+    await RoomClient.wait_for(decoding_both, timeout=10)
+    first = max(min(late.first_frame_at[t.receiver.track] for t in late.receiving()
+                    if t.kind == "video" and late.publisher_of(t) == pid
+                    and t.receiver.track in late.first_frame_at)
+                for pid in (a.participant_id, b.participant_id))
+    assert first - started < 2.0, f"first frames after {first - started:.2f} s"
+    await close_all(a, b, late)
+
+
+async def test_media_leaving_ends_the_others_tracks(live):
+    a, b, c = [await live.joined(who) for who in ("okafor", "raman", "lee")]
+    await RoomClient.wait_for(lambda: len(a.received_from("video")) == 2, timeout=20)
+    leaver = c.participant_id
+    await c.send({"type": "leave"})
+    await a.expect(lambda m: m["type"] == "participant-left" and m["participant_id"] == leaver)
+    await RoomClient.wait_for(lambda: leaver not in a.received_from("video")
+                              and leaver not in b.received_from("video"), timeout=10)
+    assert set(a.received_from("video")) == {b.participant_id}
+    await close_all(a, b, c)
+
+
+async def test_media_teardown_leaves_nothing_running(live):
+    before = {t.ident for t in threading.enumerate()}
+    clients = [await live.joined(who) for who in ("okafor", "raman")]
+    await RoomClient.wait_for(lambda: len(clients[0].received_from("video")) == 1, timeout=15)
+    hub = live.app.state.hub
+    room = hub.rooms[live.conference_id]
+    assert len(room.media) == 2
+    await close_all(*clients)
+    await RoomClient.wait_for(lambda: not hub.rooms, timeout=10)
+    assert room.media == set() and room.connections == {}
+
+    def leftover_threads():
+        # asyncio_N are the loop's default executor (the database calls), kept by design.
+        return {t.ident for t in threading.enumerate()
+                if t.is_alive() and not t.name.startswith("asyncio_")} - before
+
+    try:
+        await RoomClient.wait_for(lambda: not leftover_threads(), timeout=10)
+    except TimeoutError:
+        raise AssertionError([t.name for t in threading.enumerate()
+                              if t.ident in leftover_threads()]) from None
+    def media_tasks():
+        return [repr(t.get_coro()) for t in asyncio.all_tasks()
+                if not t.done() and any(word in repr(t.get_coro()) for word in
+                                        ("RTC", "forwarding", "hub", "_Outlet", "_Source"))]
+
+    try:
+        await RoomClient.wait_for(lambda: not media_tasks(), timeout=10)
+    except TimeoutError:
+        raise AssertionError(media_tasks()) from None
+
+
+async def test_media_server_shutdown_closes_live_rooms(live):
+    a = await live.joined("okafor")
+    b = await live.joined("raman")
+    await RoomClient.wait_for(lambda: len(a.received_from("video")) == 1, timeout=15)
+    await live.app.state.hub.close()
+    assert await a.wait_closed() == 1001
+    assert live.app.state.hub.rooms == {}
+    await close_all(a, b)

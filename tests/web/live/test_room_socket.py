@@ -1,0 +1,175 @@
+"""The signaling socket end to end: auth, protocol errors, agenda, attendance."""
+
+import asyncio
+import json
+
+import pytest
+from sqlmodel import Session
+
+from signaling.client import RoomClient
+from storage import agenda, conferences
+
+
+async def test_socket_refuses_without_sign_in(live):
+    client = RoomClient(live.ws_url())
+    await client.open()
+    assert await client.wait_closed() == 4401
+    await client.close()
+
+
+async def test_socket_refuses_bad_token(live):
+    client = RoomClient(live.ws_url(), token="forged")
+    await client.open()
+    assert await client.wait_closed() == 4401
+    await client.close()
+
+
+async def test_socket_refuses_non_member(live):
+    with Session(live.app.state.engine) as session:
+        from tests import factories
+
+        outsider = factories.user(session)
+        session.commit()
+        token = live.app.state.signer.issue_api(outsider.id)[0]
+    client = RoomClient(live.ws_url(), token=token)
+    await client.open()
+    assert await client.wait_closed() == 4403
+    await client.close()
+
+
+@pytest.mark.parametrize("conference", ["999", "abc"])
+async def test_socket_unknown_conference(live, conference):
+    client = RoomClient(f"ws://{live.base}/ws/conferences/{conference}",
+                        token=live.token("okafor"))
+    await client.open()
+    assert await client.wait_closed() == 4404
+    await client.close()
+
+
+async def test_socket_welcome_lists_everyone(live):
+    chair = await live.joined("okafor", publish=False)
+    pt = live.client("lee")
+    await pt.open()
+    welcome = await pt.join()
+    assert welcome["type"] == "welcome"
+    names = {p["display_name"] for p in welcome["participants"]}
+    assert names == {"Dr. Amara Okafor", "Jordan Lee, DPT"}
+    me = next(p for p in welcome["participants"]
+              if p["participant_id"] == welcome["participant_id"])
+    assert (me["specialty"], me["role"]) == ("physical_therapy", "specialist")
+    joined = await chair.expect(lambda m: m["type"] == "participant-joined")
+    assert joined["participant"]["display_name"] == "Jordan Lee, DPT"
+    await pt.close()
+    left = await chair.expect(lambda m: m["type"] == "participant-left")
+    assert left["participant_id"] == welcome["participant_id"]
+    await chair.close()
+
+
+@pytest.mark.parametrize(("frame", "code"), [
+    ("{not json", "bad_json"),
+    ('{"type": "teleport"}', "unknown_type"),
+    ('{"type": "media", "audio": "yes", "video": true}', "invalid_message"),
+    ("[1, 2]", "invalid_message"),
+    ('{"type": "offer", "sdp": "v=0 garbage"}', "invalid_sdp"),
+    (json.dumps({"type": "offer", "sdp": "x" * 200_000}), "too_large"),
+    ('{"type": "advance", "item_id": "424242"}', "not_found"),
+    ('{"type": "admit", "participant_id": "nobody"}', "not_found"),
+])
+async def test_socket_bad_messages_get_error_and_connection_lives(live, frame, code):
+    client = await live.joined("okafor", publish=False)
+    await client.send_raw(frame)
+    error = await client.expect(lambda m: m["type"] == "error")
+    assert error["code"] == code and error["message"]
+    mark = len(client.messages)
+    await client.send({"type": "media", "audio": False, "video": True})
+    await client.send({"type": "advance", "item_id": str(live.item_ids[0])})
+    agenda_msg = await client.expect(lambda m: m["type"] == "agenda", after=mark)
+    assert agenda_msg["current_item_id"] == str(live.item_ids[0])
+    await client.close()
+
+
+async def test_socket_member_cannot_advance(live):
+    client = await live.joined("lee", publish=False)
+    await client.send({"type": "advance", "item_id": str(live.item_ids[1])})
+    error = await client.expect(lambda m: m["type"] == "error")
+    assert error["code"] == "forbidden"
+    await client.close()
+
+
+async def test_socket_offer_before_join_is_invalid_state(live):
+    client = live.client("okafor")
+    await client.open()
+    await client.send({"type": "offer", "sdp": "v=0"})
+    error = await client.expect(lambda m: m["type"] == "error")
+    assert error["code"] == "invalid_state"
+    await client.close()
+
+
+async def test_socket_rate_limited(live):
+    client = await live.joined("lee", publish=False)
+    for _ in range(80):
+        await client.send({"type": "media", "audio": True, "video": True})
+    error = await client.expect(lambda m: m["type"] == "error" and m["code"] == "rate_limited")
+    assert error["message"]
+    await client.close()
+
+
+async def test_socket_advance_is_stored_followed_and_counts_attendance(live):
+    chair = await live.joined("okafor", publish=False)
+    pain = await live.joined("raman", publish=False)
+    item = str(live.item_ids[2])
+    await chair.send({"type": "advance", "item_id": item})
+    for client in (chair, pain):
+        message = await client.expect(lambda m: m["type"] == "agenda")
+        assert message["current_item_id"] == item and message["started_at"]
+    late = await live.joined("brooks", publish=False)
+    welcome = next(m for m in late.messages if m["type"] == "welcome")
+    assert welcome["current_item_id"] == item and welcome["started_at"]
+    await asyncio.sleep(0.2)
+    with Session(live.app.state.engine) as session:
+        conf = conferences.get_conference(session, live.conference_id)
+        assert conf.current_item_id == int(item) and conf.status.value == "live"
+        present = agenda.present_for(session, int(item))
+    assert set(present) == {live.users["okafor"], live.users["raman"], live.users["brooks"]}
+    for client in (chair, pain, late):
+        await client.close()
+
+
+async def test_socket_reopened_room_resumes_current_item(live):
+    chair = await live.joined("okafor", publish=False)
+    await chair.send({"type": "advance", "item_id": str(live.item_ids[1])})
+    await chair.expect(lambda m: m["type"] == "agenda")
+    await chair.close()
+    await RoomClient.wait_for(lambda: not live.app.state.hub.rooms)
+    again = await live.joined("lee", publish=False)
+    welcome = next(m for m in again.messages if m["type"] == "welcome")
+    assert welcome["current_item_id"] == str(live.item_ids[1])
+    await again.close()
+
+
+async def test_socket_guest_link_waits_in_lobby_until_admitted(live):
+    token, _ = live.app.state.signer.issue_guest(conference_id=live.conference_id,
+                                                item_id=live.item_ids[-1], name="Dr. Hale")
+    chair = await live.joined("okafor", publish=False)
+    guest = RoomClient(live.ws_url(), token=token)
+    await guest.open()
+    lobby = await guest.join(display_name="Dr. Hale (guest)")
+    assert lobby == {"type": "lobby", "position": 1}
+    waiting = await chair.expect(lambda m: m["type"] == "lobby-guests" and m["guests"])
+    guest_id = waiting["guests"][0]["participant_id"]
+    await chair.send({"type": "admit", "participant_id": guest_id})
+    welcome = await guest.expect(lambda m: m["type"] == "welcome")
+    assert welcome["participant_id"] == guest_id
+    await guest.send({"type": "advance", "item_id": str(live.item_ids[0])})
+    assert (await guest.expect(lambda m: m["type"] == "error"))["code"] == "forbidden"
+    for client in (chair, guest):
+        await client.close()
+
+
+async def test_socket_guest_link_for_another_conference_refused(live):
+    token, _ = live.app.state.signer.issue_guest(conference_id=live.conference_id + 1,
+                                                item_id=1, name="Someone")
+    client = RoomClient(live.ws_url(), token=token)
+    await client.open()
+    assert await client.wait_closed() == 4403
+    await client.close()

@@ -1,0 +1,211 @@
+"""The live room, wired: the signaling socket, its database store and the room page.
+
+``GET /ws/conferences/{id}`` authenticates (session cookie, or ``?token=`` with
+an API token or a guest link), checks membership, then hands the socket to the
+``signaling.hub.Hub``. Close codes (CONTRACT): 4401 not signed in, 4403 not a
+member, 4404 no such conference.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+from datetime import datetime
+
+from sqlalchemy.engine import Engine
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import BaseRoute, Route, WebSocketRoute
+from starlette.websockets import WebSocket, WebSocketDisconnect
+
+from conference.errors import CasebridgeError, NotAuthenticated, NotFound, PermissionDenied
+from conference.people import ConferenceRole
+from conference.permissions import is_organiser
+from signaling.hub import Hub
+from signaling.protocol import IceServer, parse_ice_servers
+from signaling.room import Identity
+from storage import agenda, cases, conferences, users
+from storage.engine import session_scope
+from storage.tables import User
+from web.auth import optional_user, signer
+from web.db import db
+from web.templating import render
+from web.tokens import GuestGrant
+
+CLOSE_UNAUTHENTICATED = 4401
+CLOSE_FORBIDDEN = 4403
+CLOSE_NOT_FOUND = 4404
+
+
+def ice_servers(configured: list[dict[str, object]]) -> tuple[IceServer, ...]:
+    return parse_ice_servers(json.dumps(configured))
+
+
+class DatabaseRoomStore:
+    """``signaling.hub.RoomStore`` on the repositories, off the event loop."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    async def agenda(self, conference_id: int) -> tuple[list[str], str | None, datetime | None]:
+        def read() -> tuple[list[str], str | None, datetime | None]:
+            with session_scope(self.engine) as session:
+                conf = conferences.get_conference(session, conference_id)
+                ids = [str(i.id) for i in agenda.items(session, conference_id)]
+                current = str(conf.current_item_id) if conf.current_item_id else None
+                return ids, current if current in ids else None, conf.current_started_at
+        return await asyncio.to_thread(read)
+
+    async def advance(self, conference_id: int, user_id: str, item_id: str,
+                      now: datetime) -> None:
+        if not user_id.isdigit():
+            raise PermissionDenied("Guests do not move the agenda.")
+        if not item_id.isdigit():
+            raise NotFound(f"No agenda item {item_id}.")
+
+        def write() -> None:
+            with session_scope(self.engine) as session:
+                actor = users.get_user(session, int(user_id))
+                agenda.advance(session, actor=actor, conference_id=conference_id,
+                               item_id=int(item_id), now=now)
+        await asyncio.to_thread(write)
+
+    async def attendance(self, item_id: str, user_ids: frozenset[str], now: datetime) -> None:
+        def write() -> None:
+            with session_scope(self.engine) as session:
+                item = agenda.get_item(session, int(item_id))
+                members = conferences.member_ids(session, item.conference_id)
+                present = [int(u) for u in user_ids if u.isdigit() and int(u) in members]
+                agenda.record_attendance(session, item_id=item.id or 0, user_ids=present,
+                                         now=now)
+        await asyncio.to_thread(write)
+
+
+class SocketTransport:
+    """``signaling.hub.Transport`` over a Starlette WebSocket."""
+
+    def __init__(self, websocket: WebSocket) -> None:
+        self.websocket = websocket
+
+    async def send(self, text: str) -> None:
+        try:
+            await self.websocket.send_text(text)
+        except (WebSocketDisconnect, RuntimeError):
+            pass  # the client is gone; the reader will see it
+
+    async def receive(self) -> str | None:
+        message = await self.websocket.receive()
+        if message["type"] == "websocket.disconnect":
+            return None
+        if message.get("text") is not None:
+            return str(message["text"])
+        raw = message.get("bytes") or b""
+        return raw.decode("utf-8", errors="replace")
+
+    async def close(self, code: int) -> None:
+        try:
+            await self.websocket.close(code)
+        except RuntimeError:
+            pass  # already closed
+
+
+def _guest_identity(grant: GuestGrant, token: str) -> Identity:
+    # A guest-link holder has no account: a stable pseudonymous id per link.
+    digest = hashlib.sha256(token.encode()).hexdigest()[:12]
+    return Identity(user_id=f"guest-{digest}", display_name=grant.name,
+                    role="referring_clinician", conference_role="guest")
+
+
+def _member_identity(user: User, role: ConferenceRole | None) -> Identity:
+    return Identity(
+        user_id=str(user.id), display_name=user.name, role=user.role.value,
+        specialty=user.specialty.value if user.specialty else None,
+        conference_role=role.value if role else None,
+    )
+
+
+def _api_user_id(websocket: WebSocket, token: str) -> int | None:
+    try:
+        return signer(websocket).read_api(token)
+    except NotAuthenticated:
+        return None  # perhaps a guest link
+
+
+def _identify(websocket: WebSocket, conference_id: int) -> Identity:
+    """Who is connecting, or a domain error naming why not (mapped to close codes)."""
+    token = websocket.query_params.get("token")
+    with db(websocket) as session:
+        conf = conferences.get_conference(session, conference_id)
+        user: User | None = None
+        if token:
+            user_id = _api_user_id(websocket, token)
+            if user_id is None:
+                grant = signer(websocket).read_guest(token)
+                if grant.conference_id != conf.id:
+                    raise PermissionDenied("This guest link is for another conference.")
+                return _guest_identity(grant, token)
+            user = users.get_user(session, user_id)
+        else:
+            user = optional_user(websocket, session)
+        if user is None or user.id is None:
+            raise NotAuthenticated("Sign in first.")
+        role = conferences.role_in(session, conference_id=conference_id, user_id=user.id)
+        if role is None and not is_organiser(user.role):
+            raise PermissionDenied("You are not a member of this conference.")
+        return _member_identity(user, role)
+
+
+async def room_socket(websocket: WebSocket) -> None:
+    await websocket.accept()
+    raw_id = websocket.path_params.get("conference_id", "")
+    try:
+        if not str(raw_id).isdigit():
+            raise NotFound("No such conference.")
+        identity = await asyncio.to_thread(_identify, websocket, int(raw_id))
+    except CasebridgeError as exc:
+        code = {NotAuthenticated: CLOSE_UNAUTHENTICATED, NotFound: CLOSE_NOT_FOUND}.get(
+            type(exc), CLOSE_FORBIDDEN)
+        await websocket.close(code, reason=exc.message[:120])
+        return
+    hub: Hub = websocket.app.state.hub
+    await hub.serve(int(raw_id), identity, SocketTransport(websocket))
+
+
+async def room_page(request: Request) -> Response:
+    """The live room: video grid, current case, agenda."""
+    raw_id = request.path_params["conference_id"]
+    token = request.query_params.get("token")
+    with db(request) as session:
+        conf = conferences.get_conference(session, int(raw_id))
+        assert conf.id is not None
+        user = optional_user(request, session)
+        grant = signer(request).read_guest(token) if token and user is None else None
+        if user is None and grant is None:
+            raise NotAuthenticated("Sign in first.")
+        if user is not None:
+            request.state.user = user
+            role = conferences.role_in(session, conference_id=conf.id, user_id=user.id or 0)
+            if role is None and not is_organiser(user.role):
+                raise NotFound(f"No conference with id {conf.id}.")
+            is_chair = user.id == conf.chair_id
+        else:
+            assert grant is not None
+            if grant.conference_id != conf.id:
+                raise NotFound(f"No conference with id {conf.id}.")
+            is_chair = False
+        items = agenda.items(session, conf.id)
+        if grant is not None:
+            items = [i for i in items if i.id == grant.item_id]
+        case_rows = {i.case_id: cases.get_case(session, i.case_id) for i in items}
+        return render(request, "pages/room.html", {
+            "conference": conf, "items": items, "cases": case_rows, "is_chair": is_chair,
+            "can_advance": is_chair or (user is not None and is_organiser(user.role)),
+            "guest": grant, "token": token or "",
+        })
+
+
+routes: list[BaseRoute] = [
+    WebSocketRoute("/ws/conferences/{conference_id}", room_socket),
+    Route("/conferences/{conference_id:int}/room", room_page),
+]
