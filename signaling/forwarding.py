@@ -246,6 +246,7 @@ class _Peer:
         self.outlets: list[_Outlet] = []
         self.ready = False  # the client's first offer has been answered
         self.dirty = False  # the server must offer again
+        self.connected = False  # ICE and DTLS are up: server offers may go out
         self.driver: asyncio.Task[None] | None = None
 
     def streams(self) -> dict[str, str]:
@@ -285,7 +286,14 @@ class MediaRouter:
         # Always pass the configured list: without iceServers aiortc falls back
         # to a public STUN server, and every gathering waits 5 s offline.
         config = RTCConfiguration(iceServers=list(self._ice_servers))
-        self._peers[participant_id] = _Peer(participant_id, RTCPeerConnection(config))
+        peer = _Peer(participant_id, RTCPeerConnection(config))
+        self._peers[participant_id] = peer
+
+        @peer.pc.on("connectionstatechange")
+        def _connected() -> None:
+            if peer.pc.connectionState == "connected":
+                peer.connected = True
+                self._kick(peer)  # offers held back until now go out
 
     async def accept_offer(self, participant_id: str, sdp: str) -> str:
         """Apply a client offer and return the server's answer SDP.
@@ -432,6 +440,12 @@ class MediaRouter:
         async with peer.lock:
             pc = peer.pc
             if not peer.dirty or pc.signalingState != "stable" or self._closed:
+                return None
+            if not peer.connected:
+                # Measured with Chromium: a server re-offer applied while the
+                # first ICE/DTLS handshake is still running leaves aiortc's RTP
+                # router without the client's uplink (no inbound media at all).
+                # Hold re-offers until connected; the state change kicks us.
                 return None
             peer.dirty = False
             self._assign_outlets(peer)

@@ -197,3 +197,10 @@ def present_for(session: Session, item_id: int) -> list[int]:
         .order_by(col(Attendance.first_seen_at), col(Attendance.id))
     )
     return [a.user_id for a in rows]
+
+
+def items_for_case(session: Session, case_id: int) -> list[AgendaItem]:
+    """Every agenda item that holds the case (one per conference it was put on), oldest first."""
+    return list(session.exec(
+        select(AgendaItem).where(AgendaItem.case_id == case_id).order_by(col(AgendaItem.id))
+    ))

@@ -142,3 +142,10 @@ def queue(session: Session) -> list[SecondOpinionRequest]:
             [RequestStatus.SUBMITTED, RequestStatus.ACCEPTED]))
         .order_by(col(SecondOpinionRequest.submitted_at))
     ))
+
+
+def request_for_case(session: Session, case_id: int) -> SecondOpinionRequest | None:
+    """The second-opinion request a case came with, if it came with one."""
+    return session.exec(
+        select(SecondOpinionRequest).where(SecondOpinionRequest.case_id == case_id)
+    ).first()

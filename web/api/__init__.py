@@ -1,7 +1,37 @@
-"""The JSON API under /api/v1 (see CONTRACT and /api/v1/openapi.json)."""
+"""The JSON API under /api/v1 (see CONTRACT and /api/v1/openapi.json).
+
+One module per concept; each lists its routes, gathered here. Every route but
+``POST /auth/token`` and the OpenAPI document is an :class:`~web.api.endpoint.ApiRoute`
+built by :func:`~web.api.endpoint.operation`, which authenticates, checks CSRF,
+validates the body and serialises the answer the same way everywhere.
+"""
 
 from __future__ import annotations
 
-from starlette.routing import BaseRoute
+from starlette.routing import BaseRoute, Route
 
-routes: list[BaseRoute] = []
+from web.api import (
+    agenda,
+    audit,
+    auth,
+    cases,
+    conferences,
+    decisions,
+    guest_links,
+    requests,
+    users,
+)
+from web.api.openapi import openapi_endpoint
+
+routes: list[BaseRoute] = [
+    *auth.routes,
+    *users.routes,
+    *conferences.routes,
+    *agenda.routes,
+    *cases.routes,
+    *decisions.routes,
+    *requests.routes,
+    *audit.routes,
+    *guest_links.routes,
+]
+routes.append(Route("/openapi.json", openapi_endpoint(list(routes)), methods=["GET"]))

@@ -1,29 +1,61 @@
-"""The signed-in person's dashboard."""
+"""The signed-in person's dashboard: what each role needs to do next."""
 
 from __future__ import annotations
 
+from typing import Any
+
+from sqlmodel import Session
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from storage import agenda, cases, conferences, referrals
-from web.auth import require_user
+from conference.agenda import ItemStatus
+from conference.conferences import ConferenceStatus
+from conference.people import Role
+from conference.permissions import is_organiser
+from storage import agenda, cases, conferences, decisions, referrals, users
+from storage.tables import User
 from web.db import db
-from web.templating import render
+from web.pages.common import page, signed_in
+from web.pages.requests import STEPS
+
+OPEN_ITEMS = (ItemStatus.PENDING, ItemStatus.DISCUSSING, ItemStatus.DEFERRED)
+
+
+def _conferences(session: Session, user: User) -> list[dict[str, Any]]:
+    """Open conferences, soonest first, each with its agenda, timing and decision states."""
+    out = []
+    for conf in conferences.visible_to(session, user):
+        if conf.status is ConferenceStatus.CLOSED:
+            continue
+        items = agenda.items(session, conf.id or 0)
+        states = {}
+        for item in items:
+            dec = decisions.get_decision(session, item.id or 0)
+            states[item.id] = dec.status.value if dec else None
+        out.append({"conf": conf, "items": items, "timing": agenda.timing(session, conf),
+                    "decisions": states, "chair": conf.chair_id == user.id,
+                    "open": [i for i in items if i.status in OPEN_ITEMS]})
+    return out
 
 
 async def home(request: Request) -> Response:
     with db(request) as session:
-        user = require_user(request, session)
-        request.state.user = user
-        confs = conferences.visible_to(session, user)
-        upcoming = [(c, agenda.items(session, c.id or 0)) for c in confs]
-        own_requests = referrals.requests_of(session, viewer=user)
-        visible = cases.visible_cases(session, viewer=user)
-        return render(request, "pages/dashboard.html", {
-            "conferences": upcoming, "requests": own_requests,
-            "cases": {c.id: c for c in visible},
-        })
+        user = signed_in(request, session)
+        confs = _conferences(session, user)
+        visible = {c.id: c for c in cases.visible_cases(session, viewer=user)}
+        ctx: dict[str, Any] = {"conferences": confs, "cases": visible, "steps": STEPS,
+                               "organiser": is_organiser(user.role)}
+        if is_organiser(user.role):
+            ctx["queue"] = referrals.queue(session)
+        if user.role is Role.SPECIALIST:
+            ctx["to_sign"] = sum(1 for e in confs if e["chair"]
+                                 for state in e["decisions"].values() if state == "draft")
+        if user.role is Role.REFERRING_CLINICIAN:
+            ctx["requests"] = referrals.requests_of(session, viewer=user)
+        if user.role is Role.ADMIN:
+            ctx["people"] = users.list_users(session)
+        return page(request, "pages/dashboard.html", ctx)
 
 
 async def healthz(request: Request) -> Response:

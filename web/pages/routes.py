@@ -4,6 +4,15 @@ from __future__ import annotations
 
 from starlette.routing import BaseRoute
 
-from web.pages import dashboard, session
+from web.pages import admin, agenda, cases, conferences, dashboard, decisions, requests, session
 
-routes: list[BaseRoute] = [*session.routes, *dashboard.routes]
+routes: list[BaseRoute] = [
+    *session.routes,
+    *dashboard.routes,
+    *conferences.routes,
+    *agenda.routes,
+    *cases.routes,
+    *decisions.routes,
+    *requests.routes,
+    *admin.routes,
+]

@@ -1,0 +1,439 @@
+"""Benchmark the media router (SFU) against a MediaRelay transcoding baseline.
+
+Run by hand, not a test:
+
+    python bench/forwarding.py --sizes 2,4,6,8,10,12 --baseline-sizes 2,4 --seconds 10
+
+For each room size P the server runs in its own process (so its CPU time can be
+read from /proc/<pid>/stat) and this process plays P participants. Each
+publishes 640x480 VP8 at 30 fps (~1 Mbit/s) plus Opus, from a clip encoded ONCE
+with PyAV and looped with rewritten timestamps; received media is counted as
+encoded frames (signaling.encoded taps the receivers), so the load generator
+never encodes nor decodes per frame and does not measure itself.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import math
+import os
+import socket
+import statistics
+import sys
+import time
+from fractions import Fraction
+from pathlib import Path
+from typing import Any
+
+import av
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from aiortc import (  # noqa: E402
+    RTCConfiguration,
+    RTCPeerConnection,
+    RTCSessionDescription,
+)
+from aiortc.contrib.media import MediaRelay  # noqa: E402
+from aiortc.mediastreams import MediaStreamTrack  # noqa: E402
+
+from signaling import encoded  # noqa: E402
+from signaling.forwarding import MediaRouter  # noqa: E402
+from signaling.sdp import restrict_codecs, stream_ids  # noqa: E402
+
+FPS = 30
+CLIP_SECONDS = 10
+WIDTH, HEIGHT = 640, 480
+BITRATE = 1_000_000
+CODECS = {"audio": "opus", "video": "VP8"}
+
+
+# -- the clip: encoded once --------------------------------------------------------
+
+
+def encode_video_clip() -> list[bytes]:
+    """CLIP_SECONDS of a panning textured picture as VP8 at ~1 Mbit/s.
+
+    Only frame 0 is a keyframe (about 40 kB, like a camera's at this rate).
+    """
+    codec = av.CodecContext.create("libvpx", "w")
+    codec.width, codec.height, codec.pix_fmt = WIDTH, HEIGHT, "yuv420p"
+    codec.bit_rate, codec.time_base, codec.framerate = BITRATE, Fraction(1, FPS), FPS
+    codec.gop_size = 100_000  # keyframes only on demand (a PLI restarts the clip)
+    codec.options = {"deadline": "realtime", "cpu-used": "8", "lag-in-frames": "0"}
+    rng = np.random.default_rng(1)
+    yy, xx = np.mgrid[0:HEIGHT, 0 : WIDTH * 2]
+    base = np.stack([(xx // 5) % 256, (yy // 2) % 256, ((xx + yy) // 7) % 256], -1)
+    noise = rng.integers(-100, 101, (HEIGHT // 8, WIDTH // 4, 3)).repeat(8, 0).repeat(8, 1)
+    texture = np.clip(base + noise, 0, 255).astype(np.uint8)
+    packets = []
+    for i in range(FPS * CLIP_SECONDS):
+        shift = (i * 6) % WIDTH
+        image = np.ascontiguousarray(texture[:, shift : shift + WIDTH])
+        frame = av.VideoFrame.from_ndarray(image, format="rgb24").reformat(format="yuv420p")
+        frame.pts = i
+        packets += codec.encode(frame)
+    packets += codec.encode(None)
+    return [bytes(p) for p in packets]
+
+
+def encode_audio_clip() -> list[bytes]:
+    """One second of a 440 Hz tone as 20 ms Opus packets."""
+    codec = av.CodecContext.create("libopus", "w")
+    codec.sample_rate, codec.layout, codec.format = 48000, "stereo", "s16"
+    codec.bit_rate = 32000
+    t = np.arange(48000) / 48000
+    pcm = (np.sin(2 * math.pi * 440 * t) * 8000).astype(np.int16)
+    packets = []
+    for start in range(0, 48000, 960):
+        chunk = np.repeat(pcm[start : start + 960], 2).reshape(1, -1)
+        frame = av.AudioFrame.from_ndarray(chunk, format="s16", layout="stereo")
+        frame.sample_rate, frame.pts = 48000, start
+        packets += codec.encode(frame)
+    return [bytes(p) for p in packets]
+
+
+class ClipTrack(MediaStreamTrack):
+    """Loops pre-encoded packets in real time; a keyframe request restarts the clip."""
+
+    def __init__(self, kind: str, clip: list[bytes], rate: float, clock: int) -> None:
+        super().__init__()
+        self.kind, self._clip, self._rate, self._clock = kind, clip, rate, clock
+        self._n = self._index = 0
+        self._start: float | None = None
+
+    def restart(self) -> None:
+        self._index = 0
+
+    async def recv(self) -> av.Packet:
+        self._start = self._start or time.monotonic()
+        wait = self._start + self._n / self._rate - time.monotonic()
+        if wait > 0:
+            await asyncio.sleep(wait)
+        packet = av.Packet(self._clip[self._index])
+        packet.pts = int(self._n * self._clock / self._rate)
+        packet.time_base = Fraction(1, self._clock)
+        self._n += 1
+        self._index = (self._index + 1) % len(self._clip)
+        return packet
+
+
+# -- the baseline server: decode once, encode per subscriber (MediaRelay) -------------
+
+
+class RelayRouter:
+    """What MediaRelay gives: every subscription is a separate VP8/Opus encoder."""
+
+    def __init__(self, on_offer: Any) -> None:
+        self._on_offer, self._relay = on_offer, MediaRelay()
+        self._pcs: dict[str, RTCPeerConnection] = {}
+        self._tracks: dict[str, list[MediaStreamTrack]] = {}
+        self._sent: dict[str, set[MediaStreamTrack]] = {}
+        self._locks: dict[str, asyncio.Lock] = {}
+        self._dirty: set[str] = set()
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    async def add(self, pid: str) -> None:
+        self._pcs[pid] = RTCPeerConnection(RTCConfiguration(iceServers=[]))
+        self._tracks[pid], self._sent[pid], self._locks[pid] = [], set(), asyncio.Lock()
+
+    async def accept_offer(self, pid: str, sdp: str) -> str:
+        pc = self._pcs[pid]
+        async with self._locks[pid]:
+            offer = restrict_codecs(sdp, CODECS)
+            await pc.setRemoteDescription(RTCSessionDescription(sdp=offer, type="offer"))
+            self._tracks[pid] = [t.receiver.track for t in pc.getTransceivers()]
+            await pc.setLocalDescription(await pc.createAnswer())
+        for other in self._pcs:
+            self._touch(other)
+        return str(pc.localDescription.sdp)
+
+    async def accept_answer(self, pid: str, sdp: str) -> None:
+        async with self._locks[pid]:
+            await self._pcs[pid].setRemoteDescription(RTCSessionDescription(sdp=sdp, type="answer"))
+        if pid in self._dirty:
+            self._touch(pid)
+
+    def _touch(self, pid: str) -> None:
+        self._dirty.add(pid)
+        task = asyncio.ensure_future(self._offer(pid))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _offer(self, pid: str) -> None:
+        pc, streams = self._pcs[pid], {}
+        async with self._locks[pid]:
+            if pc.signalingState != "stable" or pid not in self._dirty:
+                return
+            self._dirty.discard(pid)
+            new = False
+            for other, tracks in self._tracks.items():
+                for track in tracks if other != pid else []:
+                    if track not in self._sent[pid]:
+                        self._sent[pid].add(track)
+                        sub = self._relay.subscribe(track, buffered=False)
+                        sender = pc.addTransceiver(sub, direction="sendonly").sender
+                        encoded.set_stream_id(sender, other)
+                        new = True
+                    streams[other] = other
+            if not new:
+                return
+            await pc.setLocalDescription(await pc.createOffer())
+        await self._on_offer(pid, pc.localDescription.sdp, streams)
+
+    async def close(self) -> None:
+        for pc in self._pcs.values():
+            await pc.close()
+
+
+# -- the server process -------------------------------------------------------------
+
+
+async def serve(mode: str) -> None:
+    """Speak JSON lines on one TCP connection: offers/answers for every participant."""
+    done = asyncio.Event()
+
+    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        def send(message: dict[str, Any]) -> None:
+            writer.write(json.dumps(message).encode() + b"\n")
+
+        async def on_offer(pid: str, sdp: str, streams: dict[str, str]) -> None:
+            send({"op": "offer", "pid": pid, "sdp": sdp, "streams": streams})
+
+        router: Any = (
+            MediaRouter(ice_servers=[], on_offer=on_offer)
+            if mode == "sfu"
+            else RelayRouter(on_offer)
+        )
+        while line := await reader.readline():
+            msg = json.loads(line)
+            if msg["op"] == "offer":
+                await router.add(msg["pid"])
+                answer = await router.accept_offer(msg["pid"], msg["sdp"])
+                send({"op": "answer", "pid": msg["pid"], "sdp": answer})
+            elif msg["op"] == "answer":
+                await router.accept_answer(msg["pid"], msg["sdp"])
+            elif msg["op"] == "close":
+                break
+        await router.close()
+        writer.close()
+        done.set()
+
+    server = await asyncio.start_server(handle, "127.0.0.1", 0)
+    print(server.sockets[0].getsockname()[1], flush=True)
+    await done.wait()
+    server.close()
+
+
+# -- the load generator -------------------------------------------------------------
+
+
+class Participant:
+    """One publishing and subscribing peer that counts encoded frames it receives."""
+
+    def __init__(self, pid: str, video: list[bytes], audio: list[bytes]) -> None:
+        self.pid = pid
+        self.pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
+        self.video = ClipTrack("video", video, FPS, 90000)
+        self.audio = ClipTrack("audio", audio, 50, 48000)
+        self.streams: dict[str, str] = {}
+        self.mids: dict[str, str] = {}  # mid -> kind of tapped receivers
+        self.frames: dict[str, int] = {}
+        self.bytes: dict[str, int] = {}
+        self.first: dict[str, float] = {}
+        self.offered_at = 0.0
+        self.chain = asyncio.Lock()
+
+    def publish(self) -> None:
+        self.pc.addTransceiver(self.audio, direction="sendonly")
+        sender = self.pc.addTransceiver(self.video, direction="sendonly").sender
+        encoded.on_keyframe_request(sender, self.video.restart)
+
+    def tap(self, offer: str) -> None:
+        for t in self.pc.getTransceivers():
+            if t.mid is not None and t.mid not in self.mids and t.receiver.track is not None:
+                self.mids[t.mid] = t.kind
+                encoded.tap_receiver(t.receiver, self._counter(t.mid), lambda: None)
+
+    def _counter(self, mid: str) -> Any:
+        def count(frame: encoded.EncodedFrame) -> None:
+            self.first.setdefault(mid, time.monotonic())
+            self.frames[mid] = self.frames.get(mid, 0) + 1
+            self.bytes[mid] = self.bytes.get(mid, 0) + len(frame.data)
+
+        return count
+
+    def subscriptions(self) -> dict[str, tuple[str, str]]:
+        """mid -> (publisher, kind) of every receiving m-line."""
+        msids = stream_ids(self.pc.remoteDescription.sdp)
+        return {
+            mid: (self.streams[msids[mid]], kind)
+            for mid, kind in self.mids.items()
+            if msids.get(mid) in self.streams
+        }
+
+
+def enlarge_receive_buffers(pc: RTCPeerConnection) -> None:
+    """Give the load generator's UDP sockets 2 MB receive buffers.
+
+    A joiner is sent P-1 keyframes at once; with the default 208 kB buffer a
+    short stall of this (busy) process drops packets, and aiortc's receiver
+    then stalls until its jitter buffer overflows, which would be measured as
+    the server's fault. Reaches into aioice (bench only).
+    """
+    for transceiver in pc.getTransceivers()[:1]:
+        connection = transceiver.receiver.transport.transport._connection
+        for protocol in connection._protocols:
+            sock = protocol.transport.get_extra_info("socket")
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 2 << 20)
+
+
+def cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+async def run_room(mode: str, size: int, seconds: float, clips: Any) -> dict[str, Any]:
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, __file__, "--serve", mode, stdout=asyncio.subprocess.PIPE
+    )
+    assert proc.stdout is not None
+    port = int(await proc.stdout.readline())
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    people = {f"p{i}": Participant(f"p{i}", *clips) for i in range(size)}
+    answers: dict[str, asyncio.Future[str]] = {}
+
+    def send(message: dict[str, Any]) -> None:
+        writer.write(json.dumps(message).encode() + b"\n")
+
+    async def on_offer(p: Participant, msg: dict[str, Any]) -> None:
+        async with p.chain:
+            p.streams.update(msg["streams"])
+            await p.pc.setRemoteDescription(RTCSessionDescription(sdp=msg["sdp"], type="offer"))
+            p.tap(msg["sdp"])
+            await p.pc.setLocalDescription(await p.pc.createAnswer())
+            send({"op": "answer", "pid": p.pid, "sdp": p.pc.localDescription.sdp})
+
+    async def pump() -> None:
+        tasks = set()
+        while line := await reader.readline():
+            msg = json.loads(line)
+            if msg["op"] == "answer":
+                answers.pop(msg["pid"]).set_result(msg["sdp"])
+            else:
+                task = asyncio.ensure_future(on_offer(people[msg["pid"]], msg))
+                tasks.add(task)
+                task.add_done_callback(tasks.discard)
+
+    pumping = asyncio.ensure_future(pump())
+    for p in people.values():
+        async with p.chain:
+            p.publish()
+            await p.pc.setLocalDescription(await p.pc.createOffer())
+            enlarge_receive_buffers(p.pc)
+            p.offered_at = time.monotonic()
+            answers[p.pid] = asyncio.get_running_loop().create_future()
+            send({"op": "offer", "pid": p.pid, "sdp": p.pc.localDescription.sdp})
+            answer = await answers[p.pid]
+            await p.pc.setRemoteDescription(RTCSessionDescription(sdp=answer, type="answer"))
+        await asyncio.sleep(0.2)
+
+    expected = size * (size - 1)
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline:
+        video = [(p, mid) for p in people.values() for mid, s in p.subscriptions().items()]
+        if sum(1 for p, mid in video if mid in p.first) >= 2 * expected:
+            break
+        await asyncio.sleep(0.2)
+    await asyncio.sleep(2)  # let the joins settle
+
+    def snapshot() -> tuple[float, float, dict[tuple[str, str], tuple[int, int]]]:
+        counts = {
+            (p.pid, mid): (p.frames.get(mid, 0), p.bytes.get(mid, 0))
+            for p in people.values()
+            for mid in p.mids
+        }
+        return time.monotonic(), cpu_seconds(proc.pid), counts
+
+    t0, cpu0, c0 = snapshot()
+    self_cpu0 = time.process_time()
+    await asyncio.sleep(seconds)
+    t1, cpu1, c1 = snapshot()
+    self_cpu = (time.process_time() - self_cpu0) / (t1 - t0)
+
+    fps, bits, joins = [], 0, []
+    for p in people.values():
+        for mid, (publisher, kind) in p.subscriptions().items():
+            frames = c1[(p.pid, mid)][0] - c0.get((p.pid, mid), (0, 0))[0]
+            bits += 8 * (c1[(p.pid, mid)][1] - c0.get((p.pid, mid), (0, 0))[1])
+            if kind == "video":
+                fps.append(frames / (t1 - t0))
+                start = max(p.offered_at, people[publisher].offered_at)
+                joins.append(p.first.get(mid, math.inf) - start)
+    send({"op": "close"})
+    await proc.wait()
+    pumping.cancel()
+    writer.close()
+    for p in people.values():
+        await p.pc.close()
+    cores = (cpu1 - cpu0) / (t1 - t0)
+    mbits = bits / (t1 - t0) / 1e6
+    return {
+        "mode": mode,
+        "P": size,
+        "subs": len(fps),
+        "missing": expected - len(fps),
+        "fps_min": min(fps, default=0.0),
+        "fps_med": statistics.median(fps) if fps else 0.0,
+        "mbits": mbits,
+        "cores": cores,
+        "per_stream": cores / max(len(fps), 1),
+        "per_mbit": cores / mbits if mbits else math.inf,
+        "join_med": statistics.median(joins) if joins else math.inf,
+        "join_max": max(joins, default=math.inf),
+        "loadgen_cores": self_cpu,
+    }
+
+
+def row(r: dict[str, Any]) -> str:
+    return (
+        f"| {r['mode']} | {r['P']} | {r['subs']} | {r['fps_min']:.1f} | {r['fps_med']:.1f} "
+        f"| {r['mbits']:.1f} | {r['cores']:.3f} | {r['per_stream']:.4f} | {r['per_mbit']:.4f} "
+        f"| {r['join_med']:.2f} | {r['join_max']:.2f} | {r['loadgen_cores']:.2f} |"
+    )
+
+
+async def main(args: argparse.Namespace) -> None:
+    started = time.monotonic()
+    clips = (encode_video_clip(), encode_audio_clip())
+    kbps = sum(map(len, clips[0])) * 8 / CLIP_SECONDS / 1000
+    print(f"clip: {len(clips[0])} VP8 frames, {kbps:.0f} kbit/s, encoded once", flush=True)
+    print(
+        "| server | P | subscriptions | fps min | fps median | forwarded Mbit/s | server cores "
+        "| cores/stream | cores/Mbit/s | join median s | join max s | load-gen cores |"
+    )
+    print("|" + "---|" * 12, flush=True)
+    runs = [("sfu", n) for n in args.sizes] + [("relay", n) for n in args.baseline_sizes]
+    for mode, size in runs:
+        print(row(await run_room(mode, size, args.seconds, clips)), flush=True)
+    print(f"total {time.monotonic() - started:.0f} s", flush=True)
+
+
+def sizes(text: str) -> list[int]:
+    return [int(n) for n in text.split(",") if n]
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--sizes", type=sizes, default=sizes("2,4,6,8,10,12"))
+    parser.add_argument("--baseline-sizes", type=sizes, default=sizes("2,4"))
+    parser.add_argument("--seconds", type=float, default=10.0)
+    parser.add_argument("--serve", choices=["sfu", "relay"], help=argparse.SUPPRESS)
+    arguments = parser.parse_args()
+    if arguments.serve:
+        asyncio.run(serve(arguments.serve))
+    else:
+        asyncio.run(main(arguments))

@@ -1,0 +1,45 @@
+from tests.web.api.conftest import error_of
+
+AUDIT = "/api/v1/audit"
+
+
+def test_audit_events_oldest_first(client, auth):
+    client.get("/api/v1/cases/1", headers=auth("okafor"))
+    response = client.get(AUDIT, params={"entity": "case", "id": 1}, headers=auth("admin"))
+    assert response.status_code == 200
+    events = response.json()
+    assert events[0]["action"] == "created" and events[-1]["action"] == "viewed"
+    assert [e["id"] for e in events] == sorted(e["id"] for e in events)
+    assert {"imaging", "agenda_item"} <= {e["entity"] for e in events}
+
+
+def test_audit_other_entities(client, auth, conference_id):
+    events = client.get(AUDIT, params={"entity": "conference", "id": conference_id},
+                        headers=auth("coordinator")).json()
+    assert events[0]["action"] == "created"
+
+
+def test_audit_refused_to_specialist(client, auth):
+    error_of(client.get(AUDIT, params={"entity": "case", "id": 1}, headers=auth("okafor")), 403)
+    error_of(client.get(AUDIT, params={"entity": "case", "id": 1}, headers=auth("hale")), 403)
+
+
+def test_audit_validation(client, auth):
+    coord = auth("coordinator")
+    error = error_of(client.get(AUDIT, params={"entity": "patient", "id": 1}, headers=coord),
+                     422)
+    assert error["details"]["field"] == "entity"
+    error = error_of(client.get(AUDIT, params={"entity": "case", "id": "one"}, headers=coord),
+                     422)
+    assert error["details"]["field"] == "id"
+    error_of(client.get(AUDIT, params={"entity": "case"}, headers=coord), 422)
+    error_of(client.get(AUDIT, params={"entity": "case", "id": 1, "x": 2}, headers=coord), 422)
+
+
+def test_audit_unknown_record_is_404(client, auth):
+    error_of(client.get(AUDIT, params={"entity": "case", "id": 999},
+                        headers=auth("coordinator")), 404)
+
+
+def test_audit_needs_auth(client, demo):
+    error_of(client.get(AUDIT, params={"entity": "case", "id": 1}), 401)

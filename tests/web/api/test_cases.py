@@ -1,0 +1,148 @@
+from dataclasses import replace
+
+from starlette.testclient import TestClient
+
+from tests.web.api.conftest import error_of
+from web.app import create_app
+
+CASES = "/api/v1/cases"
+CASE = {
+    "patient_ref": "SPN-2026-0301", "age": 61, "sex": "female", "urgency": "soon",
+    "summary": "L5 radiculopathy for 9 weeks.", "question": "Microdiscectomy or wait?",
+    "care_history": [
+        {"kind": "medication", "description": "Naproxen", "started_on": "2026-01-05",
+         "ended_on": "2026-02-01", "response": "unchanged"},
+        {"kind": "physical_therapy", "description": "8 sessions", "started_on": "2026-02-10",
+         "ended_on": None, "response": "improved"},
+    ],
+}
+IMAGING = {"url": "https://pacs.example-hospital.org/viewer/study/42", "modality": "MR",
+           "study_date": "2026-02-20", "description": "Lumbar MRI",
+           "study_instance_uid": "1.2.840.113619.2.55.3"}
+
+
+def test_cases_create_with_care_history(client, auth):
+    response = client.post(CASES, json=CASE, headers=auth("coordinator"))
+    assert response.status_code == 201, response.text
+    body = response.json()
+    assert isinstance(body["id"], int) and body["urgency"] == "soon"
+    assert [e["kind"] for e in body["care_history"]] == ["medication", "physical_therapy"]
+    assert body["care_history"][1]["ended_on"] is None
+    assert body["imaging"] == [] and body["decision"] is None
+
+
+def test_cases_create_refuses_a_name_as_patient_ref(client, auth):
+    error = error_of(client.post(CASES, json={**CASE, "patient_ref": "Jane Doe"},
+                                 headers=auth("coordinator")), 422, "invalid_input")
+    assert error["details"]["field"] == "patient_ref"
+
+
+def test_cases_create_names_the_bad_nested_field(client, auth):
+    history = [{**CASE["care_history"][0], "kind": "acupuncture"}]
+    error = error_of(client.post(CASES, json={**CASE, "care_history": history},
+                                 headers=auth("coordinator")), 422)
+    assert error["details"]["field"] == "care_history[0].kind"
+    history = [{**CASE["care_history"][0], "started_on": "2026-03-01"}]
+    error = error_of(client.post(CASES, json={**CASE, "care_history": history},
+                                 headers=auth("coordinator")), 422)
+    assert error["details"]["field"] == "care_history[0].ended_on"
+
+
+def test_cases_create_refused_to_specialist_and_clinician(client, auth):
+    error_of(client.post(CASES, json=CASE, headers=auth("okafor")), 403)
+    error_of(client.post(CASES, json=CASE, headers=auth("hale")), 403)
+
+
+def test_cases_create_needs_auth(client, demo):
+    error_of(client.post(CASES, json=CASE), 401)
+
+
+def test_cases_get_has_history_imaging_and_decision(client, auth):
+    response = client.get(f"{CASES}/2", headers=auth("brooks"))
+    assert response.status_code == 200
+    body = response.json()
+    assert body["patient_ref"] == "SPN-2026-0142"
+    assert len(body["care_history"]) == 4 and len(body["imaging"]) == 2
+    assert body["decision"] is None
+
+
+def test_cases_get_is_audited(client, auth):
+    client.get(f"{CASES}/2", headers=auth("brooks"))
+    events = client.get("/api/v1/audit?entity=case&id=2", headers=auth("coordinator")).json()
+    viewed = [e for e in events if e["action"] == "viewed"]
+    assert viewed and viewed[-1]["actor_id"] == client.get(
+        "/api/v1/users/me", headers=auth("brooks")).json()["id"]
+
+
+def test_cases_get_hidden_from_outsider(client, outsider):
+    error_of(client.get(f"{CASES}/2", headers=outsider), 404, "not_found")
+
+
+def test_cases_get_unknown_is_404(client, auth):
+    error_of(client.get(f"{CASES}/999", headers=auth("coordinator")), 404)
+    error_of(client.get(f"{CASES}/x", headers=auth("coordinator")), 404)
+
+
+def test_cases_get_needs_auth(client, demo):
+    error_of(client.get(f"{CASES}/2"), 401)
+
+
+def test_cases_list_only_visible(client, auth, outsider):
+    assert len(client.get(CASES, headers=auth("coordinator")).json()) == 8
+    assert client.get(CASES, headers=outsider).json() == []
+
+
+def test_cases_imaging_added(client, auth):
+    response = client.post(f"{CASES}/1/imaging", json=IMAGING, headers=auth("coordinator"))
+    assert response.status_code == 201, response.text
+    link = response.json()
+    assert link["url"] == IMAGING["url"] and link["modality"] == "MR"
+    case = client.get(f"{CASES}/1", headers=auth("coordinator")).json()
+    assert link["id"] in {i["id"] for i in case["imaging"]}
+
+
+def test_cases_imaging_by_the_referring_clinician_on_own_case(client, auth, request_ids):
+    own = client.get(f"/api/v1/requests/{request_ids['submitted']}", headers=auth("hale"))
+    response = client.post(f"{CASES}/{own.json()['case_id']}/imaging",
+                           json={"url": "https://pacs.ridgeview.example/s/1", "modality": "XR"},
+                           headers=auth("hale"))
+    assert response.status_code == 201, response.text
+
+
+def test_cases_imaging_unsafe_urls_rejected_with_reason(client, auth):
+    for url, reason in [("javascript:alert(1)", "scheme_not_allowed"),
+                        ("http://pacs.example.org/x", "insecure_scheme"),
+                        ("https://user:pw@pacs.example.org/x", "credentials_in_url")]:
+        error = error_of(client.post(f"{CASES}/1/imaging", json={**IMAGING, "url": url},
+                                     headers=auth("coordinator")), 422, "imaging_link_rejected")
+        assert error["details"]["reason"] == reason
+
+
+def test_cases_imaging_host_allow_list(settings, demo, auth, client):
+    token = auth("coordinator")
+    strict = create_app(replace(settings, imaging_hosts=frozenset({"pacs.example-hospital.org"})))
+    with TestClient(strict) as other:
+        ok = other.post(f"{CASES}/1/imaging", json=IMAGING, headers=token)
+        assert ok.status_code == 201, ok.text
+        refused = other.post(f"{CASES}/1/imaging",
+                             json={**IMAGING, "url": "https://elsewhere.example.com/s"},
+                             headers=token)
+        assert error_of(refused, 422)["details"]["reason"] == "host_not_allowed"
+    strict.state.engine.dispose()
+
+
+def test_cases_imaging_validation(client, auth):
+    error = error_of(client.post(f"{CASES}/1/imaging", json={**IMAGING, "modality": "MRI"},
+                                 headers=auth("coordinator")), 422)
+    assert error["details"]["field"] == "modality"
+    error = error_of(client.post(f"{CASES}/1/imaging",
+                                 json={**IMAGING, "study_instance_uid": "abc"},
+                                 headers=auth("coordinator")), 422)
+    assert error["details"]["field"] == "study_instance_uid"
+
+
+def test_cases_imaging_refused_to_member_and_hidden_from_outsider(client, auth, outsider):
+    error_of(client.post(f"{CASES}/1/imaging", json=IMAGING, headers=auth("okafor")), 403)
+    error_of(client.post(f"{CASES}/1/imaging", json=IMAGING, headers=outsider), 404)
+    error_of(client.post(f"{CASES}/999/imaging", json=IMAGING, headers=auth("coordinator")), 404)
+    error_of(client.post(f"{CASES}/1/imaging", json=IMAGING), 401)

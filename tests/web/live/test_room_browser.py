@@ -1,0 +1,140 @@
+"""Two, then three people in real headless Chromium hold a case review through the server."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import pytest
+from playwright.async_api import Browser, BrowserContext, Page, async_playwright
+
+from storage.demo import DEMO_PASSWORD
+
+pytestmark = pytest.mark.browser
+
+ARTIFACTS = Path(__file__).resolve().parents[3] / "test-artifacts" / "room"
+CHROMIUM_ARGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+    "--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream",
+    "--autoplay-policy=no-user-gesture-required",
+]
+
+# framesDecoded per remote participant, read from RTCPeerConnection.getStats().
+DECODED_BY_PARTICIPANT = """
+async () => {
+  const room = window.casebridgeRoom;
+  const stats = await room.stats();
+  const peer = room.state.peer;
+  if (!stats || !peer) return {};
+  const byMid = {};
+  for (const t of peer.pc.getTransceivers()) byMid[t.mid] = t;
+  const out = {};
+  stats.forEach((report) => {
+    if (report.type !== "inbound-rtp" || report.kind !== "video") return;
+    const transceiver = byMid[report.mid];
+    const stream = transceiver && transceiver.receiver.track &&
+      [...peer.streams.keys()].find((id) => {
+        const sdp = peer.pc.remoteDescription.sdp;
+        const section = sdp.split("\\r\\nm=").find((m) => m.includes(`a=mid:${report.mid}\\r\\n`));
+        return section && section.includes(`a=msid:${id} `);
+      });
+    const who = stream && peer.streams.get(stream);
+    if (who && transceiver.currentDirection !== "inactive") {
+      out[who] = (out[who] || 0) + (report.framesDecoded || 0);
+    }
+  });
+  return out;
+}
+"""
+
+PEER_STATE = """() => {
+  const peer = window.casebridgeRoom.state.peer;
+  if (!peer) return "no peer connection";
+  return {connection: peer.pc.connectionState, signaling: peer.pc.signalingState,
+          streams: [...peer.streams.entries()],
+          transceivers: peer.pc.getTransceivers().map((t) => [t.mid, t.currentDirection])};
+}"""
+
+
+async def sign_in(browser: Browser, base: str, email: str) -> tuple[BrowserContext, Page]:
+    context = await browser.new_context(viewport={"width": 1280, "height": 800})
+    page = await context.new_page()
+    errors: list[str] = []
+    page.on("console", lambda m: errors.append(f"{m.type}: {m.text}")
+            if m.type in ("error", "warning") else None)
+    page.errors = errors  # type: ignore[attr-defined]
+    await page.goto(f"{base}/login")
+    await page.fill("input[name=email]", email)
+    await page.fill("input[name=password]", DEMO_PASSWORD)
+    await page.click("button[type=submit]")
+    await page.wait_for_url(f"{base}/")
+    return context, page
+
+
+async def enter_room(page: Page, base: str, conference_id: int) -> str:
+    await page.goto(f"{base}/conferences/{conference_id}/room")
+    # Polled with evaluate: wait_for_function compiles strings, which our CSP forbids.
+    for _ in range(100):
+        if await page.evaluate("() => document.getElementById('preview').srcObject !== null"):
+            break
+        await asyncio.sleep(0.1)
+    await page.click("#join")
+    await page.wait_for_selector("#stage:not([hidden])")
+    return str(await page.evaluate("window.casebridgeRoom.state.me"))
+
+
+async def decoded(page: Page) -> dict[str, int]:
+    return dict(await page.evaluate(DECODED_BY_PARTICIPANT.strip()))
+
+
+async def wait_decoding(page: Page, expected: set[str], timeout: float = 25.0) -> dict[str, int]:
+    """Wait until ``page`` decodes rising video from exactly ``expected``."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    first: dict[str, int] = {}
+    while True:
+        now = await decoded(page)
+        live = {p for p, n in now.items() if n > first.get(p, 0) > 0}
+        if set(now) == expected and live == expected:
+            return now
+        first = {p: max(first.get(p, 0), n) for p, n in now.items()} or first
+        if asyncio.get_running_loop().time() > deadline:
+            state = await page.evaluate(PEER_STATE)
+            raise AssertionError(f"decoding {now}, expected rising video from {expected}; "
+                                 f"peer: {state}; console: {page.errors[-5:]}")  # type: ignore[attr-defined]
+        await asyncio.sleep(0.7)
+
+
+async def test_browser_two_then_three_people_see_each_other(live):
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    base = f"http://{live.base}"
+    async with async_playwright() as p:
+        browser = await p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        try:
+            ctx_a, chair = await sign_in(browser, base, "okafor@casebridge.example")
+            ctx_b, pain = await sign_in(browser, base, "raman@casebridge.example")
+            a = await enter_room(chair, base, live.conference_id)
+            b = await enter_room(pain, base, live.conference_id)
+            await wait_decoding(chair, {b})
+            await wait_decoding(pain, {a})
+            await chair.click(f"button.advance[data-item-id='{live.item_ids[0]}']")
+            await pain.wait_for_selector(f".case-brief[data-item-id='{live.item_ids[0]}']:visible")
+            await chair.screenshot(path=str(ARTIFACTS / "1-two-people.png"))
+
+            ctx_c, pt = await sign_in(browser, base, "lee@casebridge.example")
+            c = await enter_room(pt, base, live.conference_id)
+            await wait_decoding(pt, {a, b})
+            await wait_decoding(chair, {b, c})
+            await pain.click("#leave")
+            await wait_decoding(chair, {c})
+            await wait_decoding(pt, {a})
+            labels = await chair.locator(".tile .label").all_inner_texts()
+            assert any("Jordan Lee" in text and "Physical therapy" in text for text in labels)
+            assert not any("Raman" in text for text in labels)
+            await chair.screenshot(path=str(ARTIFACTS / "2-after-renegotiation.png"))
+            for page in (chair, pain, pt):
+                assert not [e for e in page.errors  # type: ignore[attr-defined]
+                            if "Content Security Policy" in e or "room:" in e]
+            for context in (ctx_a, ctx_b, ctx_c):
+                await context.close()
+        finally:
+            await browser.close()

@@ -1,0 +1,175 @@
+from conference.people import Role, Specialty
+from storage import cases, referrals, users
+from storage.demo import DEMO_PASSWORD
+from tests.web.conftest import sign_in
+from tests.web.pages.conftest import (
+    CHAIR,
+    COORDINATOR,
+    DEMO_CONFERENCE,
+    HALE,
+    RAMAN,
+    SCHEDULED_REQUEST,
+    SUBMITTED_REQUEST,
+    database,
+    field_error,
+    field_value,
+)
+
+REQUEST = {"patient_ref": "RRC-77001", "age": "47", "sex": "female", "urgency": "urgent",
+           "question": "Cauda equina concerns: transfer today?", "summary": "Saddle numbness.",
+           "care_rows": "4", "imaging_rows": "2",
+           "care-0-kind": "medication", "care-0-description": "Ibuprofen",
+           "care-0-response": "unchanged",
+           "imaging-0-url": "https://pacs.ridgeview.example/ct/1", "imaging-0-modality": "CT",
+           "imaging-0-description": "Lumbar CT",
+           "requested_specialties": ["neurosurgery", "orthopedic_spine"]}
+
+
+def test_new_request_form_for_a_referring_clinician(client, demo):
+    sign_in(client, HALE)
+    html = client.get("/requests/new").text
+    assert 'id="f-imaging-1-url"' in html and 'value="pain_medicine"' in html
+    assert 'id="f-care-3-kind"' in html
+
+
+def test_new_request_is_refused_to_a_specialist(client, demo):
+    sign_in(client, RAMAN)
+    assert client.get("/requests/new").status_code == 403
+
+
+def test_new_request_creates_request_case_and_imaging(client, demo, app):
+    csrf = sign_in(client, HALE)
+    response = client.post("/requests/new", data={**REQUEST, "csrf_token": csrf},
+                           follow_redirects=False)
+    assert response.status_code == 303
+    html = client.get(response.headers["location"]).text
+    assert "Request sent." in html and "RRC-77001" in html and "Submitted</span>" in html
+    with database(app) as session:
+        row = referrals.get_request(session, int(response.headers["location"].split("/")[-1]))
+        assert row.requested_specialties == ["neurosurgery", "orthopedic_spine"]
+        assert [i.description for i in cases.imaging(session, row.case_id)] == ["Lumbar CT"]
+
+
+def test_new_request_shows_every_problem_next_to_its_field(client, demo, app):
+    csrf = sign_in(client, HALE)
+    response = client.post("/requests/new", data={
+        **REQUEST, "csrf_token": csrf, "requested_specialties": [],
+        "imaging-0-url": "javascript:alert(1)", "age": ""})
+    assert response.status_code == 422
+    assert "at least one specialty" in field_error(response.text, "requested_specialties")
+    assert "must use https" in field_error(response.text, "imaging-0-url")
+    assert field_error(response.text, "age") == "Age is required."
+    assert field_value(response.text, "imaging-0-url") == "javascript:alert(1)"
+    assert field_value(response.text, "question") == "Cauda equina concerns: transfer today?"
+    with database(app) as session:
+        assert len(referrals.requests_of(session, viewer=users.find_by_email(session, HALE))) \
+            == 2  # nothing half-saved
+
+
+def test_new_request_add_a_study_row(client, demo):
+    csrf = sign_in(client, HALE)
+    html = client.post("/requests/new", data={**REQUEST, "csrf_token": csrf,
+                                              "add_row": "imaging"}).text
+    assert 'id="f-imaging-2-url"' in html
+    assert field_value(html, "imaging-0-url") == "https://pacs.ridgeview.example/ct/1"
+
+
+def test_new_request_refuses_a_form_without_csrf(client, demo):
+    sign_in(client, HALE)
+    assert client.post("/requests/new", data=REQUEST).status_code == 403
+
+
+def test_requests_queue_for_the_coordinator(client, demo):
+    sign_in(client, COORDINATOR)
+    html = client.get("/requests").text
+    assert f'id="request-{SUBMITTED_REQUEST}"' in html
+    assert f'id="request-{SCHEDULED_REQUEST}"' not in html  # already scheduled
+    assert "Weekly multidisciplinary spine conference" in html
+
+
+def test_requests_list_for_a_clinician_shows_only_their_own(client, demo, app):
+    with database(app) as session:
+        other = users.create_user(session, email="far@clinic.example", name="Dr. Far Away",
+                                  role=Role.REFERRING_CLINICIAN,
+                                  specialty=Specialty.PRIMARY_CARE, password=DEMO_PASSWORD)
+        assert other.id is not None
+    sign_in(client, "far@clinic.example")
+    html = client.get("/requests").text
+    assert "RRC-88412" not in html and "No requests yet" in html
+    assert client.get(f"/requests/{SCHEDULED_REQUEST}").status_code == 404
+    assert client.get(f"/requests/{SCHEDULED_REQUEST}/letter").status_code == 404
+
+
+def test_accept_then_schedule(client, demo):
+    csrf = sign_in(client, COORDINATOR)
+    html = client.post(f"/requests/{SUBMITTED_REQUEST}/accept", data={"csrf_token": csrf}).text
+    assert "accepted" in html
+    response = client.post(f"/requests/{SUBMITTED_REQUEST}/schedule", data={
+        "csrf_token": csrf, "conference_id": str(DEMO_CONFERENCE), "planned_minutes": "10"})
+    assert "is on the agenda" in response.text and "RRC-88530" in response.text
+
+
+def test_schedule_errors_are_shown_next_to_the_fields(client, demo):
+    csrf = sign_in(client, COORDINATOR)
+    response = client.post(f"/requests/{SUBMITTED_REQUEST}/schedule", data={
+        "csrf_token": csrf, "conference_id": str(DEMO_CONFERENCE), "planned_minutes": "0"})
+    assert response.status_code == 422
+    assert "1 to 120 minutes" in field_error(response.text, f"minutes-{SUBMITTED_REQUEST}")
+    assert field_value(response.text, f"minutes-{SUBMITTED_REQUEST}") == "0"
+    assert field_value(response.text, f"conference-{SUBMITTED_REQUEST}") == str(DEMO_CONFERENCE)
+
+
+def test_decline_needs_a_reason_then_the_clinician_sees_it(client, demo):
+    csrf = sign_in(client, COORDINATOR)
+    response = client.post(f"/requests/{SUBMITTED_REQUEST}/decline",
+                           data={"csrf_token": csrf, "reason": " "})
+    assert response.status_code == 422
+    assert "a reason is required" in field_error(response.text, f"reason-{SUBMITTED_REQUEST}")
+    client.post(f"/requests/{SUBMITTED_REQUEST}/decline",
+                data={"csrf_token": csrf, "reason": "Please refer to the fracture clinic."})
+    client.cookies.clear()
+    sign_in(client, HALE)
+    html = client.get(f"/requests/{SUBMITTED_REQUEST}").text
+    assert "Declined" in html and "Please refer to the fracture clinic." in html
+
+
+def test_queue_actions_are_refused_to_a_clinician_and_without_csrf(client, demo):
+    csrf = sign_in(client, HALE)
+    assert client.post(f"/requests/{SUBMITTED_REQUEST}/accept",
+                       data={"csrf_token": csrf}).status_code == 403
+    client.cookies.clear()
+    sign_in(client, COORDINATOR)
+    assert client.post(f"/requests/{SUBMITTED_REQUEST}/accept").status_code == 403
+
+
+def test_request_timeline_shows_each_step_with_its_time(client, demo):
+    sign_in(client, HALE)
+    html = client.get(f"/requests/{SCHEDULED_REQUEST}").text
+    assert html.count('class="step done"') == 3  # submitted, accepted, scheduled
+    assert "Weekly multidisciplinary spine conference" in html
+    assert "/letter" not in html
+
+
+def test_letter_once_answered_with_everything_a_clinic_files(client, demo):
+    sign_in(client, HALE)
+    assert client.get(f"/requests/{SCHEDULED_REQUEST}/letter").status_code == 404
+    client.cookies.clear()
+    csrf = sign_in(client, CHAIR)
+    client.post("/cases/7/decisions/7", data={
+        "csrf_token": csrf, "outcome": "continue_conservative", "rationale": "Improving.",
+        "plan": "Home programme; urgent review if weakness worsens.", "follow_up_weeks": "4",
+        "present_user_ids": ["3", "5"], "version": "0", "then_sign": "1"})
+    client.post("/cases/7/decisions/7/amend", data={
+        "csrf_token": csrf, "outcome": "physical_therapy", "rationale": "Improving.",
+        "plan": "Supervised PT.", "follow_up_weeks": "4", "present_user_ids": ["3", "5"],
+        "version": "2", "reason": "PT available locally after all"})
+    client.cookies.clear()
+    sign_in(client, HALE)
+    assert "Read the decision letter" in client.get(f"/requests/{SCHEDULED_REQUEST}").text
+    html = client.get(f"/requests/{SCHEDULED_REQUEST}/letter").text
+    for text in ("Multidisciplinary Spine Conference", "RRC-88412", "Does the new weakness",
+                 "Physical therapy", "Supervised PT.", "Review in 4 weeks",
+                 "Dr. Priya Raman — Pain medicine", "Signed by <strong>Dr. Amara Okafor",
+                 "PT available locally after all", "Original decision (Continue conservative",
+                 'src="/static/js/print.js"', "Print or save as PDF"):
+        assert text in html, text

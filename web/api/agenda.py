@@ -1,0 +1,40 @@
+"""The agenda of a conference: add cases, reorder them, change their minutes."""
+
+from __future__ import annotations
+
+from storage import agenda
+from web.api.endpoint import Call, operation
+from web.api.schemas import AgendaItemIn, AgendaItemPatch, AgendaOrderIn
+from web.api.views import AgendaItemView
+
+
+async def add_item(call: Call[AgendaItemIn]) -> AgendaItemView:
+    item = agenda.add_item(call.session, actor=call.user, conference_id=call.id(),
+                           case_id=call.body.case_id, planned_minutes=call.body.planned_minutes)
+    return AgendaItemView.model_validate(item)
+
+
+async def reorder(call: Call[AgendaOrderIn]) -> list[AgendaItemView]:
+    items = agenda.reorder(call.session, actor=call.user, conference_id=call.id(),
+                           item_ids=call.body.item_ids)
+    return [AgendaItemView.model_validate(i) for i in items]
+
+
+async def set_minutes(call: Call[AgendaItemPatch]) -> AgendaItemView:
+    item = agenda.set_minutes(call.session, actor=call.user, item_id=call.id(),
+                              planned_minutes=call.body.planned_minutes)
+    return AgendaItemView.model_validate(item)
+
+
+TAG = "agenda"
+routes = [
+    operation("POST", "/conferences/{id:int}/agenda", add_item, body=AgendaItemIn, tag=TAG,
+              summary="Put a case at the end of the agenda (coordinators)",
+              response=AgendaItemView, status=201),
+    operation("PUT", "/conferences/{id:int}/agenda/order", reorder, body=AgendaOrderIn,
+              tag=TAG, summary="Reorder: exactly the current items, else 409",
+              response=AgendaItemView, many=True),
+    operation("PATCH", "/agenda-items/{id:int}", set_minutes, body=AgendaItemPatch, tag=TAG,
+              summary="Change an item's planned minutes (coordinators)",
+              response=AgendaItemView),
+]

@@ -1,0 +1,76 @@
+"""Cases: create one with its history of care, read it (audited), link imaging."""
+
+from __future__ import annotations
+
+from sqlmodel import Session
+
+from conference.permissions import require_organiser
+from storage import cases, decisions
+from storage.cases import ImagingPolicy
+from storage.tables import Case, DecisionRevision
+from web.api.endpoint import Call, operation
+from web.api.schemas import CaseIn, Empty, ImagingIn
+from web.api.views import CareEntryView, CaseSummary, CaseView, ImagingView, RevisionView
+from web.settings import Settings
+
+
+def revision_view(row: DecisionRevision | None) -> RevisionView | None:
+    return RevisionView.model_validate(row) if row is not None else None
+
+
+def case_view(session: Session, case: Case) -> CaseView:
+    assert case.id is not None
+    return CaseView(
+        **CaseSummary.model_validate(case).model_dump(),
+        summary=case.summary, eases=case.eases, worsens=case.worsens,
+        created_by_id=case.created_by_id,
+        care_history=[CareEntryView.model_validate(e)
+                      for e in cases.care_history(session, case.id)],
+        imaging=[ImagingView.model_validate(i) for i in cases.imaging(session, case.id)],
+        decision=revision_view(decisions.latest_signed_for_case(session, case.id)),
+    )
+
+
+async def create_case(call: Call[CaseIn]) -> CaseView:
+    # Referring clinicians create cases through POST /requests, coordinators here.
+    require_organiser(call.user.role, "create a case")
+    case = cases.create_case(call.session, actor=call.user, details=call.body.to_domain())
+    return case_view(call.session, case)
+
+
+async def list_cases(call: Call[Empty]) -> list[CaseSummary]:
+    return [CaseSummary.model_validate(c)
+            for c in cases.visible_cases(call.session, viewer=call.user)]
+
+
+async def get_case(call: Call[Empty]) -> CaseView:
+    case = cases.view_case(call.session, viewer=call.user, case_id=call.id())
+    return case_view(call.session, case)
+
+
+async def add_imaging(call: Call[ImagingIn]) -> ImagingView:
+    settings = call.request.app.state.settings
+    assert isinstance(settings, Settings)
+    body = call.body
+    link = cases.add_imaging(
+        call.session, actor=call.user, case_id=call.id(), url=body.url, modality=body.modality,
+        study_date=body.study_date, description=body.description,
+        study_instance_uid=body.study_instance_uid,
+        policy=ImagingPolicy(allowed_hosts=settings.imaging_hosts))
+    return ImagingView.model_validate(link)
+
+
+TAG = "cases"
+routes = [
+    operation("POST", "/cases", create_case, body=CaseIn, tag=TAG, status=201,
+              summary="Create a case with its history of care (coordinators)",
+              response=CaseView),
+    operation("GET", "/cases", list_cases, body=Empty, tag=TAG, many=True,
+              summary="Cases you may open, newest first", response=CaseSummary),
+    operation("GET", "/cases/{id:int}", get_case, body=Empty, tag=TAG,
+              summary="One case with care history, imaging and its latest signed decision "
+                      "(every read is audited)", response=CaseView),
+    operation("POST", "/cases/{id:int}/imaging", add_imaging, body=ImagingIn, tag=TAG,
+              status=201, response=ImagingView,
+              summary="Link a study in the hospital's viewer (https only; allow-listed hosts)"),
+]

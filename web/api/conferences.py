@@ -1,0 +1,89 @@
+"""Conferences: schedule, publish, invite members; read one with its agenda."""
+
+from __future__ import annotations
+
+from sqlmodel import Session
+
+from storage import agenda, conferences
+from storage.tables import Conference
+from web.api.access import visible_conference
+from web.api.endpoint import Call, operation
+from web.api.schemas import ConferenceIn, ConferenceStatusIn, Empty, MemberIn
+from web.api.views import (
+    AgendaItemView,
+    ConferenceDetail,
+    ConferenceView,
+    MemberView,
+    Timing,
+)
+
+
+def detail(session: Session, conf: Conference) -> ConferenceDetail:
+    """A conference with its members (chair first), ordered agenda and timing."""
+    assert conf.id is not None
+    members = [MemberView(user_id=m.user_id, name=u.name, role=u.role, specialty=u.specialty,
+                          conference_role=m.conference_role, added_at=m.added_at)
+               for m, u in conferences.members(session, conf.id)]
+    items = [AgendaItemView.model_validate(i) for i in agenda.items(session, conf.id)]
+    time = agenda.timing(session, conf)
+    return ConferenceDetail(
+        **ConferenceView.model_validate(conf).model_dump(), members=members, agenda=items,
+        timing=Timing(planned_minutes=time.planned_minutes,
+                      duration_minutes=time.duration_minutes, over_by=time.over_by,
+                      remaining=time.remaining),
+    )
+
+
+async def list_conferences(call: Call[Empty]) -> list[ConferenceView]:
+    return [ConferenceView.model_validate(c)
+            for c in conferences.visible_to(call.session, call.user)]
+
+
+async def create_conference(call: Call[ConferenceIn]) -> ConferenceDetail:
+    body = call.body
+    conf = conferences.create_conference(
+        call.session, actor=call.user, title=body.title, starts_at=body.starts_at,
+        duration_minutes=body.duration_minutes, chair_id=body.chair_id)
+    call.session.flush()
+    return detail(call.session, conf)
+
+
+async def get_conference(call: Call[Empty]) -> ConferenceDetail:
+    return detail(call.session, visible_conference(call.session, call.user, call.id()))
+
+
+async def set_status(call: Call[ConferenceStatusIn]) -> ConferenceDetail:
+    conf = conferences.set_status(call.session, actor=call.user, conference_id=call.id(),
+                                  status=call.body.status)
+    return detail(call.session, conf)
+
+
+async def add_member(call: Call[MemberIn]) -> MemberView:
+    member = conferences.add_member(
+        call.session, actor=call.user, conference_id=call.id(), user_id=call.body.user_id,
+        conference_role=call.body.conference_role)
+    person = next(u for m, u in conferences.members(call.session, member.conference_id)
+                  if m.user_id == member.user_id)
+    return MemberView(user_id=member.user_id, name=person.name, role=person.role,
+                      specialty=person.specialty, conference_role=member.conference_role,
+                      added_at=member.added_at)
+
+
+TAG = "conferences"
+routes = [
+    operation("GET", "/conferences", list_conferences, body=Empty, tag=TAG, many=True,
+              summary="Conferences you belong to (all of them for coordinators), soonest first",
+              response=ConferenceView),
+    operation("POST", "/conferences", create_conference, body=ConferenceIn, tag=TAG,
+              summary="Schedule a conference (coordinators); its chair becomes a member",
+              response=ConferenceDetail, status=201),
+    operation("GET", "/conferences/{id:int}", get_conference, body=Empty, tag=TAG,
+              summary="One conference with its members, ordered agenda and timing",
+              response=ConferenceDetail),
+    operation("PUT", "/conferences/{id:int}/status", set_status, body=ConferenceStatusIn,
+              tag=TAG, summary="Publish, reopen, go live or close (coordinators, the chair)",
+              response=ConferenceDetail),
+    operation("POST", "/conferences/{id:int}/members", add_member, body=MemberIn, tag=TAG,
+              summary="Invite a person as member or guest (coordinators)",
+              response=MemberView, status=201),
+]

@@ -1,0 +1,241 @@
+"""Request bodies of the JSON API: what each write route accepts, and nothing else.
+
+Routes validate with these models and ``/api/v1/openapi.json`` is generated from
+them, so the document is what the routes really accept. Models are strict (a
+number is not a string, ``true`` is not ``1``) and refuse unknown fields; the
+limits are the domain's own, so the schema tells a client the real ranges.
+Each model converts itself to the domain's dataclass.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Annotated, Any
+
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
+
+from conference.agenda import MAX_ITEM_MINUTES, MIN_ITEM_MINUTES
+from conference.audit import Entity
+from conference.cases import (
+    MAX_AGE,
+    TEXT_LIMIT,
+    CareEntry,
+    CaseDetails,
+    Sex,
+    TreatmentKind,
+    TreatmentResponse,
+    Urgency,
+)
+from conference.conferences import MAX_DURATION_MINUTES, MIN_DURATION_MINUTES, ConferenceStatus
+from conference.decision import MAX_FOLLOW_UP_WEEKS, DecisionContent, Dissent
+from conference.decision_outcomes import Outcome
+from conference.imaging import MAX_URL_LENGTH, Modality
+from conference.people import ConferenceRole, Role, Specialty
+
+# Ids are positive and fit a 32-bit column on every backend; a larger number is
+# refused here rather than overflowing the database driver.
+MAX_ID = 2**31 - 1
+Id = Annotated[int, Field(ge=1, le=MAX_ID)]
+Name = Annotated[str, Field(min_length=1, max_length=200)]
+Text = Annotated[str, Field(max_length=TEXT_LIMIT)]
+ShortText = Annotated[str, Field(max_length=2000)]
+LongText = Annotated[str, Field(max_length=20_000)]
+
+
+def _plausible(value: datetime) -> datetime:
+    # Far-off years overflow when moved to UTC; no conference is that far away.
+    if not 2000 <= value.year <= 2200:
+        raise ValueError("the year must be between 2000 and 2200")
+    return value.astimezone(UTC)
+
+
+StartsAt = Annotated[AwareDatetime, AfterValidator(_plausible)]
+
+
+class Body(BaseModel):
+    """Base of every request body: strict types, no unknown fields."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+
+class Empty(Body):
+    """A route that takes no body (or an empty object)."""
+
+
+class TokenIn(Body):
+    email: Annotated[str, Field(max_length=320)]
+    password: Annotated[str, Field(max_length=1024)]
+
+
+class UserIn(Body):
+    email: Annotated[str, Field(max_length=254)]
+    name: Name
+    role: Role
+    specialty: Specialty | None = None
+    password: Annotated[str, Field(min_length=10, max_length=1024)]
+
+
+class ConferenceIn(Body):
+    title: Name
+    starts_at: StartsAt = Field(description="ISO 8601 with a time zone offset")
+    duration_minutes: Annotated[int, Field(ge=MIN_DURATION_MINUTES, le=MAX_DURATION_MINUTES)]
+    chair_id: Id
+
+
+class ConferenceStatusIn(Body):
+    status: ConferenceStatus
+
+
+class MemberIn(Body):
+    user_id: Id
+    conference_role: ConferenceRole
+
+
+Minutes = Annotated[int, Field(ge=MIN_ITEM_MINUTES, le=MAX_ITEM_MINUTES)]
+
+
+class AgendaItemIn(Body):
+    case_id: Id
+    planned_minutes: Minutes
+
+
+class AgendaItemPatch(Body):
+    planned_minutes: Minutes
+
+
+class AgendaOrderIn(Body):
+    item_ids: Annotated[list[Id], Field(max_length=500)]
+
+
+class CareEntryIn(Body):
+    kind: TreatmentKind
+    description: ShortText
+    started_on: date | None = None
+    ended_on: date | None = None
+    response: TreatmentResponse = TreatmentResponse.UNKNOWN
+    notes: ShortText = ""
+
+    def to_domain(self) -> CareEntry:
+        return CareEntry(kind=self.kind, description=self.description,
+                         started_on=self.started_on, ended_on=self.ended_on,
+                         response=self.response, notes=self.notes)
+
+
+class CaseIn(Body):
+    patient_ref: Annotated[str, Field(max_length=40)] = Field(
+        description="A pseudonymous code with at least one digit, never a name")
+    age: Annotated[int, Field(ge=0, le=MAX_AGE)]
+    sex: Sex
+    summary: Text
+    question: Text
+    urgency: Urgency = Urgency.ROUTINE
+    eases: ShortText = ""
+    worsens: ShortText = ""
+    care_history: Annotated[list[CareEntryIn], Field(max_length=100)] = []
+
+    def to_domain(self) -> CaseDetails:
+        return CaseDetails(
+            patient_ref=self.patient_ref, age=self.age, sex=self.sex, summary=self.summary,
+            question=self.question, urgency=self.urgency, eases=self.eases,
+            worsens=self.worsens, care_history=tuple(e.to_domain() for e in self.care_history),
+        )
+
+
+class RequestIn(CaseIn):
+    requested_specialties: Annotated[list[Specialty], Field(min_length=1, max_length=10)]
+
+
+class ImagingIn(Body):
+    url: Annotated[str, Field(max_length=MAX_URL_LENGTH)]
+    modality: Modality
+    study_date: date | None = None
+    description: ShortText = ""
+    study_instance_uid: Annotated[str, Field(max_length=64)] | None = None
+
+
+class DissentIn(Body):
+    user_id: Id
+    opinion: ShortText
+
+    def to_domain(self) -> Dissent:
+        return Dissent(user_id=self.user_id, opinion=self.opinion)
+
+
+PresentIds = Annotated[list[Id], Field(max_length=200)]
+Dissents = Annotated[list[DissentIn], Field(max_length=50)]
+Weeks = Annotated[int, Field(ge=0, le=MAX_FOLLOW_UP_WEEKS)]
+Version = Annotated[int, Field(ge=0, le=MAX_ID)]
+
+
+class DecisionIn(Body):
+    outcome: Outcome
+    rationale: LongText
+    plan: LongText
+    follow_up_weeks: Weeks
+    present_user_ids: PresentIds | None = Field(
+        default=None, description="Defaults to who was in the room while the item was current")
+    responsible_clinician_id: Id | None = None
+    dissent: Dissents = []
+    version: Version = Field(description="The version read; 0 for a new decision")
+
+    def to_domain(self) -> DecisionContent:
+        return DecisionContent(
+            outcome=self.outcome, rationale=self.rationale, plan=self.plan,
+            follow_up_weeks=self.follow_up_weeks,
+            present_user_ids=tuple(self.present_user_ids or ()),
+            responsible_clinician_id=self.responsible_clinician_id,
+            dissent=tuple(d.to_domain() for d in self.dissent),
+        )
+
+
+class SignIn(Body):
+    version: Version | None = Field(default=None, description="If given, must be current")
+
+
+class AmendIn(Body):
+    reason: ShortText
+    outcome: Outcome | None = None
+    rationale: LongText | None = None
+    plan: LongText | None = None
+    follow_up_weeks: Weeks | None = None
+    present_user_ids: PresentIds | None = None
+    responsible_clinician_id: Id | None = None
+    dissent: Dissents | None = None
+    version: Version | None = Field(default=None, description="If given, must be current")
+
+    def changes(self) -> dict[str, Any]:
+        """The fields the chair changed, as DecisionContent keyword arguments."""
+        changed: dict[str, Any] = {}
+        for name in self.model_fields_set - {"reason", "version"}:
+            value = getattr(self, name)
+            if value is None and name != "responsible_clinician_id":
+                continue  # null means "unchanged" for fields that cannot be empty
+            if name == "present_user_ids":
+                value = tuple(value)
+            elif name == "dissent":
+                value = tuple(d.to_domain() for d in value)
+            changed[name] = value
+        return changed
+
+
+class ScheduleIn(Body):
+    conference_id: Id
+    planned_minutes: Minutes
+
+
+class DeclineIn(Body):
+    reason: ShortText
+
+
+class GuestLinkIn(Body):
+    name: Name = Field(description="Who the link is for, shown in the room")
+    expires_in_hours: Annotated[int, Field(ge=1, le=7 * 24)] = 48
+
+
+class AuditQuery(BaseModel):
+    """``GET /audit`` query parameters (strings from the URL, so not strict)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    entity: Entity
+    id: Id

@@ -1,0 +1,40 @@
+"""People: admins manage them; coordinators list them to pick conference members."""
+
+from __future__ import annotations
+
+from conference.errors import PermissionDenied
+from conference.people import Role
+from conference.permissions import require_organiser
+from storage import users
+from web.api.endpoint import Call, operation
+from web.api.schemas import Empty, UserIn
+from web.api.views import UserView
+
+
+async def list_users(call: Call[Empty]) -> list[UserView]:
+    require_organiser(call.user.role, "list people")
+    return [UserView.model_validate(u) for u in users.list_users(call.session)]
+
+
+async def me(call: Call[Empty]) -> UserView:
+    return UserView.model_validate(call.user)
+
+
+async def create_user(call: Call[UserIn]) -> UserView:
+    if call.user.role is not Role.ADMIN:
+        raise PermissionDenied("Only an administrator adds people.")
+    body = call.body
+    user = users.create_user(call.session, email=body.email, name=body.name, role=body.role,
+                             specialty=body.specialty, password=body.password,
+                             actor_id=call.user.id)
+    return UserView.model_validate(user)
+
+
+routes = [
+    operation("GET", "/users", list_users, body=Empty, summary="Everyone (coordinators, admins)",
+              tag="users", response=UserView, many=True),
+    operation("POST", "/users", create_user, body=UserIn, summary="Add a person (admins)",
+              tag="users", response=UserView, status=201),
+    operation("GET", "/users/me", me, body=Empty, summary="Who is signed in", tag="users",
+              response=UserView),
+]

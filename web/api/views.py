@@ -1,0 +1,229 @@
+"""What the JSON API returns: one model per stored noun, built from the table rows.
+
+Times are ISO 8601 in UTC with an explicit ``+00:00`` offset. The OpenAPI
+document describes responses with these same models.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, PlainSerializer
+
+from conference.agenda import ItemStatus
+from conference.audit import AuditAction, Entity
+from conference.cases import Sex, TreatmentKind, TreatmentResponse, Urgency
+from conference.conferences import ConferenceStatus
+from conference.decision import DecisionStatus
+from conference.decision_outcomes import Outcome
+from conference.imaging import Modality
+from conference.people import ConferenceRole, Role, Specialty
+from conference.referrals import RequestStatus
+
+
+def _utc(value: datetime) -> str:
+    return value.astimezone(UTC).isoformat()
+
+
+UTCTime = Annotated[datetime, PlainSerializer(_utc, return_type=str)]
+
+
+class View(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+
+class Error(BaseModel):
+    code: str
+    message: str
+    details: Any = None
+
+
+class ErrorBody(BaseModel):
+    error: Error
+
+
+class Token(View):
+    access_token: str
+    token_type: Literal["bearer"] = "bearer"
+    expires_at: UTCTime
+
+
+class UserView(View):
+    id: int
+    email: str
+    name: str
+    role: Role
+    specialty: Specialty | None
+    active: bool
+
+
+class MemberView(View):
+    user_id: int
+    name: str
+    role: Role
+    specialty: Specialty | None
+    conference_role: ConferenceRole
+    added_at: UTCTime
+
+
+class AgendaItemView(View):
+    id: int
+    conference_id: int
+    case_id: int
+    position: int
+    planned_minutes: int
+    status: ItemStatus
+    started_at: UTCTime | None
+    ended_at: UTCTime | None
+
+
+class Timing(View):
+    """Planned minutes of all items against the meeting's length."""
+
+    planned_minutes: int
+    duration_minutes: int
+    over_by: int
+    remaining: int
+
+
+class ConferenceView(View):
+    id: int
+    title: str
+    starts_at: UTCTime
+    duration_minutes: int
+    chair_id: int
+    status: ConferenceStatus
+    current_item_id: int | None
+    current_started_at: UTCTime | None
+
+
+class ConferenceDetail(ConferenceView):
+    members: list[MemberView]
+    agenda: list[AgendaItemView]
+    timing: Timing
+
+
+class CareEntryView(View):
+    id: int
+    position: int
+    kind: TreatmentKind
+    description: str
+    started_on: date | None
+    ended_on: date | None
+    response: TreatmentResponse
+    notes: str
+
+
+class ImagingView(View):
+    id: int
+    case_id: int
+    url: str
+    modality: Modality
+    study_date: date | None
+    description: str
+    study_instance_uid: str | None
+    added_by_id: int | None
+    added_at: UTCTime
+
+
+class DissentView(View):
+    user_id: int
+    opinion: str
+
+
+class DecisionView(View):
+    """The working decision of an agenda item: a draft, or the signed current state."""
+
+    id: int
+    agenda_item_id: int
+    status: DecisionStatus
+    version: int
+    outcome: Outcome
+    rationale: str
+    plan: str
+    follow_up_weeks: int
+    responsible_clinician_id: int | None
+    present_user_ids: list[int]
+    dissent: list[DissentView]
+    updated_by_id: int | None
+    updated_at: UTCTime
+
+
+class RevisionView(View):
+    """One signed revision: 1 is the signature, later ones amendments."""
+
+    id: int
+    agenda_item_id: int
+    case_id: int
+    status: Literal["signed"] = "signed"
+    revision: int
+    version: int
+    outcome: Outcome
+    rationale: str
+    plan: str
+    follow_up_weeks: int
+    responsible_clinician_id: int | None
+    present_user_ids: list[int]
+    dissent: list[DissentView]
+    amendment_reason: str | None
+    signed_by_id: int
+    signed_at: UTCTime
+
+
+class CaseSummary(View):
+    id: int
+    patient_ref: str
+    age: int
+    sex: Sex
+    urgency: Urgency
+    question: str
+    requested_by_id: int | None
+    created_at: UTCTime
+
+
+class CaseView(CaseSummary):
+    summary: str
+    eases: str
+    worsens: str
+    created_by_id: int | None
+    care_history: list[CareEntryView]
+    imaging: list[ImagingView]
+    decision: RevisionView | None
+
+
+class RequestView(View):
+    id: int
+    case_id: int
+    requested_by_id: int
+    requested_specialties: list[Specialty]
+    status: RequestStatus
+    decline_reason: str | None
+    agenda_item_id: int | None
+    submitted_at: UTCTime
+    accepted_at: UTCTime | None
+    declined_at: UTCTime | None
+    scheduled_at: UTCTime | None
+    discussed_at: UTCTime | None
+    answered_at: UTCTime | None
+    decision: RevisionView | None = None
+
+
+class AuditEventView(View):
+    id: int
+    at: UTCTime
+    actor_id: int | None
+    action: AuditAction
+    entity: Entity
+    entity_id: int
+    case_id: int | None
+    detail: dict[str, Any]
+
+
+class GuestLink(View):
+    token: str
+    url: str
+    expires_at: UTCTime
+    conference_id: int
+    agenda_item_id: int
+    name: str

@@ -1,0 +1,82 @@
+"""Small helpers every page handler uses: who is asking, flash notes, redirects."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlmodel import Session
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, RedirectResponse
+
+from conference.errors import NotFound
+from conference.people import Role, Specialty
+from conference.permissions import is_organiser
+from storage import conferences
+from storage.cases import ImagingPolicy
+from storage.tables import Conference, User
+from web.auth import require_user
+from web.settings import Settings
+from web.templating import render
+
+
+@dataclass(frozen=True)
+class Viewer:
+    """Who the templates greet. A plain copy, not the ORM row: a refused write rolls
+    the session back and expires its rows, and the error page must still render."""
+
+    id: int
+    name: str
+    role: Role
+    specialty: Specialty | None
+
+
+def signed_in(request: Request, session: Session) -> User:
+    """The signed-in person (or NotAuthenticated), made visible to the base template."""
+    user = require_user(request, session)
+    assert user.id is not None
+    request.state.user = Viewer(user.id, user.name, user.role, user.specialty)
+    return user
+
+
+def flash(request: Request, message: str) -> None:
+    """A one-line note shown once on the next page (after a redirect)."""
+    request.session["flash"] = message
+
+
+def page(request: Request, name: str, context: dict[str, Any] | None = None,
+         status: int = 200) -> HTMLResponse:
+    ctx = {"flash": request.session.pop("flash", None), **(context or {})}
+    return render(request, name, ctx, status)
+
+
+def see_other(url: str) -> RedirectResponse:
+    return RedirectResponse(url, status_code=303)
+
+
+def path_id(request: Request, name: str = "id") -> int:
+    value = request.path_params[name]
+    assert isinstance(value, int)
+    return value
+
+
+def settings_of(request: Request) -> Settings:
+    value = request.app.state.settings
+    assert isinstance(value, Settings)
+    return value
+
+
+def imaging_policy(request: Request) -> ImagingPolicy:
+    return ImagingPolicy(allowed_hosts=settings_of(request).imaging_hosts)
+
+
+def visible_conference(session: Session, user: User, conference_id: int) -> Conference:
+    """The conference, if the person organises or belongs to it; otherwise not found."""
+    conf = conferences.get_conference(session, conference_id)
+    assert user.id is not None
+    if is_organiser(user.role):
+        return conf
+    if conferences.role_in(session, conference_id=conference_id, user_id=user.id) is None:
+        # Not found rather than forbidden: an outsider learns nothing about it.
+        raise NotFound(f"No conference with id {conference_id}.")
+    return conf
