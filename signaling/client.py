@@ -45,12 +45,13 @@ class RoomClient:
     def __init__(self, url: str, *, token: str | None = None,
                  headers: dict[str, str] | None = None,
                  ice_servers: Sequence[RTCIceServer] = (),
-                 consume: bool = True) -> None:
+                 consume: bool = True, receive_video: bool = True) -> None:
         self.url = f"{url}{'&' if '?' in url else '?'}token={token}" if token else url
         self.headers = headers or {}
         # Never let aiortc fall back to a public STUN server (none is reachable here).
         self.pc = RTCPeerConnection(RTCConfiguration(iceServers=list(ice_servers)))
         self.consume = consume
+        self.receive_video = receive_video  # False: the low-bandwidth mode, audio only in
         self.socket: ClientConnection | None = None
         self.participant_id: str | None = None
         self.messages: list[Message] = []
@@ -201,6 +202,12 @@ class RoomClient:
     async def _answer(self, sdp: str) -> None:
         async with self._chain:
             await self.pc.setRemoteDescription(RTCSessionDescription(sdp=sdp, type="offer"))
+            if not self.receive_video:
+                # Decline others' video in the answer (RFC 3264 section 6: an
+                # inactive m-line), so the server sends none over a thin link.
+                for t in self.pc.getTransceivers():
+                    if t.kind == "video" and t.direction == "recvonly":
+                        t.direction = "inactive"
             await self.pc.setLocalDescription(await self.pc.createAnswer())
             await self.send({"type": "answer", "sdp": self.pc.localDescription.sdp})
 

@@ -57,6 +57,7 @@ from signaling.room import Identity, Outgoing, Room, State
 
 log = logging.getLogger(__name__)
 
+CLOSE_REPLACED = 4001
 CLOSE_DENIED = 4403
 CLOSE_ELSEWHERE = 4409
 OWNERSHIP_TTL = timedelta(seconds=15)
@@ -153,6 +154,14 @@ class LiveRoom:
         if conn is not None:
             conn.send(Tracks(streams=streams))
             conn.send(ServerOffer(sdp=sdp))
+
+    def take_seat(self, identity: Identity) -> None:
+        """A person has one seat: a new connection (a reconnect after a dropped
+        network, or a second window) replaces the one already in the room, which
+        would otherwise linger as a ghost until its socket times out."""
+        for pid, conn in list(self.connections.items()):
+            if self.room.identity_of(pid).user_id == identity.user_id:
+                conn.close_after_queue(CLOSE_REPLACED)
 
     def deliver(self, outgoing: list[Outgoing]) -> None:
         for out in outgoing:
@@ -278,6 +287,7 @@ class Hub:
             await transport.close(CLOSE_ELSEWHERE)
             return
         conn = _Connection(secrets.token_urlsafe(12), transport)
+        live.take_seat(identity)
         live.room.connect(conn.participant_id, identity)
         live.connections[conn.participant_id] = conn
         conn.writer = asyncio.create_task(conn.write())

@@ -30,6 +30,7 @@ from storage.engine import session_scope
 from storage.tables import User
 from web.auth import optional_user, signer
 from web.db import db
+from web.pages.common import Viewer
 from web.templating import render
 from web.tokens import GuestGrant
 
@@ -183,8 +184,8 @@ async def room_page(request: Request) -> Response:
         grant = signer(request).read_guest(token) if token and user is None else None
         if user is None and grant is None:
             raise NotAuthenticated("Sign in first.")
-        if user is not None:
-            request.state.user = user
+        if user is not None and user.id is not None:
+            request.state.user = Viewer(user.id, user.name, user.role, user.specialty)
             role = conferences.role_in(session, conference_id=conf.id, user_id=user.id or 0)
             if role is None and not is_organiser(user.role):
                 raise NotFound(f"No conference with id {conf.id}.")

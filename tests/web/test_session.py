@@ -89,3 +89,10 @@ def test_security_headers_on_every_response(client):
 def test_session_cookie_is_httponly_and_lax(client):
     cookie = client.get("/login").headers["set-cookie"].lower()
     assert "httponly" in cookie and "samesite=lax" in cookie
+
+
+def test_error_page_keeps_the_navigation(client, demo):
+    sign_in(client, "okafor@casebridge.example")
+    response = client.post("/logout", data={"csrf_token": "forged"})
+    assert response.status_code == 403
+    assert "Sign out" in response.text and "Dr. Amara Okafor" in response.text

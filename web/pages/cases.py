@@ -107,6 +107,7 @@ def _guest_view(request: Request, case_id: int, token: str) -> Response:
             "imaging": cases.imaging(session, case_id), "panels": [], "guest": grant,
             "guest_decision": signed_revisions[-1] if signed_revisions else None,
             "people": {}, "may_add_imaging": False,
+            "guest_room": f"/conferences/{grant.conference_id}/room?token={token}",
         })
 
 

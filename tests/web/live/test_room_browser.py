@@ -127,7 +127,7 @@ async def test_browser_two_then_three_people_see_each_other(live):
             await pain.click("#leave")
             await wait_decoding(chair, {c})
             await wait_decoding(pt, {a})
-            labels = await chair.locator(".tile .label").all_inner_texts()
+            labels = await chair.locator(".video-tile .label").all_inner_texts()
             assert any("Jordan Lee" in text and "Physical therapy" in text for text in labels)
             assert not any("Raman" in text for text in labels)
             await chair.screenshot(path=str(ARTIFACTS / "2-after-renegotiation.png"))

@@ -104,3 +104,22 @@ async def test_media_server_shutdown_closes_live_rooms(live):
     assert await a.wait_closed() == 1001
     assert live.app.state.hub.rooms == {}
     await close_all(a, b)
+
+
+async def test_media_low_bandwidth_declines_video_keeps_audio(live):
+    a = await live.joined("okafor")
+    thin = live.client("raman", receive_video=False)
+    await thin.open()
+    await thin.join()
+    await thin.publish([AudioStreamTrack(), SyntheticVideo()])
+    await RoomClient.wait_for(lambda: thin.received_from("audio").get(a.participant_id, 0) > 5
+                              and a.received_from("video").get(thin.participant_id, 0) > 5,
+                              timeout=20)
+    video_in = [t for t in thin.pc.getTransceivers()
+                if t.kind == "video" and t.mid and t.direction != "sendonly"]
+    assert video_in and all(t.currentDirection == "inactive" for t in video_in)
+    assert thin.received_from("video") == {}
+    room = live.app.state.hub.rooms[live.conference_id]
+    peer = room.router._peers[thin.participant_id]
+    assert not [o for o in peer.outlets if o.kind == "video" and o.active]
+    await close_all(a, thin)

@@ -173,3 +173,21 @@ async def test_socket_guest_link_for_another_conference_refused(live):
     await client.open()
     assert await client.wait_closed() == 4403
     await client.close()
+
+
+async def test_socket_one_seat_per_person(live):
+    first = await live.joined("okafor", publish=False)
+    other = await live.joined("lee", publish=False)
+    second = live.client("okafor")
+    await second.open()
+    welcome = await second.join()
+    assert await first.wait_closed() == 4001
+    await other.expect(lambda m: m["type"] == "participant-left"
+                       and m["participant_id"] == first.participant_id)
+    room = live.app.state.hub.rooms[live.conference_id]
+    await RoomClient.wait_for(lambda: len(room.connections) == 2)
+    seats = [p.display_name for p in room.room.present]
+    assert sorted(seats) == ["Dr. Amara Okafor", "Jordan Lee, DPT"]
+    assert welcome["participant_id"] != first.participant_id
+    for client in (first, second, other):
+        await client.close()

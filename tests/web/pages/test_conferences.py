@@ -182,7 +182,11 @@ def test_guest_link_opens_only_its_case(client, demo):
     guest = client.get(path)
     assert guest.status_code == 200
     assert "SPN-2026-0155" in guest.text and "Dr. Visiting Fellow" in guest.text
-    assert "Sign out" not in guest.text and "/conferences/" not in guest.text
+    # The only way on is the video room, with the same guest token.
+    room_link = re.search(r'href="(/conferences/\d+/room\?token=[^"]+)"', guest.text)
+    assert room_link and room_link.group(1).endswith(path.split("token=")[1])
+    rest = guest.text.replace(room_link.group(1), "")
+    assert "Sign out" not in rest and "/conferences/" not in rest
     assert "<form" not in guest.text  # read-only
     token = path.split("token=")[1]
     assert client.get(f"/cases/4?token={token}").status_code == 404

@@ -189,7 +189,7 @@ function upsertParticipant(info) {
   let tile = state.tiles.get(info.participant_id);
   if (!tile) {
     tile = document.createElement("figure");
-    tile.className = "tile";
+    tile.className = "video-tile";
     tile.dataset.participantId = info.participant_id;
     const video = document.createElement("video");
     video.autoplay = true;

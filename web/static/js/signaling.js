@@ -1,8 +1,10 @@
 // The room's WebSocket: JSON messages in and out, reconnecting with backoff.
-// Close codes 4401/4403/4404/4409 are final (not signed in, not a member, no such
-// conference, hosted elsewhere): retrying would not help, so we stop and say why.
+// Close codes 4001/4401/4403/4404/4409 are final (replaced by a newer connection,
+// not signed in, not a member, no such conference, hosted elsewhere): retrying
+// would not help, so we stop and say why.
 
 const FINAL_CODES = new Map([
+  [4001, "You joined this room from another window or device, so this one has left."],
   [4401, "You are signed out. Sign in again to rejoin."],
   [4403, "You are not a member of this conference."],
   [4404, "This conference does not exist."],

@@ -1,0 +1,69 @@
+"""The live room page: who may open it, and what a guest link shows."""
+
+from sqlmodel import select
+from starlette.testclient import TestClient
+
+from storage.tables import AgendaItem, Conference
+from tests.web.conftest import sign_in
+
+
+def _conference(app):
+    from sqlmodel import Session
+
+    with Session(app.state.engine) as session:
+        conf = session.exec(select(Conference)).one()
+        items = session.exec(select(AgendaItem).where(AgendaItem.conference_id == conf.id)
+                             .order_by(AgendaItem.position)).all()
+        return conf.id, items
+
+
+def test_room_page_for_a_member(client: TestClient, demo, app):
+    conf_id, items = _conference(app)
+    sign_in(client, "lee@casebridge.example")
+    page = client.get(f"/conferences/{conf_id}/room")
+    assert page.status_code == 200
+    assert 'src="/static/js/room.js"' in page.text and "<script>" not in page.text
+    assert page.text.count('class="case-brief"') == len(items)
+    assert 'class="advance"' not in page.text  # only the chair and coordinators move on
+
+
+def test_room_page_chair_gets_the_controls(client, demo, app):
+    conf_id, _ = _conference(app)
+    sign_in(client, "okafor@casebridge.example")
+    page = client.get(f"/conferences/{conf_id}/room")
+    assert 'class="advance"' in page.text and 'id="waiting"' in page.text
+
+
+def test_room_page_outsider_not_found(client, demo, app):
+    conf_id, _ = _conference(app)
+    from sqlmodel import Session
+
+    from tests import factories
+
+    with Session(app.state.engine) as session:
+        outsider = factories.user(session)
+        session.commit()
+        email = outsider.email
+    sign_in(client, email, factories.PASSWORD)
+    assert client.get(f"/conferences/{conf_id}/room").status_code == 404
+
+
+def test_room_page_needs_sign_in(client, demo, app):
+    conf_id, _ = _conference(app)
+    response = client.get(f"/conferences/{conf_id}/room", follow_redirects=False)
+    assert response.status_code == 303 and "/login" in response.headers["location"]
+
+
+def test_room_page_guest_link_shows_only_its_case(client, demo, app):
+    conf_id, items = _conference(app)
+    token, _ = app.state.signer.issue_guest(conference_id=conf_id, item_id=items[-1].id,
+                                           name="Dr. Hale")
+    case_page = client.get(f"/cases/{items[-1].case_id}?token={token}")
+    assert f'href="/conferences/{conf_id}/room?token={token}"' in case_page.text
+    page = client.get(f"/conferences/{conf_id}/room?token={token}")
+    assert page.status_code == 200
+    assert page.text.count('class="case-brief"') == 1
+    assert f'data-item-id="{items[-1].id}"' in page.text
+    assert 'id="guest-name"' in page.text
+    other, _ = app.state.signer.issue_guest(conference_id=conf_id + 1, item_id=1, name="X")
+    assert client.get(f"/conferences/{conf_id}/room?token={other}").status_code == 404
