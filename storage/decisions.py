@@ -156,19 +156,27 @@ def _insert_revision(session: Session, *, item: AgendaItem, dec: Decision, actor
     return row
 
 
+def _chairs_decision(session: Session, actor: User, item_id: int, what: str, *,
+                     missing: str) -> tuple[AgendaItem, Decision]:
+    """The item and its decision, for the conference's chair only."""
+    item = get_item(session, item_id)
+    conf = get_conference(session, item.conference_id)
+    assert actor.id is not None
+    require_chair(user_id=actor.id, chair_id=conf.chair_id, what=what)
+    dec = get_decision(session, item_id)
+    if dec is None:
+        raise NotFound(missing)
+    return item, dec
+
+
 def sign(
     session: Session, *, actor: User, item_id: int, read_version: int | None = None,
     now: datetime | None = None,
 ) -> DecisionRevision:
     """The chair signs the draft, if the quorum rule is met. It never changes after."""
     at = now or utcnow()
-    item = get_item(session, item_id)
-    conf = get_conference(session, item.conference_id)
-    assert actor.id is not None
-    require_chair(user_id=actor.id, chair_id=conf.chair_id, what="sign its decisions")
-    dec = get_decision(session, item_id)
-    if dec is None:
-        raise NotFound("There is no draft decision to sign yet.")
+    item, dec = _chairs_decision(session, actor, item_id, "sign its decisions",
+                                 missing="There is no draft decision to sign yet.")
     check_sign(dec.status, read_version=read_version, current_version=dec.version)
     _check_quorum(session, item, content_of(dec))
     dec = _compare_and_set(session, dec, dec.version, {"status": DecisionStatus.SIGNED,
@@ -193,18 +201,15 @@ def amend(
     reason: str,
     changes: dict[str, Any],
     read_version: int | None = None,
-    presence_given: bool = True,
     now: datetime | None = None,
 ) -> DecisionRevision:
-    """The chair records a new signed revision with a reason; earlier ones are kept."""
+    """The chair records a new signed revision with a reason; earlier ones are kept.
+
+    Fields not in ``changes`` (who was present included) keep their signed values.
+    """
     at = now or utcnow()
-    item = get_item(session, item_id)
-    conf = get_conference(session, item.conference_id)
-    assert actor.id is not None
-    require_chair(user_id=actor.id, chair_id=conf.chair_id, what="amend its decisions")
-    dec = get_decision(session, item_id)
-    if dec is None:
-        raise NotFound("There is no signed decision to amend.")
+    item, dec = _chairs_decision(session, actor, item_id, "amend its decisions",
+                                 missing="There is no signed decision to amend.")
     check_amend(dec.status, reason=reason, read_version=read_version,
                 current_version=dec.version)
     content = replace(content_of(dec), **changes)
