@@ -55,6 +55,8 @@ def session(engine: Engine) -> Iterator[Session]:
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
-    # Storage tests run on SQLite and on PostgreSQL; elsewhere SQLite is enough.
-    if "database_url" in metafunc.fixturenames and "storage" in metafunc.module.__name__:
+    # Storage tests run on SQLite and on PostgreSQL; elsewhere SQLite is enough,
+    # unless a module sets BOTH_BACKENDS = True.
+    both = "storage" in metafunc.module.__name__ or getattr(metafunc.module, "BOTH_BACKENDS", False)
+    if "database_url" in metafunc.fixturenames and both:
         metafunc.parametrize("database_url", BACKENDS, indirect=True)

@@ -4,6 +4,9 @@ from storage import agenda
 from storage.engine import session_scope
 from tests.web.api.conftest import error_of
 
+# The app's whole path, from request to SQL, on PostgreSQL as well as SQLite.
+BOTH_BACKENDS = True
+
 
 def body(people, version=0, outcome="surgery_recommended",
          present=("okafor", "brooks", "raman"), **changes):

@@ -3,6 +3,9 @@ from storage.engine import session_scope
 from tests import factories
 from tests.web.api.conftest import error_of
 
+# The app's whole path, from request to SQL, on PostgreSQL as well as SQLite.
+BOTH_BACKENDS = True
+
 REQUESTS = "/api/v1/requests"
 REQUEST = {"patient_ref": "RRC-90001", "age": 47, "sex": "male", "urgency": "urgent",
            "summary": "Foot drop since Monday.", "question": "Does he need surgery today?",

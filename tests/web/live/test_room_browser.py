@@ -138,3 +138,69 @@ async def test_browser_two_then_three_people_see_each_other(live):
                 await context.close()
         finally:
             await browser.close()
+
+
+async def test_browser_reconnects_to_the_same_seat_after_a_drop(live):
+    base = f"http://{live.base}"
+    async with async_playwright() as p:
+        browser = await p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        try:
+            _, chair = await sign_in(browser, base, "okafor@casebridge.example")
+            _, pain = await sign_in(browser, base, "raman@casebridge.example")
+            a = await enter_room(chair, base, live.conference_id)
+            b = await enter_room(pain, base, live.conference_id)
+            await wait_decoding(chair, {b})
+            room = live.app.state.hub.rooms[live.conference_id]
+            # The server drops the chair's socket, as a restart or a lost link would.
+            await room.connections[a].transport.close(1012)
+            for _ in range(100):
+                again = str(await chair.evaluate("() => window.casebridgeRoom.state.me"))
+                if again != a and await chair.evaluate(
+                        "() => window.casebridgeRoom.state.peer !== null"):
+                    break
+                await asyncio.sleep(0.1)
+            assert again != a, "the page did not rejoin"
+            await wait_decoding(chair, {b})
+            await wait_decoding(pain, {again})
+            assert await pain.locator(".video-tile").count() == 2  # one seat each, no ghost
+            assert "Connected" in await chair.locator("#connection").inner_text()
+        finally:
+            await browser.close()
+
+
+async def test_browser_low_bandwidth_mode_receives_no_video(live):
+    base = f"http://{live.base}"
+    async with async_playwright() as p:
+        browser = await p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        try:
+            _, chair = await sign_in(browser, base, "okafor@casebridge.example")
+            _, rural = await sign_in(browser, base, "petrova@casebridge.example")
+            a = await enter_room(chair, base, live.conference_id)
+            await rural.goto(f"{base}/conferences/{live.conference_id}/room")
+            await rural.check("#no-remote-video")
+            await rural.check("#audio-only")
+            await asyncio.sleep(1.0)
+            await rural.click("#join")
+            await rural.wait_for_selector("#stage:not([hidden])")
+            audio_in = """async () => {
+              let n = 0;
+              (await window.casebridgeRoom.stats()).forEach((r) => {
+                if (r.type === "inbound-rtp" && r.kind === "audio") n += r.packetsReceived || 0;
+              });
+              return n;
+            }"""
+            for _ in range(100):
+                if await rural.evaluate(audio_in) > 50:
+                    break
+                await asyncio.sleep(0.2)
+            assert await rural.evaluate(audio_in) > 50, "no audio reached the thin link"
+            assert await decoded(rural) == {}
+            assert await decoded(chair) == {}  # audio only: nothing to decode from them
+            await chair.locator(".video-tile.no-video").wait_for()  # shown as initials
+            me = str(await rural.evaluate("() => window.casebridgeRoom.state.me"))
+            peer = live.app.state.hub.rooms[live.conference_id].router._peers[me]
+            assert [o for o in peer.outlets if o.kind == "video"]  # offered to them...
+            assert not [o for o in peer.outlets if o.kind == "video" and o.active]  # ...declined
+            assert a != me
+        finally:
+            await browser.close()

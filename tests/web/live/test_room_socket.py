@@ -9,6 +9,9 @@ from sqlmodel import Session
 from signaling.client import RoomClient
 from storage import agenda, conferences
 
+# The app's whole path, from request to SQL, on PostgreSQL as well as SQLite.
+BOTH_BACKENDS = True
+
 
 async def test_socket_refuses_without_sign_in(live):
     client = RoomClient(live.ws_url())

@@ -1,0 +1,79 @@
+"""Several app instances on one database and one Redis: one hosts each room."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+
+import pytest
+import uvicorn
+from sqlmodel import select
+
+from signaling.bus import open_backplane
+from signaling.client import RoomClient
+from storage.demo import load_demo
+from storage.engine import session_scope
+from storage.tables import Conference, User
+from tests.web.live.conftest import free_port
+from web.app import create_app
+from web.settings import Settings
+
+REDIS_URL = "redis://127.0.0.1:6379/0"
+
+
+async def _serve(app):
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning",
+                                           lifespan="on"))
+    task = asyncio.create_task(server.serve())
+    while not server.started:
+        await asyncio.sleep(0.02)
+    return server, task, port
+
+
+@pytest.fixture
+async def two_instances(database_url):
+    prefix = f"casebridge-test-{uuid.uuid4().hex[:8]}:"
+    settings = Settings(database_url=database_url, secret_key="shared-secret",
+                        redis_url=REDIS_URL)
+    apps = [create_app(settings), create_app(settings)]
+    for app in apps:
+        # A private key space per test; production uses the default prefix.
+        await app.state.backplane.aclose()
+        app.state.backplane = open_backplane(REDIS_URL, prefix=prefix)
+        app.state.hub.backplane = app.state.backplane
+    try:
+        await apps[0].state.backplane.ping()
+    except Exception as exc:  # pragma: no cover - the machine runs Redis
+        pytest.fail(f"Redis is not reachable on {REDIS_URL}: {exc}")
+    with session_scope(apps[0].state.engine) as session:
+        load_demo(session)
+        conf_id = session.exec(select(Conference)).one().id
+        people = {u.email.split("@")[0]: u.id for u in session.exec(select(User))}
+    served = [await _serve(app) for app in apps]
+    yield apps, [f"ws://127.0.0.1:{port}/ws/conferences/{conf_id}" for _, _, port in served], people
+    for server, task, _ in served:
+        server.should_exit = True
+        await asyncio.wait_for(task, 15)
+
+
+async def test_instances_one_hosts_the_room_the_other_refuses(two_instances):
+    apps, urls, people = two_instances
+    token = apps[0].state.signer.issue_api(people["okafor"])[0]
+    other_token = apps[1].state.signer.issue_api(people["lee"])[0]
+    host = RoomClient(urls[0], token=token)
+    await host.open()
+    assert (await host.join())["type"] == "welcome"
+    refused = RoomClient(urls[1], token=other_token)
+    await refused.open()
+    error = await refused.expect(lambda m: m["type"] == "error")
+    assert error["code"] == "invalid_state" and "another" in error["message"]
+    assert await refused.wait_closed() == 4409
+    await refused.close()
+    await host.close()
+    await RoomClient.wait_for(lambda: not apps[0].state.hub.rooms)
+    moved = RoomClient(urls[1], token=other_token)
+    await moved.open()
+    assert (await moved.join())["type"] == "welcome"  # released: the other may host it now
+    assert set(apps[1].state.hub.rooms) and not apps[0].state.hub.rooms
+    await moved.close()
