@@ -8,19 +8,19 @@ from web.api.schemas import AgendaItemIn, AgendaItemPatch, AgendaOrderIn
 from web.api.views import AgendaItemView
 
 
-async def add_item(call: Call[AgendaItemIn]) -> AgendaItemView:
+def add_item(call: Call[AgendaItemIn]) -> AgendaItemView:
     item = agenda.add_item(call.session, actor=call.user, conference_id=call.id(),
                            case_id=call.body.case_id, planned_minutes=call.body.planned_minutes)
     return AgendaItemView.model_validate(item)
 
 
-async def reorder(call: Call[AgendaOrderIn]) -> list[AgendaItemView]:
+def reorder(call: Call[AgendaOrderIn]) -> list[AgendaItemView]:
     items = agenda.reorder(call.session, actor=call.user, conference_id=call.id(),
                            item_ids=call.body.item_ids)
     return [AgendaItemView.model_validate(i) for i in items]
 
 
-async def set_minutes(call: Call[AgendaItemPatch]) -> AgendaItemView:
+def set_minutes(call: Call[AgendaItemPatch]) -> AgendaItemView:
     item = agenda.set_minutes(call.session, actor=call.user, item_id=call.id(),
                               planned_minutes=call.body.planned_minutes)
     return AgendaItemView.model_validate(item)

@@ -29,7 +29,7 @@ TABLES: dict[Entity, type[SQLModel]] = {
 }
 
 
-async def events(call: Call[Empty]) -> list[AuditEventView]:
+def events(call: Call[Empty]) -> list[AuditEventView]:
     require_organiser(call.user.role, "read the audit trail")
     query = read_query(call.request.query_params, AuditQuery)
     if call.session.get(TABLES[query.entity], query.id) is None:

@@ -77,7 +77,12 @@ async def raw_body(request: Request, *, limit: int = MAX_BODY_BYTES) -> bytes:
 async def read_body(request: Request, model: type[M], *, optional: bool = False) -> M:
     """Parse and validate the JSON body; an absent body is ``{}`` when ``optional``."""
     _check_content_type(request)
-    raw = await raw_body(request)
+    return parse_body(request, await raw_body(request), model, optional=optional)
+
+
+def parse_body(request: Request, raw: bytes, model: type[M], *, optional: bool = False) -> M:
+    """Validate a body already read (no I/O: safe in a worker thread)."""
+    _check_content_type(request)
     if optional and not raw.strip():
         raw = b"{}"
     try:

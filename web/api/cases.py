@@ -31,24 +31,24 @@ def case_view(session: Session, case: Case) -> CaseView:
     )
 
 
-async def create_case(call: Call[CaseIn]) -> CaseView:
+def create_case(call: Call[CaseIn]) -> CaseView:
     # Referring clinicians create cases through POST /requests, coordinators here.
     require_organiser(call.user.role, "create a case")
     case = cases.create_case(call.session, actor=call.user, details=call.body.to_domain())
     return case_view(call.session, case)
 
 
-async def list_cases(call: Call[Empty]) -> list[CaseSummary]:
+def list_cases(call: Call[Empty]) -> list[CaseSummary]:
     return [CaseSummary.model_validate(c)
             for c in cases.visible_cases(call.session, viewer=call.user)]
 
 
-async def get_case(call: Call[Empty]) -> CaseView:
+def get_case(call: Call[Empty]) -> CaseView:
     case = cases.view_case(call.session, viewer=call.user, case_id=call.id())
     return case_view(call.session, case)
 
 
-async def add_imaging(call: Call[ImagingIn]) -> ImagingView:
+def add_imaging(call: Call[ImagingIn]) -> ImagingView:
     settings = call.request.app.state.settings
     assert isinstance(settings, Settings)
     body = call.body

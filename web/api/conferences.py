@@ -34,12 +34,12 @@ def detail(session: Session, conf: Conference) -> ConferenceDetail:
     )
 
 
-async def list_conferences(call: Call[Empty]) -> list[ConferenceView]:
+def list_conferences(call: Call[Empty]) -> list[ConferenceView]:
     return [ConferenceView.model_validate(c)
             for c in conferences.visible_to(call.session, call.user)]
 
 
-async def create_conference(call: Call[ConferenceIn]) -> ConferenceDetail:
+def create_conference(call: Call[ConferenceIn]) -> ConferenceDetail:
     body = call.body
     conf = conferences.create_conference(
         call.session, actor=call.user, title=body.title, starts_at=body.starts_at,
@@ -48,17 +48,17 @@ async def create_conference(call: Call[ConferenceIn]) -> ConferenceDetail:
     return detail(call.session, conf)
 
 
-async def get_conference(call: Call[Empty]) -> ConferenceDetail:
+def get_conference(call: Call[Empty]) -> ConferenceDetail:
     return detail(call.session, visible_conference(call.session, call.user, call.id()))
 
 
-async def set_status(call: Call[ConferenceStatusIn]) -> ConferenceDetail:
+def set_status(call: Call[ConferenceStatusIn]) -> ConferenceDetail:
     conf = conferences.set_status(call.session, actor=call.user, conference_id=call.id(),
                                   status=call.body.status)
     return detail(call.session, conf)
 
 
-async def add_member(call: Call[MemberIn]) -> MemberView:
+def add_member(call: Call[MemberIn]) -> MemberView:
     member = conferences.add_member(
         call.session, actor=call.user, conference_id=call.id(), user_id=call.body.user_id,
         conference_role=call.body.conference_role)

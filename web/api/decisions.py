@@ -10,7 +10,7 @@ from web.api.schemas import AmendIn, DecisionIn, Empty, SignIn
 from web.api.views import DecisionView, RevisionView
 
 
-async def get_decision(call: Call[Empty]) -> DecisionView:
+def get_decision(call: Call[Empty]) -> DecisionView:
     item = visible_item(call.session, call.user, call.id())
     assert item.id is not None
     dec = decisions.get_decision(call.session, item.id)
@@ -19,7 +19,7 @@ async def get_decision(call: Call[Empty]) -> DecisionView:
     return DecisionView.model_validate(dec)
 
 
-async def save_draft(call: Call[DecisionIn]) -> DecisionView:
+def save_draft(call: Call[DecisionIn]) -> DecisionView:
     body = call.body
     dec = decisions.save_draft(
         call.session, actor=call.user, item_id=call.id(), content=body.to_domain(),
@@ -27,20 +27,20 @@ async def save_draft(call: Call[DecisionIn]) -> DecisionView:
     return DecisionView.model_validate(dec)
 
 
-async def sign(call: Call[SignIn]) -> RevisionView:
+def sign(call: Call[SignIn]) -> RevisionView:
     row = decisions.sign(call.session, actor=call.user, item_id=call.id(),
                          read_version=call.body.version)
     return RevisionView.model_validate(row)
 
 
-async def amend(call: Call[AmendIn]) -> RevisionView:
+def amend(call: Call[AmendIn]) -> RevisionView:
     row = decisions.amend(call.session, actor=call.user, item_id=call.id(),
                           reason=call.body.reason, changes=call.body.changes(),
                           read_version=call.body.version)
     return RevisionView.model_validate(row)
 
 
-async def history(call: Call[Empty]) -> list[RevisionView]:
+def history(call: Call[Empty]) -> list[RevisionView]:
     item = visible_item(call.session, call.user, call.id())
     assert item.id is not None
     return [RevisionView.model_validate(r) for r in decisions.history(call.session, item.id)]

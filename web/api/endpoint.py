@@ -15,13 +15,14 @@ from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel
 from sqlmodel import Session
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from conference.errors import NotFound
 from storage.tables import User
-from web.api.body import read_body
+from web.api.body import parse_body, raw_body
 from web.api.schemas import MAX_ID, Empty
 from web.auth import check_csrf, require_user
 from web.db import db
@@ -85,7 +86,7 @@ def dump(result: BaseModel | Sequence[BaseModel]) -> Any:
 def operation(
     method: str,
     path: str,
-    handler: Callable[[Call[B]], Awaitable[BaseModel | Sequence[BaseModel]]],
+    handler: Callable[[Call[B]], BaseModel | Sequence[BaseModel]],
     *,
     body: type[B],
     summary: str,
@@ -100,16 +101,23 @@ def operation(
     ``optional_body``, an empty object or no body at all is accepted, nothing else)."""
     takes_body = body is not Empty or optional_body
 
-    async def endpoint(request: Request) -> Response:
+    def work(request: Request, raw: bytes) -> Any:
         with db(request) as session:
             user = require_user(request, session)
             if method in WRITES:
                 check_csrf(request, None)
             if takes_body:
-                parsed = await read_body(request, body, optional=optional_body)
+                parsed = parse_body(request, raw, body, optional=optional_body)
             else:
                 parsed = body()
-            content = dump(await handler(Call(request, session, user, parsed)))
+            return dump(handler(Call(request, session, user, parsed)))
+
+    async def endpoint(request: Request) -> Response:
+        # Only reading the body awaits; the SQL and the handler run in a worker
+        # thread, so a slow query never stalls the media that the live rooms
+        # forward on this event loop.
+        raw = await raw_body(request) if takes_body else b""
+        content = await run_in_threadpool(work, request, raw)
         return JSONResponse(content, status_code=status)
 
     endpoint.__name__ = getattr(handler, "__name__", "endpoint")

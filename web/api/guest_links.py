@@ -16,7 +16,7 @@ from web.api.views import GuestLink
 from web.auth import signer
 
 
-async def create_guest_link(call: Call[GuestLinkIn]) -> GuestLink:
+def create_guest_link(call: Call[GuestLinkIn]) -> GuestLink:
     require_organiser(call.user.role, "invite a guest")
     item = agenda.get_item(call.session, call.id())
     assert item.id is not None

@@ -23,36 +23,36 @@ def request_view(session: Session, request: SecondOpinionRequest) -> RequestView
     return view
 
 
-async def submit(call: Call[RequestIn]) -> RequestView:
+def submit(call: Call[RequestIn]) -> RequestView:
     body = call.body
     request = referrals.submit(call.session, actor=call.user, details=body.to_domain(),
                                requested_specialties=list(body.requested_specialties))
     return request_view(call.session, request)
 
 
-async def list_requests(call: Call[Empty]) -> list[RequestView]:
+def list_requests(call: Call[Empty]) -> list[RequestView]:
     return [request_view(call.session, r)
             for r in referrals.requests_of(call.session, viewer=call.user)]
 
 
-async def get_request(call: Call[Empty]) -> RequestView:
+def get_request(call: Call[Empty]) -> RequestView:
     request = referrals.view_request(call.session, viewer=call.user, request_id=call.id())
     return request_view(call.session, request)
 
 
-async def schedule(call: Call[ScheduleIn]) -> RequestView:
+def schedule(call: Call[ScheduleIn]) -> RequestView:
     request, _ = referrals.schedule(call.session, actor=call.user, request_id=call.id(),
                                     conference_id=call.body.conference_id,
                                     planned_minutes=call.body.planned_minutes)
     return request_view(call.session, request)
 
 
-async def accept(call: Call[Empty]) -> RequestView:
+def accept(call: Call[Empty]) -> RequestView:
     request = referrals.accept(call.session, actor=call.user, request_id=call.id())
     return request_view(call.session, request)
 
 
-async def decline(call: Call[DeclineIn]) -> RequestView:
+def decline(call: Call[DeclineIn]) -> RequestView:
     request = referrals.decline(call.session, actor=call.user, request_id=call.id(),
                                 reason=call.body.reason)
     return request_view(call.session, request)

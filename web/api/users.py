@@ -11,16 +11,16 @@ from web.api.schemas import Empty, UserIn
 from web.api.views import UserView
 
 
-async def list_users(call: Call[Empty]) -> list[UserView]:
+def list_users(call: Call[Empty]) -> list[UserView]:
     require_organiser(call.user.role, "list people")
     return [UserView.model_validate(u) for u in users.list_users(call.session)]
 
 
-async def me(call: Call[Empty]) -> UserView:
+def me(call: Call[Empty]) -> UserView:
     return UserView.model_validate(call.user)
 
 
-async def create_user(call: Call[UserIn]) -> UserView:
+def create_user(call: Call[UserIn]) -> UserView:
     if call.user.role is not Role.ADMIN:
         raise PermissionDenied("Only an administrator adds people.")
     body = call.body
