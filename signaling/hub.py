@@ -82,9 +82,9 @@ class RoomStore(Protocol):
         """Agenda item ids, the current item and when it started."""
         ...
 
-    async def advance(self, conference_id: int, user_id: str, item_id: str,
+    async def advance(self, conference_id: int, user_id: str, item_id: str | None,
                       now: datetime) -> None:
-        """Persist the new current item (may refuse with a domain error)."""
+        """Persist the new current item, or none (may refuse with a domain error)."""
         ...
 
     async def attendance(self, item_id: str, user_ids: frozenset[str], now: datetime) -> None:
@@ -189,7 +189,7 @@ class LiveRoom:
                 # trickle; a client's extra candidates are accepted and unused.
                 self.room.ensure_present(pid)
             case Advance():
-                if message.item_id is not None:
+                if message.item_id != self.room.current_item_id:
                     identity = self.room.identity_of(pid)
                     await self.store.advance(self.conference_id, identity.user_id,
                                              message.item_id, now)
@@ -308,6 +308,12 @@ class Hub:
                 await live.handle(conn, parse(text))
             except (errors.SignalingError, MediaError, CasebridgeError) as exc:
                 conn.send(error_for(exc))
+            except Exception:
+                # A bug or a failing dependency (the database) must not cost the
+                # person their seat: log it, say so, and read the next message.
+                log.exception("live room %s: message failed", live.conference_id)
+                conn.send(ErrorMessage(code="invalid_state",
+                                       message="The server could not handle that message."))
 
     async def _drop(self, conference_id: int, live: LiveRoom) -> None:
         async with self._lock:

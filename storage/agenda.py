@@ -159,6 +159,27 @@ def advance(
     return conf
 
 
+def end_current(
+    session: Session, *, actor: User, conference_id: int, now: datetime | None = None
+) -> Conference:
+    """The chair (or a coordinator) stops discussing the current item without a new one."""
+    at = now or utcnow()
+    conf = get_conference(session, conference_id)
+    if actor.id != conf.chair_id and not is_organiser(actor.role):
+        raise PermissionDenied("Only the chair or a coordinator moves the agenda on.")
+    if conf.current_item_id is not None:
+        previous = session.get(AgendaItem, conf.current_item_id)
+        if previous is not None and previous.ended_at is None:
+            previous.ended_at = at
+            session.add(previous)
+    conf.current_item_id, conf.current_started_at = None, None
+    session.add(conf)
+    audit.record(session, actor_id=actor.id, action=AuditAction.TRANSITIONED,
+                 entity=Entity.CONFERENCE, entity_id=conference_id,
+                 detail={"current": None}, now=at)
+    return conf
+
+
 def defer(
     session: Session, *, actor: User, item_id: int, now: datetime | None = None
 ) -> AgendaItem:

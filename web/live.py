@@ -58,18 +58,22 @@ class DatabaseRoomStore:
                 return ids, current if current in ids else None, conf.current_started_at
         return await asyncio.to_thread(read)
 
-    async def advance(self, conference_id: int, user_id: str, item_id: str,
+    async def advance(self, conference_id: int, user_id: str, item_id: str | None,
                       now: datetime) -> None:
         if not user_id.isdigit():
             raise PermissionDenied("Guests do not move the agenda.")
-        if not item_id.isdigit():
+        if item_id is not None and not item_id.isdigit():
             raise NotFound(f"No agenda item {item_id}.")
 
         def write() -> None:
             with session_scope(self.engine) as session:
                 actor = users.get_user(session, int(user_id))
-                agenda.advance(session, actor=actor, conference_id=conference_id,
-                               item_id=int(item_id), now=now)
+                if item_id is None:
+                    agenda.end_current(session, actor=actor, conference_id=conference_id,
+                                       now=now)
+                else:
+                    agenda.advance(session, actor=actor, conference_id=conference_id,
+                                   item_id=int(item_id), now=now)
         await asyncio.to_thread(write)
 
     async def attendance(self, item_id: str, user_ids: frozenset[str], now: datetime) -> None:

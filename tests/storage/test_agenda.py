@@ -115,3 +115,17 @@ def test_agenda_attendance_recorded_once_per_person(session, setup):
     agenda.record_attendance(session, item_id=a.id, user_ids=[chair.id])
     agenda.record_attendance(session, item_id=a.id, user_ids=[chair.id, pt.id, pt.id])
     assert agenda.present_for(session, a.id) == [chair.id, pt.id]
+
+
+def test_agenda_end_current_clears_the_live_item(session, setup):
+    coord, chair, conf = setup
+    a = factories.item(session, coord, conf)
+    conferences.set_status(session, actor=coord, conference_id=conf.id,
+                           status=ConferenceStatus.PUBLISHED)
+    agenda.advance(session, actor=chair, conference_id=conf.id, item_id=a.id)
+    member = factories.user(session)
+    with pytest.raises(PermissionDenied):
+        agenda.end_current(session, actor=member, conference_id=conf.id)
+    agenda.end_current(session, actor=chair, conference_id=conf.id)
+    assert (conf.current_item_id, conf.current_started_at) == (None, None)
+    assert a.ended_at is not None and a.status is ItemStatus.DISCUSSING

@@ -194,3 +194,36 @@ async def test_socket_one_seat_per_person(live):
     assert welcome["participant_id"] != first.participant_id
     for client in (first, second, other):
         await client.close()
+
+
+async def test_socket_ending_the_item_is_stored(live):
+    chair = await live.joined("okafor", publish=False)
+    await chair.send({"type": "advance", "item_id": str(live.item_ids[0])})
+    await chair.expect(lambda m: m["type"] == "agenda" and m["current_item_id"])
+    mark = len(chair.messages)
+    await chair.send({"type": "advance", "item_id": None})
+    message = await chair.expect(lambda m: m["type"] == "agenda", after=mark)
+    assert message["current_item_id"] is None
+    with Session(live.app.state.engine) as session:
+        assert conferences.get_conference(session, live.conference_id).current_item_id is None
+    await chair.close()
+
+
+async def test_socket_survives_a_failing_database_write(live, monkeypatch):
+    client = await live.joined("okafor", publish=False)
+    await client.send({"type": "advance", "item_id": str(live.item_ids[0])})
+    await client.expect(lambda m: m["type"] == "agenda")
+
+    async def broken(*args, **kwargs):
+        raise RuntimeError("database went away")
+
+    monkeypatch.setattr(live.app.state.hub.store, "attendance", broken)
+    mark = len(client.messages)
+    await client.send({"type": "media", "audio": False, "video": False})
+    error = await client.expect(lambda m: m["type"] == "error", after=mark)
+    assert error["code"] == "invalid_state" and "could not handle" in error["message"]
+    monkeypatch.undo()
+    mark = len(client.messages)
+    await client.send({"type": "advance", "item_id": str(live.item_ids[1])})
+    assert (await client.expect(lambda m: m["type"] == "agenda", after=mark))["current_item_id"]
+    await client.close()
