@@ -122,3 +122,22 @@ def test_cli_serve_demo_answers_on_localhost(env):
         proc.terminate()
         output = proc.communicate(timeout=10)[0]
     assert "okafor@casebridge.example" in output
+
+
+@pytest.mark.postgres
+def test_cli_upgrade_and_demo_on_postgresql(postgres_databases, monkeypatch, capsys):
+    monkeypatch.setenv("CASEBRIDGE_DATABASE_URL", postgres_databases.empty())
+    monkeypatch.setenv("CASEBRIDGE_SECRET_KEY", "x" * 32)
+    assert run(capsys, "db", "upgrade")[0] == 0
+    code, out, _ = run(capsys, "demo")
+    assert code == 0 and "okafor@casebridge.example" in out
+    code, out, _ = run(capsys, "users", "add", "it@hospital.example", "--name", "IT Desk",
+                       "--role", "admin", "--password-stdin", stdin="a long passphrase\n")
+    assert code == 0 and int(out) > 9
+
+
+def test_cli_postgresql_needs_a_shared_secret(monkeypatch, capsys):
+    monkeypatch.setenv("CASEBRIDGE_DATABASE_URL", "postgresql://postgres@127.0.0.1/test")
+    monkeypatch.delenv("CASEBRIDGE_SECRET_KEY", raising=False)
+    code, _, err = run(capsys, "db", "upgrade")
+    assert code == 2 and "CASEBRIDGE_SECRET_KEY" in err
