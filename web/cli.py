@@ -118,9 +118,13 @@ def _serve(settings: Settings, args: argparse.Namespace) -> None:
     _migrate(settings)
     if args.demo:
         _load_demo(settings, only_if_empty=True)
+    from web import logs
+
     print(f"Casebridge is serving on http://{args.host}:{args.port}/", flush=True)
-    uvicorn.run(create_app(settings), host=args.host, port=args.port, log_level="info",
-                ws_max_size=1 << 20, lifespan="on")
+    config = uvicorn.Config(create_app(settings), host=args.host, port=args.port,
+                            log_level="info", ws_max_size=1 << 20, lifespan="on")
+    logs.install()  # after uvicorn's own logging set-up, which Config just did
+    uvicorn.Server(config).run()
 
 
 def run(argv: Sequence[str] | None = None) -> int:

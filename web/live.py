@@ -12,6 +12,7 @@ import asyncio
 import hashlib
 import json
 from datetime import datetime
+from urllib.parse import urlsplit
 
 from sqlalchemy.engine import Engine
 from starlette.requests import Request
@@ -161,10 +162,22 @@ def _identify(websocket: WebSocket, conference_id: int) -> Identity:
         return _member_identity(user, role)
 
 
+def _same_origin(websocket: WebSocket) -> bool:
+    """Browsers always send Origin on a WebSocket; another site's page may not use
+    our cookie to open one (cross-site WebSocket hijacking). Non-browser clients,
+    which send none, authenticate with a token instead."""
+    origin = websocket.headers.get("origin")
+    if origin is None:
+        return True
+    return urlsplit(origin).netloc.lower() == websocket.headers.get("host", "").lower()
+
+
 async def room_socket(websocket: WebSocket) -> None:
     await websocket.accept()
     raw_id = websocket.path_params.get("conference_id", "")
     try:
+        if not _same_origin(websocket):
+            raise PermissionDenied("This room cannot be opened from another site.")
         if not str(raw_id).isdigit():
             raise NotFound("No such conference.")
         identity = await asyncio.to_thread(_identify, websocket, int(raw_id))

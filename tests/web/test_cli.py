@@ -118,10 +118,12 @@ def test_cli_serve_demo_answers_on_localhost(env):
         assert response.status_code == 200 and 'name="password"' in response.text
         with httpx.Client(base_url=f"http://127.0.0.1:{port}") as c:
             assert c.get("/healthz").json() == {"status": "ok"}
+            c.get("/cases/1?token=supersecret-guest-token")
     finally:
         proc.terminate()
         output = proc.communicate(timeout=10)[0]
     assert "okafor@casebridge.example" in output
+    assert "token=[redacted]" in output and "supersecret" not in output  # access log
 
 
 @pytest.mark.postgres

@@ -227,3 +227,16 @@ async def test_socket_survives_a_failing_database_write(live, monkeypatch):
     await client.send({"type": "advance", "item_id": str(live.item_ids[1])})
     assert (await client.expect(lambda m: m["type"] == "agenda", after=mark))["current_item_id"]
     await client.close()
+
+
+async def test_socket_refuses_another_sites_page(live):
+    client = RoomClient(live.ws_url(), token=live.token("okafor"),
+                        headers={"Origin": "https://evil.example.com"})
+    await client.open()
+    assert await client.wait_closed() == 4403
+    await client.close()
+    same = RoomClient(live.ws_url(), token=live.token("okafor"),
+                      headers={"Origin": f"http://{live.base}"})
+    await same.open()
+    assert (await same.join())["type"] == "welcome"
+    await same.close()
