@@ -85,3 +85,11 @@ def check_password(password: str) -> None:
         raise InvalidInput("A password needs at least 10 characters.", field="password")
     if len(password) > 1024:
         raise InvalidInput("A password is at most 1024 characters.", field="password")
+
+
+def check_admins_remain(*, active_admins_after: int) -> None:
+    """A change that would leave no active administrator is refused: nobody could
+    then manage people any more (lock-out by a slip of the hand)."""
+    if active_admins_after < 1:
+        raise InvalidInput("Casebridge needs at least one active administrator; "
+                           "make someone else an administrator first.", field="role")

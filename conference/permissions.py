@@ -24,6 +24,12 @@ def require_organiser(role: Role, what: str) -> None:
         raise PermissionDenied(f"Only a coordinator can {what}.")
 
 
+def require_admin(role: Role, what: str) -> None:
+    """Raise unless ``role`` is an administrator."""
+    if role is not Role.ADMIN:
+        raise PermissionDenied(f"Only an administrator can {what}.")
+
+
 def can_view_case(
     *, role: Role, user_id: int, requested_by_id: int | None, member_of_its_conference: bool
 ) -> bool:

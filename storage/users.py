@@ -96,3 +96,61 @@ def record_sign_in(session: Session, user: User, *, now: datetime) -> None:
     assert user.id is not None
     audit.record(session, actor_id=user.id, action=AuditAction.SIGNED_IN, entity=Entity.USER,
                  entity_id=user.id, now=now)
+
+
+_UNSET: object = object()
+
+
+def update_user(
+    session: Session,
+    *,
+    actor: User,
+    user_id: int,
+    name: str | None = None,
+    role: Role | None = None,
+    specialty: Specialty | None | object = _UNSET,
+    active: bool | None = None,
+    password: str | None = None,
+    now: datetime | None = None,
+) -> User:
+    """An administrator changes a person's name, role, specialty, access or password.
+
+    Every change is audited (the new password never is); the last active
+    administrator cannot be demoted or switched off.
+    """
+    from conference.people import check_admins_remain
+    from conference.permissions import require_admin
+
+    require_admin(actor.role, "manage people")
+    user = get_user(session, user_id)
+    changed: dict[str, object] = {}
+    new_role = role if role is not None else user.role
+    new_specialty = user.specialty if specialty is _UNSET else specialty
+    assert new_specialty is None or isinstance(new_specialty, Specialty)
+    new_name = user.name if name is None else name.strip()
+    check_person(name=new_name, role=new_role, specialty=new_specialty)
+    if password is not None:
+        check_password(password)
+    new_active = user.active if active is None else active
+    if user.role is Role.ADMIN and user.active and (new_role is not Role.ADMIN or not new_active):
+        others = session.exec(select(User.id).where(
+            User.role == Role.ADMIN, col(User.active).is_(True), User.id != user.id)).all()
+        check_admins_remain(active_admins_after=len(others))
+    for field, value in (("name", new_name), ("role", new_role),
+                         ("specialty", new_specialty), ("active", new_active)):
+        if getattr(user, field) != value:
+            changed[field] = getattr(value, "value", value)
+            setattr(user, field, value)
+    if password is not None:
+        user.password_hash = hash_password(password)
+        user.failed_logins, user.locked_until = 0, None
+        changed["password"] = "reset"
+    if active and user.locked_until is not None:
+        user.failed_logins, user.locked_until = 0, None
+        changed["unlocked"] = True
+    session.add(user)
+    assert user.id is not None
+    if changed:
+        audit.record(session, actor_id=actor.id, action=AuditAction.UPDATED,
+                     entity=Entity.USER, entity_id=user.id, detail=changed, now=now)
+    return user

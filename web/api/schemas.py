@@ -75,6 +75,16 @@ class UserIn(Body):
     password: Annotated[str, Field(min_length=10, max_length=1024)]
 
 
+class UserUpdateIn(Body):
+    """Only the fields sent change; ``"specialty": null`` clears it."""
+
+    name: Name | None = None
+    role: Role | None = None
+    specialty: Specialty | None = None
+    active: bool | None = None
+    password: Annotated[str, Field(min_length=10, max_length=1024)] | None = None
+
+
 class ConferenceIn(Body):
     title: Name
     starts_at: StartsAt = Field(description="ISO 8601 with a time zone offset")

@@ -7,7 +7,7 @@ from conference.people import Role
 from conference.permissions import require_organiser
 from storage import users
 from web.api.endpoint import Call, operation
-from web.api.schemas import Empty, UserIn
+from web.api.schemas import Empty, UserIn, UserUpdateIn
 from web.api.views import UserView
 
 
@@ -30,11 +30,25 @@ def create_user(call: Call[UserIn]) -> UserView:
     return UserView.model_validate(user)
 
 
+def update_user(call: Call[UserUpdateIn]) -> UserView:
+    body = call.body
+    sent = body.model_fields_set
+    user = users.update_user(
+        call.session, actor=call.user, user_id=call.id(), name=body.name, role=body.role,
+        active=body.active, password=body.password,
+        **({"specialty": body.specialty} if "specialty" in sent else {}),
+    )
+    return UserView.model_validate(user)
+
+
 routes = [
     operation("GET", "/users", list_users, body=Empty, summary="Everyone (coordinators, admins)",
               tag="users", response=UserView, many=True),
     operation("POST", "/users", create_user, body=UserIn, summary="Add a person (admins)",
               tag="users", response=UserView, status=201),
+    operation("PATCH", "/users/{id:int}", update_user, body=UserUpdateIn,
+              summary="Change a person's name, role, specialty, access or password (admins)",
+              tag="users", response=UserView),
     operation("GET", "/users/me", me, body=Empty, summary="Who is signed in", tag="users",
               response=UserView),
 ]

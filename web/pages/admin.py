@@ -12,7 +12,7 @@ from conference.people import SPECIALTY_LABELS, Role, Specialty
 from storage import users
 from storage.tables import User
 from web.db import db
-from web.pages.common import flash, page, see_other, signed_in
+from web.pages.common import flash, page, path_id, see_other, signed_in
 from web.pages.forms import Form, FormInvalid, apply_error, read_form
 
 ROLE_OPTIONS = [(r.value, r.value.replace("_", " ").capitalize()) for r in Role]
@@ -65,4 +65,52 @@ async def people(request: Request) -> Response:
         return _page(request, session, form, 422)
 
 
-routes = [Route("/admin/people", people, methods=["GET", "POST"])]
+def _person_page(request: Request, session: Session, person_id: int, form: Form | None = None,
+                 status: int = 200) -> Response:
+    person = users.get_user(session, person_id)
+    if form is None:
+        form = Form.of({"name": person.name, "role": person.role.value,
+                        "specialty": person.specialty.value if person.specialty else "",
+                        "active": "yes" if person.active else "no"})
+    return page(request, "pages/person.html", {
+        "person": person, "form": form, "role_options": ROLE_OPTIONS,
+        "specialty_options": SPECIALTY_OPTIONS}, status)
+
+
+async def person(request: Request) -> Response:
+    """One person: name, role, specialty, access (active or not) and a new password."""
+    person_id = path_id(request)
+    if request.method == "GET":
+        with db(request) as session:
+            _admin(request, session)
+            return _person_page(request, session, person_id)
+    form = await read_form(request)
+    try:
+        with db(request) as session:
+            admin = _admin(request, session)
+            role = form.choice("role", Role, "role")
+            specialty = form.choice("specialty", Specialty, "specialty") \
+                if form.text("specialty") else None
+            form.check()
+            changed = users.update_user(
+                session, actor=admin, user_id=person_id, name=form.get("name"), role=role,
+                specialty=specialty, active=form.get("active") == "yes",
+                password=form.get("password") or None)
+            name = changed.name
+    except InvalidInput as exc:
+        apply_error(form, exc)
+    except FormInvalid:
+        pass
+    else:
+        flash(request, f"Saved the changes to {name}.")
+        return see_other("/admin/people")
+    form.data.pop("password", None)  # never echo a password back into the page
+    with db(request) as session:
+        _admin(request, session)
+        return _person_page(request, session, person_id, form, 422)
+
+
+routes = [
+    Route("/admin/people", people, methods=["GET", "POST"]),
+    Route("/admin/people/{id:int}", person, methods=["GET", "POST"]),
+]

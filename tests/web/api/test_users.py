@@ -49,3 +49,47 @@ def test_users_create_duplicate_email_conflicts(client, auth):
 
 def test_users_me_needs_auth(client, demo):
     error_of(client.get(USERS + "/me"), 401)
+
+
+def test_users_update_by_admin(client, auth, people):
+    url = f"{USERS}/{people['hale']}"
+    response = client.patch(url, json={"role": "specialist", "specialty": "primary_care"},
+                            headers=auth("admin"))
+    assert response.status_code == 200, response.text
+    assert (response.json()["role"], response.json()["specialty"]) == (
+        "specialist", "primary_care")
+    response = client.patch(url, json={"active": False}, headers=auth("admin"))
+    assert response.json()["active"] is False
+    token = client.post("/api/v1/auth/token", json={"email": "hale@ridgeview-clinic.example",
+                                                    "password": "casebridge-demo"})
+    error_of(token, 401)
+
+
+def test_users_update_specialty_null_vs_absent(client, auth, people):
+    url = f"{USERS}/{people['coordinator']}"
+    client.patch(url, json={"specialty": "other"}, headers=auth("admin"))
+    kept = client.patch(url, json={"name": "Sam Rivera, RN"}, headers=auth("admin")).json()
+    assert kept["specialty"] == "other" and kept["name"] == "Sam Rivera, RN"
+    cleared = client.patch(url, json={"specialty": None}, headers=auth("admin")).json()
+    assert cleared["specialty"] is None
+
+
+def test_users_update_password_lets_them_sign_in(client, auth, people):
+    client.patch(f"{USERS}/{people['lee']}", json={"password": "a fresh passphrase"},
+                 headers=auth("admin"))
+    ok = client.post("/api/v1/auth/token", json={"email": "lee@casebridge.example",
+                                                 "password": "a fresh passphrase"})
+    assert ok.status_code == 200
+
+
+def test_users_update_refusals(client, auth, people):
+    url = f"{USERS}/{people['okafor']}"
+    error_of(client.patch(url, json={"name": "X"}, headers=auth("coordinator")), 403)
+    error_of(client.patch(url, json={"name": "X"}), 401)
+    error_of(client.patch(f"{USERS}/999999", json={"name": "X"}, headers=auth("admin")), 404)
+    error = error_of(client.patch(url, json={"specialty": None}, headers=auth("admin")), 422)
+    assert error["details"]["field"] == "specialty"
+    error_of(client.patch(url, json={"role": "wizard"}, headers=auth("admin")), 422)
+    error = error_of(client.patch(f"{USERS}/{people['admin']}", json={"active": False},
+                                  headers=auth("admin")), 422)
+    assert "administrator" in error["message"]

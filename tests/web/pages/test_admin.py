@@ -61,3 +61,52 @@ def test_people_refuses_a_form_without_csrf(client, demo):
         "name": "X", "email": "x@casebridge.example", "role": "coordinator",
         "password": "long enough pw"})
     assert response.status_code == 403
+
+
+def _person_id(client, name):
+    import re
+
+    page = client.get("/admin/people").text
+    match = re.search(r'href="/admin/people/(\d+)">' + re.escape(name) + "<", page)
+    assert match, name
+    return int(match.group(1))
+
+
+def test_admin_edits_a_person(client, demo):
+    csrf = sign_in(client, "admin@casebridge.example")
+    person = _person_id(client, "Jordan Lee, DPT")
+    page = client.get(f"/admin/people/{person}")
+    assert page.status_code == 200 and 'value="Jordan Lee, DPT"' in page.text
+    saved = client.post(f"/admin/people/{person}", data={
+        "csrf_token": csrf, "name": "Jordan Lee, DPT, OCS", "role": "specialist",
+        "specialty": "physical_therapy", "active": "no", "password": ""},
+        follow_redirects=False)
+    assert saved.status_code == 303
+    listing = client.get("/admin/people").text
+    assert "Jordan Lee, DPT, OCS" in listing and "Inactive" in listing
+
+
+def test_admin_edit_errors_keep_what_was_typed(client, demo):
+    csrf = sign_in(client, "admin@casebridge.example")
+    person = _person_id(client, "Dr. Priya Raman")
+    response = client.post(f"/admin/people/{person}", data={
+        "csrf_token": csrf, "name": "Dr. P. Raman", "role": "specialist", "specialty": "",
+        "active": "yes", "password": "short"})
+    assert response.status_code == 422
+    assert 'value="Dr. P. Raman"' in response.text and "short" not in response.text.split(
+        'name="password"')[1][:80]
+    assert "specialty" in response.text.lower()
+
+
+def test_admin_edit_last_admin_refused(client, demo):
+    csrf = sign_in(client, "admin@casebridge.example")
+    me = _person_id(client, "Avery Admin")
+    response = client.post(f"/admin/people/{me}", data={
+        "csrf_token": csrf, "name": "Avery Admin", "role": "coordinator", "specialty": "",
+        "active": "yes", "password": ""})
+    assert response.status_code == 422 and "at least one active administrator" in response.text
+
+
+def test_admin_edit_refused_to_others(client, demo):
+    sign_in(client, "coordinator@casebridge.example")
+    assert client.get("/admin/people/1").status_code == 403

@@ -1,0 +1,73 @@
+import pytest
+
+from conference.audit import Entity
+from conference.errors import InvalidInput, NotFound, PermissionDenied
+from conference.people import Role, Specialty
+from storage import audit, users
+from storage.passwords import verify_password
+from tests import factories
+
+
+@pytest.fixture
+def admin(session):
+    return factories.user(session, Role.ADMIN)
+
+
+def test_people_admin_changes_role_and_specialty(session, admin):
+    person = factories.user(session, Role.REFERRING_CLINICIAN, Specialty.PRIMARY_CARE)
+    users.update_user(session, actor=admin, user_id=person.id, role=Role.SPECIALIST,
+                      specialty=Specialty.PAIN_MEDICINE, name="  Dr. New Name ")
+    assert (person.role, person.specialty, person.name) == (
+        Role.SPECIALIST, Specialty.PAIN_MEDICINE, "Dr. New Name")
+    event = audit.events_for(session, entity=Entity.USER, entity_id=person.id)[-1]
+    assert event.detail == {"name": "Dr. New Name", "role": "specialist",
+                            "specialty": "pain_medicine"}
+    assert event.actor_id == admin.id
+
+
+def test_people_specialist_keeps_needing_a_specialty(session, admin):
+    person = factories.user(session, Role.SPECIALIST, Specialty.RADIOLOGY)
+    with pytest.raises(InvalidInput) as err:
+        users.update_user(session, actor=admin, user_id=person.id, specialty=None)
+    assert err.value.field == "specialty"
+    assert person.specialty is Specialty.RADIOLOGY
+
+
+def test_people_password_reset_unlocks_and_is_not_logged(session, admin):
+    from datetime import UTC, datetime, timedelta
+
+    person = factories.user(session)
+    person.locked_until = datetime.now(UTC) + timedelta(minutes=10)
+    users.update_user(session, actor=admin, user_id=person.id, password="a brand new passphrase")
+    assert verify_password(person.password_hash, "a brand new passphrase")
+    assert person.locked_until is None
+    event = audit.events_for(session, entity=Entity.USER, entity_id=person.id)[-1]
+    assert event.detail == {"password": "reset"}
+    with pytest.raises(InvalidInput):
+        users.update_user(session, actor=admin, user_id=person.id, password="short")
+
+
+def test_people_deactivate_and_reactivate(session, admin):
+    person = factories.user(session)
+    users.update_user(session, actor=admin, user_id=person.id, active=False)
+    assert person.active is False
+    users.update_user(session, actor=admin, user_id=person.id, active=True)
+    assert person.active is True
+
+
+def test_people_last_admin_cannot_be_removed(session, admin):
+    with pytest.raises(InvalidInput, match="at least one active administrator"):
+        users.update_user(session, actor=admin, user_id=admin.id, active=False)
+    with pytest.raises(InvalidInput):
+        users.update_user(session, actor=admin, user_id=admin.id, role=Role.COORDINATOR)
+    second = factories.user(session, Role.ADMIN)
+    users.update_user(session, actor=second, user_id=admin.id, role=Role.COORDINATOR)
+    assert admin.role is Role.COORDINATOR
+
+
+def test_people_only_admins_manage(session, admin):
+    coord = factories.coordinator(session)
+    with pytest.raises(PermissionDenied):
+        users.update_user(session, actor=coord, user_id=admin.id, name="Hacked")
+    with pytest.raises(NotFound):
+        users.update_user(session, actor=admin, user_id=99999, name="Nobody")
