@@ -98,7 +98,7 @@ def record_sign_in(session: Session, user: User, *, now: datetime) -> None:
                  entity_id=user.id, now=now)
 
 
-_UNSET: object = object()
+UNCHANGED: object = object()
 
 
 def update_user(
@@ -108,7 +108,7 @@ def update_user(
     user_id: int,
     name: str | None = None,
     role: Role | None = None,
-    specialty: Specialty | None | object = _UNSET,
+    specialty: Specialty | None | object = UNCHANGED,
     active: bool | None = None,
     password: str | None = None,
     now: datetime | None = None,
@@ -125,7 +125,7 @@ def update_user(
     user = get_user(session, user_id)
     changed: dict[str, object] = {}
     new_role = role if role is not None else user.role
-    new_specialty = user.specialty if specialty is _UNSET else specialty
+    new_specialty = user.specialty if specialty is UNCHANGED else specialty
     assert new_specialty is None or isinstance(new_specialty, Specialty)
     new_name = user.name if name is None else name.strip()
     check_person(name=new_name, role=new_role, specialty=new_specialty)

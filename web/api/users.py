@@ -36,7 +36,7 @@ def update_user(call: Call[UserUpdateIn]) -> UserView:
     user = users.update_user(
         call.session, actor=call.user, user_id=call.id(), name=body.name, role=body.role,
         active=body.active, password=body.password,
-        **({"specialty": body.specialty} if "specialty" in sent else {}),
+        specialty=body.specialty if "specialty" in sent else users.UNCHANGED,
     )
     return UserView.model_validate(user)
 
