@@ -57,3 +57,24 @@ def test_migration_declares_append_only_triggers(engine):
             rows = conn.execute(text("SELECT tgname FROM pg_trigger WHERE NOT tgisinternal"))
         names = " ".join(r[0] for r in rows)
     assert "decision_revision" in names and "audit_event" in names
+
+
+@pytest.mark.parametrize(
+    "backend", ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
+)
+def test_migration_downgrades_to_empty_and_up_again(request, tmp_path, backend):
+    from alembic import command
+
+    from storage.migrate import alembic_config
+
+    engine = make_engine(_fresh_url(request, tmp_path, backend))
+    upgrade(engine)
+    config = alembic_config(engine)
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.downgrade(config, "base")
+    assert set(inspect(engine).get_table_names()) <= {"alembic_version"}
+    assert current_revision(engine) is None
+    upgrade(engine)  # the triggers and function are recreated without clashing
+    assert current_revision(engine) == "0001"
+    engine.dispose()
