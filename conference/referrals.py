@@ -71,3 +71,26 @@ def turnaround(times: Mapping[RequestStatus, datetime]) -> timedelta | None:
     """Time from submission to the signed answer, once there is one."""
     start, end = times.get(RequestStatus.SUBMITTED), times.get(RequestStatus.ANSWERED)
     return end - start if start and end else None
+
+
+def median_turnaround(durations: list[timedelta]) -> timedelta | None:
+    """The middle turnaround of answered requests (the mean hides a slow tail)."""
+    if not durations:
+        return None
+    ordered = sorted(durations)
+    middle = len(ordered) // 2
+    if len(ordered) % 2:
+        return ordered[middle]
+    return (ordered[middle - 1] + ordered[middle]) / 2
+
+
+def describe_duration(value: timedelta) -> str:
+    """``2 days 5 hours``, ``7 hours``, ``under an hour``: how a coordinator says it."""
+    hours = int(value.total_seconds() // 3600)
+    days, hours = divmod(hours, 24)
+    if days:
+        return f"{days} day{'s' if days != 1 else ''}" + (
+            f" {hours} hour{'s' if hours != 1 else ''}" if hours else "")
+    if hours:
+        return f"{hours} hour{'s' if hours != 1 else ''}"
+    return "under an hour"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlmodel import Session, col, select
 
@@ -15,7 +15,9 @@ from conference.referrals import (
     RequestStatus,
     check_decline_reason,
     check_requested_specialties,
+    median_turnaround,
     path_to,
+    turnaround,
 )
 from storage import audit
 from storage.agenda import add_item
@@ -149,3 +151,19 @@ def request_for_case(session: Session, case_id: int) -> SecondOpinionRequest | N
     return session.exec(
         select(SecondOpinionRequest).where(SecondOpinionRequest.case_id == case_id)
     ).first()
+
+
+def turnaround_of(request: SecondOpinionRequest) -> timedelta | None:
+    """From submission to the signed answer, once answered."""
+    return turnaround({RequestStatus.SUBMITTED: request.submitted_at,
+                       **({RequestStatus.ANSWERED: request.answered_at}
+                          if request.answered_at else {})})
+
+
+def turnaround_summary(session: Session) -> tuple[int, timedelta | None]:
+    """How many requests were answered, and their median turnaround."""
+    answered = session.exec(
+        select(SecondOpinionRequest).where(col(SecondOpinionRequest.answered_at).is_not(None))
+    ).all()
+    durations = [d for d in (turnaround_of(r) for r in answered) if d is not None]
+    return len(durations), median_turnaround(durations)

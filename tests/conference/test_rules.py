@@ -151,3 +151,23 @@ def test_request_reason_and_specialties_required():
     with pytest.raises(InvalidInput):
         check_requested_specialties([])
     check_requested_specialties([Specialty.NEUROSURGERY])
+
+
+def test_request_median_turnaround():
+    from conference.referrals import median_turnaround
+
+    days = [timedelta(days=d) for d in (5, 1, 3)]
+    assert median_turnaround(days) == timedelta(days=3)
+    assert median_turnaround(days[:2]) == timedelta(days=3)
+    assert median_turnaround([]) is None
+
+
+@pytest.mark.parametrize(("value", "text"), [
+    (timedelta(minutes=20), "under an hour"), (timedelta(hours=1), "1 hour"),
+    (timedelta(hours=7, minutes=59), "7 hours"), (timedelta(days=1), "1 day"),
+    (timedelta(days=2, hours=5), "2 days 5 hours"),
+])
+def test_request_describe_duration(value, text):
+    from conference.referrals import describe_duration
+
+    assert describe_duration(value) == text

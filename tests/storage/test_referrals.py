@@ -93,3 +93,26 @@ def test_request_visible_only_to_its_clinician(session, people):
     assert [x.id for x in referrals.requests_of(session, viewer=people["gp"])] == [r.id]
     with pytest.raises(NotFound):
         referrals.get_request(session, 9999)
+
+
+def test_request_turnaround_summary(session, people):
+    from datetime import UTC, datetime, timedelta
+
+    from conference.decision import DecisionContent
+    from conference.decision_outcomes import Outcome
+    from storage import decisions
+
+    assert referrals.turnaround_summary(session) == (0, None)
+    start = datetime(2026, 11, 2, 9, tzinfo=UTC)
+    r = referrals.submit(session, actor=people["gp"], details=factories.details(),
+                         requested_specialties=[Specialty.PAIN_MEDICINE], now=start)
+    conf = factories.conference(session, people["coord"], people["spec"])
+    _, item = referrals.schedule(session, actor=people["coord"], request_id=r.id,
+                                 conference_id=conf.id, planned_minutes=10)
+    decisions.save_draft(session, actor=people["spec"], item_id=item.id, read_version=0,
+                         content=DecisionContent(Outcome.PAIN_MANAGEMENT, "r", "p", 4,
+                                                 (people["spec"].id,)))
+    decisions.sign(session, actor=people["spec"], item_id=item.id,
+                   now=start + timedelta(days=2, hours=3))
+    assert referrals.turnaround_of(r) == timedelta(days=2, hours=3)
+    assert referrals.turnaround_summary(session) == (1, timedelta(days=2, hours=3))

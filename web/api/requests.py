@@ -18,6 +18,8 @@ from web.api.views import RequestView
 
 def request_view(session: Session, request: SecondOpinionRequest) -> RequestView:
     view = RequestView.model_validate(request)
+    took = referrals.turnaround_of(request)
+    view.turnaround_hours = round(took.total_seconds() / 3600, 2) if took else None
     if request.status is RequestStatus.ANSWERED:
         view.decision = revision_view(decisions.latest_signed_for_case(session, request.case_id))
     return view

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, PlainSerializer
+from pydantic import BaseModel, ConfigDict, Field, PlainSerializer
 
 from conference.agenda import ItemStatus
 from conference.audit import AuditAction, Entity
@@ -206,6 +206,8 @@ class RequestView(View):
     scheduled_at: UTCTime | None
     discussed_at: UTCTime | None
     answered_at: UTCTime | None
+    turnaround_hours: float | None = Field(
+        default=None, description="From submission to the signed answer, once answered")
     decision: RevisionView | None = None
 
 

@@ -16,7 +16,7 @@ from conference.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from conference.imaging import check_imaging_url
 from conference.people import SPECIALTY_LABELS, Role, Specialty
 from conference.permissions import is_organiser, require_organiser
-from conference.referrals import RequestStatus
+from conference.referrals import RequestStatus, describe_duration
 from storage import agenda, cases, conferences, decisions, referrals, users
 from storage.tables import SecondOpinionRequest, User
 from web.db import db
@@ -120,6 +120,8 @@ def _list_context(session: Session, user: User) -> dict[str, Any]:
     }
     if ctx["organiser"]:
         ctx["queue"] = referrals.queue(session)
+        answered, median = referrals.turnaround_summary(session)
+        ctx["turnaround"] = (answered, describe_duration(median) if median else None)
         ctx["conference_options"] = [
             (c.id, f"{c.title} · {c.starts_at:%d %b %Y %H:%M} UTC")
             for c in conferences.visible_to(session, user)

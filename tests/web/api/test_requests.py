@@ -135,3 +135,4 @@ def test_requests_answered_by_signing_carries_the_decision(client, auth, people,
     assert answered["status"] == "answered" and answered["answered_at"] is not None
     assert answered["decision"]["outcome"] == "physical_therapy"
     assert answered["decision"]["plan"] == draft["plan"]
+    assert answered["turnaround_hours"] is not None and answered["turnaround_hours"] >= 0

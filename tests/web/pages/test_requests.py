@@ -173,3 +173,19 @@ def test_letter_once_answered_with_everything_a_clinic_files(client, demo):
                  "PT available locally after all", "Original decision (Continue conservative",
                  'src="/static/js/print.js"', "Print or save as PDF"):
         assert text in html, text
+
+
+def test_requests_page_shows_the_median_turnaround(client, demo):
+    sign_in(client, COORDINATOR)
+    assert "median turnaround" not in client.get("/requests").text  # nothing answered yet
+    client.cookies.clear()
+    csrf = sign_in(client, CHAIR)
+    client.post("/cases/7/decisions/7", data={
+        "csrf_token": csrf, "outcome": "continue_conservative", "rationale": "Improving.",
+        "plan": "Home programme.", "follow_up_weeks": "4", "present_user_ids": ["3", "5"],
+        "version": "0", "then_sign": "1"})
+    client.cookies.clear()
+    sign_in(client, COORDINATOR)
+    html = client.get("/requests").text
+    assert "1 answered so far" in html and "median turnaround" in html
+    assert "under an hour" in html
