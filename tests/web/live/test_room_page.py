@@ -25,6 +25,7 @@ def test_room_page_for_a_member(client: TestClient, demo, app):
     assert 'src="/static/js/room.js"' in page.text and "<script>" not in page.text
     assert page.text.count('class="case-brief"') == len(items)
     assert 'class="advance"' not in page.text  # only the chair and coordinators move on
+    assert f'href="/cases/{items[0].case_id}#decision-{items[0].id}"' in page.text
 
 
 def test_room_page_chair_gets_the_controls(client, demo, app):
@@ -65,5 +66,6 @@ def test_room_page_guest_link_shows_only_its_case(client, demo, app):
     assert page.text.count('class="case-brief"') == 1
     assert f'data-item-id="{items[-1].id}"' in page.text
     assert 'id="guest-name"' in page.text
+    assert "#decision-" not in page.text  # guests read; they do not record decisions
     other, _ = app.state.signer.issue_guest(conference_id=conf_id + 1, item_id=1, name="X")
     assert client.get(f"/conferences/{conf_id}/room?token={other}").status_code == 404

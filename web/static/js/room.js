@@ -21,6 +21,7 @@ const state = {
   audioMuted: false,
   cameraOff: false,
   leaving: false,
+  denied: false,
   startedAt: null,
   chain: Promise.resolve(),
 };
@@ -88,6 +89,7 @@ function join() {
   s.addEventListener("final", (event) => {
     dropPeer();
     setStatus("Disconnected", "status-declined");
+    if (state.denied) return; // "not admitted" says it better than the close code
     showError("room-error", event.detail);
     showError("precheck-error", event.detail);
   });
@@ -108,7 +110,9 @@ async function onMessage(message) {
       $("lobby-position").textContent = message.position;
       break;
     case "denied":
+      state.denied = true;
       $("lobby").hidden = true;
+      $("precheck").hidden = false;
       showError("precheck-error", "The chair did not admit you to this meeting.");
       break;
     case "welcome":
