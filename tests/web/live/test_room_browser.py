@@ -204,3 +204,35 @@ async def test_browser_low_bandwidth_mode_receives_no_video(live):
             assert a != me
         finally:
             await browser.close()
+
+
+async def test_browser_guest_waits_in_the_lobby_until_the_chair_admits(live):
+    base = f"http://{live.base}"
+    token, _ = live.app.state.signer.issue_guest(conference_id=live.conference_id,
+                                                item_id=live.item_ids[-1], name="Dr. Hale")
+    async with async_playwright() as p:
+        browser = await p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        try:
+            _, chair = await sign_in(browser, base, "okafor@casebridge.example")
+            a = await enter_room(chair, base, live.conference_id)
+            guest_ctx = await browser.new_context()
+            guest = await guest_ctx.new_page()
+            await guest.goto(f"{base}/conferences/{live.conference_id}/room?token={token}")
+            await guest.fill("#guest-name", "Dr. Martha Hale (Ridgeview)")
+            await asyncio.sleep(1.0)
+            await guest.click("#join")
+            await guest.wait_for_selector("#lobby:not([hidden])")
+            assert await guest.locator("#lobby-position").inner_text() == "1"
+            admit = chair.locator("#waiting button", has_text="Admit")
+            await admit.wait_for()
+            assert "Dr. Martha Hale (Ridgeview)" in await chair.locator("#waiting").inner_text()
+            await chair.screenshot(path=str(ARTIFACTS / "3-guest-waiting.png"))
+            await admit.click()
+            await guest.wait_for_selector("#stage:not([hidden])")
+            g = str(await guest.evaluate("() => window.casebridgeRoom.state.me"))
+            await wait_decoding(chair, {g})
+            await wait_decoding(guest, {a})
+            assert await guest.locator(".case-brief").count() == 1  # only their case
+            assert await guest.locator("button.advance").count() == 0
+        finally:
+            await browser.close()

@@ -240,3 +240,20 @@ async def test_socket_refuses_another_sites_page(live):
     await same.open()
     assert (await same.join())["type"] == "welcome"
     await same.close()
+
+
+async def test_socket_denied_guest_is_told_and_closed(live):
+    token, _ = live.app.state.signer.issue_guest(conference_id=live.conference_id,
+                                                item_id=live.item_ids[0], name="Unknown caller")
+    chair = await live.joined("okafor", publish=False)
+    guest = RoomClient(live.ws_url(), token=token)
+    await guest.open()
+    await guest.join(display_name="Unknown caller")
+    waiting = await chair.expect(lambda m: m["type"] == "lobby-guests" and m["guests"])
+    await chair.send({"type": "deny", "participant_id": waiting["guests"][0]["participant_id"]})
+    await guest.expect(lambda m: m["type"] == "denied")
+    assert await guest.wait_closed() == 4403
+    emptied = await chair.expect(lambda m: m["type"] == "lobby-guests" and not m["guests"])
+    assert emptied["guests"] == []
+    for client in (chair, guest):
+        await client.close()

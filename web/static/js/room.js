@@ -261,12 +261,8 @@ function showWaiting(guests) {
   const list = $("waiting");
   if (!list) return;
   list.replaceChildren();
-  if (!guests.length) {
-    const li = document.createElement("li");
-    li.className = "muted";
-    li.textContent = "Nobody is waiting.";
-    list.append(li);
-  }
+  // Shown above the case, only while someone waits: a chair must not miss them.
+  $("waiting-section").hidden = guests.length === 0;
   for (const guest of guests) {
     const li = document.createElement("li");
     const name = document.createElement("span");
