@@ -11,6 +11,7 @@ export class Peer extends EventTarget {
     this.pc = new RTCPeerConnection({ iceServers, bundlePolicy: "max-bundle" });
     this.makingOffer = false;
     this.wantOffer = false;
+    this.rolledBack = false;
     this.pc.addEventListener("track", (event) => this.onTrack(event));
     this.pc.addEventListener("connectionstatechange", () => {
       this.dispatchEvent(new CustomEvent("state", { detail: this.pc.connectionState }));
@@ -48,9 +49,11 @@ export class Peer extends EventTarget {
 
   async onOffer(sdp) {
     if (this.pc.signalingState !== "stable") {
-      // Glare: we are the polite peer.
+      // Glare: we are the polite peer. The server refuses the offer we rolled
+      // back with an invalid_state error, which is expected, not news.
       await this.pc.setLocalDescription({ type: "rollback" });
       this.wantOffer = true;
+      this.rolledBack = true;
     }
     await this.pc.setRemoteDescription({ type: "offer", sdp });
     for (const t of this.pc.getTransceivers()) {

@@ -141,6 +141,10 @@ async function onMessage(message) {
       showWaiting(message.guests);
       break;
     case "error":
+      if (message.code === "invalid_state" && state.peer?.rolledBack) {
+        state.peer.rolledBack = false; // the answer to our rolled-back offer (glare)
+        break;
+      }
       showError("room-error", message.message);
       break;
   }
