@@ -1,10 +1,10 @@
-"""The agenda of a conference: add cases, reorder them, change their minutes."""
+"""The agenda of a conference: add cases, reorder them, change their minutes, defer."""
 
 from __future__ import annotations
 
 from storage import agenda
 from web.api.endpoint import Call, operation
-from web.api.schemas import AgendaItemIn, AgendaItemPatch, AgendaOrderIn
+from web.api.schemas import AgendaItemIn, AgendaItemPatch, AgendaOrderIn, Empty
 from web.api.views import AgendaItemView
 
 
@@ -26,6 +26,11 @@ def set_minutes(call: Call[AgendaItemPatch]) -> AgendaItemView:
     return AgendaItemView.model_validate(item)
 
 
+def defer(call: Call[Empty]) -> AgendaItemView:
+    item = agenda.defer(call.session, actor=call.user, item_id=call.id())
+    return AgendaItemView.model_validate(item)
+
+
 TAG = "agenda"
 routes = [
     operation("POST", "/conferences/{id:int}/agenda", add_item, body=AgendaItemIn, tag=TAG,
@@ -36,5 +41,8 @@ routes = [
               response=AgendaItemView, many=True),
     operation("PATCH", "/agenda-items/{id:int}", set_minutes, body=AgendaItemPatch, tag=TAG,
               summary="Change an item's planned minutes (coordinators)",
+              response=AgendaItemView),
+    operation("POST", "/agenda-items/{id:int}/defer", defer, body=Empty, optional_body=True,
+              tag=TAG, summary="Defer a case to a later meeting (chair or coordinators)",
               response=AgendaItemView),
 ]

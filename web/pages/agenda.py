@@ -68,6 +68,20 @@ async def move(request: Request) -> Response:
     return see_other(f"/conferences/{conf_id}#item-{item_id}")
 
 
+async def defer(request: Request) -> Response:
+    """Put a case off to a later meeting (the agenda keeps it, marked deferred)."""
+    conf_id, item_id = path_id(request), path_id(request, "item_id")
+    await read_form(request)
+    with db(request) as session:
+        user = signed_in(request, session)
+        visible_conference(session, user, conf_id)
+        _item_of(session, conf_id, item_id)
+        agenda.defer(session, actor=user, item_id=item_id)
+    flash(request, "Deferred: the case stays on this agenda, marked deferred; "
+                   "add it to a later conference to discuss it there.")
+    return see_other(f"/conferences/{conf_id}#item-{item_id}")
+
+
 async def minutes(request: Request) -> Response:
     conf_id, item_id = path_id(request), path_id(request, "item_id")
     form = await read_form(request)
@@ -119,6 +133,7 @@ routes = [
     Route("/conferences/{id:int}/agenda", add_case, methods=["POST"]),
     Route("/conferences/{id:int}/agenda/{item_id:int}/move", move, methods=["POST"]),
     Route("/conferences/{id:int}/agenda/{item_id:int}/minutes", minutes, methods=["POST"]),
+    Route("/conferences/{id:int}/agenda/{item_id:int}/defer", defer, methods=["POST"]),
     Route("/conferences/{id:int}/agenda/{item_id:int}/guest-link", guest_link,
           methods=["POST"]),
 ]

@@ -80,3 +80,15 @@ def test_agenda_item_minutes_errors(client, auth, item_ids):
     error_of(client.patch("/api/v1/agenda-items/999", json={"planned_minutes": 5},
                           headers=auth("coordinator")), 404)
     error_of(client.patch(url, json={"planned_minutes": 5}), 401)
+
+
+def test_agenda_defer(client, auth, item_ids):
+    url = f"/api/v1/agenda-items/{item_ids[0]}/defer"
+    error_of(client.post(url, headers=auth("lee")), 403)
+    error_of(client.post(url), 401)
+    error_of(client.post("/api/v1/agenda-items/999999/defer", headers=auth("coordinator")), 404)
+    response = client.post(url, headers=auth("okafor"))  # the chair
+    assert response.status_code == 200, response.text
+    assert response.json()["status"] == "deferred" and response.json()["ended_at"]
+    again = client.post(url, headers=auth("okafor"))  # deferring twice changes nothing
+    assert again.status_code == 200 and again.json() == response.json()

@@ -209,3 +209,17 @@ def test_guest_link_is_refused_to_a_guest_member(client, demo):
     response = client.post(f"/conferences/{DEMO_CONFERENCE}/agenda/3/guest-link",
                            data={"csrf_token": csrf, "name": "Someone"})
     assert response.status_code == 403
+
+
+def test_defer_a_case_from_the_conference_page(client, demo):
+    csrf = sign_in(client, COORDINATOR)
+    page = client.get(f"/conferences/{DEMO_CONFERENCE}").text
+    item_id = int(re.search(r'/agenda/(\d+)/defer', page).group(1))
+    response = client.post(f"/conferences/{DEMO_CONFERENCE}/agenda/{item_id}/defer",
+                           data={"csrf_token": csrf}, follow_redirects=False)
+    assert response.status_code == 303
+    page = client.get(f"/conferences/{DEMO_CONFERENCE}").text
+    assert "Deferred" in page and f"/agenda/{item_id}/defer" not in page
+    refused = client.post(f"/conferences/{DEMO_CONFERENCE}/agenda/{item_id}/defer",
+                          data={"csrf_token": "forged"})
+    assert refused.status_code == 403
