@@ -107,3 +107,23 @@ def rule_to_dict(rule: QuorumRule) -> dict[str, Any]:
             o.value: [_requirement_to(r) for r in rs] for o, rs in rule.by_outcome.items()
         },
     }
+
+
+def describe_rule(rule: QuorumRule) -> list[str]:
+    """The rule in sentences a clinician reads on the conference page."""
+    from conference.decision_outcomes import OUTCOME_LABELS
+
+    lines = []
+    always = [r.name for r in rule.always]
+    if rule.chair_required:
+        always.insert(0, "the chair")
+    if always:
+        lines.append(f"Every decision needs {', '.join(always)} present.")
+    grouped: dict[tuple[str, ...], list[str]] = {}
+    for outcome, requirements in rule.by_outcome.items():
+        if requirements:
+            key = tuple(r.name for r in requirements)
+            grouped.setdefault(key, []).append(OUTCOME_LABELS[outcome])
+    for names, outcomes in grouped.items():
+        lines.append(f"{' and '.join(sorted(outcomes))} also need {' and '.join(names)}.")
+    return lines or ["Any decision may be signed by the chair without a quorum."]

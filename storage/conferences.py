@@ -138,3 +138,20 @@ def visible_to(session: Session, user: User) -> list[Conference]:
 def quorum_rule(conf: Conference) -> QuorumRule:
     """The conference's own rule if it has one, else the default."""
     return rule_from_dict(conf.quorum_rule) if conf.quorum_rule else DEFAULT_RULE
+
+
+def set_quorum_rule(
+    session: Session, *, actor: User, conference_id: int, rule: QuorumRule | None,
+    now: datetime | None = None,
+) -> Conference:
+    """Give a conference its own sign-off rule (``None``: back to the default)."""
+    from conference.quorum import rule_to_dict
+
+    require_organiser(actor.role, "change a conference's sign-off rule")
+    conf = get_conference(session, conference_id)
+    conf.quorum_rule = rule_to_dict(rule) if rule is not None else None
+    session.add(conf)
+    audit.record(session, actor_id=actor.id, action=AuditAction.UPDATED,
+                 entity=Entity.CONFERENCE, entity_id=conference_id,
+                 detail={"quorum_rule": conf.quorum_rule or "default"}, now=now)
+    return conf

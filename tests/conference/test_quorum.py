@@ -6,6 +6,7 @@ from conference.people import Attendee, Role, Specialty
 from conference.quorum import (
     DEFAULT_RULE,
     check_quorum,
+    describe_rule,
     missing_for_quorum,
     rule_from_dict,
     rule_to_dict,
@@ -66,3 +67,12 @@ def test_rule_can_be_changed_by_a_team():
 def test_rule_from_dict_rejects_malformed(data):
     with pytest.raises(InvalidInput):
         rule_from_dict(data)
+
+
+def test_describe_rule_in_sentences():
+    lines = describe_rule(DEFAULT_RULE)
+    assert lines[0] == "Every decision needs the chair present."
+    assert lines[1].startswith("Co-managed surgery") and "Surgery recommended" in lines[1]
+    assert "a surgeon" in lines[1] and "non-surgical" in lines[1]
+    assert describe_rule(rule_from_dict({"chair_required": False})) == [
+        "Any decision may be signed by the chair without a quorum."]

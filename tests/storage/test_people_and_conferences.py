@@ -122,3 +122,30 @@ def test_conference_visible_to_members_only(session):
     assert [c.id for c in conferences.visible_to(session, chair)] == [conf.id]
     assert conferences.visible_to(session, outsider) == []
     assert [c.id for c in conferences.visible_to(session, coord)] == [conf.id]
+
+
+def test_conference_own_quorum_rule_applies_to_signing(session):
+    from conference.decision import DecisionContent
+    from conference.decision_outcomes import Outcome
+    from conference.errors import QuorumNotMet
+    from conference.quorum import rule_from_dict
+    from storage import decisions
+
+    coord = factories.coordinator(session)
+    chair = factories.user(session)
+    conf = factories.conference(session, coord, chair)
+    item = factories.item(session, coord, conf)
+    rule = rule_from_dict({"always": [{"name": "a physical therapist",
+                                       "specialties": ["physical_therapy"]}]})
+    with pytest.raises(PermissionDenied):
+        conferences.set_quorum_rule(session, actor=chair, conference_id=conf.id, rule=rule)
+    conferences.set_quorum_rule(session, actor=coord, conference_id=conf.id, rule=rule)
+    assert conferences.quorum_rule(conf) == rule
+    decisions.save_draft(session, actor=chair, item_id=item.id, read_version=0,
+                         content=DecisionContent(Outcome.OTHER, "r", "p", 2, (chair.id,)))
+    with pytest.raises(QuorumNotMet) as err:
+        decisions.sign(session, actor=chair, item_id=item.id)
+    assert err.value.missing == ["a physical therapist"]
+    conferences.set_quorum_rule(session, actor=coord, conference_id=conf.id, rule=None)
+    assert conf.quorum_rule is None
+    decisions.sign(session, actor=chair, item_id=item.id)

@@ -4,16 +4,18 @@ from __future__ import annotations
 
 from sqlmodel import Session
 
+from conference.quorum import describe_rule, rule_to_dict
 from storage import agenda, conferences
 from storage.tables import Conference
 from web.api.access import visible_conference
 from web.api.endpoint import Call, operation
-from web.api.schemas import ConferenceIn, ConferenceStatusIn, Empty, MemberIn
+from web.api.schemas import ConferenceIn, ConferenceStatusIn, Empty, MemberIn, QuorumRuleIn
 from web.api.views import (
     AgendaItemView,
     ConferenceDetail,
     ConferenceView,
     MemberView,
+    QuorumRuleView,
     Timing,
 )
 
@@ -69,6 +71,26 @@ def add_member(call: Call[MemberIn]) -> MemberView:
                       added_at=member.added_at)
 
 
+def quorum_view(conf: Conference) -> QuorumRuleView:
+    rule = conferences.quorum_rule(conf)
+    return QuorumRuleView.model_validate({**rule_to_dict(rule), "custom": bool(conf.quorum_rule),
+                                          "description": describe_rule(rule)})
+
+
+def get_quorum(call: Call[Empty]) -> QuorumRuleView:
+    return quorum_view(visible_conference(call.session, call.user, call.id()))
+
+
+def set_quorum(call: Call[QuorumRuleIn]) -> QuorumRuleView:
+    return quorum_view(conferences.set_quorum_rule(
+        call.session, actor=call.user, conference_id=call.id(), rule=call.body.to_domain()))
+
+
+def reset_quorum(call: Call[Empty]) -> QuorumRuleView:
+    return quorum_view(conferences.set_quorum_rule(
+        call.session, actor=call.user, conference_id=call.id(), rule=None))
+
+
 TAG = "conferences"
 routes = [
     operation("GET", "/conferences", list_conferences, body=Empty, tag=TAG, many=True,
@@ -83,6 +105,16 @@ routes = [
     operation("PUT", "/conferences/{id:int}/status", set_status, body=ConferenceStatusIn,
               tag=TAG, summary="Publish, reopen, go live or close (coordinators, the chair)",
               response=ConferenceDetail),
+    operation("GET", "/conferences/{id:int}/quorum", get_quorum, body=Empty, tag=TAG,
+              summary="The sign-off rule: who must be present to sign a decision",
+              response=QuorumRuleView),
+    operation("PUT", "/conferences/{id:int}/quorum", set_quorum, body=QuorumRuleIn, tag=TAG,
+              summary="Give the conference its own sign-off rule (coordinators)",
+              response=QuorumRuleView),
+    operation("DELETE", "/conferences/{id:int}/quorum", reset_quorum, body=Empty,
+              optional_body=True, tag=TAG,
+              summary="Back to the default sign-off rule (coordinators)",
+              response=QuorumRuleView),
     operation("POST", "/conferences/{id:int}/members", add_member, body=MemberIn, tag=TAG,
               summary="Invite a person as member or guest (coordinators)",
               response=MemberView, status=201),

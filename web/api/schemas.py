@@ -31,6 +31,7 @@ from conference.decision import MAX_FOLLOW_UP_WEEKS, DecisionContent, Dissent
 from conference.decision_outcomes import Outcome
 from conference.imaging import MAX_URL_LENGTH, Modality
 from conference.people import ConferenceRole, Role, Specialty
+from conference.quorum import QuorumRule, rule_from_dict
 
 # Ids are positive and fit a 32-bit column on every backend; a larger number is
 # refused here rather than overflowing the database driver.
@@ -90,6 +91,25 @@ class ConferenceIn(Body):
     starts_at: StartsAt = Field(description="ISO 8601 with a time zone offset")
     duration_minutes: Annotated[int, Field(ge=MIN_DURATION_MINUTES, le=MAX_DURATION_MINUTES)]
     chair_id: Id
+
+
+class RequirementIn(Body):
+    """At least one person with one of ``specialties`` must be present."""
+
+    name: Name = Field(description="How the refusal names it, e.g. 'a surgeon'")
+    specialties: Annotated[list[Specialty], Field(min_length=1, max_length=7)]
+
+
+class QuorumRuleIn(Body):
+    """A conference's own sign-off rule (the default: the chair for every decision,
+    plus a surgeon and a non-surgical specialist for surgical outcomes)."""
+
+    chair_required: bool = True
+    always: Annotated[list[RequirementIn], Field(max_length=20)] = []
+    by_outcome: dict[Outcome, Annotated[list[RequirementIn], Field(max_length=20)]] = {}
+
+    def to_domain(self) -> QuorumRule:
+        return rule_from_dict(self.model_dump(mode="json"))
 
 
 class ConferenceStatusIn(Body):

@@ -98,6 +98,19 @@ class ConferenceView(View):
     current_started_at: UTCTime | None
 
 
+class RequirementView(View):
+    name: str
+    specialties: list[Specialty]
+
+
+class QuorumRuleView(View):
+    chair_required: bool
+    always: list[RequirementView]
+    by_outcome: dict[Outcome, list[RequirementView]]
+    custom: bool = Field(description="False while the conference uses the default rule")
+    description: list[str]
+
+
 class ConferenceDetail(ConferenceView):
     members: list[MemberView]
     agenda: list[AgendaItemView]

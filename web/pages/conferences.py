@@ -16,6 +16,7 @@ from conference.decision import DecisionStatus
 from conference.errors import Conflict, InvalidInput
 from conference.people import SPECIALTY_LABELS, ConferenceRole, Role
 from conference.permissions import is_organiser, require_organiser
+from conference.quorum import describe_rule
 from storage import agenda, cases, conferences, decisions, users
 from storage.tables import User
 from web.db import db
@@ -115,6 +116,7 @@ def conference_context(session: Session, user: User, conference_id: int) -> dict
         "signed": DecisionStatus.SIGNED,
         "my_role": conferences.role_in(session, conference_id=conference_id, user_id=user.id),
         "organiser": organiser, "is_chair": user.id == conf.chair_id,
+        "quorum": describe_rule(conferences.quorum_rule(conf)),
     }
     if organiser:
         on_agenda = set(case_ids)

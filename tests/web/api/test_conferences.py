@@ -130,3 +130,29 @@ def test_conferences_members_add_errors(client, auth, people, conference_id):
                          headers=coord), 404)
     error_of(client.post(url, json={"user_id": people["admin"], "conference_role": "member"}),
              401)
+
+
+def test_conferences_quorum_rule_read_change_and_reset(client, auth, conference_id):
+    url = f"/api/v1/conferences/{conference_id}/quorum"
+    default = client.get(url, headers=auth("lee")).json()
+    assert default["custom"] is False and default["chair_required"] is True
+    assert set(default["by_outcome"]) == {"surgery_recommended", "co_managed_surgery"}
+    assert default["description"][0] == "Every decision needs the chair present."
+    rule = {"chair_required": True,
+            "always": [{"name": "a physical therapist", "specialties": ["physical_therapy"]}]}
+    error_of(client.put(url, json=rule, headers=auth("okafor")), 403)
+    changed = client.put(url, json=rule, headers=auth("coordinator"))
+    assert changed.status_code == 200, changed.text
+    assert changed.json()["custom"] is True and changed.json()["by_outcome"] == {}
+    assert "a physical therapist" in changed.json()["description"][0]
+    reset = client.delete(url, headers=auth("coordinator")).json()
+    assert reset["custom"] is False
+
+
+def test_conferences_quorum_rule_validation(client, auth, conference_id):
+    url = f"/api/v1/conferences/{conference_id}/quorum"
+    for bad in ({"always": [{"name": "x", "specialties": []}]},
+                {"always": [{"name": "x", "specialties": ["astrology"]}]},
+                {"by_outcome": {"amputate": []}}, {"chair_required": "yes"}):
+        error_of(client.put(url, json=bad, headers=auth("coordinator")), 422)
+    error_of(client.get("/api/v1/conferences/999999/quorum", headers=auth("coordinator")), 404)

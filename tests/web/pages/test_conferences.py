@@ -223,3 +223,10 @@ def test_defer_a_case_from_the_conference_page(client, demo):
     refused = client.post(f"/conferences/{DEMO_CONFERENCE}/agenda/{item_id}/defer",
                           data={"csrf_token": "forged"})
     assert refused.status_code == 403
+
+
+def test_conference_page_states_the_sign_off_rule(client, demo):
+    sign_in(client, RAMAN)
+    html = client.get(f"/conferences/{DEMO_CONFERENCE}").text
+    assert "Sign-off rule." in html and "Every decision needs the chair present." in html
+    assert "also need a surgeon" in html
