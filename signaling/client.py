@@ -45,13 +45,17 @@ class RoomClient:
     def __init__(self, url: str, *, token: str | None = None,
                  headers: dict[str, str] | None = None,
                  ice_servers: Sequence[RTCIceServer] = (),
-                 consume: bool = True, receive_video: bool = True) -> None:
+                 consume: bool = True, receive_video: bool = True,
+                 on_remote_offer: Callable[[RTCPeerConnection], None] | None = None) -> None:
         self.url = f"{url}{'&' if '?' in url else '?'}token={token}" if token else url
         self.headers = headers or {}
         # Never let aiortc fall back to a public STUN server (none is reachable here).
         self.pc = RTCPeerConnection(RTCConfiguration(iceServers=list(ice_servers)))
         self.consume = consume
         self.receive_video = receive_video  # False: the low-bandwidth mode, audio only in
+        # Called with the peer connection once a server offer is applied, before the
+        # answer: the moment to tap new receivers (a bot, the benchmark's counters).
+        self.on_remote_offer = on_remote_offer
         self.socket: ClientConnection | None = None
         self.participant_id: str | None = None
         self.messages: list[Message] = []
@@ -202,6 +206,8 @@ class RoomClient:
     async def _answer(self, sdp: str) -> None:
         async with self._chain:
             await self.pc.setRemoteDescription(RTCSessionDescription(sdp=sdp, type="offer"))
+            if self.on_remote_offer is not None:
+                self.on_remote_offer(self.pc)
             if not self.receive_video:
                 # Decline others' video in the answer (RFC 3264 section 6: an
                 # inactive m-line), so the server sends none over a thin link.
