@@ -123,3 +123,21 @@ async def test_media_low_bandwidth_declines_video_keeps_audio(live):
     peer = room.router._peers[thin.participant_id]
     assert not [o for o in peer.outlets if o.kind == "video" and o.active]
     await close_all(a, thin)
+
+
+async def test_media_client_hook_sees_each_server_offer_before_answering(live):
+    seen = []
+
+    def on_remote_offer(pc):
+        # Called with the server's offer applied and no answer yet.
+        seen.append((pc.signalingState, len(pc.getTransceivers())))
+
+    a = await live.joined("okafor")
+    b = live.client("raman", on_remote_offer=on_remote_offer)
+    await b.open()
+    await b.join()
+    await b.publish([AudioStreamTrack(), SyntheticVideo()])
+    await RoomClient.wait_for(lambda: b.received_from("video").get(a.participant_id, 0) > 0,
+                              timeout=15)
+    assert seen and seen[0] == ("have-remote-offer", 4)
+    await close_all(a, b)
