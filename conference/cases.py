@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
 
-from conference.errors import InvalidInput
+from conference.errors import Conflict, InvalidInput
 
 
 class Sex(StrEnum):
@@ -136,3 +136,16 @@ def check_case_details(details: CaseDetails, *, today: date) -> None:
         raise InvalidInput("At most 100 treatments per case.", field="care_history")
     for index, entry in enumerate(details.care_history):
         check_care_entry(entry, today=today, index=index)
+
+
+EDITABLE_FIELDS = ("summary", "question", "urgency", "eases", "worsens")
+
+
+def check_case_editable(*, has_signed_decision: bool) -> None:
+    """What the panel decided on must stay what the letter shows: once a decision
+    about the case is signed, its summary and question no longer change (the
+    history of care and imaging may still grow)."""
+    if has_signed_decision:
+        raise Conflict("A signed decision rests on this case as it was; its summary and "
+                       "question can no longer change. Add to the history of care, or "
+                       "ask the chair to amend the decision.", code="case_decided")

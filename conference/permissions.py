@@ -50,8 +50,13 @@ def require_chair(*, user_id: int, chair_id: int, what: str) -> None:
         raise PermissionDenied(f"Only the chair of this conference can {what}.")
 
 
-def can_add_imaging(*, role: Role, user_id: int, requested_by_id: int | None) -> bool:
-    """Coordinators add imaging to any case; a referring clinician to their own."""
+def can_edit_case(*, role: Role, user_id: int, requested_by_id: int | None) -> bool:
+    """Coordinators prepare any case; a referring clinician completes their own."""
     return is_organiser(role) or (
         role is Role.REFERRING_CLINICIAN and requested_by_id == user_id
     )
+
+
+def can_add_imaging(*, role: Role, user_id: int, requested_by_id: int | None) -> bool:
+    """Coordinators add imaging to any case; a referring clinician to their own."""
+    return can_edit_case(role=role, user_id=user_id, requested_by_id=requested_by_id)

@@ -9,13 +9,32 @@ from datetime import date, datetime
 from sqlmodel import Session, col, or_, select
 
 from conference.audit import AuditAction, Entity
-from conference.cases import CaseDetails, check_case_details, check_patient_ref
+from conference.cases import (
+    EDITABLE_FIELDS,
+    CaseDetails,
+    Urgency,
+    check_care_entry,
+    check_case,
+    check_case_details,
+    check_case_editable,
+    check_patient_ref,
+    check_text,
+)
+from conference.cases import CareEntry as CareEntryDetails
 from conference.errors import InvalidInput, NotFound, PermissionDenied
 from conference.imaging import Modality, check_imaging_url, check_study_instance_uid
-from conference.permissions import can_add_imaging, can_view_case, is_organiser
+from conference.permissions import can_add_imaging, can_edit_case, can_view_case, is_organiser
 from storage import audit
 from storage.clock import utcnow
-from storage.tables import AgendaItem, CareEntry, Case, ConferenceMember, ImagingLink, User
+from storage.tables import (
+    AgendaItem,
+    CareEntry,
+    Case,
+    ConferenceMember,
+    DecisionRevision,
+    ImagingLink,
+    User,
+)
 
 
 @dataclass(frozen=True)
@@ -161,3 +180,63 @@ def visible_cases(session: Session, *, viewer: User) -> list[Case]:
     return list(session.exec(query.where(
         or_(col(Case.requested_by_id) == viewer.id, col(Case.id).in_(conferring))
     )))
+
+
+def _editable(session: Session, actor: User, case_id: int, what: str) -> Case:
+    case = get_case(session, case_id)
+    assert actor.id is not None
+    if not can_edit_case(role=actor.role, user_id=actor.id, requested_by_id=case.requested_by_id):
+        if not may_view(session, viewer=actor, case=case):
+            raise NotFound(f"No case with id {case_id}.")
+        raise PermissionDenied(f"Only a coordinator or the referring clinician can {what}.")
+    return case
+
+
+def add_care_entry(
+    session: Session, *, actor: User, case_id: int, entry: CareEntryDetails,
+    now: datetime | None = None,
+) -> CareEntry:
+    """Add one treatment to a case's history of care (it only ever grows)."""
+    at = now or utcnow()
+    _editable(session, actor, case_id, "add to the history of care")
+    position = len(care_history(session, case_id))
+    check_care_entry(entry, today=at.date(), index=position)
+    row = CareEntry(case_id=case_id, position=position, kind=entry.kind,
+                    description=entry.description.strip(), started_on=entry.started_on,
+                    ended_on=entry.ended_on, response=entry.response, notes=entry.notes.strip())
+    session.add(row)
+    session.flush()
+    audit.record(session, actor_id=actor.id, action=AuditAction.ADDED, entity=Entity.CASE,
+                 entity_id=case_id, case_id=case_id,
+                 detail={"care_history": entry.kind.value, "position": position}, now=at)
+    return row
+
+
+def update_case(
+    session: Session, *, actor: User, case_id: int, changes: dict[str, str | Urgency],
+    now: datetime | None = None,
+) -> Case:
+    """Correct a case's summary, question, urgency or what eases and worsens the pain."""
+    case = _editable(session, actor, case_id, "change a case")
+    unknown = set(changes) - set(EDITABLE_FIELDS)
+    if unknown:
+        raise InvalidInput(f"These cannot be changed: {', '.join(sorted(unknown))}.",
+                           field=sorted(unknown)[0])
+    signed = session.exec(select(DecisionRevision.id).where(
+        DecisionRevision.case_id == case_id)).first() is not None
+    check_case_editable(has_signed_decision=signed)
+    values = {k: v if isinstance(v, Urgency) else v.strip() for k, v in changes.items()}
+    check_case(patient_ref=case.patient_ref, age=case.age,
+               summary=str(values.get("summary", case.summary)),
+               question=str(values.get("question", case.question)))
+    for name in ("eases", "worsens"):
+        if name in values:
+            check_text(str(values[name]), field=name, required=False, limit=2000)
+    changed = sorted(k for k, v in values.items() if getattr(case, k) != v)
+    for name in changed:
+        setattr(case, name, values[name])
+    session.add(case)
+    if changed:
+        audit.record(session, actor_id=actor.id, action=AuditAction.UPDATED, entity=Entity.CASE,
+                     entity_id=case_id, case_id=case_id, detail={"fields": changed}, now=now)
+    return case

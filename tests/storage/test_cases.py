@@ -3,7 +3,7 @@ from datetime import date
 import pytest
 
 from conference.audit import AuditAction, Entity
-from conference.cases import TreatmentKind
+from conference.cases import TreatmentKind, Urgency
 from conference.errors import ImagingLinkRejected, InvalidInput, NotFound, PermissionDenied
 from conference.imaging import Modality
 from conference.people import Role, Specialty
@@ -129,3 +129,59 @@ def test_imaging_who_may_add(session):
     with pytest.raises(PermissionDenied):
         cases.add_imaging(session, actor=chair, case_id=request.case_id,
                           url="https://pacs.example.org/a", modality=Modality.XR)
+
+
+def test_case_history_of_care_grows(session):
+    from conference.cases import CareEntry, TreatmentResponse
+
+    coord = factories.coordinator(session)
+    gp = factories.user(session, Role.REFERRING_CLINICIAN, Specialty.PRIMARY_CARE)
+    request = referrals.submit(session, actor=gp, details=factories.details(),
+                               requested_specialties=[Specialty.NEUROSURGERY])
+    entry = CareEntry(TreatmentKind.MEDICATION, "Duloxetine 30 mg", date(2026, 10, 1), None,
+                      TreatmentResponse.IMPROVED, notes="Sleeping better")
+    row = cases.add_care_entry(session, actor=gp, case_id=request.case_id, entry=entry)
+    assert row.position == 2
+    cases.add_care_entry(session, actor=coord, case_id=request.case_id, entry=entry)
+    assert [h.description for h in cases.care_history(session, request.case_id)][-2:] == [
+        "Duloxetine 30 mg", "Duloxetine 30 mg"]
+    events = audit.events_for(session, entity=Entity.CASE, entity_id=request.case_id)
+    assert events[-1].detail == {"care_history": "medication", "position": 3}
+    bad = CareEntry(TreatmentKind.SURGERY, "Fusion", date(2026, 5, 2), date(2026, 5, 1),
+                    TreatmentResponse.UNKNOWN)
+    with pytest.raises(InvalidInput) as err:
+        cases.add_care_entry(session, actor=coord, case_id=request.case_id, entry=bad)
+    assert err.value.field == "care_history[4].ended_on"
+    other_gp = factories.user(session, Role.REFERRING_CLINICIAN, Specialty.PRIMARY_CARE)
+    with pytest.raises(NotFound):
+        cases.add_care_entry(session, actor=other_gp, case_id=request.case_id, entry=entry)
+
+
+def test_case_corrected_until_a_decision_is_signed(session):
+    from conference.decision import DecisionContent
+    from conference.decision_outcomes import Outcome
+    from conference.errors import Conflict
+    from storage import decisions
+
+    coord = factories.coordinator(session)
+    chair = factories.user(session)
+    conf = factories.conference(session, coord, chair)
+    item = factories.item(session, coord, conf)
+    with pytest.raises(PermissionDenied):
+        cases.update_case(session, actor=chair, case_id=item.case_id, changes={"question": "?"})
+    case = cases.update_case(session, actor=coord, case_id=item.case_id,
+                             changes={"question": " Decompress now? ", "urgency": Urgency.URGENT})
+    assert (case.question, case.urgency) == ("Decompress now?", Urgency.URGENT)
+    assert audit.events_for(session, entity=Entity.CASE, entity_id=case.id)[-1].detail == {
+        "fields": ["question", "urgency"]}
+    with pytest.raises(InvalidInput) as err:
+        cases.update_case(session, actor=coord, case_id=case.id, changes={"summary": " "})
+    assert err.value.field == "summary"
+    with pytest.raises(InvalidInput):
+        cases.update_case(session, actor=coord, case_id=case.id, changes={"patient_ref": "X1"})
+    decisions.save_draft(session, actor=chair, item_id=item.id, read_version=0,
+                         content=DecisionContent(Outcome.OTHER, "r", "p", 2, (chair.id,)))
+    decisions.sign(session, actor=chair, item_id=item.id)
+    with pytest.raises(Conflict) as conflict:
+        cases.update_case(session, actor=coord, case_id=case.id, changes={"question": "Else?"})
+    assert conflict.value.code == "case_decided"

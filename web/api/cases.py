@@ -9,7 +9,7 @@ from storage import cases, decisions
 from storage.cases import ImagingPolicy
 from storage.tables import Case, DecisionRevision
 from web.api.endpoint import Call, operation
-from web.api.schemas import CaseIn, Empty, ImagingIn
+from web.api.schemas import CareEntryIn, CaseIn, CasePatch, Empty, ImagingIn
 from web.api.views import CareEntryView, CaseSummary, CaseView, ImagingView, RevisionView
 from web.settings import Settings
 
@@ -60,6 +60,18 @@ def add_imaging(call: Call[ImagingIn]) -> ImagingView:
     return ImagingView.model_validate(link)
 
 
+def update_case(call: Call[CasePatch]) -> CaseView:
+    case = cases.update_case(call.session, actor=call.user, case_id=call.id(),
+                             changes=call.body.changes())
+    return case_view(call.session, case)
+
+
+def add_care_entry(call: Call[CareEntryIn]) -> CareEntryView:
+    row = cases.add_care_entry(call.session, actor=call.user, case_id=call.id(),
+                               entry=call.body.to_domain())
+    return CareEntryView.model_validate(row)
+
+
 TAG = "cases"
 routes = [
     operation("POST", "/cases", create_case, body=CaseIn, tag=TAG, status=201,
@@ -70,6 +82,13 @@ routes = [
     operation("GET", "/cases/{id:int}", get_case, body=Empty, tag=TAG,
               summary="One case with care history, imaging and its latest signed decision "
                       "(every read is audited)", response=CaseView),
+    operation("PATCH", "/cases/{id:int}", update_case, body=CasePatch, tag=TAG,
+              response=CaseView, summary="Correct the summary, question, urgency or what eases "
+              "and worsens the pain (coordinators, the referring clinician; until signed)"),
+    operation("POST", "/cases/{id:int}/care-history", add_care_entry, body=CareEntryIn,
+              tag=TAG, status=201, response=CareEntryView,
+              summary="Add a treatment to the history of care (coordinators, the referring "
+                      "clinician)"),
     operation("POST", "/cases/{id:int}/imaging", add_imaging, body=ImagingIn, tag=TAG,
               status=201, response=ImagingView,
               summary="Link a study in the hospital's viewer (https only; allow-listed hosts)"),

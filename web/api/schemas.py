@@ -151,6 +151,20 @@ class CareEntryIn(Body):
                          response=self.response, notes=self.notes)
 
 
+class CasePatch(Body):
+    """Corrections before the panel decides; only the fields sent change."""
+
+    summary: Text | None = None
+    question: Text | None = None
+    urgency: Urgency | None = None
+    eases: ShortText | None = None
+    worsens: ShortText | None = None
+
+    def changes(self) -> dict[str, str | Urgency]:
+        return {name: value for name in self.model_fields_set
+                if (value := getattr(self, name)) is not None}
+
+
 class CaseIn(Body):
     patient_ref: Annotated[str, Field(max_length=40)] = Field(
         description="A pseudonymous code with at least one digit, never a name")

@@ -12,6 +12,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from conference.audit import Entity
+from conference.cases import TreatmentKind, TreatmentResponse, Urgency
 from conference.decision import DecisionStatus
 from conference.decision_outcomes import OUTCOME_LABELS, SURGICAL_OUTCOMES
 from conference.people import ConferenceRole
@@ -138,7 +139,17 @@ def case_context(session: Session, viewer: User, case: Case) -> dict[str, Any]:
         "may_add_imaging": can_add_imaging(role=viewer.role, user_id=viewer.id,
                                            requested_by_id=case.requested_by_id),
         "imaging_form": Form.of({"modality": "MR"}),
+        "care_form": Form.of({"kind": "physical_therapy", "response": "unknown"}),
+        "care_kinds": [(k.value, k.value.replace("_", " ").capitalize()) for k in TreatmentKind],
+        "care_responses": [(r.value, r.value.capitalize()) for r in TreatmentResponse],
+        "urgencies": [(u.value, u.value.capitalize()) for u in Urgency],
+        "edit_form": Form.of({"question": case.question, "summary": case.summary,
+                              "urgency": case.urgency.value, "eases": case.eases,
+                              "worsens": case.worsens}),
     }
+    signed = any(p.revisions for p in panels) or (
+        decisions.latest_signed_for_case(session, case.id) is not None)
+    ctx["may_correct"] = ctx["may_add_imaging"] and not signed
     if is_organiser(viewer.role):
         ctx["audit"] = audit.events_for(session, entity=Entity.CASE, entity_id=case.id)
     return ctx

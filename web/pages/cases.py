@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlmodel import Session
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
 from conference.audit import AuditAction, Entity
-from conference.cases import Sex, TreatmentKind, TreatmentResponse, Urgency
-from conference.errors import InvalidInput, NotAuthenticated, NotFound
+from conference.cases import CareEntry, Sex, TreatmentKind, TreatmentResponse, Urgency
+from conference.errors import Conflict, InvalidInput, NotAuthenticated, NotFound
 from conference.imaging import Modality
 from conference.permissions import require_organiser
 from storage import agenda, audit, cases, decisions
@@ -136,14 +138,77 @@ async def add_imaging(request: Request) -> Response:
         return _case_again(request, session, case_id, form)
 
 
-def _case_again(request: Request, session: Session, case_id: int, form: Form) -> Response:
+def _case_again(request: Request, session: Session, case_id: int, form: Form,
+                which: str = "imaging_form", status: int = 422) -> Response:
     user = signed_in(request, session)
     case = cases.view_case(session, viewer=user, case_id=case_id)
-    return case_page(request, session, user, case, status=422, imaging_form=form)
+    forms: dict[str, Any] = {which: form}
+    return case_page(request, session, user, case, status=status, **forms)
+
+
+async def add_treatment(request: Request) -> Response:
+    """One more treatment already tried, at the end of the history of care."""
+    case_id = path_id(request)
+    form = await read_form(request)
+    try:
+        with db(request) as session:
+            user = signed_in(request, session)
+            kind = form.choice("kind", TreatmentKind, "treatment")
+            response = form.choice("response", TreatmentResponse, "response")
+            started, ended = form.day("started_on", "Started"), form.day("ended_on", "Ended")
+            form.check()
+            assert kind is not None and response is not None
+            cases.add_care_entry(session, actor=user, case_id=case_id, entry=CareEntry(
+                kind=kind, description=form.get("description"), started_on=started,
+                ended_on=ended, response=response, notes=form.get("notes")))
+    except InvalidInput as exc:
+        apply_error(form, exc, rename=_CARE_FIELDS, fallback="description")
+    except FormInvalid:
+        pass
+    else:
+        flash(request, "Treatment added to the history of care.")
+        return see_other(f"/cases/{case_id}#h-h")
+    with db(request) as session:
+        return _case_again(request, session, case_id, form, "care_form")
+
+
+async def edit_case(request: Request) -> Response:
+    """Corrections to the question, summary and urgency, until the panel decides."""
+    case_id = path_id(request)
+    form = await read_form(request)
+    try:
+        with db(request) as session:
+            user = signed_in(request, session)
+            urgency = form.choice("urgency", Urgency, "urgency")
+            form.check()
+            assert urgency is not None
+            cases.update_case(session, actor=user, case_id=case_id, changes={
+                "question": form.get("question"), "summary": form.get("summary"),
+                "urgency": urgency, "eases": form.get("eases"), "worsens": form.get("worsens")})
+    except InvalidInput as exc:
+        apply_error(form, exc, fallback="question")
+    except Conflict as exc:
+        form.fail("question", exc.message)
+        with db(request) as session:
+            return _case_again(request, session, case_id, form, "edit_form", 409)
+    except FormInvalid:
+        pass
+    else:
+        flash(request, "Corrections saved.")
+        return see_other(f"/cases/{case_id}")
+    with db(request) as session:
+        return _case_again(request, session, case_id, form, "edit_form")
+
+
+# The domain names a treatment's fields care_history[N].x; this form has them bare.
+_CARE_FIELDS = {f"care_history[{n}].{name}": name for n in range(101)
+                for name in ("description", "started_on", "ended_on", "notes")}
 
 
 routes = [
     Route("/cases/new", new_case, methods=["GET", "POST"]),
     Route("/cases/{id:int}", show),
     Route("/cases/{id:int}/imaging", add_imaging, methods=["POST"]),
+    Route("/cases/{id:int}/care-history", add_treatment, methods=["POST"]),
+    Route("/cases/{id:int}/edit", edit_case, methods=["POST"]),
 ]

@@ -146,3 +146,57 @@ def test_cases_imaging_refused_to_member_and_hidden_from_outsider(client, auth, 
     error_of(client.post(f"{CASES}/1/imaging", json=IMAGING, headers=outsider), 404)
     error_of(client.post(f"{CASES}/999/imaging", json=IMAGING, headers=auth("coordinator")), 404)
     error_of(client.post(f"{CASES}/1/imaging", json=IMAGING), 401)
+
+
+def _new(client, auth):
+    response = client.post(CASES, json=CASE, headers=auth("coordinator"))
+    assert response.status_code == 201, response.text
+    return response.json()["id"]
+
+
+def test_cases_patch_corrects_until_signed(client, auth):
+    case_id = _new(client, auth)
+    url = f"{CASES}/{case_id}"
+    response = client.patch(url, json={"question": "Fuse L4-5 or decompress only?",
+                                       "urgency": "soon"}, headers=auth("coordinator"))
+    assert response.status_code == 200, response.text
+    assert (response.json()["question"], response.json()["urgency"]) == (
+        "Fuse L4-5 or decompress only?", "soon")
+    assert response.json()["summary"] == CASE["summary"]  # not sent, not changed
+    error_of(client.patch(url, json={"question": ""}, headers=auth("coordinator")), 422)
+    error_of(client.patch(url, json={"patient_ref": "X-1"}, headers=auth("coordinator")), 422)
+    error_of(client.patch(url, json={"question": "?"}, headers=auth("okafor")), 404)
+    error_of(client.patch(url, json={"question": "?"}), 401)
+    error_of(client.patch(f"{CASES}/999999", json={"question": "?"},
+                          headers=auth("coordinator")), 404)
+
+
+def test_cases_patch_refused_once_decided(client, auth, conference_id, people):
+    item = client.get(f"/api/v1/conferences/{conference_id}",
+                      headers=auth("coordinator")).json()["agenda"][0]
+    body = {"outcome": "physical_therapy", "rationale": "ROM plateau", "plan": "PT",
+            "follow_up_weeks": 6, "present_user_ids": [people["okafor"]], "version": 0}
+    assert client.put(f"/api/v1/agenda-items/{item['id']}/decision", json=body,
+                      headers=auth("okafor")).status_code == 200
+    assert client.post(f"/api/v1/agenda-items/{item['id']}/decision/sign",
+                       headers=auth("okafor")).status_code == 200
+    error = error_of(client.patch(f"{CASES}/{item['case_id']}", json={"question": "Else?"},
+                                  headers=auth("coordinator")), 409, "case_decided")
+    assert "signed decision" in error["message"]
+
+
+def test_cases_care_history_added(client, auth):
+    case_id = _new(client, auth)
+    url = f"{CASES}/{case_id}/care-history"
+    entry = {"kind": "injection", "description": "L5 transforaminal ESI",
+             "started_on": "2026-09-01", "ended_on": "2026-09-01", "response": "improved"}
+    response = client.post(url, json=entry, headers=auth("coordinator"))
+    assert response.status_code == 201, response.text
+    assert response.json()["kind"] == "injection"
+    history = client.get(f"{CASES}/{case_id}", headers=auth("coordinator")).json()["care_history"]
+    assert history[-1]["description"] == "L5 transforaminal ESI"
+    error_of(client.post(url, json={**entry, "ended_on": "2026-08-01"},
+                         headers=auth("coordinator")), 422)
+    error_of(client.post(url, json={**entry, "kind": "prayer"}, headers=auth("coordinator")),
+             422)
+    error_of(client.post(url, json=entry, headers=auth("hale")), 404)

@@ -15,7 +15,7 @@ WCAG_AA = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a",
            "resultTypes": ["violations"]}
 
 PAGES = {
-    "coordinator@casebridge.example": ["/", "/conferences/1", "/conferences/new",
+    "coordinator@casebridge.example": ["/", "/conferences/1", "/conferences/new", "/cases/2",
                                        "/cases/new", "/requests"],
     "okafor@casebridge.example": ["/", "/cases/1", "/cases/7", "/conferences/1/room"],
     "hale@ridgeview-clinic.example": ["/", "/requests/new", "/requests/1"],

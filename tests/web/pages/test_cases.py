@@ -141,3 +141,48 @@ def test_add_imaging_is_refused_to_a_specialist_and_without_csrf(client, demo):
     assert client.post("/cases/2/imaging", data={**data, "csrf_token": csrf}).status_code \
         == 403
     assert client.post("/cases/2/imaging", data=data).status_code == 403
+
+
+def test_case_treatment_added_from_the_page(client, demo):
+    csrf = sign_in(client, HALE)  # the referring clinician completes their own case
+    page = client.get("/cases/7").text
+    assert "Add a treatment already tried" in page
+    response = client.post("/cases/7/care-history", data={
+        "csrf_token": csrf, "kind": "physical_therapy", "description": "Dorsiflexion drills",
+        "started_on": "2026-11-01", "ended_on": "", "response": "improved", "notes": ""},
+        follow_redirects=False)
+    assert response.status_code == 303
+    assert "Dorsiflexion drills" in client.get("/cases/7").text
+
+
+def test_case_treatment_errors_next_to_the_field(client, demo):
+    csrf = sign_in(client, COORDINATOR)
+    response = client.post("/cases/1/care-history", data={
+        "csrf_token": csrf, "kind": "injection", "description": "ESI",
+        "started_on": "2026-10-05", "ended_on": "2026-10-01", "response": "unchanged",
+        "notes": ""})
+    assert response.status_code == 422
+    assert field_error(response.text, "ended_on") and 'value="ESI"' in response.text
+
+
+def test_case_corrections_until_signed(client, demo):
+    csrf = sign_in(client, COORDINATOR)
+    response = client.post("/cases/2/edit", data={
+        "csrf_token": csrf, "question": "Decompression alone?", "summary": "Stenosis.",
+        "urgency": "urgent", "eases": "Sitting", "worsens": "Walking"}, follow_redirects=False)
+    assert response.status_code == 303
+    html = client.get("/cases/2").text
+    assert "Decompression alone?" in html and "Correct the question or summary" in html
+    empty = client.post("/cases/2/edit", data={
+        "csrf_token": csrf, "question": "", "summary": "Stenosis.", "urgency": "urgent",
+        "eases": "", "worsens": ""})
+    assert empty.status_code == 422 and field_error(empty.text, "question")
+
+
+def test_case_corrections_refused_to_a_specialist(client, demo):
+    csrf = sign_in(client, RAMAN)
+    assert "Correct the question or summary" not in client.get("/cases/2").text
+    response = client.post("/cases/2/edit", data={
+        "csrf_token": csrf, "question": "Mine?", "summary": "x", "urgency": "soon",
+        "eases": "", "worsens": ""})
+    assert response.status_code == 403
