@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -104,135 +105,124 @@ async def wait_decoding(page: Page, expected: set[str], timeout: float = 25.0) -
         await asyncio.sleep(0.7)
 
 
-async def test_browser_two_then_three_people_see_each_other(live):
+@pytest.fixture
+async def browser() -> AsyncIterator[Browser]:
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    base = f"http://{live.base}"
     async with async_playwright() as p:
-        browser = await p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
-        try:
-            ctx_a, chair = await sign_in(browser, base, "okafor@casebridge.example")
-            ctx_b, pain = await sign_in(browser, base, "raman@casebridge.example")
-            a = await enter_room(chair, base, live.conference_id)
-            b = await enter_room(pain, base, live.conference_id)
-            await wait_decoding(chair, {b})
-            await wait_decoding(pain, {a})
-            await chair.click(f"button.advance[data-item-id='{live.item_ids[0]}']")
-            await pain.wait_for_selector(f".case-brief[data-item-id='{live.item_ids[0]}']:visible")
-            await chair.screenshot(path=str(ARTIFACTS / "1-two-people.png"))
-
-            ctx_c, pt = await sign_in(browser, base, "lee@casebridge.example")
-            c = await enter_room(pt, base, live.conference_id)
-            await wait_decoding(pt, {a, b})
-            await wait_decoding(chair, {b, c})
-            await pain.click("#leave")
-            await wait_decoding(chair, {c})
-            await wait_decoding(pt, {a})
-            labels = await chair.locator(".video-tile .label").all_inner_texts()
-            assert any("Jordan Lee" in text and "Physical therapy" in text for text in labels)
-            assert not any("Raman" in text for text in labels)
-            await chair.screenshot(path=str(ARTIFACTS / "2-after-renegotiation.png"))
-            for page in (chair, pain, pt):
-                assert not [e for e in page.errors  # type: ignore[attr-defined]
-                            if "Content Security Policy" in e or "room:" in e]
-            for context in (ctx_a, ctx_b, ctx_c):
-                await context.close()
-        finally:
-            await browser.close()
+        chromium = await p.chromium.launch(executable_path="/usr/bin/chromium",
+                                           args=CHROMIUM_ARGS)
+        yield chromium
+        await chromium.close()
 
 
-async def test_browser_reconnects_to_the_same_seat_after_a_drop(live):
+async def test_browser_two_then_three_people_see_each_other(live, browser):
     base = f"http://{live.base}"
-    async with async_playwright() as p:
-        browser = await p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
-        try:
-            _, chair = await sign_in(browser, base, "okafor@casebridge.example")
-            _, pain = await sign_in(browser, base, "raman@casebridge.example")
-            a = await enter_room(chair, base, live.conference_id)
-            b = await enter_room(pain, base, live.conference_id)
-            await wait_decoding(chair, {b})
-            room = live.app.state.hub.rooms[live.conference_id]
-            # The server drops the chair's socket, as a restart or a lost link would.
-            await room.connections[a].transport.close(1012)
-            for _ in range(100):
-                again = str(await chair.evaluate("() => window.casebridgeRoom.state.me"))
-                if again != a and await chair.evaluate(
-                        "() => window.casebridgeRoom.state.peer !== null"):
-                    break
-                await asyncio.sleep(0.1)
-            assert again != a, "the page did not rejoin"
-            await wait_decoding(chair, {b})
-            await wait_decoding(pain, {again})
-            assert await pain.locator(".video-tile").count() == 2  # one seat each, no ghost
-            assert "Connected" in await chair.locator("#connection").inner_text()
-        finally:
-            await browser.close()
+    ctx_a, chair = await sign_in(browser, base, "okafor@casebridge.example")
+    ctx_b, pain = await sign_in(browser, base, "raman@casebridge.example")
+    a = await enter_room(chair, base, live.conference_id)
+    b = await enter_room(pain, base, live.conference_id)
+    await wait_decoding(chair, {b})
+    await wait_decoding(pain, {a})
+    await chair.click(f"button.advance[data-item-id='{live.item_ids[0]}']")
+    await pain.wait_for_selector(f".case-brief[data-item-id='{live.item_ids[0]}']:visible")
+    await chair.screenshot(path=str(ARTIFACTS / "1-two-people.png"))
+
+    ctx_c, pt = await sign_in(browser, base, "lee@casebridge.example")
+    c = await enter_room(pt, base, live.conference_id)
+    await wait_decoding(pt, {a, b})
+    await wait_decoding(chair, {b, c})
+    await pain.click("#leave")
+    await wait_decoding(chair, {c})
+    await wait_decoding(pt, {a})
+    labels = await chair.locator(".video-tile .label").all_inner_texts()
+    assert any("Jordan Lee" in text and "Physical therapy" in text for text in labels)
+    assert not any("Raman" in text for text in labels)
+    await chair.screenshot(path=str(ARTIFACTS / "2-after-renegotiation.png"))
+    for page in (chair, pain, pt):
+        assert not [e for e in page.errors  # type: ignore[attr-defined]
+                    if "Content Security Policy" in e or "room:" in e]
+    for context in (ctx_a, ctx_b, ctx_c):
+        await context.close()
 
 
-async def test_browser_low_bandwidth_mode_receives_no_video(live):
+async def test_browser_reconnects_to_the_same_seat_after_a_drop(live, browser):
     base = f"http://{live.base}"
-    async with async_playwright() as p:
-        browser = await p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
-        try:
-            _, chair = await sign_in(browser, base, "okafor@casebridge.example")
-            _, rural = await sign_in(browser, base, "petrova@casebridge.example")
-            a = await enter_room(chair, base, live.conference_id)
-            await rural.goto(f"{base}/conferences/{live.conference_id}/room")
-            await rural.check("#no-remote-video")
-            await rural.check("#audio-only")
-            await asyncio.sleep(1.0)
-            await rural.click("#join")
-            await rural.wait_for_selector("#stage:not([hidden])")
-            audio_in = """async () => {
-              let n = 0;
-              (await window.casebridgeRoom.stats()).forEach((r) => {
-                if (r.type === "inbound-rtp" && r.kind === "audio") n += r.packetsReceived || 0;
-              });
-              return n;
-            }"""
-            for _ in range(100):
-                if await rural.evaluate(audio_in) > 50:
-                    break
-                await asyncio.sleep(0.2)
-            assert await rural.evaluate(audio_in) > 50, "no audio reached the thin link"
-            assert await decoded(rural) == {}
-            assert await decoded(chair) == {}  # audio only: nothing to decode from them
-            await chair.locator(".video-tile.no-video").wait_for()  # shown as initials
-            me = str(await rural.evaluate("() => window.casebridgeRoom.state.me"))
-            peer = live.app.state.hub.rooms[live.conference_id].router._peers[me]
-            assert [o for o in peer.outlets if o.kind == "video"]  # offered to them...
-            assert not [o for o in peer.outlets if o.kind == "video" and o.active]  # ...declined
-            assert a != me
-        finally:
-            await browser.close()
+    _, chair = await sign_in(browser, base, "okafor@casebridge.example")
+    _, pain = await sign_in(browser, base, "raman@casebridge.example")
+    a = await enter_room(chair, base, live.conference_id)
+    b = await enter_room(pain, base, live.conference_id)
+    await wait_decoding(chair, {b})
+    room = live.app.state.hub.rooms[live.conference_id]
+    # The server drops the chair's socket, as a restart or a lost link would.
+    await room.connections[a].transport.close(1012)
+    for _ in range(100):
+        again = str(await chair.evaluate("() => window.casebridgeRoom.state.me"))
+        if again != a and await chair.evaluate(
+                "() => window.casebridgeRoom.state.peer !== null"):
+            break
+        await asyncio.sleep(0.1)
+    assert again != a, "the page did not rejoin"
+    await wait_decoding(chair, {b})
+    await wait_decoding(pain, {again})
+    assert await pain.locator(".video-tile").count() == 2  # one seat each, no ghost
+    assert "Connected" in await chair.locator("#connection").inner_text()
 
 
-async def test_browser_guest_waits_in_the_lobby_until_the_chair_admits(live):
+async def test_browser_low_bandwidth_mode_receives_no_video(live, browser):
+    base = f"http://{live.base}"
+    _, chair = await sign_in(browser, base, "okafor@casebridge.example")
+    _, rural = await sign_in(browser, base, "petrova@casebridge.example")
+    a = await enter_room(chair, base, live.conference_id)
+    await rural.goto(f"{base}/conferences/{live.conference_id}/room")
+    await rural.check("#no-remote-video")
+    await rural.check("#audio-only")
+    await asyncio.sleep(1.0)
+    await rural.click("#join")
+    await rural.wait_for_selector("#stage:not([hidden])")
+    audio_in = """async () => {
+      let n = 0;
+      (await window.casebridgeRoom.stats()).forEach((r) => {
+        if (r.type === "inbound-rtp" && r.kind === "audio") n += r.packetsReceived || 0;
+      });
+      return n;
+    }"""
+    for _ in range(100):
+        if await rural.evaluate(audio_in) > 50:
+            break
+        await asyncio.sleep(0.2)
+    assert await rural.evaluate(audio_in) > 50, "no audio reached the thin link"
+    assert await decoded(rural) == {}
+    assert await decoded(chair) == {}  # audio only: nothing to decode from them
+    await chair.locator(".video-tile.no-video").wait_for()  # shown as initials
+    me = str(await rural.evaluate("() => window.casebridgeRoom.state.me"))
+    peer = live.app.state.hub.rooms[live.conference_id].router._peers[me]
+    assert [o for o in peer.outlets if o.kind == "video"]  # offered to them...
+    assert not [o for o in peer.outlets if o.kind == "video" and o.active]  # ...declined
+    assert a != me
+
+
+async def test_browser_guest_waits_in_the_lobby_until_the_chair_admits(live, browser):
     base = f"http://{live.base}"
     token, _ = live.app.state.signer.issue_guest(conference_id=live.conference_id,
                                                 item_id=live.item_ids[-1], name="Dr. Hale")
-    async with async_playwright() as p:
-        browser = await p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
-        try:
-            _, chair = await sign_in(browser, base, "okafor@casebridge.example")
-            a = await enter_room(chair, base, live.conference_id)
-            guest_ctx = await browser.new_context()
-            guest = await guest_ctx.new_page()
-            await guest.goto(f"{base}/conferences/{live.conference_id}/room?token={token}")
-            await guest.fill("#guest-name", "Dr. Martha Hale (Ridgeview)")
-            await asyncio.sleep(1.0)
-            await guest.click("#join")
-            await guest.wait_for_selector("#lobby:not([hidden])")
-            assert await guest.locator("#lobby-position").inner_text() == "1"
-            admit = chair.locator("#waiting button", has_text="Admit")
-            await admit.wait_for()
-            assert "Dr. Martha Hale (Ridgeview)" in await chair.locator("#waiting").inner_text()
-            await chair.screenshot(path=str(ARTIFACTS / "3-guest-waiting.png"))
-            await admit.click()
-            await guest.wait_for_selector("#stage:not([hidden])")
-            g = str(await guest.evaluate("() => window.casebridgeRoom.state.me"))
-            await wait_decoding(chair, {g})
-            await wait_decoding(guest, {a})
-            assert await guest.locator(".case-brief").count() == 1  # only their case
-            assert await guest.locator("button.advance").count() == 0
-        finally:
-            await browser.close()
+    _, chair = await sign_in(browser, base, "okafor@casebridge.example")
+    a = await enter_room(chair, base, live.conference_id)
+    guest_ctx = await browser.new_context()
+    guest = await guest_ctx.new_page()
+    await guest.goto(f"{base}/conferences/{live.conference_id}/room?token={token}")
+    await guest.fill("#guest-name", "Dr. Martha Hale (Ridgeview)")
+    await asyncio.sleep(1.0)
+    await guest.click("#join")
+    await guest.wait_for_selector("#lobby:not([hidden])")
+    assert await guest.locator("#lobby-position").inner_text() == "1"
+    admit = chair.locator("#waiting button", has_text="Admit")
+    await admit.wait_for()
+    assert "Dr. Martha Hale (Ridgeview)" in await chair.locator("#waiting").inner_text()
+    await chair.screenshot(path=str(ARTIFACTS / "3-guest-waiting.png"))
+    await admit.click()
+    await guest.wait_for_selector("#stage:not([hidden])")
+    g = str(await guest.evaluate("() => window.casebridgeRoom.state.me"))
+    await wait_decoding(chair, {g})
+    await wait_decoding(guest, {a})
+    assert await guest.locator(".case-brief").count() == 1  # only their case
+    assert await guest.locator("button.advance").count() == 0
