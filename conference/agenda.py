@@ -11,6 +11,8 @@ from conference.states import require_transition
 
 
 class ItemStatus(StrEnum):
+    """Where an agenda item is in the meeting."""
+
     PENDING = "pending"
     DISCUSSING = "discussing"
     DECIDED = "decided"
@@ -49,6 +51,7 @@ class AgendaTime:
 
 
 def check_item_minutes(minutes: int) -> None:
+    """A case gets between 1 and 120 minutes of the meeting."""
     if not MIN_ITEM_MINUTES <= minutes <= MAX_ITEM_MINUTES:
         raise InvalidInput(
             f"A case gets {MIN_ITEM_MINUTES} to {MAX_ITEM_MINUTES} minutes.",

@@ -38,6 +38,8 @@ class Entity(StrEnum):
 
 @dataclass(frozen=True)
 class AuditEvent:
+    """One line of the trail: who did what to which record, and when."""
+
     actor_id: int | None
     action: AuditAction
     entity: Entity

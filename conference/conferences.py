@@ -10,6 +10,8 @@ from conference.states import require_transition
 
 
 class ConferenceStatus(StrEnum):
+    """A conference's life: prepared, announced, held, over."""
+
     DRAFT = "draft"
     PUBLISHED = "published"
     LIVE = "live"

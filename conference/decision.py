@@ -20,6 +20,8 @@ MAX_FOLLOW_UP_WEEKS = 104
 
 
 class DecisionStatus(StrEnum):
+    """A draft may change; a signed decision never does (amendments are revisions)."""
+
     DRAFT = "draft"
     SIGNED = "signed"
 
@@ -40,6 +42,8 @@ class Dissent:
 
 @dataclass(frozen=True)
 class DecisionContent:
+    """What the panel decided, why, what happens next, and who was there."""
+
     outcome: Outcome
     rationale: str
     plan: str

@@ -6,6 +6,8 @@ from enum import StrEnum
 
 
 class Outcome(StrEnum):
+    """What a panel can decide (the CONTRACT vocabulary)."""
+
     CONTINUE_CONSERVATIVE = "continue_conservative"
     PHYSICAL_THERAPY = "physical_therapy"
     PAIN_MANAGEMENT = "pain_management"

@@ -15,6 +15,7 @@ ORGANISERS = frozenset({Role.ADMIN, Role.COORDINATOR})
 
 
 def is_organiser(role: Role) -> bool:
+    """Coordinators and admins organise: every conference, case and room is theirs."""
     return role in ORGANISERS
 
 
@@ -46,6 +47,7 @@ def require_drafter(conference_role: ConferenceRole | None) -> None:
 
 
 def require_chair(*, user_id: int, chair_id: int, what: str) -> None:
+    """Raise unless the person chairs the conference."""
     if user_id != chair_id:
         raise PermissionDenied(f"Only the chair of this conference can {what}.")
 

@@ -31,6 +31,9 @@ class Requirement:
 
 @dataclass(frozen=True)
 class QuorumRule:
+    """Who must be present to sign: the chair, requirements for every decision and
+    more per outcome."""
+
     chair_required: bool = True
     always: tuple[Requirement, ...] = ()
     by_outcome: Mapping[Outcome, tuple[Requirement, ...]] = field(default_factory=dict)
@@ -100,6 +103,7 @@ def _requirement_to(r: Requirement) -> dict[str, Any]:
 
 
 def rule_to_dict(rule: QuorumRule) -> dict[str, Any]:
+    """JSON-able data for ``rule`` (read back by :func:`rule_from_dict`)."""
     return {
         "chair_required": rule.chair_required,
         "always": [_requirement_to(r) for r in rule.always],

@@ -17,6 +17,8 @@ from conference.states import require_transition
 
 
 class RequestStatus(StrEnum):
+    """Where a second-opinion request is on its way to a signed letter."""
+
     SUBMITTED = "submitted"
     ACCEPTED = "accepted"
     DECLINED = "declined"
@@ -56,12 +58,14 @@ def path_to(current: RequestStatus, target: RequestStatus) -> list[RequestStatus
 
 
 def check_requested_specialties(values: list[Specialty]) -> None:
+    """A request names at least one specialty it wants an opinion from."""
     if not values:
         raise InvalidInput("Name at least one specialty you want an opinion from.",
                            field="requested_specialties")
 
 
 def check_decline_reason(reason: str) -> None:
+    """A declined request tells the referring clinician why."""
     if not reason.strip():
         raise InvalidInput("Tell the referring clinician why: a reason is required.",
                            field="reason")

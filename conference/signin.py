@@ -23,4 +23,5 @@ def locked_until(failures: int, now: datetime) -> datetime | None:
 
 
 def is_locked(until: datetime | None, now: datetime) -> bool:
+    """Is the account still resting after too many failures?"""
     return until is not None and now < until
