@@ -33,7 +33,7 @@ from aiortc import RTCIceServer
 
 from conference.errors import CasebridgeError, Conflict, InvalidInput, NotFound, PermissionDenied
 from signaling import errors
-from signaling.bus import Backplane
+from signaling.bus import Backplane, room_channel
 from signaling.forwarding import MediaRouter
 from signaling.limits import RateLimiter
 from signaling.media_errors import MediaError
@@ -42,6 +42,7 @@ from signaling.protocol import (
     Answer,
     Candidate,
     ClientMessage,
+    DecisionSigned,
     Denied,
     ErrorMessage,
     IceServer,
@@ -148,6 +149,7 @@ class LiveRoom:
         self.router = MediaRouter(ice_servers=ice_servers, on_offer=self._offer)
         self.media: set[str] = set()  # participants with a peer connection
         self.renewer: asyncio.Task[None] | None = None
+        self.listener: asyncio.Task[None] | None = None
 
     async def _offer(self, participant_id: str, sdp: str, streams: dict[str, str]) -> None:
         conn = self.connections.get(participant_id)
@@ -266,8 +268,33 @@ class Hub:
             live = LiveRoom(conference_id, room, self.store, self._rtc_ice_servers())
             if self.backplane is not None:
                 live.renewer = asyncio.create_task(self._renew(key))
+                live.listener = asyncio.create_task(self._listen(conference_id, live))
             self.rooms[conference_id] = live
             return live
+
+    async def _listen(self, conference_id: int, live: LiveRoom) -> None:
+        """Relay the room's channel (decisions signed anywhere) to everyone present."""
+        assert self.backplane is not None
+        try:
+            async with self.backplane.subscribe(room_channel(str(conference_id))) as events:
+                async for payload in events:
+                    self._relay(live, payload)
+        except asyncio.CancelledError:
+            raise
+        except Exception:  # the room goes on without live notices; say why in the log
+            log.exception("live room %s: stopped listening to its channel", conference_id)
+
+    @staticmethod
+    def _relay(live: LiveRoom, payload: dict[str, object]) -> None:
+        if payload.get("type") != "decision-signed":
+            return
+        try:
+            message = DecisionSigned.model_validate(
+                {k: payload.get(k) for k in ("item_id", "outcome", "revision")})
+        except ValueError:
+            log.warning("ignored a malformed room event: %r", payload)
+            return
+        live.deliver(live.room.announce(message))
 
     async def _renew(self, key: str) -> None:
         assert self.backplane is not None
@@ -324,10 +351,11 @@ class Hub:
         await self._release(conference_id, live)
 
     async def _release(self, conference_id: int, live: LiveRoom) -> None:
-        if live.renewer is not None:
-            live.renewer.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await live.renewer
+        for task in (live.renewer, live.listener):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
         if self.backplane is not None:
             await self.backplane.release(f"conference:{conference_id}", self.instance_id)
 

@@ -61,6 +61,7 @@ __all__ = [
     "Candidate",
     "ClientMessage",
     "ConferenceRole",
+    "DecisionSigned",
     "Denied",
     "Deny",
     "DisplayName",
@@ -290,6 +291,16 @@ class Denied(_Message):
     type: Literal["denied"] = "denied"
 
 
+class DecisionSigned(_Message):
+    """A decision about an agenda item was signed or amended (wherever that happened:
+    a page, the API, another app instance), so the room can see it at once."""
+
+    type: Literal["decision-signed"] = "decision-signed"
+    item_id: Id
+    outcome: str
+    revision: int
+
+
 class ErrorMessage(_Message):
     """The answer to any bad message; the connection lives on."""
 
@@ -311,6 +322,7 @@ ServerMessage = (
     | Agenda
     | LobbyGuests
     | Denied
+    | DecisionSigned
     | ErrorMessage
 )
 
@@ -326,7 +338,7 @@ CLIENT_TYPES: dict[str, type[ClientMessage]] = _by_type(
 )
 SERVER_TYPES: dict[str, type[ServerMessage]] = _by_type(
     Welcome, Lobby, Answer, Offer, Tracks, ParticipantJoined, ParticipantUpdated,
-    ParticipantLeft, Agenda, LobbyGuests, Denied, ErrorMessage,
+    ParticipantLeft, Agenda, LobbyGuests, Denied, DecisionSigned, ErrorMessage,
 )  # fmt: skip
 
 

@@ -170,6 +170,10 @@ class Room:
         """Who is behind a connection; ``InvalidState`` if never connected."""
         return self._actor(participant_id).identity
 
+    def announce(self, message: ServerMessage) -> list[Outgoing]:
+        """Tell everyone in the room (not the lobby) something that happened elsewhere."""
+        return self._broadcast(message)
+
     def ensure_present(self, participant_id: str) -> None:
         """Gate for offer/answer/candidate: ``InvalidState`` unless admitted."""
         if self._actor(participant_id).state is not State.PRESENT:

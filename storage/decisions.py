@@ -29,7 +29,7 @@ from conference.errors import NotFound, StaleVersion
 from conference.permissions import require_chair, require_drafter
 from conference.quorum import check_quorum
 from conference.referrals import RequestStatus, path_to
-from storage import audit
+from storage import audit, events
 from storage.agenda import get_item, move_item_status, present_for
 from storage.clock import utcnow
 from storage.conferences import get_conference, member_ids, quorum_rule, role_in
@@ -187,6 +187,7 @@ def sign(
     move_item_status(item, ItemStatus.DECIDED, at)
     session.add(item)
     _answer_request(session, case_id=item.case_id, at=at)
+    _announce(session, item, row)
     audit.record(session, actor_id=actor.id, action=AuditAction.SIGNED, entity=Entity.DECISION,
                  entity_id=dec.id or 0, case_id=item.case_id, detail={"version": dec.version},
                  now=at)
@@ -220,11 +221,19 @@ def amend(
     revision = len(_revisions(session, item_id)) + 1
     row = _insert_revision(session, item=item, dec=dec, actor=actor, revision=revision,
                            reason=reason.strip(), at=at)
+    _announce(session, item, row)
     audit.record(session, actor_id=actor.id, action=AuditAction.AMENDED, entity=Entity.DECISION,
                  entity_id=dec.id or 0, case_id=item.case_id,
                  detail={"version": dec.version, "revision": revision, "reason": reason.strip()},
                  now=at)
     return row
+
+
+def _announce(session: Session, item: AgendaItem, row: DecisionRevision) -> None:
+    """Leave word for the live room (published after commit, see ``storage.events``)."""
+    events.record(session, conference_id=item.conference_id, payload={
+        "type": "decision-signed", "item_id": str(item.id), "outcome": row.outcome.value,
+        "revision": row.revision})
 
 
 def history(session: Session, item_id: int) -> list[DecisionRevision]:

@@ -8,11 +8,17 @@ from contextlib import contextmanager
 from sqlmodel import Session
 from starlette.requests import HTTPConnection
 
+from storage import events as storage_events
 from storage.engine import session_scope
+from web.events import publish_to_room
 
 
 @contextmanager
 def db(conn: HTTPConnection) -> Iterator[Session]:
-    """Commit on success, roll back on error (the error then becomes a response)."""
+    """Commit on success, roll back on error (the error then becomes a response);
+    after a commit, the events the work left for live rooms are published."""
     with session_scope(conn.app.state.engine) as session:
         yield session
+        queued = storage_events.take(session)
+    for conference_id, payload in queued:
+        publish_to_room(conn.app, conference_id, payload)

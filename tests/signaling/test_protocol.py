@@ -20,6 +20,7 @@ from signaling.protocol import (
     Answer,
     Candidate,
     ClientMessage,
+    DecisionSigned,
     Denied,
     Deny,
     ErrorMessage,
@@ -101,6 +102,7 @@ SERVER_SAMPLES: list[ServerMessage] = [
     LobbyGuests(guests=(GUEST,)),
     Denied(),
     ErrorMessage(code="forbidden", message="only the chair may admit guests"),
+    DecisionSigned(item_id="item-7", outcome="physical_therapy", revision=2),
 ]
 
 

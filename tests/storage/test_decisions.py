@@ -214,3 +214,16 @@ def test_decision_signing_answers_the_request(session, team):
     assert request.status is RequestStatus.ANSWERED
     assert request.discussed_at is not None and request.answered_at is not None
     assert request.answered_at >= request.scheduled_at >= request.submitted_at
+
+
+def test_decision_signing_leaves_an_event_for_the_room(session, team):
+    from storage import events
+
+    decisions.save_draft(session, actor=team["neuro"], item_id=team["item"].id,
+                         content=content(team), read_version=0)
+    assert events.take(session) == []
+    decisions.sign(session, actor=team["chair"], item_id=team["item"].id)
+    assert events.take(session) == [(team["conf"].id, {
+        "type": "decision-signed", "item_id": str(team["item"].id),
+        "outcome": "surgery_recommended", "revision": 1})]
+    assert events.take(session) == []  # taken once

@@ -72,8 +72,33 @@ async def test_instances_one_hosts_the_room_the_other_refuses(two_instances):
     await refused.close()
     await host.close()
     await RoomClient.wait_for(lambda: not apps[0].state.hub.rooms)
+    key = f"conference:{urls[0].rsplit('/', 1)[1]}"
+    for _ in range(100):  # the claim is released just after the room closes
+        if await apps[0].state.backplane.owner(key) is None:
+            break
+        await asyncio.sleep(0.05)
     moved = RoomClient(urls[1], token=other_token)
     await moved.open()
     assert (await moved.join())["type"] == "welcome"  # released: the other may host it now
     assert set(apps[1].state.hub.rooms) and not apps[0].state.hub.rooms
     await moved.close()
+
+
+async def test_instances_decision_signed_on_one_reaches_the_room_on_the_other(two_instances):
+    from tests.web.live.test_room_socket import _sign_over_api
+
+    apps, urls, people = two_instances
+    host = RoomClient(urls[0], token=apps[0].state.signer.issue_api(people["raman"])[0])
+    await host.open()
+    await host.join()
+    with session_scope(apps[0].state.engine) as session:
+        from storage import agenda
+
+        conf_id = int(urls[0].rsplit("/", 1)[1])
+        item_id = agenda.items(session, conf_id)[0].id
+    base_b = "http://" + urls[1].split("/")[2]
+    await _sign_over_api(base_b, apps[1].state.signer.issue_api(people["okafor"])[0], item_id,
+                         [people["okafor"]])
+    notice = await host.expect(lambda m: m["type"] == "decision-signed")
+    assert notice["item_id"] == str(item_id)  # signed on B, heard in the room hosted on A
+    await host.close()

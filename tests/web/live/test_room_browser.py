@@ -226,3 +226,20 @@ async def test_browser_guest_waits_in_the_lobby_until_the_chair_admits(live, bro
     await wait_decoding(guest, {a})
     assert await guest.locator(".case-brief").count() == 1  # only their case
     assert await guest.locator("button.advance").count() == 0
+
+
+async def test_browser_room_shows_a_decision_signed_elsewhere(live, browser):
+    from tests.web.live.test_room_socket import _sign_over_api
+
+    base = f"http://{live.base}"
+    _, chair = await sign_in(browser, base, "okafor@casebridge.example")
+    await enter_room(chair, base, live.conference_id)
+    item = live.item_ids[0]
+    await chair.click(f"button.advance[data-item-id='{item}']")
+    await chair.wait_for_selector(f".case-brief[data-item-id='{item}']:visible")
+    await _sign_over_api(base, live.token("okafor"), item, [live.users["okafor"]])
+    note = chair.locator(f".case-brief[data-item-id='{item}'] .signed-note")
+    await note.wait_for()
+    assert await note.inner_text() == "Decision signed: Physical therapy"
+    mark = chair.locator(f".room-agenda li[data-item-id='{item}'] .signed-mark")
+    assert "decided" in await mark.inner_text()

@@ -257,3 +257,36 @@ async def test_socket_denied_guest_is_told_and_closed(live):
     assert emptied["guests"] == []
     for client in (chair, guest):
         await client.close()
+
+
+async def _sign_over_api(base: str, token: str, item_id: int, present: list[int]) -> None:
+    import httpx
+
+    headers = {"Authorization": f"Bearer {token}"}
+    body = {"outcome": "physical_therapy", "rationale": "Plateau in ROM; no red flags.",
+            "plan": "Six more weeks of supervised PT.", "follow_up_weeks": 6,
+            "present_user_ids": present, "version": 0}
+    async with httpx.AsyncClient(base_url=base, headers=headers) as api:
+        url = f"/api/v1/agenda-items/{item_id}/decision"
+        assert (await api.put(url, json=body)).status_code == 200
+        assert (await api.post(f"{url}/sign")).status_code == 200
+
+
+async def test_socket_room_hears_of_a_decision_signed_over_the_api(live):
+    chair = await live.joined("okafor", publish=False)
+    pain = await live.joined("raman", publish=False)
+    token, _ = live.app.state.signer.issue_guest(conference_id=live.conference_id,
+                                                item_id=live.item_ids[0], name="Waiting guest")
+    guest = RoomClient(live.ws_url(), token=token)
+    await guest.open()
+    await guest.join(display_name="Waiting guest")  # in the lobby: hears nothing
+    await _sign_over_api(f"http://{live.base}", live.token("okafor"), live.item_ids[0],
+                         [live.users["okafor"]])
+    for client in (chair, pain):
+        notice = await client.expect(lambda m: m["type"] == "decision-signed")
+        assert notice == {"type": "decision-signed", "item_id": str(live.item_ids[0]),
+                          "outcome": "physical_therapy", "revision": 1}
+    await asyncio.sleep(0.2)
+    assert not [m for m in guest.messages if m["type"] == "decision-signed"]
+    for client in (chair, pain, guest):
+        await client.close()

@@ -140,6 +140,9 @@ async function onMessage(message) {
     case "lobby-guests":
       showWaiting(message.guests);
       break;
+    case "decision-signed":
+      showSigned(message);
+      break;
     case "error":
       if (message.code === "invalid_state" && state.peer?.rolledBack) {
         state.peer.rolledBack = false; // the answer to our rolled-back offer (glare)
@@ -252,6 +255,36 @@ function showCurrent(itemId, startedAt) {
   });
   $("no-current").hidden = found;
   tickTimer();
+}
+
+const OUTCOMES = {
+  continue_conservative: "Continue conservative care", physical_therapy: "Physical therapy",
+  pain_management: "Pain management", further_imaging: "Further imaging",
+  surgical_consult: "Surgical consultation", surgery_recommended: "Surgery recommended",
+  co_managed_surgery: "Co-managed surgery", post_operative_rehab: "Post-operative rehabilitation",
+  other: "Other",
+};
+
+function showSigned({ item_id: itemId, outcome, revision }) {
+  const text = `Decision signed${revision > 1 ? ` (revision ${revision})` : ""}: ${OUTCOMES[outcome] || outcome}`;
+  const brief = document.querySelector(`.case-brief[data-item-id="${itemId}"]`);
+  if (brief) {
+    let note = brief.querySelector(".signed-note");
+    if (!note) {
+      note = document.createElement("p");
+      note.className = "signed-note notice";
+      note.setAttribute("role", "status");
+      brief.querySelector("h3").after(note);
+    }
+    note.textContent = text;
+  }
+  const li = document.querySelector(`.room-agenda li[data-item-id="${itemId}"] > span`);
+  if (li && !li.querySelector(".signed-mark")) {
+    const mark = document.createElement("span");
+    mark.className = "signed-mark";
+    mark.textContent = " ✓ decided";
+    li.append(mark);
+  }
 }
 
 function tickTimer() {

@@ -1,0 +1,25 @@
+"""Events a unit of work leaves for the live rooms: an outbox kept in the session.
+
+Repositories record what happened (a decision was signed) with :func:`record`;
+whoever commits the session publishes them afterwards with :func:`take`, so a
+rolled-back change never announces anything.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlmodel import Session
+
+_KEY = "casebridge.events"
+
+
+def record(session: Session, *, conference_id: int, payload: dict[str, Any]) -> None:
+    """Queue ``payload`` for the live room of ``conference_id``."""
+    session.info.setdefault(_KEY, []).append((conference_id, payload))
+
+
+def take(session: Session) -> list[tuple[int, dict[str, Any]]]:
+    """Everything queued so far, emptying the queue."""
+    queued: list[tuple[int, dict[str, Any]]] = session.info.pop(_KEY, [])
+    return queued
