@@ -191,6 +191,11 @@ class LiveRoom:
                 # trickle; a client's extra candidates are accepted and unused.
                 self.room.ensure_present(pid)
             case Advance():
+                if message.item_id is not None and not self.room.has_item(message.item_id):
+                    # Added to the agenda after the room opened (a coordinator
+                    # working while the meeting runs): read it again, once.
+                    item_ids, _, _ = await self.store.agenda(self.conference_id)
+                    self.room.update_agenda(item_ids)
                 if message.item_id != self.room.current_item_id:
                     identity = self.room.identity_of(pid)
                     await self.store.advance(self.conference_id, identity.user_id,

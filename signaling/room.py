@@ -166,6 +166,10 @@ class Room:
         """Per agenda item: member user ids present at any moment while it was current."""
         return {item: frozenset(users) for item, users in self._attendance.items()}
 
+    def has_item(self, item_id: str) -> bool:
+        """Is ``item_id`` on the agenda this room knows?"""
+        return item_id in self._agenda_item_ids
+
     def identity_of(self, participant_id: str) -> Identity:
         """Who is behind a connection; ``InvalidState`` if never connected."""
         return self._actor(participant_id).identity

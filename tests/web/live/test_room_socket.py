@@ -290,3 +290,24 @@ async def test_socket_room_hears_of_a_decision_signed_over_the_api(live):
     assert not [m for m in guest.messages if m["type"] == "decision-signed"]
     for client in (chair, pain, guest):
         await client.close()
+
+
+async def test_socket_advances_to_a_case_added_while_the_room_is_open(live):
+    import httpx
+
+    chair = await live.joined("okafor", publish=False)
+    headers = {"Authorization": f"Bearer {live.token('coordinator')}"}
+    async with httpx.AsyncClient(base_url=f"http://{live.base}", headers=headers) as api:
+        case = await api.post("/api/v1/cases", json={
+            "patient_ref": "SPN-2026-0999", "age": 47, "sex": "female",
+            "summary": "Acute cauda equina symptoms resolved after decompression.",
+            "question": "Rehabilitation plan?"})
+        item = await api.post(f"/api/v1/conferences/{live.conference_id}/agenda",
+                              json={"case_id": case.json()["id"], "planned_minutes": 10})
+        assert item.status_code == 201, item.text
+    new_id = str(item.json()["id"])
+    await chair.send({"type": "advance", "item_id": new_id})
+    message = await chair.expect(lambda m: m["type"] in ("agenda", "error"))
+    assert message == {"type": "agenda", "current_item_id": new_id,
+                       "started_at": message["started_at"]}
+    await chair.close()
