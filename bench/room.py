@@ -1,18 +1,19 @@
-"""Benchmark the whole live room: `casebridge serve`, its WebSocket signaling, the hub and
-the media router, driven by P `signaling.client.RoomClient` participants.
+"""Benchmark the whole live room: `casebridge serve`, its WebSocket signaling, the hub
+and the media router, driven by P `signaling.client.RoomClient` participants.
 
 Run by hand, not a test:
 
-    python bench/room.py --sizes 2,4,6,8,10 --seconds 10
+    python bench/room.py --sizes 2,4,6,8,10 --baseline-sizes 2,4,6,8,10 --seconds 10
 
-Where bench/forwarding.py measures the media router alone (beside a transcoding
-baseline), this runs the real server process exactly as a hospital would, with
-each participant signed in as its own member of one conference. Participants
-publish the clip of bench/forwarding.py (640x480 VP8 at 30 fps, ~1 Mbit/s, plus
-Opus; encoded once, looped) and count the *encoded* frames they receive, so the
-load generator never encodes or decodes per frame. "join" is, per subscription,
-the time from the later of the two participants' sockets opening to the first
-frame received.
+It prints the app's rows ("app") beside the media router measured alone in the
+same run ("sfu", bench/forwarding.py's server): the difference is what
+signaling, the room and the database cost. The server runs exactly as a
+hospital would run it, each participant signed in as its own member of one
+conference. Participants publish the clip of bench/forwarding.py (640x480 VP8 at
+30 fps, ~1 Mbit/s, plus Opus; encoded once, looped) and count the *encoded*
+frames they receive, so the load generator never encodes or decodes per frame.
+"join" is, per subscription, the time from the later of the two participants'
+sockets opening to the first frame received.
 """
 
 from __future__ import annotations
@@ -42,6 +43,7 @@ from forwarding import (  # noqa: E402
     enlarge_receive_buffers,
     row,
 )
+from forwarding import run_room as run_router_alone  # noqa: E402
 
 from conference.people import ConferenceRole, Role, Specialty  # noqa: E402
 from signaling import encoded  # noqa: E402
@@ -212,6 +214,10 @@ async def main(args: argparse.Namespace) -> None:
     print("|" + "---|" * 12, flush=True)
     for size in args.sizes:
         print(row(await run_room(size, args.seconds, clips)), flush=True)
+    # The baseline, in the same run: the media router alone, without the app
+    # around it (no WebSocket, hub, room or database); rows "sfu".
+    for size in args.baseline_sizes:
+        print(row(await run_router_alone("sfu", size, args.seconds, clips)), flush=True)
     print(f"total {time.monotonic() - started:.0f} s", flush=True)
 
 
@@ -219,5 +225,7 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", type=lambda t: [int(n) for n in t.split(",") if n],
                         default=[2, 4, 6, 8, 10])
+    parser.add_argument("--baseline-sizes", type=lambda t: [int(n) for n in t.split(",") if n],
+                        default=[2, 4, 6, 8, 10], help="router-alone sizes to compare with")
     parser.add_argument("--seconds", type=float, default=10.0)
     asyncio.run(main(parser.parse_args()))
