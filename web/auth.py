@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import hmac
+import logging
 import secrets
 from typing import Any
 
@@ -24,6 +25,8 @@ from storage.passwords import hash_password, verify_password
 from storage.tables import User
 from web.errors import TooManyRequests
 from web.tokens import GuestGrant, TokenSigner
+
+log = logging.getLogger(__name__)
 
 CSRF_FIELD = "csrf_token"
 CSRF_HEADER = "x-csrf-token"
@@ -110,6 +113,9 @@ async def authenticate(session: Session, email: str, password: str) -> User:
     ok = await asyncio.to_thread(verify_password, user.password_hash if user else _DUMMY_HASH,
                                  password)
     if user is None or not ok or not user.active:
+        # For the security log: which account (never the password, nor an unknown
+        # address someone typed, which may be another person's data).
+        log.warning("failed sign-in for %s", f"user {user.id}" if user else "an unknown email")
         if user is not None:
             users.record_failed_sign_in(session, user, now=now)
             session.commit()

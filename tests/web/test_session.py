@@ -96,3 +96,14 @@ def test_error_page_keeps_the_navigation(client, demo):
     response = client.post("/logout", data={"csrf_token": "forged"})
     assert response.status_code == 403
     assert "Sign out" in response.text and "Dr. Amara Okafor" in response.text
+
+
+def test_failed_sign_in_is_logged_without_the_password(client, demo, caplog):
+    page = client.get("/login")
+    with caplog.at_level("WARNING", logger="web.auth"):
+        client.post("/login", data={"email": "okafor@casebridge.example",
+                                    "password": "not-my-password",
+                                    "csrf_token": csrf_of(page.text)})
+    lines = [r.getMessage() for r in caplog.records if r.name == "web.auth"]
+    assert lines and lines[0].startswith("failed sign-in for user ")
+    assert not any("not-my-password" in line for line in lines)
