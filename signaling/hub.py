@@ -39,6 +39,7 @@ from signaling.limits import RateLimiter
 from signaling.media_errors import MediaError
 from signaling.protocol import (
     Advance,
+    AgendaChanged,
     Answer,
     Candidate,
     ClientMessage,
@@ -283,14 +284,18 @@ class Hub:
         try:
             async with self.backplane.subscribe(room_channel(str(conference_id))) as events:
                 async for payload in events:
-                    self._relay(live, payload)
+                    await self._relay(live, payload)
         except asyncio.CancelledError:
             raise
         except Exception:  # the room goes on without live notices; say why in the log
             log.exception("live room %s: stopped listening to its channel", conference_id)
 
-    @staticmethod
-    def _relay(live: LiveRoom, payload: dict[str, object]) -> None:
+    async def _relay(self, live: LiveRoom, payload: dict[str, object]) -> None:
+        if payload.get("type") == "agenda-changed":
+            item_ids, _, _ = await self.store.agenda(live.conference_id)
+            live.room.update_agenda(item_ids)
+            live.deliver(live.room.announce(AgendaChanged()))
+            return
         if payload.get("type") != "decision-signed":
             return
         try:

@@ -61,6 +61,7 @@ __all__ = [
     "Candidate",
     "ClientMessage",
     "ConferenceRole",
+    "AgendaChanged",
     "DecisionSigned",
     "Denied",
     "Deny",
@@ -301,6 +302,12 @@ class DecisionSigned(_Message):
     revision: int
 
 
+class AgendaChanged(_Message):
+    """Cases were added, reordered, re-timed or deferred: show the agenda again."""
+
+    type: Literal["agenda-changed"] = "agenda-changed"
+
+
 class ErrorMessage(_Message):
     """The answer to any bad message; the connection lives on."""
 
@@ -323,6 +330,7 @@ ServerMessage = (
     | LobbyGuests
     | Denied
     | DecisionSigned
+    | AgendaChanged
     | ErrorMessage
 )
 
@@ -338,7 +346,8 @@ CLIENT_TYPES: dict[str, type[ClientMessage]] = _by_type(
 )
 SERVER_TYPES: dict[str, type[ServerMessage]] = _by_type(
     Welcome, Lobby, Answer, Offer, Tracks, ParticipantJoined, ParticipantUpdated,
-    ParticipantLeft, Agenda, LobbyGuests, Denied, DecisionSigned, ErrorMessage,
+    ParticipantLeft, Agenda, LobbyGuests, Denied, DecisionSigned, AgendaChanged,
+    ErrorMessage,
 )  # fmt: skip
 
 

@@ -19,11 +19,16 @@ from conference.audit import AuditAction, Entity
 from conference.conferences import ConferenceStatus, move_conference
 from conference.errors import InvalidInput, NotFound, PermissionDenied
 from conference.permissions import is_organiser, require_organiser
-from storage import audit
+from storage import audit, events
 from storage.clock import utcnow
 from storage.conferences import get_conference
 from storage.errors import integrity_as_conflict
 from storage.tables import AgendaItem, Attendance, Case, Conference, User
+
+
+def _changed(session: Session, conference_id: int) -> None:
+    """Tell the live room to show the agenda again (after commit, ``storage.events``)."""
+    events.record(session, conference_id=conference_id, payload={"type": "agenda-changed"})
 
 
 def items(session: Session, conference_id: int) -> list[AgendaItem]:
@@ -75,6 +80,7 @@ def add_item(
                  entity=Entity.AGENDA_ITEM, entity_id=item.id, case_id=case_id,
                  detail={"conference_id": conference_id, "planned_minutes": planned_minutes},
                  now=now)
+    _changed(session, conference_id)
     return item
 
 
@@ -94,6 +100,7 @@ def reorder(
     audit.record(session, actor_id=actor.id, action=AuditAction.REORDERED,
                  entity=Entity.CONFERENCE, entity_id=conference_id,
                  detail={"item_ids": item_ids}, now=now)
+    _changed(session, conference_id)
     session.flush()
     return items(session, conference_id)
 
@@ -110,6 +117,7 @@ def set_minutes(
     audit.record(session, actor_id=actor.id, action=AuditAction.UPDATED,
                  entity=Entity.AGENDA_ITEM, entity_id=item_id, case_id=item.case_id,
                  detail={"planned_minutes": planned_minutes}, now=now)
+    _changed(session, item.conference_id)
     return item
 
 
@@ -193,6 +201,7 @@ def defer(
     audit.record(session, actor_id=actor.id, action=AuditAction.TRANSITIONED,
                  entity=Entity.AGENDA_ITEM, entity_id=item_id, case_id=item.case_id,
                  detail={"to": ItemStatus.DEFERRED.value}, now=now)
+    _changed(session, item.conference_id)
     return item
 
 

@@ -12,6 +12,7 @@ import asyncio
 import hashlib
 import json
 from datetime import datetime
+from typing import Any
 from urllib.parse import urlsplit
 
 from sqlalchemy.engine import Engine
@@ -190,8 +191,8 @@ async def room_socket(websocket: WebSocket) -> None:
     await hub.serve(int(raw_id), identity, SocketTransport(websocket))
 
 
-async def room_page(request: Request) -> Response:
-    """The live room: video grid, current case, agenda."""
+def _room_context(request: Request) -> dict[str, Any]:
+    """What the room page (and its refreshed side panel) shows this person."""
     raw_id = request.path_params["conference_id"]
     token = request.query_params.get("token")
     with db(request) as session:
@@ -216,14 +217,25 @@ async def room_page(request: Request) -> Response:
         if grant is not None:
             items = [i for i in items if i.id == grant.item_id]
         case_rows = {i.case_id: cases.get_case(session, i.case_id) for i in items}
-        return render(request, "pages/room.html", {
+        return {
             "conference": conf, "items": items, "cases": case_rows, "is_chair": is_chair,
             "can_advance": is_chair or (user is not None and is_organiser(user.role)),
             "guest": grant, "token": token or "",
-        })
+        }
+
+
+async def room_page(request: Request) -> Response:
+    """The live room: video grid, current case, agenda."""
+    return render(request, "pages/room.html", _room_context(request))
+
+
+async def room_agenda(request: Request) -> Response:
+    """The room's side panel alone: the page swaps it in when the agenda changes."""
+    return render(request, "pages/_room_agenda.html", _room_context(request))
 
 
 routes: list[BaseRoute] = [
     WebSocketRoute("/ws/conferences/{conference_id}", room_socket),
     Route("/conferences/{conference_id:int}/room", room_page),
+    Route("/conferences/{conference_id:int}/room/agenda", room_agenda),
 ]

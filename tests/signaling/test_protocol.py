@@ -17,6 +17,7 @@ from signaling.protocol import (
     Admit,
     Advance,
     Agenda,
+    AgendaChanged,
     Answer,
     Candidate,
     ClientMessage,
@@ -103,6 +104,7 @@ SERVER_SAMPLES: list[ServerMessage] = [
     Denied(),
     ErrorMessage(code="forbidden", message="only the chair may admit guests"),
     DecisionSigned(item_id="item-7", outcome="physical_therapy", revision=2),
+    AgendaChanged(),
 ]
 
 

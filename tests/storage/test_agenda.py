@@ -129,3 +129,16 @@ def test_agenda_end_current_clears_the_live_item(session, setup):
     agenda.end_current(session, actor=chair, conference_id=conf.id)
     assert (conf.current_item_id, conf.current_started_at) == (None, None)
     assert a.ended_at is not None and a.status is ItemStatus.DISCUSSING
+
+
+def test_agenda_changes_leave_an_event_for_the_room(session, setup):
+    from storage import events
+
+    coord, chair, conf = setup
+    events.take(session)
+    a, b = factories.item(session, coord, conf), factories.item(session, coord, conf)
+    agenda.reorder(session, actor=coord, conference_id=conf.id, item_ids=[b.id, a.id])
+    agenda.set_minutes(session, actor=coord, item_id=a.id, planned_minutes=12)
+    agenda.defer(session, actor=chair, item_id=b.id)
+    changed = (conf.id, {"type": "agenda-changed"})
+    assert events.take(session) == [changed] * 5

@@ -243,3 +243,26 @@ async def test_browser_room_shows_a_decision_signed_elsewhere(live, browser):
     assert await note.inner_text() == "Decision signed: Physical therapy"
     mark = chair.locator(f".room-agenda li[data-item-id='{item}'] .signed-mark")
     assert "decided" in await mark.inner_text()
+
+
+async def test_browser_agenda_refreshes_when_a_case_is_added(live, browser):
+    import httpx
+
+    base = f"http://{live.base}"
+    _, chair = await sign_in(browser, base, "okafor@casebridge.example")
+    await enter_room(chair, base, live.conference_id)
+    headers = {"Authorization": f"Bearer {live.token('coordinator')}"}
+    async with httpx.AsyncClient(base_url=base, headers=headers) as api:
+        case = await api.post("/api/v1/cases", json={
+            "patient_ref": "SPN-2026-0777", "age": 61, "sex": "male",
+            "summary": "Adjacent segment disease above an L4-5 fusion.",
+            "question": "Extend the fusion or manage conservatively?"})
+        item = await api.post(f"/api/v1/conferences/{live.conference_id}/agenda",
+                              json={"case_id": case.json()["id"], "planned_minutes": 15})
+    new_id = item.json()["id"]
+    button = chair.locator(f"button.advance[data-item-id='{new_id}']")
+    await button.wait_for()  # appeared without reloading the page
+    await button.click()
+    brief = chair.locator(f".case-brief[data-item-id='{new_id}']")
+    await brief.wait_for(state="visible")
+    assert "Extend the fusion" in await brief.inner_text()

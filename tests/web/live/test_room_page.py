@@ -69,3 +69,19 @@ def test_room_page_guest_link_shows_only_its_case(client, demo, app):
     assert "#decision-" not in page.text  # guests read; they do not record decisions
     other, _ = app.state.signer.issue_guest(conference_id=conf_id + 1, item_id=1, name="X")
     assert client.get(f"/conferences/{conf_id}/room?token={other}").status_code == 404
+
+
+def test_room_agenda_fragment(client, demo, app):
+    conf_id, items = _conference(app)
+    sign_in(client, "lee@casebridge.example")
+    fragment = client.get(f"/conferences/{conf_id}/room/agenda")
+    assert fragment.status_code == 200 and "<html" not in fragment.text
+    assert fragment.text.count('class="case-brief"') == len(items)
+    assert 'id="agenda-h"' in fragment.text
+    token, _ = app.state.signer.issue_guest(conference_id=conf_id, item_id=items[0].id,
+                                           name="Guest")
+    client.cookies.clear()
+    guest = client.get(f"/conferences/{conf_id}/room/agenda?token={token}")
+    assert guest.text.count('class="case-brief"') == 1
+    assert client.get(f"/conferences/{conf_id}/room/agenda",
+                      follow_redirects=False).status_code == 303

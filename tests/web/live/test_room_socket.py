@@ -311,3 +311,17 @@ async def test_socket_advances_to_a_case_added_while_the_room_is_open(live):
     assert message == {"type": "agenda", "current_item_id": new_id,
                        "started_at": message["started_at"]}
     await chair.close()
+
+
+async def test_socket_room_told_when_the_agenda_changes(live):
+    import httpx
+
+    chair = await live.joined("okafor", publish=False)
+    headers = {"Authorization": f"Bearer {live.token('coordinator')}"}
+    async with httpx.AsyncClient(base_url=f"http://{live.base}", headers=headers) as api:
+        response = await api.patch(f"/api/v1/agenda-items/{live.item_ids[1]}",
+                                   json={"planned_minutes": 25})
+        assert response.status_code == 200
+    assert (await chair.expect(lambda m: m["type"] == "agenda-changed")) == {
+        "type": "agenda-changed"}
+    await chair.close()

@@ -23,6 +23,7 @@ const state = {
   leaving: false,
   denied: false,
   startedAt: null,
+  currentItemId: null,
   chain: Promise.resolve(),
 };
 
@@ -143,6 +144,9 @@ async function onMessage(message) {
     case "decision-signed":
       showSigned(message);
       break;
+    case "agenda-changed":
+      await refreshAgenda();
+      break;
     case "error":
       if (message.code === "invalid_state" && state.peer?.rolledBack) {
         state.peer.rolledBack = false; // the answer to our rolled-back offer (glare)
@@ -241,7 +245,19 @@ function attachRemote({ stream, participantId }) {
 
 // -- agenda and lobby -----------------------------------------------------------
 
+async function refreshAgenda() {
+  // The side panel is rendered by the server (same template as the page): fetch it
+  // again and put the current case back on top.
+  const query = token ? `?token=${encodeURIComponent(token)}` : "";
+  const response = await fetch(`/conferences/${conferenceId}/room/agenda${query}`,
+                               { credentials: "same-origin" });
+  if (!response.ok) return;
+  $("agenda-panel").innerHTML = await response.text();
+  showCurrent(state.currentItemId, state.startedAt && state.startedAt.toISOString());
+}
+
 function showCurrent(itemId, startedAt) {
+  state.currentItemId = itemId;
   state.startedAt = startedAt ? new Date(startedAt) : null;
   let found = false;
   document.querySelectorAll(".case-brief").forEach((el) => {
@@ -390,8 +406,10 @@ $("share").addEventListener("click", () => toggleShare().catch(reportError));
 $("leave").addEventListener("click", leave);
 if (!navigator.mediaDevices?.getDisplayMedia) $("share").hidden = true;
 if (canAdvance) {
-  document.querySelectorAll("button.advance").forEach((button) => {
-    button.addEventListener("click", () => state.signaling?.send({ type: "advance", item_id: button.dataset.itemId }));
+  // Delegated: the agenda is re-rendered when it changes.
+  $("agenda-panel").addEventListener("click", (event) => {
+    const button = event.target.closest("button.advance");
+    if (button) state.signaling?.send({ type: "advance", item_id: button.dataset.itemId });
   });
 }
 setInterval(tickTimer, 15000);
