@@ -28,20 +28,13 @@ from conference.decision import (
 from conference.errors import NotFound, StaleVersion
 from conference.permissions import require_chair, require_drafter
 from conference.quorum import check_quorum
-from conference.referrals import RequestStatus, path_to
-from storage import audit, events
+from storage import audit, events, referrals
 from storage.agenda import get_item, move_item_status, present_for
 from storage.clock import utcnow
 from storage.conferences import get_conference, member_ids, quorum_rule, role_in
 from storage.errors import integrity_as_conflict
-from storage.tables import AgendaItem, Decision, DecisionRevision, SecondOpinionRequest, User
+from storage.tables import AgendaItem, Decision, DecisionRevision, User
 from storage.users import attendees
-
-_STAMPS = {
-    RequestStatus.ACCEPTED: "accepted_at", RequestStatus.SCHEDULED: "scheduled_at",
-    RequestStatus.DISCUSSED: "discussed_at", RequestStatus.ANSWERED: "answered_at",
-    RequestStatus.DECLINED: "declined_at",
-}
 
 
 def get_decision(session: Session, item_id: int) -> Decision | None:
@@ -186,7 +179,7 @@ def sign(
                            at=at)
     move_item_status(item, ItemStatus.DECIDED, at)
     session.add(item)
-    _answer_request(session, case_id=item.case_id, at=at)
+    referrals.answer_for_case(session, case_id=item.case_id, at=at)
     _announce(session, item, row)
     audit.record(session, actor_id=actor.id, action=AuditAction.SIGNED, entity=Entity.DECISION,
                  entity_id=dec.id or 0, case_id=item.case_id, detail={"version": dec.version},
@@ -247,16 +240,3 @@ def latest_signed_for_case(session: Session, case_id: int) -> DecisionRevision |
         select(DecisionRevision).where(DecisionRevision.case_id == case_id)
         .order_by(col(DecisionRevision.signed_at).desc(), col(DecisionRevision.id).desc())
     ).first()
-
-
-def _answer_request(session: Session, *, case_id: int, at: datetime) -> None:
-    """Signing the decision of a requested case answers the request."""
-    request = session.exec(
-        select(SecondOpinionRequest).where(SecondOpinionRequest.case_id == case_id)
-    ).first()
-    if request is None or request.status in (RequestStatus.ANSWERED, RequestStatus.DECLINED):
-        return
-    for step in path_to(request.status, RequestStatus.ANSWERED):
-        request.status = step
-        setattr(request, _STAMPS[step], at)
-    session.add(request)

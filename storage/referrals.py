@@ -78,12 +78,28 @@ def view_request(session: Session, *, viewer: User, request_id: int) -> SecondOp
     return request
 
 
-def _move(session: Session, request: SecondOpinionRequest, target: RequestStatus,
-          *, actor: User, at: datetime) -> None:
-    previous = request.status
+def _walk(request: SecondOpinionRequest, target: RequestStatus, at: datetime) -> None:
+    """Every legal step to ``target``, each with its own timestamp."""
     for step in path_to(request.status, target):
         request.status = step
         setattr(request, STAMP[step], at)
+
+
+def answer_for_case(session: Session, *, case_id: int, at: datetime) -> None:
+    """Signing the decision of a requested case answers the request."""
+    request = session.exec(
+        select(SecondOpinionRequest).where(SecondOpinionRequest.case_id == case_id)
+    ).first()
+    if request is None or request.status in (RequestStatus.ANSWERED, RequestStatus.DECLINED):
+        return
+    _walk(request, RequestStatus.ANSWERED, at)
+    session.add(request)
+
+
+def _move(session: Session, request: SecondOpinionRequest, target: RequestStatus,
+          *, actor: User, at: datetime) -> None:
+    previous = request.status
+    _walk(request, target, at)
     session.add(request)
     assert request.id is not None
     audit.record(session, actor_id=actor.id, action=AuditAction.TRANSITIONED,
