@@ -55,6 +55,18 @@ def get_conference(session: Session, conference_id: int) -> Conference:
     return conf
 
 
+def visible_conference(session: Session, *, viewer: User, conference_id: int) -> Conference:
+    """The conference, if ``viewer`` organises or belongs to it; otherwise not found
+    (not forbidden: an outsider learns nothing, not even that it exists)."""
+    conf = get_conference(session, conference_id)
+    assert viewer.id is not None
+    if is_organiser(viewer.role):
+        return conf
+    if role_in(session, conference_id=conference_id, user_id=viewer.id) is None:
+        raise NotFound(f"No conference with id {conference_id}.")
+    return conf
+
+
 def members(session: Session, conference_id: int) -> list[tuple[ConferenceMember, User]]:
     """Members with their people, chair first, then by name."""
     rows = session.exec(

@@ -204,9 +204,7 @@ def _room_context(request: Request) -> dict[str, Any]:
             raise NotAuthenticated("Sign in first.")
         if user is not None and user.id is not None:
             request.state.user = Viewer(user.id, user.name, user.role, user.specialty)
-            role = conferences.role_in(session, conference_id=conf.id, user_id=user.id or 0)
-            if role is None and not is_organiser(user.role):
-                raise NotFound(f"No conference with id {conf.id}.")
+            conferences.visible_conference(session, viewer=user, conference_id=conf.id)
             is_chair = user.id == conf.chair_id
         else:
             assert grant is not None

@@ -10,26 +10,18 @@ from __future__ import annotations
 from sqlmodel import Session
 
 from conference.errors import NotFound
-from conference.permissions import is_organiser
 from storage import agenda, conferences
 from storage.tables import AgendaItem, Conference, User
 
 
-def may_see_conference(session: Session, user: User, conference_id: int) -> bool:
-    assert user.id is not None
-    return is_organiser(user.role) or conferences.role_in(
-        session, conference_id=conference_id, user_id=user.id) is not None
-
-
 def visible_conference(session: Session, user: User, conference_id: int) -> Conference:
-    conf = conferences.get_conference(session, conference_id)
-    if not may_see_conference(session, user, conference_id):
-        raise NotFound(f"No conference with id {conference_id}.")
-    return conf
+    return conferences.visible_conference(session, viewer=user, conference_id=conference_id)
 
 
 def visible_item(session: Session, user: User, item_id: int) -> AgendaItem:
     item = agenda.get_item(session, item_id)
-    if not may_see_conference(session, user, item.conference_id):
-        raise NotFound(f"No agenda item with id {item_id}.")
+    try:
+        conferences.visible_conference(session, viewer=user, conference_id=item.conference_id)
+    except NotFound:
+        raise NotFound(f"No agenda item with id {item_id}.") from None
     return item

@@ -9,9 +9,7 @@ from sqlmodel import Session
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse
 
-from conference.errors import NotFound
 from conference.people import Role, Specialty
-from conference.permissions import is_organiser
 from storage import conferences
 from storage.cases import ImagingPolicy
 from storage.tables import Conference, User
@@ -72,11 +70,4 @@ def imaging_policy(request: Request) -> ImagingPolicy:
 
 def visible_conference(session: Session, user: User, conference_id: int) -> Conference:
     """The conference, if the person organises or belongs to it; otherwise not found."""
-    conf = conferences.get_conference(session, conference_id)
-    assert user.id is not None
-    if is_organiser(user.role):
-        return conf
-    if conferences.role_in(session, conference_id=conference_id, user_id=user.id) is None:
-        # Not found rather than forbidden: an outsider learns nothing about it.
-        raise NotFound(f"No conference with id {conference_id}.")
-    return conf
+    return conferences.visible_conference(session, viewer=user, conference_id=conference_id)
