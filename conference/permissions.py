@@ -57,8 +57,3 @@ def can_edit_case(*, role: Role, user_id: int, requested_by_id: int | None) -> b
     return is_organiser(role) or (
         role is Role.REFERRING_CLINICIAN and requested_by_id == user_id
     )
-
-
-def can_add_imaging(*, role: Role, user_id: int, requested_by_id: int | None) -> bool:
-    """Coordinators add imaging to any case; a referring clinician to their own."""
-    return can_edit_case(role=role, user_id=user_id, requested_by_id=requested_by_id)

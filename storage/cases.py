@@ -23,7 +23,7 @@ from conference.cases import (
 from conference.cases import CareEntry as CareEntryDetails
 from conference.errors import InvalidInput, NotFound, PermissionDenied
 from conference.imaging import Modality, check_imaging_url, check_study_instance_uid
-from conference.permissions import can_add_imaging, can_edit_case, can_view_case, is_organiser
+from conference.permissions import can_edit_case, can_view_case, is_organiser
 from storage import audit
 from storage.clock import utcnow
 from storage.tables import (
@@ -140,12 +140,7 @@ def add_imaging(
     now: datetime | None = None,
 ) -> ImagingLink:
     """Attach a viewer link to a case after checking it against the hospital's policy."""
-    case = get_case(session, case_id)
-    assert actor.id is not None
-    if not can_add_imaging(role=actor.role, user_id=actor.id, requested_by_id=case.requested_by_id):
-        if not may_view(session, viewer=actor, case=case):
-            raise NotFound(f"No case with id {case_id}.")
-        raise PermissionDenied("Only a coordinator or the referring clinician adds imaging.")
+    _editable(session, actor, case_id, "add imaging")
     hosts: Collection[str] | None = policy.allowed_hosts
     clean_url = check_imaging_url(url, allowed_hosts=hosts,
                                   allow_loopback_http=policy.allow_loopback_http)

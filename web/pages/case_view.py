@@ -16,7 +16,7 @@ from conference.cases import TreatmentKind, TreatmentResponse, Urgency
 from conference.decision import DecisionStatus
 from conference.decision_outcomes import OUTCOME_LABELS, SURGICAL_OUTCOMES
 from conference.people import ConferenceRole
-from conference.permissions import can_add_imaging, is_organiser
+from conference.permissions import can_edit_case, is_organiser
 from conference.quorum import missing_for_quorum
 from storage import agenda, audit, cases, conferences, decisions, referrals, users
 from storage.tables import (
@@ -136,7 +136,7 @@ def case_context(session: Session, viewer: User, case: Case) -> dict[str, Any]:
         "imaging": cases.imaging(session, case.id), "panels": panels, "people": people,
         "outcome_options": OUTCOME_OPTIONS, "guest": None,
         "request_row": referrals.request_for_case(session, case.id),
-        "may_add_imaging": can_add_imaging(role=viewer.role, user_id=viewer.id,
+        "may_add_imaging": can_edit_case(role=viewer.role, user_id=viewer.id,
                                            requested_by_id=case.requested_by_id),
         "imaging_form": Form.of({"modality": "MR"}),
         "care_form": Form.of({"kind": "physical_therapy", "response": "unknown"}),
