@@ -151,6 +151,7 @@ class LiveRoom:
         self.media: set[str] = set()  # participants with a peer connection
         self.renewer: asyncio.Task[None] | None = None
         self.listener: asyncio.Task[None] | None = None
+        self.saved_attendance: dict[str, frozenset[str]] = {}
 
     async def _offer(self, participant_id: str, sdp: str, streams: dict[str, str]) -> None:
         conn = self.connections.get(participant_id)
@@ -216,10 +217,15 @@ class LiveRoom:
             await self.router.remove(pid)
 
     async def save_attendance(self, now: datetime) -> None:
+        """Store who attended the current item, when that changed (not on every
+        mute or camera toggle: those arrive far more often than people do)."""
         item = self.room.current_item_id
-        if item is not None:
-            users = self.room.attendance().get(item, frozenset())
+        if item is None:
+            return
+        users = self.room.attendance().get(item, frozenset())
+        if self.saved_attendance.get(item) != users:
             await self.store.attendance(item, users, now)
+            self.saved_attendance[item] = users
 
     async def disconnect(self, conn: _Connection) -> None:
         pid = conn.participant_id

@@ -217,9 +217,10 @@ async def test_socket_survives_a_failing_database_write(live, monkeypatch):
     async def broken(*args, **kwargs):
         raise RuntimeError("database went away")
 
-    monkeypatch.setattr(live.app.state.hub.store, "attendance", broken)
+    # Storing the new current item fails (attendance is only written when it changes).
+    monkeypatch.setattr(live.app.state.hub.store, "advance", broken)
     mark = len(client.messages)
-    await client.send({"type": "media", "audio": False, "video": False})
+    await client.send({"type": "advance", "item_id": str(live.item_ids[1])})
     error = await client.expect(lambda m: m["type"] == "error", after=mark)
     assert error["code"] == "invalid_state" and "could not handle" in error["message"]
     monkeypatch.undo()
@@ -325,3 +326,26 @@ async def test_socket_room_told_when_the_agenda_changes(live):
     assert (await chair.expect(lambda m: m["type"] == "agenda-changed")) == {
         "type": "agenda-changed"}
     await chair.close()
+
+
+async def test_socket_mute_toggles_do_not_rewrite_attendance(live, monkeypatch):
+    client = await live.joined("okafor", publish=False)
+    await client.send({"type": "advance", "item_id": str(live.item_ids[0])})
+    await client.expect(lambda m: m["type"] == "agenda")
+    store = live.app.state.hub.store
+    writes = []
+    original = store.attendance
+
+    async def counted(*args, **kwargs):
+        writes.append(args)
+        await original(*args, **kwargs)
+
+    monkeypatch.setattr(store, "attendance", counted)
+    for audio in (False, True, False, True):
+        await client.send({"type": "media", "audio": audio, "video": True})
+    other = await live.joined("raman", publish=False)  # presence changed: one write
+    await RoomClient.wait_for(lambda: len(writes) == 1)
+    await asyncio.sleep(0.2)
+    assert len(writes) == 1 and len(writes[0][1]) == 2
+    for c in (client, other):
+        await c.close()
