@@ -27,13 +27,13 @@ TTL = timedelta(seconds=30)
 
 @asynccontextmanager
 async def _redis_backplane() -> AsyncIterator[RedisBackplane]:
-    """A Redis backplane with a prefix of its own; skips if Redis is down."""
+    """A Redis backplane with a prefix of its own; fails loudly if Redis is down."""
     backplane = RedisBackplane.from_url(REDIS_URL, prefix=f"test-{uuid.uuid4().hex}:")
     try:
         await backplane.ping()
     except BackplaneUnavailable as exc:
         await backplane.aclose()
-        pytest.skip(f"Redis not reachable at {REDIS_URL}: {exc}")
+        pytest.fail(f"Redis not reachable at {REDIS_URL} (scripts/prepare starts it): {exc}")
     try:
         yield backplane
     finally:

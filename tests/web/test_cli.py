@@ -1,6 +1,5 @@
 import io
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -8,6 +7,7 @@ import time
 import httpx
 import pytest
 
+from tests.ports import free_port
 from web.cli import main
 
 
@@ -94,14 +94,10 @@ def test_cli_bad_ice_servers_exit_2(env, monkeypatch, capsys):
     assert code == 2 and "CASEBRIDGE_ICE_SERVERS" in err
 
 
-def _free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def test_cli_serve_demo_answers_on_localhost(env):
-    port = _free_port()
+    port = free_port()
     proc = subprocess.Popen(
         [sys.executable, "-m", "web.cli", "serve", "--demo", "--port", str(port)],
         env={**os.environ}, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)

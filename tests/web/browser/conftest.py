@@ -9,7 +9,6 @@ uncaught exceptions and CSP violations are collected for ``assert_clean``.
 
 from __future__ import annotations
 
-import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -23,6 +22,7 @@ from starlette.applications import Starlette
 
 from storage.demo import DEMO_PASSWORD, load_demo
 from storage.engine import session_scope
+from tests.ports import free_port
 from tests.web.conftest import SECRET
 from web.app import create_app
 from web.settings import Settings
@@ -38,11 +38,6 @@ class LiveServer:
     app: Starlette
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
 
 
 @pytest.fixture
@@ -50,7 +45,7 @@ def live_server(database_url: str) -> Iterator[LiveServer]:
     app = create_app(Settings(database_url=database_url, secret_key=SECRET))
     with session_scope(app.state.engine) as session:
         load_demo(session)
-    port = _free_port()
+    port = free_port()
     # websockets-sansio: the live room needs WebSockets, and this implementation
     # raises no deprecation warnings (the suite turns warnings into errors).
     config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning",

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import socket
 import threading
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -19,15 +18,10 @@ from signaling.client import RoomClient
 from storage.demo import load_demo
 from storage.engine import session_scope
 from storage.tables import AgendaItem, Conference, User
+from tests.ports import free_port
 from tests.signaling.conftest import SyntheticVideo
 from web.app import create_app
 from web.settings import Settings
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @dataclass

@@ -14,7 +14,7 @@ from signaling.client import RoomClient
 from storage.demo import load_demo
 from storage.engine import session_scope
 from storage.tables import Conference, User
-from tests.web.live.conftest import free_port
+from tests.ports import free_port
 from web.app import create_app
 from web.settings import Settings
 
