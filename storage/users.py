@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, func, select
 
 from conference.audit import AuditAction, Entity
 from conference.errors import NotFound
@@ -75,7 +75,7 @@ def attendees(session: Session, user_ids: list[int]) -> list[Attendee]:
 
 
 def count_users(session: Session) -> int:
-    return len(session.exec(select(User.id)).all())
+    return session.exec(select(func.count()).select_from(User)).one()
 
 
 def record_failed_sign_in(session: Session, user: User, *, now: datetime) -> User:

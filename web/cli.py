@@ -10,6 +10,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
+from sqlalchemy.engine import Engine
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
 from conference.errors import CasebridgeError, InvalidInput
@@ -50,7 +51,7 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _engine(settings: Settings):  # type: ignore[no-untyped-def]
+def _engine(settings: Settings) -> Engine:
     from storage.engine import make_engine
 
     return make_engine(settings.database_url)
