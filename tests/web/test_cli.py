@@ -4,7 +4,7 @@ import subprocess
 import sys
 import time
 
-import httpx
+import httpx2
 import pytest
 
 from tests.ports import free_port
@@ -105,14 +105,14 @@ def test_cli_serve_demo_answers_on_localhost(env):
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             try:
-                response = httpx.get(f"http://127.0.0.1:{port}/login", timeout=1)
+                response = httpx2.get(f"http://127.0.0.1:{port}/login", timeout=1)
                 break
-            except httpx.TransportError:
+            except httpx2.TransportError:
                 time.sleep(0.2)
         else:
             pytest.fail("server did not answer")
         assert response.status_code == 200 and 'name="password"' in response.text
-        with httpx.Client(base_url=f"http://127.0.0.1:{port}") as c:
+        with httpx2.Client(base_url=f"http://127.0.0.1:{port}") as c:
             assert c.get("/healthz").json() == {"status": "ok"}
             c.get("/cases/1?token=supersecret-guest-token")
     finally:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-import httpx
+import httpx2
 import pytest
 from sqlmodel import Session, select
 from starlette.applications import Starlette
@@ -86,7 +86,7 @@ def outsider(app: Starlette, demo: None, auth: Callable[[str], Headers]) -> Head
     return {"Authorization": f"Bearer {response.json()['access_token']}"}
 
 
-def error_of(response: httpx.Response, status: int, code: str | None = None) -> dict[str, Any]:
+def error_of(response: httpx2.Response, status: int, code: str | None = None) -> dict[str, Any]:
     """Assert the CONTRACT error body with ``status`` (and ``code``); return ``error``."""
     assert response.status_code == status, response.text
     body = response.json()

@@ -246,13 +246,13 @@ async def test_browser_room_shows_a_decision_signed_elsewhere(live, browser):
 
 
 async def test_browser_agenda_refreshes_when_a_case_is_added(live, browser):
-    import httpx
+    import httpx2
 
     base = f"http://{live.base}"
     _, chair = await sign_in(browser, base, "okafor@casebridge.example")
     await enter_room(chair, base, live.conference_id)
     headers = {"Authorization": f"Bearer {live.token('coordinator')}"}
-    async with httpx.AsyncClient(base_url=base, headers=headers) as api:
+    async with httpx2.AsyncClient(base_url=base, headers=headers) as api:
         case = await api.post("/api/v1/cases", json={
             "patient_ref": "SPN-2026-0777", "age": 61, "sex": "male",
             "summary": "Adjacent segment disease above an L4-5 fusion.",

@@ -261,13 +261,13 @@ async def test_socket_denied_guest_is_told_and_closed(live):
 
 
 async def _sign_over_api(base: str, token: str, item_id: int, present: list[int]) -> None:
-    import httpx
+    import httpx2
 
     headers = {"Authorization": f"Bearer {token}"}
     body = {"outcome": "physical_therapy", "rationale": "Plateau in ROM; no red flags.",
             "plan": "Six more weeks of supervised PT.", "follow_up_weeks": 6,
             "present_user_ids": present, "version": 0}
-    async with httpx.AsyncClient(base_url=base, headers=headers) as api:
+    async with httpx2.AsyncClient(base_url=base, headers=headers) as api:
         url = f"/api/v1/agenda-items/{item_id}/decision"
         assert (await api.put(url, json=body)).status_code == 200
         assert (await api.post(f"{url}/sign")).status_code == 200
@@ -294,11 +294,11 @@ async def test_socket_room_hears_of_a_decision_signed_over_the_api(live):
 
 
 async def test_socket_advances_to_a_case_added_while_the_room_is_open(live):
-    import httpx
+    import httpx2
 
     chair = await live.joined("okafor", publish=False)
     headers = {"Authorization": f"Bearer {live.token('coordinator')}"}
-    async with httpx.AsyncClient(base_url=f"http://{live.base}", headers=headers) as api:
+    async with httpx2.AsyncClient(base_url=f"http://{live.base}", headers=headers) as api:
         case = await api.post("/api/v1/cases", json={
             "patient_ref": "SPN-2026-0999", "age": 47, "sex": "female",
             "summary": "Acute cauda equina symptoms resolved after decompression.",
@@ -315,11 +315,11 @@ async def test_socket_advances_to_a_case_added_while_the_room_is_open(live):
 
 
 async def test_socket_room_told_when_the_agenda_changes(live):
-    import httpx
+    import httpx2
 
     chair = await live.joined("okafor", publish=False)
     headers = {"Authorization": f"Bearer {live.token('coordinator')}"}
-    async with httpx.AsyncClient(base_url=f"http://{live.base}", headers=headers) as api:
+    async with httpx2.AsyncClient(base_url=f"http://{live.base}", headers=headers) as api:
         response = await api.patch(f"/api/v1/agenda-items/{live.item_ids[1]}",
                                    json={"planned_minutes": 25})
         assert response.status_code == 200
