@@ -5,8 +5,8 @@ import pathlib
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 FORBIDDEN = {"starlette", "sqlmodel", "sqlalchemy", "aiortc", "av", "asyncio", "uvicorn",
-             "psycopg", "redis", "jinja2", "httpx", "httpx2", "socket", "storage", "web", "signaling",
-             "alembic", "pydantic", "threading", "subprocess"}
+             "psycopg", "redis", "jinja2", "httpx", "httpx2", "socket", "storage", "web",
+             "signaling", "alembic", "pydantic", "threading", "subprocess"}
 
 
 def imported_roots(path):
