@@ -9,6 +9,7 @@ messages, so nothing here knows about HTTP or WebSockets::
     │   └── ImagingLinkRejected      an imaging URL is unsafe or not allowed
     ├── NotAuthenticated             nobody is signed in (401)
     ├── PermissionDenied             signed in, but not allowed (403)
+    ├── TooManyRequests              too many tries; wait ``retry_after`` seconds (429)
     ├── NotFound                     no such thing, or not visible to you (404)
     └── Conflict                     the request clashes with the current state (409)
         ├── IllegalTransition        a state machine refuses the move
@@ -68,6 +69,16 @@ class NotAuthenticated(CasebridgeError):
 
 class PermissionDenied(CasebridgeError):
     code = "forbidden"
+
+
+class TooManyRequests(CasebridgeError):
+    """Too many tries (sign-in throttling): ``retry_after`` seconds until the next one."""
+
+    code = "rate_limited"
+
+    def __init__(self, message: str, *, retry_after: int) -> None:
+        super().__init__(message, details={"retry_after": retry_after})
+        self.retry_after = retry_after
 
 
 class NotFound(CasebridgeError):

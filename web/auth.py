@@ -17,13 +17,12 @@ from typing import Any
 from sqlmodel import Session
 from starlette.requests import HTTPConnection, Request
 
-from conference.errors import NotAuthenticated, PermissionDenied
+from conference.errors import NotAuthenticated, PermissionDenied, TooManyRequests
 from conference.signin import delay_after, is_locked
 from storage import users
 from storage.clock import utcnow
 from storage.passwords import hash_password, verify_password
 from storage.tables import User
-from web.errors import TooManyRequests
 from web.tokens import GuestGrant, TokenSigner
 
 log = logging.getLogger(__name__)

@@ -22,3 +22,9 @@ def db(conn: HTTPConnection) -> Iterator[Session]:
         queued = storage_events.take(session)
     for conference_id, payload in queued:
         publish_to_room(conn.app, conference_id, payload)
+
+
+def undo(session: Session) -> None:
+    """Roll back a refused unit of work, and forget the events it queued."""
+    session.rollback()
+    storage_events.take(session)

@@ -19,12 +19,15 @@ from conference.errors import (
     NotAuthenticated,
     NotFound,
     PermissionDenied,
+    TooManyRequests,
 )
+from web.pages.errors import error_page
 
 STATUS: list[tuple[type[CasebridgeError], int]] = [
     (InvalidInput, 422),
     (NotAuthenticated, 401),
     (PermissionDenied, 403),
+    (TooManyRequests, 429),
     (NotFound, 404),
     (Conflict, 409),
 ]
@@ -34,16 +37,6 @@ HTTP_CODES = {
     405: "method_not_allowed", 409: "conflict", 413: "too_large", 415: "unsupported_media_type",
     422: "invalid_input", 429: "rate_limited",
 }
-
-
-class TooManyRequests(CasebridgeError):
-    """Rate limited (429): ``retry_after`` seconds until the next try."""
-
-    code = "rate_limited"
-
-    def __init__(self, message: str, *, retry_after: int) -> None:
-        super().__init__(message, details={"retry_after": retry_after})
-        self.retry_after = retry_after
 
 
 class BadRequest(CasebridgeError):
@@ -58,8 +51,6 @@ class BadRequest(CasebridgeError):
 
 
 def status_for(exc: CasebridgeError) -> int:
-    if isinstance(exc, TooManyRequests):
-        return 429
     if isinstance(exc, BadRequest):
         return exc.status
     for cls, status in STATUS:
@@ -90,8 +81,6 @@ async def domain_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, CasebridgeError)
     if is_api(request):
         return json_error(exc)
-    from web.pages.errors import error_page
-
     return error_page(request, exc, status_for(exc))
 
 
@@ -101,8 +90,6 @@ async def http_error(request: Request, exc: Exception) -> Response:
     if is_api(request) or exc.status_code == 405:
         return JSONResponse(error_body(code, str(exc.detail)), status_code=exc.status_code,
                             headers=exc.headers)
-    from web.pages.errors import error_page
-
     return error_page(request, CasebridgeError(str(exc.detail), code=code), exc.status_code)
 
 
@@ -111,8 +98,6 @@ async def server_error(request: Request, exc: Exception) -> Response:
     if is_api(request):
         return JSONResponse(error_body("internal_error", "Something went wrong on our side."),
                             status_code=500)
-    from web.pages.errors import error_page
-
     return error_page(request, CasebridgeError("Something went wrong on our side.",
                                                code="internal_error"), 500)
 

@@ -12,7 +12,14 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+)
 
 from conference.agenda import MAX_ITEM_MINUTES, MIN_ITEM_MINUTES
 from conference.audit import Entity
@@ -37,7 +44,8 @@ from conference.quorum import QuorumRule, rule_from_dict
 # refused here rather than overflowing the database driver.
 MAX_ID = 2**31 - 1
 Id = Annotated[int, Field(ge=1, le=MAX_ID)]
-Name = Annotated[str, Field(min_length=1, max_length=200)]
+# A name or title: surrounding spaces dropped, so "   " is no name at all.
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 Text = Annotated[str, Field(max_length=TEXT_LIMIT)]
 ShortText = Annotated[str, Field(max_length=2000)]
 LongText = Annotated[str, Field(max_length=20_000)]

@@ -13,15 +13,16 @@ from starlette.routing import Route
 
 from conference.conferences import CONFERENCE_TRANSITIONS, ConferenceStatus
 from conference.decision import DecisionStatus
-from conference.errors import Conflict, InvalidInput
-from conference.people import SPECIALTY_LABELS, ConferenceRole, Role
+from conference.people import SPECIALTY_LABELS, Role
 from conference.permissions import is_organiser, require_organiser
 from conference.quorum import describe_rule
 from storage import agenda, cases, conferences, decisions, users
 from storage.tables import User
-from web.db import db
-from web.pages.common import flash, page, path_id, see_other, signed_in, visible_conference
-from web.pages.forms import Form, FormInvalid, apply_error, read_form
+from web.api.schemas import ConferenceIn, ConferenceStatusIn, MemberIn
+from web.pages.action import Posted, Refusal, Visit, action, view
+from web.pages.common import flash, page, see_other, visible_conference
+from web.pages.form_model import FormModel, Label, fields_of
+from web.pages.forms import Form
 
 DEFAULT_ZONE = "America/Chicago"
 ZONES = sorted(z for z in available_timezones() if "/" in z and not z.startswith("Etc/"))
@@ -37,52 +38,52 @@ def _chairs(session: Session) -> list[User]:
     return [u for u in users.list_users(session) if u.role is Role.SPECIALIST and u.active]
 
 
-def _new_page(request: Request, session: Session, form: Form, status: int = 200) -> Response:
+def _new_page(visit: Visit, form: Form, status: int = 200) -> Response:
     chairs = [(u.id, f"{u.name} · {SPECIALTY_LABELS[u.specialty]}" if u.specialty else u.name)
-              for u in _chairs(session)]
+              for u in _chairs(visit.session)]
     zones = [(z, z.replace("_", " ")) for z in ZONES]
-    return page(request, "pages/conference_new.html",
+    return page(visit.request, "pages/conference_new.html",
                 {"form": form, "zone_options": zones, "chair_options": chairs}, status)
 
 
-async def new_conference(request: Request) -> Response:
-    if request.method == "GET":
-        with db(request) as session:
-            user = signed_in(request, session)
-            require_organiser(user.role, "create a conference")
-            form = Form.of({"timezone": DEFAULT_ZONE, "duration_minutes": 90})
-            return _new_page(request, session, form)
-    form = await read_form(request)
-    try:
-        with db(request) as session:
-            user = signed_in(request, session)
-            starts_at = _starts_at(form)
-            duration = form.integer("duration_minutes", "The length")
-            chair_id = form.integer("chair_id", "A chair")
-            form.check()
-            assert starts_at is not None and duration is not None and chair_id is not None
-            conf = conferences.create_conference(
-                session, actor=user, title=form.get("title"), starts_at=starts_at,
-                duration_minutes=duration, chair_id=chair_id)
-            conf_id = conf.id
-    except InvalidInput as exc:
-        apply_error(form, exc, rename={"starts_at": "starts_local"})
-    except FormInvalid:
-        pass
-    else:
-        return see_other(f"/conferences/{conf_id}")
-    with db(request) as session:
-        signed_in(request, session)
-        return _new_page(request, session, form, 422)
+@view
+def new_conference_form(visit: Visit) -> Response:
+    require_organiser(visit.user.role, "create a conference")
+    return _new_page(visit, Form.of({"timezone": DEFAULT_ZONE, "duration_minutes": 90}))
+
+
+def _conference_fields(form: Form) -> tuple[dict[str, Any], dict[str, str]]:
+    data = fields_of(form, ConferenceIn)
+    starts_at = _starts_at(form)
+    if starts_at is not None:
+        data["starts_at"] = starts_at.isoformat()
+    return data, {"starts_at": "starts_local"}
+
+
+def _create(call: Posted[ConferenceIn]) -> Response:
+    body = call.values
+    conf = conferences.create_conference(
+        call.session, actor=call.user, title=body.title, starts_at=body.starts_at,
+        duration_minutes=body.duration_minutes, chair_id=body.chair_id)
+    return see_other(f"/conferences/{conf.id}")
+
+
+create = action(
+    _create, again=lambda call, status: _new_page(call, call.form, status),
+    model=FormModel(ConferenceIn, shape=_conference_fields, labels={
+        "title": Label("A title"), "duration_minutes": Label("The length"),
+        "chair_id": Label("a chair", choice=True), "starts_at": Label("The start")}),
+    refusal=Refusal("title", rename={"starts_at": "starts_local"}))
 
 
 def _starts_at(form: Form) -> datetime | None:
-    """A local date and time plus an IANA zone make an aware start time."""
+    """A local date and time plus an IANA zone make an aware start time (an unknown
+    zone is marked on the form; the time is then read as UTC, only to go on checking)."""
     try:
         zone = ZoneInfo(form.text("timezone"))
     except (ZoneInfoNotFoundError, ValueError):
         form.fail("timezone", "Choose the time zone the conference is held in.")
-        zone = None
+        zone = ZoneInfo("UTC")
     raw = form.text("starts_local")
     if not raw:
         form.fail("starts_local", "The start date and time are required.")
@@ -92,7 +93,7 @@ def _starts_at(form: Form) -> datetime | None:
     except ValueError:
         form.fail("starts_local", "Give the start as a date and time, e.g. 2026-12-01 07:30.")
         return None
-    return local.replace(tzinfo=zone) if zone else None
+    return local.replace(tzinfo=zone)
 
 
 def conference_context(session: Session, user: User, conference_id: int) -> dict[str, Any]:
@@ -143,55 +144,47 @@ def conference_page(request: Request, session: Session, user: User, conference_i
     return page(request, "pages/conference.html", ctx, status)
 
 
-async def show(request: Request) -> Response:
-    with db(request) as session:
-        user = signed_in(request, session)
-        return conference_page(request, session, user, path_id(request))
+@view
+def show(visit: Visit) -> Response:
+    return conference_page(visit.request, visit.session, visit.user, visit.id())
 
 
-async def invite(request: Request) -> Response:
-    conf_id = path_id(request)
-    form = await read_form(request)
-    try:
-        with db(request) as session:
-            user = signed_in(request, session)
-            person_id = form.integer("user_id", "The person")
-            role = form.choice("conference_role", ConferenceRole, "conference role")
-            form.check()
-            assert person_id is not None and role is not None
-            conferences.add_member(session, actor=user, conference_id=conf_id,
-                                   user_id=person_id, conference_role=role)
-            who = users.get_user(session, person_id).name
-    except InvalidInput as exc:
-        apply_error(form, exc)
-    except Conflict as exc:
-        form.fail("user_id", exc.message)
-    except FormInvalid:
-        pass
-    else:
-        flash(request, f"{who} is now on this conference.")
-        return see_other(f"/conferences/{conf_id}#members")
-    with db(request) as session:
-        user = signed_in(request, session)
-        return conference_page(request, session, user, conf_id, form, 422)
+def again(call: Posted[Any], status: int) -> Response:
+    """The conference page once more, with the form as typed and what went wrong."""
+    return conference_page(call.request, call.session, call.user, call.id(), call.form,
+                           status, **call.extra)
 
 
-async def change_status(request: Request) -> Response:
-    conf_id = path_id(request)
-    form = await read_form(request)
-    with db(request) as session:
-        user = signed_in(request, session)
-        visible_conference(session, user, conf_id)
-        target = form.choice("status", ConferenceStatus, "status")
-        if target is None:
-            raise InvalidInput("Choose a status.", field="status")
-        conferences.set_status(session, actor=user, conference_id=conf_id, status=target)
-    flash(request, f"The conference is now {target.value}.")
-    return see_other(f"/conferences/{conf_id}")
+def _invite(call: Posted[MemberIn]) -> Response:
+    body = call.values
+    conferences.add_member(call.session, actor=call.user, conference_id=call.id(),
+                           user_id=body.user_id, conference_role=body.conference_role)
+    flash(call.request, f"{users.get_user(call.session, body.user_id).name} "
+                        "is now on this conference.")
+    return see_other(f"/conferences/{call.id()}#members")
+
+
+invite = action(_invite, again=again, refusal=Refusal("user_id"), model=FormModel(
+    MemberIn, labels={"user_id": Label("the person", choice=True),
+                      "conference_role": Label("conference role", choice=True)}))
+
+
+def _change_status(call: Posted[ConferenceStatusIn]) -> Response:
+    visible_conference(call.session, call.user, call.id())
+    target = call.values.status
+    conferences.set_status(call.session, actor=call.user, conference_id=call.id(),
+                           status=target)
+    flash(call.request, f"The conference is now {target.value}.")
+    return see_other(f"/conferences/{call.id()}")
+
+
+change_status = action(_change_status, model=FormModel(
+    ConferenceStatusIn, labels={"status": Label("a status", choice=True)}))
 
 
 routes = [
-    Route("/conferences/new", new_conference, methods=["GET", "POST"]),
+    Route("/conferences/new", new_conference_form),
+    Route("/conferences/new", create, methods=["POST"]),
     Route("/conferences/{id:int}", show),
     Route("/conferences/{id:int}/members", invite, methods=["POST"]),
     Route("/conferences/{id:int}/status", change_status, methods=["POST"]),

@@ -2,53 +2,56 @@
 
 Every refusal re-renders the case page with what was typed: a stale save says
 someone else changed the draft and shows their version beside yours; a sign-off
-short of quorum names who is missing.
+short of quorum names who is missing. The forms are read with the API's models.
 """
 
 from __future__ import annotations
 
-from dataclasses import asdict
 from typing import Any
 
 from sqlmodel import Session
-from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from conference.decision import DecisionContent, Dissent
-from conference.decision_outcomes import Outcome
-from conference.errors import Conflict, InvalidInput, NotFound, QuorumNotMet, StaleVersion
+from conference.errors import CasebridgeError, NotFound, QuorumNotMet, StaleVersion
 from storage import agenda, cases, decisions
 from storage.tables import AgendaItem
-from web.db import db
+from web.api.schemas import AmendIn, DecisionIn, SignIn
+from web.pages.action import Posted, Refusal, action
 from web.pages.case_view import case_page
-from web.pages.common import flash, path_id, see_other, signed_in
-from web.pages.forms import Form, FormInvalid, apply_error, read_form
+from web.pages.common import flash, see_other
+from web.pages.form_model import FormModel, Label, fields_of
+from web.pages.forms import Form
+
+LABELS = {
+    "outcome": Label("an outcome", choice=True),
+    "follow_up_weeks": Label("Follow-up"),
+    "responsible_clinician_id": Label("the responsible clinician", choice=True),
+    "present_user_ids": Label("who was present", choice=True),
+    "dissent.*.user_id": Label("Whose dissent", required="Whose dissent is this?"),
+    "dissent.*.opinion": Label("The dissenting opinion"),
+    "version": Label("The version read"),
+    "reason": Label("The reason for the amendment"),
+}
 
 
-def decision_content(form: Form) -> DecisionContent:
-    """The decision fields of the draft and amendment forms; raises :class:`FormInvalid`."""
-    outcome = form.choice("outcome", Outcome, "an outcome")
-    weeks = form.integer("follow_up_weeks", "Follow-up")
-    responsible = form.integer("responsible_clinician_id", "The responsible clinician",
-                               required=False)
-    present = form.ids("present_user_ids")
-    dissent = []
+def decision_fields(form: Form, model: type[DecisionIn | AmendIn]
+                    ) -> tuple[dict[str, Any], dict[str, str]]:
+    """The decision form as the API's body: dissent rows ``dissent-<row>-x`` become
+    a list, and a blank row is no dissent."""
+    data = fields_of(form, model)
+    dissent: list[dict[str, str]] = []
+    names: dict[str, str] = {}
     for row in range(form.rows("dissent", 1)):
-        opinion = form.text(f"dissent-{row}-opinion")
-        who = form.integer(f"dissent-{row}-user_id", "Who dissents", required=False)
-        if who is None and not opinion:
+        opinion, who = form.text(f"dissent-{row}-opinion"), form.text(f"dissent-{row}-user_id")
+        if not who and not opinion:
             continue
-        if who is None:
-            form.fail(f"dissent-{row}-user_id", "Whose dissent is this?")
-            continue
-        dissent.append(Dissent(who, opinion))
-    form.check()
-    assert outcome is not None and weeks is not None
-    return DecisionContent(outcome=outcome, rationale=form.get("rationale"),
-                           plan=form.get("plan"), follow_up_weeks=weeks,
-                           present_user_ids=tuple(present),
-                           responsible_clinician_id=responsible, dissent=tuple(dissent))
+        for name in ("user_id", "opinion"):
+            names[f"dissent.{len(dissent)}.{name}"] = f"dissent-{row}-{name}"
+        dissent.append({"opinion": form.get(f"dissent-{row}-opinion")} |
+                       ({"user_id": who} if who else {}))
+    data["dissent"] = dissent
+    return data, names
 
 
 def _item(session: Session, case_id: int, item_id: int) -> AgendaItem:
@@ -58,109 +61,89 @@ def _item(session: Session, case_id: int, item_id: int) -> AgendaItem:
     return item
 
 
-def _version(form: Form) -> int:
-    try:
-        return int(form.get("version") or 0)
-    except ValueError:
-        return 0
+def again(call: Posted[Any], status: int) -> Response:
+    """The case page once more, this item's panel showing the form and the refusal."""
+    case = cases.view_case(call.session, viewer=call.user, case_id=call.id())
+    update = {"form": call.form, **call.extra}
+    return case_page(call.request, call.session, call.user, case, status=status,
+                     panel_update={call.id("item_id"): update})
 
 
-def _again(request: Request, case_id: int, item_id: int, status: int,
-           **update: Any) -> Response:
-    with db(request) as session:
-        user = signed_in(request, session)
-        case = cases.view_case(session, viewer=user, case_id=case_id)
-        return case_page(request, session, user, case, status=status,
-                         panel_update={item_id: update})
+def _done(call: Posted[Any], message: str) -> Response:
+    flash(call.request, message)
+    return see_other(f"/cases/{call.id()}#decision-{call.id('item_id')}")
 
 
-def _done(request: Request, case_id: int, item_id: int, message: str) -> Response:
-    flash(request, message)
-    return see_other(f"/cases/{case_id}#decision-{item_id}")
-
-
-async def save(request: Request) -> Response:
-    case_id, item_id = path_id(request), path_id(request, "item_id")
-    form = await read_form(request)
-    try:
-        with db(request) as session:
-            user = signed_in(request, session)
-            _item(session, case_id, item_id)
-            dec = decisions.save_draft(session, actor=user, item_id=item_id,
-                                       content=decision_content(form),
-                                       read_version=_version(form))
-            version = dec.version
-    except InvalidInput as exc:
-        apply_error(form, exc)
-        return _again(request, case_id, item_id, 422, form=form)
-    except FormInvalid:
-        return _again(request, case_id, item_id, 422, form=form)
-    except StaleVersion as exc:
-        return _stale(request, case_id, item_id, form, exc)
-    if form.get("then_sign"):
-        return await _sign(request, case_id, item_id, version)
-    return _done(request, case_id, item_id, "Draft saved.")
-
-
-def _stale(request: Request, case_id: int, item_id: int, form: Form,
-           exc: StaleVersion) -> Response:
+def _stale(call: Posted[Any], exc: StaleVersion) -> None:
     """Keep what was typed, show the other person's version, and let them save over it."""
-    with db(request) as session:
-        theirs = decisions.get_decision(session, item_id)
-    form.fail("version", "This decision was changed by someone else while you were "
-                         "editing. Your text is kept below; compare it with theirs, then "
-                         "save again.")
-    form.set("version", exc.actual)
-    return _again(request, case_id, item_id, 409, form=form, stale=theirs)
+    call.form.fail("version", "This decision was changed by someone else while you were "
+                              "editing. Your text is kept below; compare it with theirs, "
+                              "then save again.")
+    call.form.set("version", exc.actual)
+    call.extra["stale"] = decisions.get_decision(call.session, call.id("item_id"))
 
 
-async def sign(request: Request) -> Response:
-    case_id, item_id = path_id(request), path_id(request, "item_id")
-    form = await read_form(request)
-    return await _sign(request, case_id, item_id, _version(form))
+def _refused(call: Posted[Any], exc: CasebridgeError) -> None:
+    if isinstance(exc, StaleVersion):
+        _stale(call, exc)
+    elif isinstance(exc, QuorumNotMet):
+        call.form.fail("present_user_ids", exc.message)
+    else:
+        Refusal().show(call, exc)
 
 
-async def _sign(request: Request, case_id: int, item_id: int, version: int) -> Response:
-    try:
-        with db(request) as session:
-            user = signed_in(request, session)
-            _item(session, case_id, item_id)
-            decisions.sign(session, actor=user, item_id=item_id, read_version=version)
-    except QuorumNotMet as exc:
-        return _again(request, case_id, item_id, 409, sign_error=exc.message)
-    except StaleVersion:
-        return _again(request, case_id, item_id, 409,
-                      sign_error="The draft was changed by someone else since you read it. "
-                                 "Read it again below, then sign.")
-    except (Conflict, NotFound) as exc:
-        return _again(request, case_id, item_id, 409, sign_error=exc.message)
-    return _done(request, case_id, item_id, "Decision signed. The referring clinician's "
-                                            "letter is ready.")
+def _sign_refused(call: Posted[Any], exc: CasebridgeError) -> None:
+    """A sign-off refusal is shown beside the sign button, the draft as it was."""
+    call.form = Form()
+    call.extra["sign_error"] = (
+        "The draft was changed by someone else since you read it. Read it again below, "
+        "then sign." if isinstance(exc, StaleVersion) else exc.message)
 
 
-async def amend(request: Request) -> Response:
-    case_id, item_id = path_id(request), path_id(request, "item_id")
-    form = await read_form(request)
-    try:
-        with db(request) as session:
-            user = signed_in(request, session)
-            _item(session, case_id, item_id)
-            content = decision_content(form)
-            changes = {name: getattr(content, name) for name in asdict(content)}
-            changes["dissent"] = content.dissent
-            decisions.amend(session, actor=user, item_id=item_id, reason=form.get("reason"),
-                            changes=changes, read_version=_version(form))
-    except InvalidInput as exc:
-        apply_error(form, exc)
-        return _again(request, case_id, item_id, 422, form=form)
-    except FormInvalid:
-        return _again(request, case_id, item_id, 422, form=form)
-    except QuorumNotMet as exc:
-        form.fail("present_user_ids", exc.message)
-        return _again(request, case_id, item_id, 409, form=form)
-    except StaleVersion as exc:
-        return _stale(request, case_id, item_id, form, exc)
-    return _done(request, case_id, item_id, "Amendment signed; the earlier revision is kept.")
+def _save(call: Posted[DecisionIn]) -> Response:
+    case_id, item_id = call.id(), call.id("item_id")
+    _item(call.session, case_id, item_id)
+    dec = decisions.save_draft(call.session, actor=call.user, item_id=item_id,
+                               content=call.values.to_domain(),
+                               read_version=call.values.version)
+    if call.form.get("then_sign"):
+        try:
+            decisions.sign(call.session, actor=call.user, item_id=item_id,
+                           read_version=dec.version)
+        except (QuorumNotMet, StaleVersion) as exc:
+            # The draft is kept (committed); the sign-off refusal shows beside it.
+            call.session.commit()
+            _sign_refused(call, exc)
+            return again(call, 409)
+        return _signed(call)
+    return _done(call, "Draft saved.")
+
+
+def _signed(call: Posted[Any]) -> Response:
+    return _done(call, "Decision signed. The referring clinician's letter is ready.")
+
+
+def _sign(call: Posted[SignIn]) -> Response:
+    _item(call.session, call.id(), call.id("item_id"))
+    decisions.sign(call.session, actor=call.user, item_id=call.id("item_id"),
+                   read_version=call.values.version or 0)
+    return _signed(call)
+
+
+def _amend(call: Posted[AmendIn]) -> Response:
+    _item(call.session, call.id(), call.id("item_id"))
+    decisions.amend(call.session, actor=call.user, item_id=call.id("item_id"),
+                    reason=call.values.reason, changes=call.values.changes(),
+                    read_version=call.values.version or 0)
+    return _done(call, "Amendment signed; the earlier revision is kept.")
+
+
+save = action(_save, again=again, refused=_refused, model=FormModel(
+    DecisionIn, labels=LABELS, shape=lambda form: decision_fields(form, DecisionIn)))
+sign = action(_sign, again=again, refused=_sign_refused,
+              model=FormModel(SignIn, labels=LABELS))
+amend = action(_amend, again=again, refused=_refused, model=FormModel(
+    AmendIn, labels=LABELS, shape=lambda form: decision_fields(form, AmendIn)))
 
 
 routes = [

@@ -7,6 +7,7 @@ from starlette.responses import RedirectResponse, Response
 from conference.errors import CasebridgeError, NotAuthenticated
 from web.auth import optional_user
 from web.db import db
+from web.pages.common import Viewer
 from web.templating import render
 
 
@@ -14,8 +15,6 @@ def _greet(request: Request) -> None:
     """Show the navigation on error pages too, when we know who is asking."""
     if getattr(request.state, "user", None) is not None:
         return
-    from web.pages.common import Viewer
-
     try:
         with db(request) as session:
             user = optional_user(request, session)

@@ -36,8 +36,11 @@ CARE_FIELDS = ("kind", "description", "started_on", "ended_on", "response", "not
 IMAGING_FIELDS = ("url", "modality", "study_date", "description")
 
 
-class FormInvalid(Exception):
+class FormInvalid(InvalidInput):
     """Parsing found problems; the form now holds them in ``errors``."""
+
+    def __init__(self, message: str = "Some fields need attention.") -> None:
+        super().__init__(message, code="form_invalid")
 
 
 @dataclass
@@ -72,12 +75,19 @@ class Form:
     def set(self, name: str, value: object) -> None:
         self.data[name] = [str(value)]
 
+    def rename(self, old: str, new: str) -> None:
+        """Show field ``old`` (its values and its message) as ``new``."""
+        if old in self.data:
+            self.data[new] = self.data.pop(old)
+        if old in self.errors:
+            self.errors[new] = self.errors.pop(old)
+
     def fail(self, name: str, message: str) -> None:
         self.errors.setdefault(name, message)
 
     def check(self) -> None:
         if self.errors:
-            raise FormInvalid()
+            raise FormInvalid(next(iter(self.errors.values())))
 
     # Typed readers: each records a message and returns None when the value is bad.
 

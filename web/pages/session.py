@@ -8,10 +8,9 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from conference.errors import NotAuthenticated
+from conference.errors import NotAuthenticated, TooManyRequests
 from web.auth import authenticate, check_csrf, optional_user, sign_in, sign_out
 from web.db import db
-from web.errors import TooManyRequests
 from web.templating import render
 
 
