@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -81,7 +82,7 @@ async def domain_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, CasebridgeError)
     if is_api(request):
         return json_error(exc)
-    return error_page(request, exc, status_for(exc))
+    return await run_in_threadpool(error_page, request, exc, status_for(exc))
 
 
 async def http_error(request: Request, exc: Exception) -> Response:
@@ -90,7 +91,8 @@ async def http_error(request: Request, exc: Exception) -> Response:
     if is_api(request) or exc.status_code == 405:
         return JSONResponse(error_body(code, str(exc.detail)), status_code=exc.status_code,
                             headers=exc.headers)
-    return error_page(request, CasebridgeError(str(exc.detail), code=code), exc.status_code)
+    error = CasebridgeError(str(exc.detail), code=code)
+    return await run_in_threadpool(error_page, request, error, exc.status_code)
 
 
 async def server_error(request: Request, exc: Exception) -> Response:
@@ -98,8 +100,8 @@ async def server_error(request: Request, exc: Exception) -> Response:
     if is_api(request):
         return JSONResponse(error_body("internal_error", "Something went wrong on our side."),
                             status_code=500)
-    return error_page(request, CasebridgeError("Something went wrong on our side.",
-                                               code="internal_error"), 500)
+    error = CasebridgeError("Something went wrong on our side.", code="internal_error")
+    return await run_in_threadpool(error_page, request, error, 500)
 
 
 EXCEPTION_HANDLERS = {

@@ -4,29 +4,25 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlmodel import Session
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
 from conference.audit import AuditAction, Entity
-from conference.cases import CareEntry, Sex, TreatmentKind, TreatmentResponse, Urgency
-from conference.errors import Conflict, InvalidInput, NotAuthenticated, NotFound
+from conference.cases import Sex, TreatmentKind, TreatmentResponse, Urgency
+from conference.errors import NotAuthenticated, NotFound
 from conference.imaging import Modality
 from conference.permissions import require_organiser
 from storage import agenda, audit, cases, decisions
+from web.api.schemas import CareEntryIn, CaseIn, CasePatch, ImagingIn
 from web.auth import signer
 from web.db import db
+from web.pages.action import Posted, Refusal, Visit, action, view
 from web.pages.case_view import case_page, timeline
-from web.pages.common import flash, imaging_policy, page, path_id, see_other, signed_in
-from web.pages.forms import (
-    BLANK_CARE_ROWS,
-    Form,
-    FormInvalid,
-    apply_error,
-    case_details,
-    read_form,
-)
+from web.pages.common import flash, imaging_policy, page, path_id, see_other
+from web.pages.form_model import FormModel, Label, fields_of, rows_of
+from web.pages.forms import BLANK_CARE_ROWS, Form
 from web.templating import render
 
 CHOICES = {
@@ -42,51 +38,67 @@ def new_case_form() -> Form:
     return Form.of({"sex": "", "urgency": "routine", "care_rows": BLANK_CARE_ROWS})
 
 
-def _new_page(request: Request, form: Form, status: int = 200) -> Response:
-    return page(request, "pages/case_new.html",
+CASE_LABELS = {
+    "patient_ref": Label("The patient reference"), "age": Label("Age"),
+    "sex": Label("sex", choice=True), "urgency": Label("urgency", choice=True),
+    "care_history.*.kind": Label("kind of treatment", choice=True),
+    "care_history.*.response": Label("response", choice=True),
+    "care_history.*.started_on": Label("Started"), "care_history.*.ended_on": Label("Ended"),
+    "care_history.*.description": Label("The description"),
+    "requested_specialties": Label("a specialty", choice=True, required=(
+        "Name at least one specialty you want an opinion from.")),
+}
+
+
+def case_fields(form: Form, model: type[CaseIn]) -> tuple[dict[str, Any], dict[str, str]]:
+    """The case form as the API's body: treatment rows ``care-<row>-x`` become the
+    ``care_history`` list (an untouched row is no treatment)."""
+    data = fields_of(form, model)
+    data["care_history"], names = rows_of(
+        form, CareEntryIn, field="care_history", prefix="care", minimum=BLANK_CARE_ROWS,
+        defaults={"response": "unknown"})
+    return data, names
+
+
+CASE_FORM = FormModel(CaseIn, labels=CASE_LABELS, shape=lambda form: case_fields(form, CaseIn))
+
+
+def _new_page(visit: Visit, form: Form, status: int = 200) -> Response:
+    return page(visit.request, "pages/case_new.html",
                 {"form": form, "care_rows": form.rows("care", BLANK_CARE_ROWS), **CHOICES},
                 status)
 
 
-async def new_case(request: Request) -> Response:
-    if request.method == "GET":
-        with db(request) as session:
-            user = signed_in(request, session)
-            require_organiser(user.role, "create a case")
-        return _new_page(request, new_case_form())
-    form = await read_form(request)
-    if form.get("add_row"):
-        with db(request) as session:
-            signed_in(request, session)
-        return _new_page(request, form)
-    try:
-        with db(request) as session:
-            user = signed_in(request, session)
-            require_organiser(user.role, "create a case")
-            details, rename = case_details(form)
-            try:
-                case = cases.create_case(session, actor=user, details=details)
-            except InvalidInput as exc:
-                apply_error(form, exc, rename=rename)
-                raise FormInvalid() from exc
-            case_id = case.id
-    except FormInvalid:
-        with db(request) as session:
-            signed_in(request, session)
-        return _new_page(request, form, 422)
-    flash(request, "Case created. Add imaging links below, then put it on an agenda.")
-    return see_other(f"/cases/{case_id}")
+@view
+def new_case_form_page(visit: Visit) -> Response:
+    require_organiser(visit.user.role, "create a case")
+    return _new_page(visit, new_case_form())
+
+
+def _create(call: Posted[Any]) -> Response:
+    if call.form.get("add_row"):
+        return _new_page(call, call.form)
+    require_organiser(call.user.role, "create a case")
+    case = cases.create_case(call.session, actor=call.user,
+                             details=CASE_FORM.read(call.form).to_domain())
+    flash(call.request, "Case created. Add imaging links below, then put it on an agenda.")
+    return see_other(f"/cases/{case.id}")
+
+
+new_case = action(_create, again=lambda call, status: _new_page(call, call.form, status))
 
 
 async def show(request: Request) -> Response:
-    case_id = path_id(request)
     token = request.query_params.get("token")
     if token:
-        return _guest_view(request, case_id, token)
-    with db(request) as session:
-        user = signed_in(request, session)
-        case = cases.view_case(session, viewer=user, case_id=case_id)
-        return case_page(request, session, user, case)
+        return await run_in_threadpool(_guest_view, request, path_id(request), token)
+    return await _show(request)
+
+
+@view
+def _show(visit: Visit) -> Response:
+    case = cases.view_case(visit.session, viewer=visit.user, case_id=visit.id())
+    return case_page(visit.request, visit.session, visit.user, case)
 
 
 def _guest_view(request: Request, case_id: int, token: str) -> Response:
@@ -113,100 +125,60 @@ def _guest_view(request: Request, case_id: int, token: str) -> Response:
         })
 
 
-async def add_imaging(request: Request) -> Response:
-    case_id = path_id(request)
-    form = await read_form(request)
-    try:
-        with db(request) as session:
-            user = signed_in(request, session)
-            modality = form.choice("modality", Modality, "modality")
-            study_date = form.day("study_date", "Study date")
-            form.check()
-            assert modality is not None
-            cases.add_imaging(session, actor=user, case_id=case_id, url=form.text("url"),
-                              modality=modality, study_date=study_date,
-                              description=form.get("description"),
-                              policy=imaging_policy(request))
-    except InvalidInput as exc:
-        apply_error(form, exc, fallback="url")
-    except FormInvalid:
-        pass
-    else:
-        flash(request, "Imaging link added.")
-        return see_other(f"/cases/{case_id}#imaging")
-    with db(request) as session:
-        return _case_again(request, session, case_id, form)
+def _case_again(call: Posted[Any], status: int, which: str) -> Response:
+    case = cases.view_case(call.session, viewer=call.user, case_id=call.id())
+    forms: dict[str, Any] = {which: call.form}
+    return case_page(call.request, call.session, call.user, case, status=status, **forms)
 
 
-def _case_again(request: Request, session: Session, case_id: int, form: Form,
-                which: str = "imaging_form", status: int = 422) -> Response:
-    user = signed_in(request, session)
-    case = cases.view_case(session, viewer=user, case_id=case_id)
-    forms: dict[str, Any] = {which: form}
-    return case_page(request, session, user, case, status=status, **forms)
+def _add_imaging(call: Posted[ImagingIn]) -> Response:
+    body = call.values
+    cases.add_imaging(call.session, actor=call.user, case_id=call.id(), url=body.url.strip(),
+                      modality=body.modality, study_date=body.study_date,
+                      description=body.description, policy=imaging_policy(call.request))
+    flash(call.request, "Imaging link added.")
+    return see_other(f"/cases/{call.id()}#imaging")
 
 
-async def add_treatment(request: Request) -> Response:
+def _add_treatment(call: Posted[CareEntryIn]) -> Response:
     """One more treatment already tried, at the end of the history of care."""
-    case_id = path_id(request)
-    form = await read_form(request)
-    try:
-        with db(request) as session:
-            user = signed_in(request, session)
-            kind = form.choice("kind", TreatmentKind, "treatment")
-            response = form.choice("response", TreatmentResponse, "response")
-            started, ended = form.day("started_on", "Started"), form.day("ended_on", "Ended")
-            form.check()
-            assert kind is not None and response is not None
-            cases.add_care_entry(session, actor=user, case_id=case_id, entry=CareEntry(
-                kind=kind, description=form.get("description"), started_on=started,
-                ended_on=ended, response=response, notes=form.get("notes")))
-    except InvalidInput as exc:
-        apply_error(form, exc, rename=_CARE_FIELDS, fallback="description")
-    except FormInvalid:
-        pass
-    else:
-        flash(request, "Treatment added to the history of care.")
-        return see_other(f"/cases/{case_id}#h-h")
-    with db(request) as session:
-        return _case_again(request, session, case_id, form, "care_form")
+    cases.add_care_entry(call.session, actor=call.user, case_id=call.id(),
+                         entry=call.values.to_domain())
+    flash(call.request, "Treatment added to the history of care.")
+    return see_other(f"/cases/{call.id()}#h-h")
 
 
-async def edit_case(request: Request) -> Response:
+def _edit_case(call: Posted[CasePatch]) -> Response:
     """Corrections to the question, summary and urgency, until the panel decides."""
-    case_id = path_id(request)
-    form = await read_form(request)
-    try:
-        with db(request) as session:
-            user = signed_in(request, session)
-            urgency = form.choice("urgency", Urgency, "urgency")
-            form.check()
-            assert urgency is not None
-            cases.update_case(session, actor=user, case_id=case_id, changes={
-                "question": form.get("question"), "summary": form.get("summary"),
-                "urgency": urgency, "eases": form.get("eases"), "worsens": form.get("worsens")})
-    except InvalidInput as exc:
-        apply_error(form, exc, fallback="question")
-    except Conflict as exc:
-        form.fail("question", exc.message)
-        with db(request) as session:
-            return _case_again(request, session, case_id, form, "edit_form", 409)
-    except FormInvalid:
-        pass
-    else:
-        flash(request, "Corrections saved.")
-        return see_other(f"/cases/{case_id}")
-    with db(request) as session:
-        return _case_again(request, session, case_id, form, "edit_form")
+    cases.update_case(call.session, actor=call.user, case_id=call.id(),
+                      changes=call.values.changes())
+    flash(call.request, "Corrections saved.")
+    return see_other(f"/cases/{call.id()}")
 
 
+IMAGING_LABELS = {"url": Label("The viewer link"), "modality": Label("modality", choice=True),
+                  "study_date": Label("Study date"), "description": Label("The description")}
 # The domain names a treatment's fields care_history[N].x; this form has them bare.
 _CARE_FIELDS = {f"care_history[{n}].{name}": name for n in range(101)
                 for name in ("description", "started_on", "ended_on", "notes")}
 
+add_imaging = action(
+    _add_imaging, again=lambda call, status: _case_again(call, status, "imaging_form"),
+    model=FormModel(ImagingIn, labels=IMAGING_LABELS), refusal=Refusal("url"))
+add_treatment = action(
+    _add_treatment, again=lambda call, status: _case_again(call, status, "care_form"),
+    model=FormModel(CareEntryIn, labels={
+        name.partition(".*.")[2]: label for name, label in CASE_LABELS.items()
+        if name.startswith("care_history")}),
+    refusal=Refusal("description", rename=_CARE_FIELDS))
+edit_case = action(
+    _edit_case, again=lambda call, status: _case_again(call, status, "edit_form"),
+    model=FormModel(CasePatch, labels=CASE_LABELS), refusal=Refusal("question"))
+
 
 routes = [
-    Route("/cases/new", new_case, methods=["GET", "POST"]),
+    Route("/cases/new", new_case_form_page),
+    Route("/cases/new", new_case, methods=["POST"]),
     Route("/cases/{id:int}", show),
     Route("/cases/{id:int}/imaging", add_imaging, methods=["POST"]),
     Route("/cases/{id:int}/care-history", add_treatment, methods=["POST"]),

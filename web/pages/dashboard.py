@@ -15,8 +15,8 @@ from conference.people import Role
 from conference.permissions import is_organiser
 from storage import agenda, cases, conferences, decisions, referrals, users
 from storage.tables import User
-from web.db import db
-from web.pages.common import page, signed_in
+from web.pages.action import Visit, view
+from web.pages.common import page
 from web.pages.requests import STEPS
 
 OPEN_ITEMS = (ItemStatus.PENDING, ItemStatus.DISCUSSING, ItemStatus.DEFERRED)
@@ -39,23 +39,23 @@ def _conferences(session: Session, user: User) -> list[dict[str, Any]]:
     return out
 
 
-async def home(request: Request) -> Response:
-    with db(request) as session:
-        user = signed_in(request, session)
-        confs = _conferences(session, user)
-        visible = {c.id: c for c in cases.visible_cases(session, viewer=user)}
-        ctx: dict[str, Any] = {"conferences": confs, "cases": visible, "steps": STEPS,
-                               "organiser": is_organiser(user.role)}
-        if is_organiser(user.role):
-            ctx["queue"] = referrals.queue(session)
-        if user.role is Role.SPECIALIST:
-            ctx["to_sign"] = sum(1 for e in confs if e["chair"]
-                                 for state in e["decisions"].values() if state == "draft")
-        if user.role is Role.REFERRING_CLINICIAN:
-            ctx["requests"] = referrals.requests_of(session, viewer=user)
-        if user.role is Role.ADMIN:
-            ctx["people"] = users.list_users(session)
-        return page(request, "pages/dashboard.html", ctx)
+@view
+def home(visit: Visit) -> Response:
+    request, session, user = visit.request, visit.session, visit.user
+    confs = _conferences(session, user)
+    visible = {c.id: c for c in cases.visible_cases(session, viewer=user)}
+    ctx: dict[str, Any] = {"conferences": confs, "cases": visible, "steps": STEPS,
+                           "organiser": is_organiser(user.role)}
+    if is_organiser(user.role):
+        ctx["queue"] = referrals.queue(session)
+    if user.role is Role.SPECIALIST:
+        ctx["to_sign"] = sum(1 for e in confs if e["chair"]
+                             for state in e["decisions"].values() if state == "draft")
+    if user.role is Role.REFERRING_CLINICIAN:
+        ctx["requests"] = referrals.requests_of(session, viewer=user)
+    if user.role is Role.ADMIN:
+        ctx["people"] = users.list_users(session)
+    return page(request, "pages/dashboard.html", ctx)
 
 
 async def healthz(request: Request) -> Response:

@@ -109,6 +109,25 @@ def fields_of(form: Form, model: type[BaseModel], prefix: str = "") -> dict[str,
     return data
 
 
+def rows_of(form: Form, model: type[BaseModel], *, field: str, prefix: str, minimum: int,
+            defaults: Mapping[str, str] | None = None,
+            ) -> tuple[list[dict[str, Any]], dict[str, str]]:
+    """Repeated rows ``<prefix>-<row>-<name>`` as the list ``field`` of ``model``s,
+    leaving out untouched rows (blank, or at their ``defaults``), and a map from
+    each entry's fields (``field.0.name``) to the form row's (``prefix-2-name``)."""
+    entries: list[dict[str, Any]] = []
+    names: dict[str, str] = {}
+    for row in range(form.rows(prefix, minimum)):
+        start = f"{prefix}-{row}-"
+        if all(form.text(start + n) in ("", (defaults or {}).get(n, ""))
+               for n in model.model_fields):
+            continue
+        for name in model.model_fields:
+            names[f"{field}.{len(entries)}.{name}"] = start + name
+        entries.append(fields_of(form, model, start))
+    return entries, names
+
+
 def _pattern(loc: tuple[int | str, ...]) -> str:
     return ".".join("*" if isinstance(part, int) else str(part) for part in loc)
 
@@ -129,6 +148,12 @@ class FormModel(Generic[B]):
         """The valid body, or :class:`FormInvalid` with each problem on its field."""
         data, names = self.shape(form) if self.shape else (fields_of(form, self.model), {})
         data.update(self.fixed)
+        for name, to in names.items():  # the domain names list entries field[0].name
+            form.aliases[name] = to
+            first, _, rest = name.partition(".")
+            index, _, last = rest.partition(".")
+            if index.isdigit():
+                form.aliases[f"{first}[{index}].{last}"] = to
         try:
             body = self.model.model_validate(data, strict=False)
         except ValidationError as exc:

@@ -4,34 +4,28 @@ queue (accept, decline, schedule), each request's timeline and its decision lett
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
+from pydantic import Field
 from sqlmodel import Session
-from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
 from conference.conferences import ConferenceStatus
-from conference.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from conference.errors import InvalidInput, NotFound, PermissionDenied
 from conference.imaging import check_imaging_url
 from conference.people import SPECIALTY_LABELS, Role, Specialty
 from conference.permissions import is_organiser, require_organiser
 from conference.referrals import RequestStatus, describe_duration
 from storage import agenda, cases, conferences, decisions, referrals, users
 from storage.tables import SecondOpinionRequest, User
-from web.db import db
-from web.pages.cases import CHOICES
-from web.pages.common import flash, imaging_policy, page, path_id, see_other, signed_in
-from web.pages.forms import (
-    BLANK_CARE_ROWS,
-    BLANK_IMAGING_ROWS,
-    Form,
-    FormInvalid,
-    apply_error,
-    case_details,
-    imaging_rows,
-    read_form,
-)
+from web.api.schemas import DeclineIn, Empty, ImagingIn, RequestIn, ScheduleIn
+from web.pages.action import Posted, Refusal, Visit, action, view
+from web.pages.agenda import MINUTES
+from web.pages.cases import CASE_LABELS, CHOICES, IMAGING_LABELS, case_fields
+from web.pages.common import flash, imaging_policy, page, see_other
+from web.pages.form_model import FormModel, Label, rows_of
+from web.pages.forms import BLANK_CARE_ROWS, BLANK_IMAGING_ROWS, Form
 
 SPECIALTY_OPTIONS = [(s.value, SPECIALTY_LABELS[s]) for s in Specialty]
 STEPS = [
@@ -48,67 +42,71 @@ def _may_request(user: User) -> None:
         raise PermissionDenied("Only a referring clinician submits a second-opinion request.")
 
 
-def _new_page(request: Request, form: Form, status: int = 200) -> Response:
-    return page(request, "pages/request_new.html", {
+class RequestForm(RequestIn):
+    """The request page's form: the API's request and its imaging links at once."""
+
+    imaging: Annotated[list[ImagingIn], Field(max_length=100)] = []
+
+
+def _request_fields(form: Form) -> tuple[dict[str, Any], dict[str, str]]:
+    data, names = case_fields(form, RequestForm)
+    data["imaging"], more = rows_of(form, ImagingIn, field="imaging", prefix="imaging",
+                                    minimum=BLANK_IMAGING_ROWS, defaults={"modality": "MR"})
+    return data, names | more
+
+
+REQUEST_FORM = FormModel(RequestForm, labels={
+    **CASE_LABELS, **{f"imaging.*.{name}": label for name, label in IMAGING_LABELS.items()},
+    "imaging.*.url": Label("The viewer link",
+                           required="Paste the viewer link for this study.")},
+    shape=_request_fields)
+
+
+def _new_page(visit: Visit, form: Form, status: int = 200) -> Response:
+    return page(visit.request, "pages/request_new.html", {
         "form": form, "care_rows": form.rows("care", BLANK_CARE_ROWS),
         "imaging_rows": form.rows("imaging", BLANK_IMAGING_ROWS),
         "specialty_options": SPECIALTY_OPTIONS, **CHOICES}, status)
 
 
-async def new_request(request: Request) -> Response:
-    if request.method == "GET":
-        with db(request) as session:
-            _may_request(signed_in(request, session))
-        return _new_page(request, Form.of({"urgency": "routine"}))
-    form = await read_form(request)
-    if form.get("add_row"):
-        with db(request) as session:
-            signed_in(request, session)
-        return _new_page(request, form)
-    try:
-        with db(request) as session:
-            request_id = _submit(request, session, form)
-    except FormInvalid:
-        with db(request) as session:
-            signed_in(request, session)
-        return _new_page(request, form, 422)
-    flash(request, "Request sent. The coordinator will put it on a conference agenda; "
-                   "you can follow every step here.")
-    return see_other(f"/requests/{request_id}")
+@view
+def new_request_form(visit: Visit) -> Response:
+    _may_request(visit.user)
+    return _new_page(visit, Form.of({"urgency": "routine"}))
 
 
-def _submit(request: Request, session: Session, form: Form) -> int:
+def _submit(call: Posted[Any]) -> Response:
     """Create the request, its case and imaging links at once, or nothing at all."""
-    user = signed_in(request, session)
-    _may_request(user)
-    specialties = form.choices("requested_specialties", Specialty, "specialty")
-    if not specialties:
-        form.fail("requested_specialties", "Name at least one specialty you want an opinion from.")
-    links = imaging_rows(form)
-    policy = imaging_policy(request)
-    for link in links:
-        try:  # checked up front too, so every problem is shown at once
-            check_imaging_url(link.url, allowed_hosts=policy.allowed_hosts,
-                              allow_loopback_http=policy.allow_loopback_http)
+    if call.form.get("add_row"):
+        return _new_page(call, call.form)
+    _may_request(call.user)
+    policy = imaging_policy(call.request)
+    for n in range(call.form.rows("imaging", BLANK_IMAGING_ROWS)):
+        url = call.form.text(f"imaging-{n}-url")
+        try:  # checked before the rest, so every problem is shown at once
+            if url:
+                check_imaging_url(url, allowed_hosts=policy.allowed_hosts,
+                                  allow_loopback_http=policy.allow_loopback_http)
         except InvalidInput as exc:
-            form.fail(f"imaging-{link.row}-url", exc.message)
-    details, rename = case_details(form)
-    try:
-        row = referrals.submit(session, actor=user, details=details,
-                               requested_specialties=specialties)
-    except InvalidInput as exc:
-        apply_error(form, exc, rename=rename)
-        raise FormInvalid() from exc
-    for link in links:
+            call.form.fail(f"imaging-{n}-url", exc.message)
+    body = REQUEST_FORM.read(call.form)
+    row = referrals.submit(call.session, actor=call.user, details=body.to_domain(),
+                           requested_specialties=body.requested_specialties)
+    for n, link in enumerate(body.imaging):
         try:
-            cases.add_imaging(session, actor=user, case_id=row.case_id, url=link.url,
-                              modality=link.modality, study_date=link.study_date,
-                              description=link.description, policy=policy)
+            cases.add_imaging(call.session, actor=call.user, case_id=row.case_id,
+                              url=link.url.strip(), modality=link.modality,
+                              study_date=link.study_date, description=link.description,
+                              policy=policy)
         except InvalidInput as exc:
-            form.fail(f"imaging-{link.row}-{exc.field or 'url'}", exc.message)
-            raise FormInvalid() from exc
-    assert row.id is not None
-    return row.id
+            call.form.fail(call.form.aliases[f"imaging.{n}.{exc.field or 'url'}"], exc.message)
+            raise
+    flash(call.request, "Request sent. The coordinator will put it on a conference agenda; "
+                        "you can follow every step here.")
+    return see_other(f"/requests/{row.id}")
+
+
+new_request = action(_submit, again=lambda call, status: _new_page(call, call.form, status))
 
 
 def _list_context(session: Session, user: User) -> dict[str, Any]:
@@ -129,75 +127,53 @@ def _list_context(session: Session, user: User) -> dict[str, Any]:
     return ctx
 
 
-def _list_page(request: Request, session: Session, user: User, form: Form | None = None,
-               status: int = 200) -> Response:
-    ctx = _list_context(session, user)
-    return page(request, "pages/requests.html", {**ctx, "form": form or Form()}, status)
+def _list_page(visit: Visit, form: Form | None = None, status: int = 200) -> Response:
+    ctx = _list_context(visit.session, visit.user)
+    return page(visit.request, "pages/requests.html", {**ctx, "form": form or Form()}, status)
 
 
-async def list_requests(request: Request) -> Response:
-    with db(request) as session:
-        user = signed_in(request, session)
-        return _list_page(request, session, user)
+@view
+def list_requests(visit: Visit) -> Response:
+    return _list_page(visit)
 
 
-async def accept(request: Request) -> Response:
-    request_id = path_id(request)
-    await read_form(request)
-    with db(request) as session:
-        user = signed_in(request, session)
-        referrals.accept(session, actor=user, request_id=request_id)
-    flash(request, f"Request #{request_id} accepted. Schedule it onto a conference next.")
-    return see_other(f"/requests#request-{request_id}")
+def _again(call: Posted[Any], status: int) -> Response:
+    return _list_page(call, call.form, status)
 
 
-async def decline(request: Request) -> Response:
-    request_id = path_id(request)
-    form = await read_form(request)
-    name = f"reason-{request_id}"
-    form.data[name] = form.getlist("reason")
-    try:
-        with db(request) as session:
-            user = signed_in(request, session)
-            referrals.decline(session, actor=user, request_id=request_id,
-                              reason=form.get(name))
-    except InvalidInput as exc:
-        apply_error(form, exc, rename={"reason": name})
-        with db(request) as session:
-            return _list_page(request, session, signed_in(request, session), form, 422)
-    flash(request, f"Request #{request_id} declined; the referring clinician sees your reason.")
+def _accept(call: Posted[Empty]) -> Response:
+    referrals.accept(call.session, actor=call.user, request_id=call.id())
+    flash(call.request, f"Request #{call.id()} accepted. Schedule it onto a conference next.")
+    return see_other(f"/requests#request-{call.id()}")
+
+
+def _decline(call: Posted[DeclineIn]) -> Response:
+    referrals.decline(call.session, actor=call.user, request_id=call.id(),
+                      reason=call.values.reason)
+    flash(call.request, f"Request #{call.id()} declined; the referring clinician sees your "
+                        "reason.")
     return see_other("/requests")
 
 
-async def schedule(request: Request) -> Response:
-    request_id = path_id(request)
-    form = await read_form(request)
-    conf_name, minutes_name = f"conference-{request_id}", f"minutes-{request_id}"
-    form.data[conf_name] = form.getlist("conference_id")
-    form.data[minutes_name] = form.getlist("planned_minutes")
-    try:
-        with db(request) as session:
-            user = signed_in(request, session)
-            require_organiser(user.role, "schedule a request")
-            conf_id = form.integer(conf_name, "A conference")
-            minutes = form.integer(minutes_name, "Planned minutes")
-            form.check()
-            assert conf_id is not None and minutes is not None
-            referrals.schedule(session, actor=user, request_id=request_id,
-                               conference_id=conf_id, planned_minutes=minutes)
-    except InvalidInput as exc:
-        apply_error(form, exc, rename={"conference_id": conf_name,
-                                       "planned_minutes": minutes_name,
-                                       "case_id": conf_name}, fallback=conf_name)
-    except Conflict as exc:
-        form.fail(conf_name, exc.message)
-    except FormInvalid:
-        pass
-    else:
-        flash(request, f"Request #{request_id} is on the agenda.")
-        return see_other(f"/conferences/{conf_id}#agenda")
-    with db(request) as session:
-        return _list_page(request, session, signed_in(request, session), form, 422)
+def _schedule(call: Posted[ScheduleIn]) -> Response:
+    require_organiser(call.user.role, "schedule a request")
+    referrals.schedule(call.session, actor=call.user, request_id=call.id(),
+                       conference_id=call.values.conference_id,
+                       planned_minutes=call.values.planned_minutes)
+    flash(call.request, f"Request #{call.id()} is on the agenda.")
+    return see_other(f"/conferences/{call.values.conference_id}#agenda")
+
+
+accept = action(_accept)
+decline = action(_decline, again=_again, refusal=Refusal("reason"),
+                 model=FormModel(DeclineIn, labels={"reason": Label("A reason")}),
+                 field_names=lambda call: {"reason": f"reason-{call.id()}"})
+schedule = action(
+    _schedule, again=_again, refusal=Refusal("conference_id", rename={"case_id": "conference_id"}),
+    model=FormModel(ScheduleIn, labels={"conference_id": Label("A conference"),
+                                        "planned_minutes": MINUTES}),
+    field_names=lambda call: {"conference_id": f"conference-{call.id()}",
+                              "planned_minutes": f"minutes-{call.id()}"})
 
 
 def _timeline(row: SecondOpinionRequest) -> list[dict[str, Any]]:
@@ -210,45 +186,46 @@ def _timeline(row: SecondOpinionRequest) -> list[dict[str, Any]]:
     return steps
 
 
-async def show(request: Request) -> Response:
-    with db(request) as session:
-        user = signed_in(request, session)
-        row = referrals.view_request(session, viewer=user, request_id=path_id(request))
-        conf, item = None, None
-        if row.agenda_item_id is not None:
-            item = agenda.get_item(session, row.agenda_item_id)
-            conf = conferences.get_conference(session, item.conference_id)
-        return page(request, "pages/request.html", {
-            "row": row, "case": cases.get_case(session, row.case_id), "conf": conf,
-            "item": item, "steps": _timeline(row),
-            "requested_by": users.get_user(session, row.requested_by_id),
-            "signed": decisions.latest_signed_for_case(session, row.case_id),
-            "specialty_labels": {s.value: SPECIALTY_LABELS[s] for s in Specialty},
-        })
+@view
+def show(visit: Visit) -> Response:
+    request, session, user = visit.request, visit.session, visit.user
+    row = referrals.view_request(session, viewer=user, request_id=visit.id())
+    conf, item = None, None
+    if row.agenda_item_id is not None:
+        item = agenda.get_item(session, row.agenda_item_id)
+        conf = conferences.get_conference(session, item.conference_id)
+    return page(request, "pages/request.html", {
+        "row": row, "case": cases.get_case(session, row.case_id), "conf": conf,
+        "item": item, "steps": _timeline(row),
+        "requested_by": users.get_user(session, row.requested_by_id),
+        "signed": decisions.latest_signed_for_case(session, row.case_id),
+        "specialty_labels": {s.value: SPECIALTY_LABELS[s] for s in Specialty},
+    })
 
 
-async def letter(request: Request) -> Response:
+@view
+def letter(visit: Visit) -> Response:
     """The signed decision letter, laid out to print or save as PDF from the browser."""
-    with db(request) as session:
-        user = signed_in(request, session)
-        row = referrals.view_request(session, viewer=user, request_id=path_id(request))
-        latest = decisions.latest_signed_for_case(session, row.case_id)
-        if latest is None:
-            raise NotFound("The panel has not signed a decision on this request yet.")
-        item = agenda.get_item(session, latest.agenda_item_id)
-        return page(request, "pages/letter.html", {
-            "row": row, "case": cases.get_case(session, row.case_id), "rev": latest,
-            "revisions": decisions.history(session, latest.agenda_item_id),
-            "conf": conferences.get_conference(session, item.conference_id),
-            "people": {u.id: u for u in users.list_users(session)},
-            "requested_by": users.get_user(session, row.requested_by_id),
-            "printed_at": datetime.now().astimezone(),
-        })
+    request, session, user = visit.request, visit.session, visit.user
+    row = referrals.view_request(session, viewer=user, request_id=visit.id())
+    latest = decisions.latest_signed_for_case(session, row.case_id)
+    if latest is None:
+        raise NotFound("The panel has not signed a decision on this request yet.")
+    item = agenda.get_item(session, latest.agenda_item_id)
+    return page(request, "pages/letter.html", {
+        "row": row, "case": cases.get_case(session, row.case_id), "rev": latest,
+        "revisions": decisions.history(session, latest.agenda_item_id),
+        "conf": conferences.get_conference(session, item.conference_id),
+        "people": {u.id: u for u in users.list_users(session)},
+        "requested_by": users.get_user(session, row.requested_by_id),
+        "printed_at": datetime.now().astimezone(),
+    })
 
 
 routes = [
     Route("/requests", list_requests),
-    Route("/requests/new", new_request, methods=["GET", "POST"]),
+    Route("/requests/new", new_request_form),
+    Route("/requests/new", new_request, methods=["POST"]),
     Route("/requests/{id:int}", show),
     Route("/requests/{id:int}/letter", letter),
     Route("/requests/{id:int}/accept", accept, methods=["POST"]),
