@@ -17,6 +17,7 @@ from conference.errors import CasebridgeError, NotFound, QuorumNotMet, StaleVers
 from storage import agenda, cases, decisions
 from storage.tables import AgendaItem
 from web.api.schemas import AmendIn, DecisionIn, SignIn
+from web.errors import status_for
 from web.pages.action import Posted, Refusal, action
 from web.pages.case_view import case_page
 from web.pages.common import flash, see_other
@@ -114,7 +115,7 @@ def _save(call: Posted[DecisionIn]) -> Response:
             # The draft is kept (committed); the sign-off refusal shows beside it.
             call.session.commit()
             _sign_refused(call, exc)
-            return again(call, 409)
+            return again(call, status_for(exc))
         return _signed(call)
     return _done(call, "Draft saved.")
 
