@@ -31,6 +31,18 @@ def require_admin(role: Role, what: str) -> None:
         raise PermissionDenied(f"Only an administrator can {what}.")
 
 
+def may_advance(*, role: Role | str, is_chair: bool) -> bool:
+    """Who moves the live agenda: the conference's chair walks it, and an organiser
+    (coordinator or admin) may step in for them. Storage, the room and the room
+    page all ask this one rule, so the buttons, the room and the database agree."""
+    return is_chair or role in ORGANISERS
+
+
+def require_may_advance(*, role: Role | str, is_chair: bool) -> None:
+    if not may_advance(role=role, is_chair=is_chair):
+        raise PermissionDenied("Only the chair, a coordinator or an admin moves the agenda on.")
+
+
 def can_view_case(
     *, role: Role, user_id: int, requested_by_id: int | None, member_of_its_conference: bool
 ) -> bool:

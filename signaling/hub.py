@@ -198,6 +198,7 @@ class LiveRoom:
                     # working while the meeting runs): read it again, once.
                     item_ids, _, _ = await self.store.agenda(self.conference_id)
                     self.room.update_agenda(item_ids)
+                self.room.check_advance(pid)  # before the database hears of it
                 if message.item_id != self.room.current_item_id:
                     identity = self.room.identity_of(pid)
                     await self.store.advance(self.conference_id, identity.user_id,

@@ -31,6 +31,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import assert_never
 
+from conference.permissions import may_advance
 from signaling.errors import Forbidden, InvalidState, NotFound
 from signaling.protocol import (
     Admit,
@@ -259,12 +260,16 @@ class Room:
         guest.state = State.CONNECTED
         return [Outgoing(participant_id, Denied()), *out]
 
+    def check_advance(self, actor_id: str) -> None:
+        """Raise unless this present participant may move the agenda (the one rule,
+        :func:`conference.permissions.may_advance`); asked before anything is stored."""
+        who = self._present_actor(actor_id).identity
+        if not may_advance(role=who.role, is_chair=who.conference_role == "chair"):
+            raise Forbidden("only the chair, a coordinator or an admin may advance the agenda")
+
     def advance(self, actor_id: str, item_id: str | None, now: datetime) -> list[Outgoing]:
         """Chair or coordinator makes ``item_id`` current (``None``: no item)."""
-        actor = self._present_actor(actor_id)
-        who = actor.identity
-        if who.conference_role != "chair" and who.role != "coordinator":
-            raise Forbidden("only the chair or a coordinator may advance the agenda")
+        self.check_advance(actor_id)
         if item_id is not None and item_id not in self._agenda_item_ids:
             raise NotFound(f"no agenda item {item_id}")
         if item_id == self.current_item_id:

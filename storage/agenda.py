@@ -18,7 +18,7 @@ from conference.agenda import (
 from conference.audit import AuditAction, Entity
 from conference.conferences import ConferenceStatus, move_conference
 from conference.errors import InvalidInput, NotFound, PermissionDenied
-from conference.permissions import is_organiser, require_organiser
+from conference.permissions import is_organiser, require_may_advance, require_organiser
 from storage import audit, events
 from storage.clock import utcnow
 from storage.conferences import get_conference
@@ -138,11 +138,11 @@ def advance(
     session: Session, *, actor: User, conference_id: int, item_id: int,
     now: datetime | None = None,
 ) -> Conference:
-    """The chair (or a coordinator) makes ``item_id`` the case being discussed now."""
+    """The chair (or an organiser: :func:`may_advance`) makes ``item_id`` the case
+    being discussed now."""
     at = now or utcnow()
     conf = get_conference(session, conference_id)
-    if actor.id != conf.chair_id and not is_organiser(actor.role):
-        raise PermissionDenied("Only the chair or a coordinator moves the agenda on.")
+    require_may_advance(role=actor.role, is_chair=actor.id == conf.chair_id)
     item = get_item(session, item_id)
     if item.conference_id != conference_id:
         raise NotFound(f"Item {item_id} is not on this conference's agenda.")

@@ -23,7 +23,7 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from conference.errors import CasebridgeError, NotAuthenticated, NotFound, PermissionDenied
 from conference.people import ConferenceRole
-from conference.permissions import is_organiser
+from conference.permissions import is_organiser, may_advance
 from signaling.hub import Hub
 from signaling.protocol import IceServer, parse_ice_servers
 from signaling.room import Identity
@@ -217,7 +217,7 @@ def _room_context(request: Request) -> dict[str, Any]:
         case_rows = {i.case_id: cases.get_case(session, i.case_id) for i in items}
         return {
             "conference": conf, "items": items, "cases": case_rows, "is_chair": is_chair,
-            "can_advance": is_chair or (user is not None and is_organiser(user.role)),
+            "can_advance": user is not None and may_advance(role=user.role, is_chair=is_chair),
             "guest": grant, "token": token or "",
         }
 

@@ -474,3 +474,15 @@ def test_room_handle_dispatches_every_room_message() -> None:
     assert room.state_of("g2") is State.CONNECTED
     assert (room.current_item_id, room.started_at) == ("i3", T1)
     assert room.attendance() == {"i3": {"u-chair", "u-guest"}}
+
+
+ADMIN_MEMBER = Identity("u-admin", "Avery Admin", "admin", None, "member")
+
+
+def test_room_advance_by_an_admin_member_is_allowed() -> None:
+    room = make_room(("a", ADMIN_MEMBER), ("m", MEMBER))
+    room.check_advance("a")
+    room.advance("a", "i1", T0)
+    assert room.current_item_id == "i1"
+    with pytest.raises(Forbidden):
+        room.check_advance("m")

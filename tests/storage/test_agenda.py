@@ -10,6 +10,7 @@ from conference.errors import (
     NotFound,
     PermissionDenied,
 )
+from conference.people import ConferenceRole, Role
 from storage import agenda, conferences
 from tests import factories
 
@@ -142,3 +143,27 @@ def test_agenda_changes_leave_an_event_for_the_room(session, setup):
     agenda.defer(session, actor=chair, item_id=b.id)
     changed = (conf.id, {"type": "agenda-changed"})
     assert events.take(session) == [changed] * 5
+
+
+@pytest.mark.parametrize(("who", "allowed"), [
+    ("chair", True), ("coordinator", True), ("admin member", True),
+    ("plain member", False), ("guest member", False),
+])
+def test_agenda_advance_by_each_role(session, setup, who: str, allowed: bool) -> None:
+    coord, chair, conf = setup
+    a = factories.item(session, coord, conf)
+    conferences.set_status(session, actor=coord, conference_id=conf.id,
+                           status=ConferenceStatus.PUBLISHED)
+    actors = {"chair": chair, "coordinator": coord}
+    if who not in actors:
+        person = factories.user(session, Role.ADMIN if who == "admin member" else Role.SPECIALIST)
+        factories.member(session, coord, conf, person, ConferenceRole.GUEST
+                         if who == "guest member" else ConferenceRole.MEMBER)
+        actors[who] = person
+    if allowed:
+        agenda.advance(session, actor=actors[who], conference_id=conf.id, item_id=a.id)
+        assert conf.current_item_id == a.id
+    else:
+        with pytest.raises(PermissionDenied):
+            agenda.advance(session, actor=actors[who], conference_id=conf.id, item_id=a.id)
+        assert conf.current_item_id is None

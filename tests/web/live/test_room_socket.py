@@ -6,8 +6,9 @@ import json
 import pytest
 from sqlmodel import Session
 
+from conference.people import ConferenceRole
 from signaling.client import RoomClient
-from storage import agenda, conferences
+from storage import agenda, conferences, users
 
 # The app's whole path, from request to SQL, on PostgreSQL as well as SQLite.
 BOTH_BACKENDS = True
@@ -349,3 +350,37 @@ async def test_socket_mute_toggles_do_not_rewrite_attendance(live, monkeypatch):
     assert len(writes) == 1 and len(writes[0][1]) == 2
     for c in (client, other):
         await c.close()
+
+
+async def _member_advances(live, who: str) -> tuple[dict[str, object], int | None]:
+    """``who`` joins as a plain member and advances; the room's answer and the
+    database's current item afterwards."""
+    with Session(live.app.state.engine) as session:
+        coordinator = users.get_user(session, live.users["coordinator"])
+        if conferences.role_in(session, conference_id=live.conference_id,
+                               user_id=live.users[who]) is None:
+            conferences.add_member(session, actor=coordinator,
+                                   conference_id=live.conference_id, user_id=live.users[who],
+                                   conference_role=ConferenceRole.MEMBER)
+            session.commit()
+    client = await live.joined(who, publish=False)
+    item = str(live.item_ids[1])
+    await client.send({"type": "advance", "item_id": item})
+    answer = await client.expect(lambda m: m["type"] in ("agenda", "error"))
+    await asyncio.sleep(0.2)
+    with Session(live.app.state.engine) as session:
+        current = conferences.get_conference(session, live.conference_id).current_item_id
+    await client.close()
+    return answer, current
+
+
+async def test_socket_admin_member_advance_one_answer_in_room_and_database(live):
+    answer, current = await _member_advances(live, "admin")
+    assert answer["type"] == "agenda" and answer["current_item_id"] == str(live.item_ids[1])
+    assert current == live.item_ids[1]
+
+
+async def test_socket_refused_advance_leaves_the_database_alone(live):
+    answer, current = await _member_advances(live, "lee")
+    assert answer == {"type": "error", "code": "forbidden", "message": answer["message"]}
+    assert current is None
