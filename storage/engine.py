@@ -16,6 +16,14 @@ from sqlalchemy.engine import Engine, make_url
 from sqlmodel import Session, create_engine
 
 DEFAULT_DATABASE_URL = "sqlite:///./casebridge.db"
+# Database work runs in worker threads (Starlette's limiter: 40 at once), each
+# holding one connection for one short unit of work and never across an await.
+# Ten kept open and up to thirty more on demand cover all forty, so a thread
+# never waits for a connection; a process thus opens at most 40 connections to
+# PostgreSQL (its default max_connections is 100: mind it with several instances).
+POOL_SIZE = 10
+POOL_OVERFLOW = 30
+POOL_TIMEOUT_SECONDS = 10
 
 
 def database_url() -> str:
@@ -46,7 +54,8 @@ def make_engine(url: str | None = None) -> Engine:
                 # block the writer (the live room writes while pages read).
                 conn.exec_driver_sql("PRAGMA journal_mode=WAL")
         return engine
-    return create_engine(target, pool_pre_ping=True)
+    return create_engine(target, pool_pre_ping=True, pool_size=POOL_SIZE,
+                         max_overflow=POOL_OVERFLOW, pool_timeout=POOL_TIMEOUT_SECONDS)
 
 
 @contextmanager

@@ -11,16 +11,20 @@ from __future__ import annotations
 import asyncio
 import hmac
 import logging
+import os
 import secrets
+import threading
 from typing import Any
 
 from sqlmodel import Session
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import HTTPConnection, Request
 
 from conference.errors import NotAuthenticated, PermissionDenied, TooManyRequests
 from conference.signin import delay_after, is_locked
 from storage import users
 from storage.clock import utcnow
+from storage.engine import session_scope
 from storage.passwords import hash_password, verify_password
 from storage.tables import User
 from web.tokens import GuestGrant, TokenSigner
@@ -32,6 +36,10 @@ CSRF_HEADER = "x-csrf-token"
 # Verifying against a real hash when the email is unknown keeps the response
 # time the same, so timing does not reveal who has an account.
 _DUMMY_HASH = hash_password("not a real password, only for timing")
+# Argon2 is CPU-bound by design: hashes run on all cores but one at most, so
+# a flood of sign-ins queues here instead of starving the event loop (which
+# forwards the rooms' media) of CPU.
+_HASHING = threading.BoundedSemaphore(max(1, (os.cpu_count() or 2) - 1))
 
 
 def signer(conn: HTTPConnection) -> TokenSigner:
@@ -97,31 +105,45 @@ def check_csrf(request: Request, submitted: Any) -> None:
                                "reload the page and try again.", code="csrf_failed")
 
 
-async def authenticate(session: Session, email: str, password: str) -> User:
-    """Check a password, slowing down and locking out repeated failures."""
-    now = utcnow()
-    user = users.find_by_email(session, email)
-    if user is not None and is_locked(user.locked_until, now):
-        assert user.locked_until is not None
-        wait = int((user.locked_until - now).total_seconds()) + 1
-        raise TooManyRequests(
-            f"Too many failed sign-ins: this account is locked for {wait // 60 + 1} more "
-            "minutes.", retry_after=wait)
-    # Argon2 takes ~0.1 s of CPU by design: off the event loop, which also
-    # forwards the live rooms' media.
-    ok = await asyncio.to_thread(verify_password, user.password_hash if user else _DUMMY_HASH,
-                                 password)
-    if user is None or not ok or not user.active:
-        # For the security log: which account (never the password, nor an unknown
-        # address someone typed, which may be another person's data).
-        log.warning("failed sign-in for %s", f"user {user.id}" if user else "an unknown email")
-        if user is not None:
-            users.record_failed_sign_in(session, user, now=now)
-            session.commit()
-            await asyncio.sleep(delay_after(user.failed_logins))
+async def authenticate(conn: HTTPConnection, email: str, password: str) -> User:
+    """Check a password, slowing down and locking out repeated failures.
+
+    The database work and Argon2 (~0.1 s of CPU by design) run in a worker thread
+    with their own short session; the slow-down after a failure is awaited with no
+    session and no connection held, so a flood of bad sign-ins can neither empty
+    the connection pool nor stall the event loop that forwards the rooms' media.
+    """
+    user, delay = await run_in_threadpool(_check_password, conn, email, password)
+    if user is None:
+        await asyncio.sleep(delay)
         raise NotAuthenticated("That email and password do not match.")
-    users.record_sign_in(session, user, now=now)
     return user
+
+
+def _check_password(conn: HTTPConnection, email: str, password: str) -> tuple[User | None, float]:
+    """The person if the password is right; otherwise None and how long to wait."""
+    now = utcnow()
+    with session_scope(conn.app.state.engine) as session:
+        user = users.find_by_email(session, email)
+        if user is not None and is_locked(user.locked_until, now):
+            assert user.locked_until is not None
+            wait = int((user.locked_until - now).total_seconds()) + 1
+            raise TooManyRequests(
+                f"Too many failed sign-ins: this account is locked for {wait // 60 + 1} more "
+                "minutes.", retry_after=wait)
+        with _HASHING:
+            ok = verify_password(user.password_hash if user else _DUMMY_HASH, password)
+        if user is None or not ok or not user.active:
+            # For the security log: which account (never the password, nor an unknown
+            # address someone typed, which may be another person's data).
+            log.warning("failed sign-in for %s",
+                        f"user {user.id}" if user else "an unknown email")
+            if user is None:
+                return None, 0.0
+            users.record_failed_sign_in(session, user, now=now)
+            return None, delay_after(user.failed_logins)
+        users.record_sign_in(session, user, now=now)
+        return user, 0.0
 
 
 def sign_in(request: Request, user: User) -> None:

@@ -14,15 +14,13 @@ from web.api.endpoint import ApiRoute, Operation
 from web.api.schemas import TokenIn
 from web.api.views import Token
 from web.auth import authenticate, signer
-from web.db import db
 
 
 async def issue_token(request: Request) -> Response:
     body = await read_body(request, TokenIn)
-    with db(request) as session:
-        user = await authenticate(session, body.email, body.password)
-        assert user.id is not None
-        token, expires_at = signer(request).issue_api(user.id)
+    user = await authenticate(request, body.email, body.password)
+    assert user.id is not None
+    token, expires_at = signer(request).issue_api(user.id)
     return JSONResponse(Token(access_token=token, expires_at=expires_at).model_dump(mode="json"))
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
@@ -21,11 +22,15 @@ def _safe_next(value: str | None) -> str:
     return value
 
 
+def _signed_in_already(request: Request) -> bool:
+    with db(request) as session:
+        return optional_user(request, session) is not None
+
+
 async def login(request: Request) -> Response:
     if request.method == "GET":
-        with db(request) as session:
-            if optional_user(request, session) is not None:
-                return RedirectResponse(_safe_next(request.query_params.get("next")), 303)
+        if await run_in_threadpool(_signed_in_already, request):
+            return RedirectResponse(_safe_next(request.query_params.get("next")), 303)
         return render(request, "pages/login.html",
                       {"next": request.query_params.get("next", "/"), "email": ""})
     form = await request.form()
@@ -33,8 +38,7 @@ async def login(request: Request) -> Response:
     next_url = _safe_next(str(form.get("next", "/")))
     try:
         check_csrf(request, form.get("csrf_token"))
-        with db(request) as session:
-            user = await authenticate(session, email, password)
+        user = await authenticate(request, email, password)
     except (NotAuthenticated, TooManyRequests) as exc:
         status = 429 if isinstance(exc, TooManyRequests) else 401
         return render(request, "pages/login.html",
