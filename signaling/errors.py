@@ -1,8 +1,9 @@
-"""Errors of the signaling layer, each carrying the CONTRACT ``error`` code.
+"""The one error tree of the signaling layer, each class with its CONTRACT code.
 
 Every class has a ``code`` from the CONTRACT "Signaling" list, so the WebSocket
-shell turns any of them into one ``error`` message (see
-``signaling.protocol.error_message``) and the connection lives on::
+shell turns any of them (and the domain's refusals) into one ``error`` message
+with ``signaling.protocol.error_message``, the one mapping, and the connection
+lives on. The room, the protocol and the media router all raise from here::
 
     SignalingError                      (abstract: never raised itself)
     ├── ProtocolError                   the frame could not become a ClientMessage
@@ -11,13 +12,19 @@ shell turns any of them into one ``error`` message (see
     │   ├── InvalidMessage              invalid_message  not an object, missing or
     │   │                                                wrong fields
     │   └── TooLarge                    too_large        frame over MAX_FRAME_BYTES
-    ├── InvalidSdp                      invalid_sdp      for the media shell (aiortc)
+    ├── InvalidSdp                      invalid_sdp      SDP the media router cannot
+    │                                                    parse or use (no VP8/Opus,
+    │                                                    m-lines unlike the offer)
     ├── RateLimited                     rate_limited     connection over its budget
-    └── RoomError                       a legal message the room refuses
+    └── RoomError                       a well-formed message refused now
         ├── Forbidden                   forbidden        role may not do this
         ├── NotFound                    not_found        no such participant / item
+        │   └── UnknownParticipant      not_found        not in the media router
         └── InvalidState                invalid_state    not now (join twice, media
-                                                         before join, admit a member)
+            │                                            before join, an answer
+            │                                            without a server offer)
+            └── Glare                   invalid_state    a client offer crossed the
+                                                         server's; it is ignored
 
     BackplaneUnavailable                no wire code: the event bus or the ownership
                                         store (Redis) failed; the shell logs it and
@@ -45,6 +52,7 @@ __all__ = [
     "BadJson",
     "ErrorCode",
     "Forbidden",
+    "Glare",
     "InvalidMessage",
     "InvalidSdp",
     "InvalidState",
@@ -54,6 +62,7 @@ __all__ = [
     "RoomError",
     "SignalingError",
     "TooLarge",
+    "UnknownParticipant",
     "UnknownType",
 ]
 
@@ -85,6 +94,8 @@ class TooLarge(ProtocolError):
 
 
 class InvalidSdp(SignalingError):
+    """A session description the server cannot parse or use."""
+
     code = "invalid_sdp"
 
 
@@ -104,8 +115,21 @@ class NotFound(RoomError):
     code = "not_found"
 
 
+class UnknownParticipant(NotFound):
+    """No participant with this id was added to the media router."""
+
+
 class InvalidState(RoomError):
     code = "invalid_state"
+
+
+class Glare(InvalidState):
+    """A client offer crossed the server's outstanding offer and was ignored.
+
+    The client rolls back its offer, answers the server's, then offers again
+    (CONTRACT "Media"; the W3C "perfect negotiation" pattern, with the rollback
+    of RFC 8829 (JSEP) on the client side).
+    """
 
 
 class BackplaneUnavailable(Exception):

@@ -264,7 +264,8 @@ class MediaRouter:
     to one participant in call order (a per-connection send queue). It is never
     called while the participant's own negotiation step is running.
 
-    Errors are ``signaling.media_errors.MediaError`` subclasses.
+    Errors are ``signaling.errors.SignalingError`` subclasses (aiortc's are
+    translated by ``signaling.media_errors.map_aiortc_errors``).
     """
 
     def __init__(self, *, ice_servers: Sequence[RTCIceServer] = (), on_offer: OnOffer) -> None:

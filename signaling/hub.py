@@ -31,12 +31,11 @@ from typing import Protocol
 
 from aiortc import RTCIceServer
 
-from conference.errors import CasebridgeError, Conflict, InvalidInput, NotFound, PermissionDenied
+from conference.errors import CasebridgeError
 from signaling import errors
 from signaling.bus import Backplane, room_channel
 from signaling.forwarding import MediaRouter
 from signaling.limits import RateLimiter
-from signaling.media_errors import MediaError
 from signaling.protocol import (
     Advance,
     AgendaChanged,
@@ -92,27 +91,6 @@ class RoomStore(Protocol):
     async def attendance(self, item_id: str, user_ids: frozenset[str], now: datetime) -> None:
         """Record that ``user_ids`` were in the room while ``item_id`` was current."""
         ...
-
-
-# Domain refusals from the store become the CONTRACT's signaling error codes.
-_DOMAIN_CODES: list[tuple[type[CasebridgeError], str]] = [
-    (PermissionDenied, "forbidden"),
-    (NotFound, "not_found"),
-    (Conflict, "invalid_state"),
-    (InvalidInput, "invalid_message"),
-]
-
-
-def error_for(exc: Exception) -> ErrorMessage:
-    """The ``error`` message for any refusal (the one mapping of all three trees)."""
-    if isinstance(exc, errors.SignalingError):
-        return error_message(exc)
-    if isinstance(exc, MediaError):
-        return ErrorMessage(code=exc.code, message=str(exc) or exc.code)  # type: ignore[arg-type]
-    if isinstance(exc, CasebridgeError):
-        code = next((c for cls, c in _DOMAIN_CODES if isinstance(exc, cls)), "invalid_state")
-        return ErrorMessage(code=code, message=exc.message)  # type: ignore[arg-type]
-    raise exc
 
 
 @dataclass
@@ -350,8 +328,8 @@ class Hub:
                 continue
             try:
                 await live.handle(conn, parse(text))
-            except (errors.SignalingError, MediaError, CasebridgeError) as exc:
-                conn.send(error_for(exc))
+            except (errors.SignalingError, CasebridgeError) as exc:
+                conn.send(error_message(exc))
             except Exception:
                 # A bug or a failing dependency (the database) must not cost the
                 # person their seat: log it, say so, and read the next message.

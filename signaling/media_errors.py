@@ -1,25 +1,15 @@
-"""Errors of the media-forwarding core (``signaling.forwarding``).
+"""aiortc's exceptions, translated into the signaling error tree.
 
-aiortc failures never leave the router raw: ``map_aiortc_errors`` turns them into
-one of these, and each carries the CONTRACT ``error`` code the signaling shell
-should send, so the lead maps them in one table::
-
-    MediaError                       (abstract: never raised itself)
-    ├── InvalidSdp          invalid_sdp     unparseable SDP, no VP8/Opus, m-lines
-    │                                       that do not match the offer
-    ├── InvalidState        invalid_state   not now: answer without a server offer,
-    │   │                                   participant added twice, router closed
-    │   └── Glare           invalid_state   client offer while the server's offer is
-    │                                       outstanding; the server is the impolite
-    │                                       peer, so the offer is ignored
-    └── UnknownParticipant  not_found       no such participant in this router
+aiortc failures never leave the media router raw: ``map_aiortc_errors`` turns
+them into :class:`InvalidSdp` or :class:`InvalidState` of ``signaling.errors``
+(the one tree; the router also raises its :class:`Glare` and
+:class:`UnknownParticipant`, re-exported here for its callers).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import ClassVar
 
 from aiortc.exceptions import (
     InternalError,
@@ -28,52 +18,14 @@ from aiortc.exceptions import (
     OperationError,
 )
 
-__all__ = [
-    "Glare",
-    "InvalidSdp",
-    "InvalidState",
-    "MediaError",
-    "UnknownParticipant",
-    "map_aiortc_errors",
-]
+from signaling.errors import Glare, InvalidSdp, InvalidState, UnknownParticipant
 
-
-class MediaError(Exception):
-    """Base of every error the media router raises."""
-
-    code: ClassVar[str] = "invalid_state"
-
-
-class InvalidSdp(MediaError):
-    """A session description the server cannot parse or use."""
-
-    code = "invalid_sdp"
-
-
-class InvalidState(MediaError):
-    """The call does not fit the participant's negotiation state."""
-
-    code = "invalid_state"
-
-
-class Glare(InvalidState):
-    """A client offer crossed the server's outstanding offer and was ignored.
-
-    The client rolls back its offer, answers the server's, then offers again
-    (CONTRACT "Media"; the W3C "perfect negotiation" pattern, with the rollback
-    of RFC 8829 (JSEP) on the client side).
-    """
-
-
-class UnknownParticipant(MediaError):
-    """No participant with this id was added to the router."""
-
-    code = "not_found"
+__all__ = ["Glare", "InvalidSdp", "InvalidState", "UnknownParticipant", "map_aiortc_errors"]
 
 
 @contextmanager
 def map_aiortc_errors() -> Iterator[None]:
-    """Translate aiortc's exceptions into the tree above (the one mapping).
+    """Translate aiortc's exceptions into the signaling tree.
 
     aiortc raises ``ValueError`` and its own ``OperationError`` /
     ``InvalidAccessError`` / ``InternalError`` for descriptions it cannot apply,

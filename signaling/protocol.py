@@ -27,22 +27,27 @@ it changes); ``join`` may carry the initial ``audio``/``video`` state;
 
 from __future__ import annotations
 
-import json
+import functools
+import operator
 from datetime import UTC, datetime
-from typing import Annotated, Any, Literal, TypeVar
+from typing import Annotated, Any, Literal, get_args
 
 from pydantic import (
     AfterValidator,
     BaseModel,
     ConfigDict,
+    Discriminator,
     Field,
     SerializerFunctionWrapHandler,
     StringConstraints,
+    Tag,
     TypeAdapter,
     ValidationError,
     model_serializer,
 )
 
+from conference import people
+from conference.errors import CasebridgeError, Conflict, InvalidInput, NotFound, PermissionDenied
 from signaling.errors import (
     BadJson,
     ErrorCode,
@@ -100,18 +105,10 @@ __all__ = [
 # 128 KiB leaves room for that while bounding what one frame can cost us.
 MAX_FRAME_BYTES = 128 * 1024
 
-Role = Literal["admin", "coordinator", "specialist", "referring_clinician"]
-Specialty = Literal[
-    "neurosurgery",
-    "orthopedic_spine",
-    "pain_medicine",
-    "physical_therapy",
-    "primary_care",
-    "radiology",
-    "other",
-]
-ConferenceRole = Literal["chair", "member", "guest"]
-
+# The domain's enums; their wire values ("chair") are accepted where built in Python.
+Role = Annotated[people.Role, Field(strict=False)]
+Specialty = Annotated[people.Specialty, Field(strict=False)]
+ConferenceRole = Annotated[people.ConferenceRole, Field(strict=False)]
 Id = Annotated[str, StringConstraints(min_length=1, max_length=128)]
 DisplayName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
 Sdp = Annotated[str, StringConstraints(min_length=1)]
@@ -334,21 +331,33 @@ ServerMessage = (
     | ErrorMessage
 )
 
-_M = TypeVar("_M", bound=_Message)
+def _tag(value: Any) -> str | None:
+    """The message's ``type``; None (so: invalid_message) unless a string in an object."""
+    if isinstance(value, dict):
+        kind = value.get("type")
+        return kind if isinstance(kind, str) else None
+    return getattr(value, "type", None)
 
 
-def _by_type(*classes: type[_M]) -> dict[str, type[_M]]:
-    return {cls.model_fields["type"].default: cls for cls in classes}
+# One pass: the JSON text is parsed and validated at once, the "type" choosing the
+# model (a discriminated union); strict JSON rules (ISO times, arrays).
+def _types(union: Any) -> frozenset[str]:
+    return frozenset(cls.model_fields["type"].default for cls in get_args(union))
 
 
-CLIENT_TYPES: dict[str, type[ClientMessage]] = _by_type(
-    Join, Offer, Answer, Candidate, Advance, Admit, Deny, Media, Leave
-)
-SERVER_TYPES: dict[str, type[ServerMessage]] = _by_type(
-    Welcome, Lobby, Answer, Offer, Tracks, ParticipantJoined, ParticipantUpdated,
-    ParticipantLeft, Agenda, LobbyGuests, Denied, DecisionSigned, AgendaChanged,
-    ErrorMessage,
-)  # fmt: skip
+CLIENT_TYPES = _types(ClientMessage)  # the "type" names each side may send
+SERVER_TYPES = _types(ServerMessage)
+
+def _adapter(union: Any) -> TypeAdapter[Any]:
+    """``union`` as one discriminated union: each model tagged by its ``type``."""
+    tagged: list[Any] = [Annotated[cls, Tag(cls.model_fields["type"].default)]
+                         for cls in get_args(union)]
+    choices: Any = functools.reduce(operator.or_, tagged)
+    return TypeAdapter(Annotated[choices, Discriminator(_tag)])
+
+
+_CLIENT = _adapter(ClientMessage)
+_SERVER = _adapter(ServerMessage)
 
 
 def parse(text: str) -> ClientMessage:
@@ -357,12 +366,14 @@ def parse(text: str) -> ClientMessage:
     Raises ``TooLarge``, ``BadJson``, ``UnknownType`` or ``InvalidMessage``
     (all ``ProtocolError``), whose ``code`` goes into the ``error`` reply.
     """
-    return _decode(text, CLIENT_TYPES)
+    message: ClientMessage = _decode(text, _CLIENT)
+    return message
 
 
 def parse_server(text: str) -> ServerMessage:
     """Decode one server frame (same rules and errors as ``parse``)."""
-    return _decode(text, SERVER_TYPES)
+    message: ServerMessage = _decode(text, _SERVER)
+    return message
 
 
 def dump(message: ServerMessage | ClientMessage) -> str:
@@ -378,50 +389,49 @@ def parse_ice_servers(text: str) -> tuple[IceServer, ...]:
     return _ICE_SERVERS.validate_json(text)
 
 
-def error_message(error: SignalingError) -> ErrorMessage:
-    """The ``error`` message answering ``error`` (the one mapping of the tree)."""
+# Domain refusals (from the store, in the database) as CONTRACT signaling codes.
+_DOMAIN_CODES: list[tuple[type[CasebridgeError], ErrorCode]] = [
+    (PermissionDenied, "forbidden"),
+    (NotFound, "not_found"),
+    (Conflict, "invalid_state"),
+    (InvalidInput, "invalid_message"),
+]
+
+
+def error_message(error: SignalingError | CasebridgeError) -> ErrorMessage:
+    """The ``error`` message answering any refusal: the one mapping of the
+    signaling tree and of the domain's refusals."""
+    if isinstance(error, CasebridgeError):
+        code: ErrorCode = "invalid_state"
+        for cls, mapped in _DOMAIN_CODES:
+            if isinstance(error, cls):
+                code = mapped
+                break
+        return ErrorMessage(code=code, message=error.message)
     return ErrorMessage(code=error.code, message=str(error) or error.code)
 
 
-def _decode(text: str, registry: dict[str, type[_M]]) -> _M:
+def _decode(text: str, adapter: TypeAdapter[Any]) -> Any:
     # len(text) bounds the UTF-8 size from below, so huge frames skip encoding.
     if len(text) > MAX_FRAME_BYTES or len(text.encode()) > MAX_FRAME_BYTES:
         raise TooLarge(f"frame exceeds {MAX_FRAME_BYTES} bytes")
-    cls = registry.get(_message_type(_load_object(text)))
-    if cls is None:
-        raise UnknownType("unknown message type")
     try:
-        # Validate from the text so strict mode uses JSON rules (ISO times, arrays).
-        return cls.model_validate_json(text)
+        return adapter.validate_json(text, strict=True)
     except ValidationError as exc:
+        kind = exc.errors()[0]["type"]
+        if kind == "json_invalid":
+            raise BadJson("frame is not valid JSON") from None
+        if kind == "union_tag_invalid":
+            raise UnknownType("unknown message type") from None
+        if kind == "union_tag_not_found":
+            raise InvalidMessage("message must be a JSON object with a string 'type'") from None
         raise InvalidMessage(_describe(exc)) from None
-
-
-def _load_object(text: str) -> dict[str, Any]:
-    try:
-        value = json.loads(text, parse_constant=_reject_constant)
-    except (ValueError, RecursionError):
-        raise BadJson("frame is not valid JSON") from None
-    if not isinstance(value, dict):
-        raise InvalidMessage("message must be a JSON object")
-    return value
-
-
-def _reject_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not JSON")
-
-
-def _message_type(obj: dict[str, Any]) -> str:
-    kind = obj.get("type")
-    if not isinstance(kind, str):
-        raise InvalidMessage("message needs a string 'type'")
-    return kind
 
 
 def _describe(error: ValidationError) -> str:
     # Name the fields, never echo the input (it may be a 100 KiB SDP).
     parts = [
-        f"{'.'.join(str(p) for p in item['loc']) or 'message'}: {item['msg']}"
+        f"{'.'.join(str(p) for p in item['loc'][1:]) or 'message'}: {item['msg']}"
         for item in error.errors(include_input=False, include_url=False)[:3]
     ]
     return "; ".join(parts)

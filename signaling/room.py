@@ -31,13 +31,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import assert_never
 
+from conference.people import ConferenceRole, Role, Specialty
 from conference.permissions import may_advance
 from signaling.errors import Forbidden, InvalidState, NotFound
 from signaling.protocol import (
     Admit,
     Advance,
     Agenda,
-    ConferenceRole,
     Denied,
     Deny,
     IceServer,
@@ -50,9 +50,7 @@ from signaling.protocol import (
     ParticipantJoined,
     ParticipantLeft,
     ParticipantUpdated,
-    Role,
     ServerMessage,
-    Specialty,
     Welcome,
 )
 
@@ -77,6 +75,14 @@ class Identity:
     role: Role
     specialty: Specialty | None = None
     conference_role: ConferenceRole | None = None  # None: organiser, not a member
+
+    def __post_init__(self) -> None:
+        # The domain's enums, also when built from their wire values ("chair").
+        object.__setattr__(self, "role", Role(self.role))
+        if self.specialty is not None:
+            object.__setattr__(self, "specialty", Specialty(self.specialty))
+        if self.conference_role is not None:
+            object.__setattr__(self, "conference_role", ConferenceRole(self.conference_role))
 
 
 @dataclass(frozen=True)

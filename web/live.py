@@ -22,7 +22,7 @@ from starlette.routing import BaseRoute, Route, WebSocketRoute
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from conference.errors import CasebridgeError, NotAuthenticated, NotFound, PermissionDenied
-from conference.people import ConferenceRole
+from conference.people import ConferenceRole, Role
 from conference.permissions import is_organiser, may_advance
 from signaling.hub import Hub
 from signaling.protocol import IceServer, parse_ice_servers
@@ -121,14 +121,13 @@ def _guest_identity(grant: GuestGrant, token: str) -> Identity:
     # A guest-link holder has no account: a stable pseudonymous id per link.
     digest = hashlib.sha256(token.encode()).hexdigest()[:12]
     return Identity(user_id=f"guest-{digest}", display_name=grant.name,
-                    role="referring_clinician", conference_role="guest")
+                    role=Role.REFERRING_CLINICIAN, conference_role=ConferenceRole.GUEST)
 
 
 def _member_identity(user: User, role: ConferenceRole | None) -> Identity:
     return Identity(
-        user_id=str(user.id), display_name=user.name, role=user.role.value,
-        specialty=user.specialty.value if user.specialty else None,
-        conference_role=role.value if role else None,
+        user_id=str(user.id), display_name=user.name, role=user.role,
+        specialty=user.specialty, conference_role=role,
     )
 
 
