@@ -46,7 +46,7 @@ def ice_servers(configured: list[dict[str, object]]) -> tuple[IceServer, ...]:
 
 
 class DatabaseRoomStore:
-    """``signaling.hub.RoomStore`` on the repositories, off the event loop."""
+    """``signaling.live_room.RoomStore`` on the repositories, off the event loop."""
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
@@ -90,7 +90,7 @@ class DatabaseRoomStore:
 
 
 class SocketTransport:
-    """``signaling.hub.Transport`` over a Starlette WebSocket."""
+    """``signaling.live_room.Transport`` over a Starlette WebSocket."""
 
     def __init__(self, websocket: WebSocket) -> None:
         self.websocket = websocket

@@ -1,0 +1,206 @@
+"""A live room: one conference's connections, its pure room and its media router.
+
+:class:`LiveRoom` pairs the pure :class:`~signaling.room.Room` with a
+:class:`~signaling.forwarding.MediaRouter`. Each connection reads frames in
+order and has one writer task draining its own queue, so the messages of two
+operations never interleave on one socket (the router's ``tracks`` + ``offer``
+pairs included).
+
+What the room needs from the rest of the system (the agenda, persisting the
+current item and attendance) comes through :class:`RoomStore`, which ``web/``
+implements with the database: this package never imports ``web``. The socket
+is a :class:`Transport`, so tests and other servers can drive a room too.
+Which instance hosts which room is :mod:`signaling.hub`'s concern.
+"""
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Protocol
+
+from aiortc import RTCIceServer
+
+from signaling.forwarding import MediaRouter
+from signaling.limits import RateLimiter
+from signaling.protocol import (
+    Advance,
+    Answer,
+    Candidate,
+    ClientMessage,
+    Denied,
+    Offer,
+    ServerMessage,
+    Tracks,
+    dump,
+)
+from signaling.protocol import Offer as ServerOffer
+from signaling.room import Identity, Outgoing, Room, State
+
+log = logging.getLogger(__name__)
+
+CLOSE_REPLACED = 4001  # the same person joined again elsewhere
+CLOSE_DENIED = 4403  # the chair denied a guest
+
+
+class Transport(Protocol):
+    """One client connection's text frames."""
+
+    async def send(self, text: str) -> None: ...
+
+    async def receive(self) -> str | None:
+        """The next text frame, or None once the client has gone."""
+        ...
+
+    async def close(self, code: int) -> None: ...
+
+
+class RoomStore(Protocol):
+    """What a live room reads from and writes to the conference's records."""
+
+    async def agenda(self, conference_id: int) -> tuple[list[str], str | None, datetime | None]:
+        """Agenda item ids, the current item and when it started."""
+        ...
+
+    async def advance(self, conference_id: int, user_id: str, item_id: str | None,
+                      now: datetime) -> None:
+        """Persist the new current item, or none (may refuse with a domain error)."""
+        ...
+
+    async def attendance(self, item_id: str, user_ids: frozenset[str], now: datetime) -> None:
+        """Record that ``user_ids`` were in the room while ``item_id`` was current."""
+        ...
+
+
+@dataclass
+class Connection:
+    participant_id: str
+    transport: Transport
+    limiter: RateLimiter = field(default_factory=RateLimiter)
+    queue: asyncio.Queue[str | int] = field(default_factory=asyncio.Queue)
+    writer: asyncio.Task[None] | None = None
+
+    def send(self, message: ServerMessage) -> None:
+        self.queue.put_nowait(dump(message))
+
+    def close_after_queue(self, code: int) -> None:
+        self.queue.put_nowait(code)
+
+    async def write(self) -> None:
+        while True:
+            item = await self.queue.get()
+            if isinstance(item, int):
+                await self.transport.close(item)
+                return
+            await self.transport.send(item)
+
+
+class LiveRoom:
+    """One conference's room, its media router and its connections."""
+
+    def __init__(self, conference_id: int, room: Room, store: RoomStore,
+                 ice_servers: Sequence[RTCIceServer]) -> None:
+        self.conference_id = conference_id
+        self.room = room
+        self.store = store
+        self.connections: dict[str, Connection] = {}
+        self.router = MediaRouter(ice_servers=ice_servers, on_offer=self._offer)
+        self.media: set[str] = set()  # participants with a peer connection
+        self.renewer: asyncio.Task[None] | None = None
+        self.listener: asyncio.Task[None] | None = None
+        self.saved_attendance: dict[str, frozenset[str]] = {}
+
+    async def _offer(self, participant_id: str, sdp: str, streams: dict[str, str]) -> None:
+        conn = self.connections.get(participant_id)
+        if conn is not None:
+            conn.send(Tracks(streams=streams))
+            conn.send(ServerOffer(sdp=sdp))
+
+    def take_seat(self, identity: Identity) -> None:
+        """A person has one seat: a new connection (a reconnect after a dropped
+        network, or a second window) replaces the one already in the room, which
+        would otherwise linger as a ghost until its socket times out."""
+        for pid, conn in list(self.connections.items()):
+            if self.room.identity_of(pid).user_id == identity.user_id:
+                conn.close_after_queue(CLOSE_REPLACED)
+
+    def deliver(self, outgoing: list[Outgoing]) -> None:
+        for out in outgoing:
+            conn = self.connections.get(out.to)
+            if conn is not None:
+                conn.send(out.message)
+                if isinstance(out.message, Denied):
+                    conn.close_after_queue(CLOSE_DENIED)
+
+    async def handle(self, conn: Connection, message: ClientMessage) -> None:
+        pid = conn.participant_id
+        now = datetime.now(UTC)
+        match message:
+            case Offer():
+                self.room.ensure_present(pid)
+                if pid not in self.media:
+                    await self.router.add(pid)
+                    self.media.add(pid)
+                conn.send(Answer(sdp=await self.router.accept_offer(pid, message.sdp)))
+            case Answer():
+                self.room.ensure_present(pid)
+                await self.router.accept_answer(pid, message.sdp)
+            case Candidate():
+                # aiortc gathers all candidates into the SDP and does not
+                # trickle; a client's extra candidates are accepted and unused.
+                self.room.ensure_present(pid)
+            case Advance():
+                if message.item_id is not None and not self.room.has_item(message.item_id):
+                    # Added to the agenda after the room opened (a coordinator
+                    # working while the meeting runs): read it again, once.
+                    item_ids, _, _ = await self.store.agenda(self.conference_id)
+                    self.room.update_agenda(item_ids)
+                self.room.check_advance(pid)  # before the database hears of it
+                if message.item_id != self.room.current_item_id:
+                    identity = self.room.identity_of(pid)
+                    await self.store.advance(self.conference_id, identity.user_id,
+                                             message.item_id, now)
+                self.deliver(self.room.handle(pid, message, now))
+                await self.save_attendance(now)
+            case _:
+                was_present = self.room.state_of(pid) is State.PRESENT
+                self.deliver(self.room.handle(pid, message, now))
+                if was_present and self.room.state_of(pid) is not State.PRESENT:
+                    await self._drop_media(pid)
+                await self.save_attendance(now)
+
+    async def _drop_media(self, pid: str) -> None:
+        if pid in self.media:
+            self.media.discard(pid)
+            await self.router.remove(pid)
+
+    async def save_attendance(self, now: datetime) -> None:
+        """Store who attended the current item, when that changed (not on every
+        mute or camera toggle: those arrive far more often than people do)."""
+        item = self.room.current_item_id
+        if item is None:
+            return
+        users = self.room.attendance().get(item, frozenset())
+        if self.saved_attendance.get(item) != users:
+            await self.store.attendance(item, users, now)
+            self.saved_attendance[item] = users
+
+    async def disconnect(self, conn: Connection) -> None:
+        pid = conn.participant_id
+        self.deliver(self.room.disconnect(pid))
+        self.connections.pop(pid, None)
+        await self._drop_media(pid)
+        if conn.writer is not None:
+            conn.writer.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await conn.writer
+
+    async def close(self) -> None:
+        for conn in list(self.connections.values()):
+            with contextlib.suppress(Exception):
+                await conn.transport.close(1001)
+            await self.disconnect(conn)
+        await self.router.close()
