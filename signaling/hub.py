@@ -23,7 +23,8 @@ from datetime import UTC, datetime, timedelta
 
 from aiortc import RTCIceServer
 
-from conference.errors import CasebridgeError
+from conference import room_events
+from conference.errors import CasebridgeError, InvalidInput
 from signaling import errors
 from signaling.bus import Backplane, room_channel
 from signaling.live_room import (
@@ -100,21 +101,20 @@ class Hub:
         except Exception:  # the room goes on without live notices; say why in the log
             log.exception("live room %s: stopped listening to its channel", conference_id)
 
-    async def _relay(self, live: LiveRoom, payload: dict[str, object]) -> None:
-        if payload.get("type") == "agenda-changed":
-            item_ids, _, _ = await self.store.agenda(live.conference_id)
-            live.room.update_agenda(item_ids)
-            live.deliver(live.room.announce(AgendaChanged()))
-            return
-        if payload.get("type") != "decision-signed":
-            return
+    async def _relay(self, live: LiveRoom, payload: object) -> None:
         try:
-            message = DecisionSigned.model_validate(
-                {k: payload.get(k) for k in ("item_id", "outcome", "revision")})
-        except ValueError:
+            event = room_events.from_payload(payload)
+        except InvalidInput:
             log.warning("ignored a malformed room event: %r", payload)
             return
-        live.deliver(live.room.announce(message))
+        match event:
+            case room_events.AgendaChanged():
+                item_ids, _, _ = await self.store.agenda(live.conference_id)
+                live.room.update_agenda(item_ids)
+                live.deliver(live.room.announce(AgendaChanged()))
+            case room_events.DecisionSigned(item_id, outcome, revision):
+                live.deliver(live.room.announce(DecisionSigned(
+                    item_id=str(item_id), outcome=outcome.value, revision=revision)))
 
     async def _renew(self, key: str) -> None:
         assert self.backplane is not None

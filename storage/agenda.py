@@ -19,6 +19,7 @@ from conference.audit import AuditAction, Entity
 from conference.conferences import ConferenceStatus, move_conference
 from conference.errors import InvalidInput, NotFound, PermissionDenied
 from conference.permissions import is_organiser, require_may_advance, require_organiser
+from conference.room_events import AgendaChanged
 from storage import audit, events
 from storage.clock import utcnow
 from storage.conferences import get_conference
@@ -28,7 +29,7 @@ from storage.tables import AgendaItem, Attendance, Case, Conference, User
 
 def _changed(session: Session, conference_id: int) -> None:
     """Tell the live room to show the agenda again (after commit, ``storage.events``)."""
-    events.record(session, conference_id=conference_id, payload={"type": "agenda-changed"})
+    events.record(session, conference_id=conference_id, event=AgendaChanged())
 
 
 def items(session: Session, conference_id: int) -> list[AgendaItem]:

@@ -28,6 +28,7 @@ from conference.decision import (
 from conference.errors import NotFound, StaleVersion
 from conference.permissions import require_chair, require_drafter
 from conference.quorum import check_quorum
+from conference.room_events import DecisionSigned
 from storage import audit, events, referrals
 from storage.agenda import get_item, move_item_status, present_for
 from storage.clock import utcnow
@@ -224,9 +225,9 @@ def amend(
 
 def _announce(session: Session, item: AgendaItem, row: DecisionRevision) -> None:
     """Leave word for the live room (published after commit, see ``storage.events``)."""
-    events.record(session, conference_id=item.conference_id, payload={
-        "type": "decision-signed", "item_id": str(item.id), "outcome": row.outcome.value,
-        "revision": row.revision})
+    assert item.id is not None
+    events.record(session, conference_id=item.conference_id, event=DecisionSigned(
+        item_id=item.id, outcome=row.outcome, revision=row.revision))
 
 
 def history(session: Session, item_id: int) -> list[DecisionRevision]:

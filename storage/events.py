@@ -7,19 +7,19 @@ rolled-back change never announces anything.
 
 from __future__ import annotations
 
-from typing import Any
-
 from sqlmodel import Session
+
+from conference.room_events import RoomEvent
 
 _KEY = "casebridge.events"
 
 
-def record(session: Session, *, conference_id: int, payload: dict[str, Any]) -> None:
-    """Queue ``payload`` for the live room of ``conference_id``."""
-    session.info.setdefault(_KEY, []).append((conference_id, payload))
+def record(session: Session, *, conference_id: int, event: RoomEvent) -> None:
+    """Queue ``event`` for the live room of ``conference_id``."""
+    session.info.setdefault(_KEY, []).append((conference_id, event))
 
 
-def take(session: Session) -> list[tuple[int, dict[str, Any]]]:
+def take(session: Session) -> list[tuple[int, RoomEvent]]:
     """Everything queued so far, emptying the queue."""
-    queued: list[tuple[int, dict[str, Any]]] = session.info.pop(_KEY, [])
+    queued: list[tuple[int, RoomEvent]] = session.info.pop(_KEY, [])
     return queued

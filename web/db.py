@@ -20,8 +20,8 @@ def db(conn: HTTPConnection) -> Iterator[Session]:
     with session_scope(conn.app.state.engine) as session:
         yield session
         queued = storage_events.take(session)
-    for conference_id, payload in queued:
-        publish_to_room(conn.app, conference_id, payload)
+    for conference_id, event in queued:
+        publish_to_room(conn.app, conference_id, event)
 
 
 def undo(session: Session) -> None:

@@ -133,6 +133,7 @@ def test_agenda_end_current_clears_the_live_item(session, setup):
 
 
 def test_agenda_changes_leave_an_event_for_the_room(session, setup):
+    from conference.room_events import AgendaChanged
     from storage import events
 
     coord, chair, conf = setup
@@ -141,7 +142,7 @@ def test_agenda_changes_leave_an_event_for_the_room(session, setup):
     agenda.reorder(session, actor=coord, conference_id=conf.id, item_ids=[b.id, a.id])
     agenda.set_minutes(session, actor=coord, item_id=a.id, planned_minutes=12)
     agenda.defer(session, actor=chair, item_id=b.id)
-    changed = (conf.id, {"type": "agenda-changed"})
+    changed = (conf.id, AgendaChanged())
     assert events.take(session) == [changed] * 5
 
 

@@ -17,6 +17,7 @@ from conference.errors import (
 )
 from conference.people import ConferenceRole, Role, Specialty
 from conference.referrals import RequestStatus
+from conference.room_events import DecisionSigned
 from storage import agenda, decisions, referrals
 from tests import factories
 
@@ -224,7 +225,6 @@ def test_decision_signing_leaves_an_event_for_the_room(session, team):
                          content=content(team), read_version=0)
     assert events.take(session) == []
     decisions.sign(session, actor=team["chair"], item_id=team["item"].id)
-    assert events.take(session) == [(team["conf"].id, {
-        "type": "decision-signed", "item_id": str(team["item"].id),
-        "outcome": "surgery_recommended", "revision": 1})]
+    assert events.take(session) == [(team["conf"].id, DecisionSigned(
+        item_id=team["item"].id, outcome=Outcome.SURGERY_RECOMMENDED, revision=1))]
     assert events.take(session) == []  # taken once

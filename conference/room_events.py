@@ -1,0 +1,60 @@
+"""What happened, told to a conference's live room: typed events, one JSON form.
+
+Storage records an event with the change that causes it (a decision signed, the
+agenda changed); after the commit the web layer publishes it on the room's
+channel (in process, or Redis between instances) and the hub that hosts the room
+relays it to everyone present. Both ends use these types, so nobody builds or
+re-parses the wire dictionaries by hand; :func:`to_payload` and
+:func:`from_payload` are the one JSON form (unchanged from the first round).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from conference.decision_outcomes import Outcome
+from conference.errors import InvalidInput
+
+
+@dataclass(frozen=True)
+class DecisionSigned:
+    """A decision on ``item_id`` was signed (or amended: a higher ``revision``)."""
+
+    item_id: int
+    outcome: Outcome
+    revision: int
+
+
+@dataclass(frozen=True)
+class AgendaChanged:
+    """Cases were added, reordered, re-timed or deferred: read the agenda again."""
+
+
+RoomEvent = DecisionSigned | AgendaChanged
+
+
+def to_payload(event: RoomEvent) -> dict[str, Any]:
+    """The event as the JSON object published on the room's channel."""
+    if isinstance(event, DecisionSigned):
+        return {"type": "decision-signed", "item_id": str(event.item_id),
+                "outcome": event.outcome.value, "revision": event.revision}
+    return {"type": "agenda-changed"}
+
+
+def from_payload(payload: Any) -> RoomEvent:
+    """The event a channel message carries; :class:`InvalidInput` if it is none."""
+    if not isinstance(payload, dict):
+        raise InvalidInput("a room event is a JSON object")
+    kind = payload.get("type")
+    if kind == "agenda-changed":
+        return AgendaChanged()
+    if kind != "decision-signed":
+        raise InvalidInput(f"unknown room event {kind!r}")
+    item_id, outcome, revision = (payload.get(k) for k in ("item_id", "outcome", "revision"))
+    if not isinstance(item_id, str) or not item_id.isdigit() or not isinstance(revision, int) \
+            or isinstance(revision, bool) or revision < 1:
+        raise InvalidInput("a decision-signed event needs item_id and revision")
+    if outcome not in set(Outcome):
+        raise InvalidInput(f"unknown outcome {outcome!r}")
+    return DecisionSigned(item_id=int(item_id), outcome=Outcome(str(outcome)), revision=revision)
