@@ -155,19 +155,28 @@ class Attendance(SQLModel, table=True):
     last_seen_at: datetime = utc()
 
 
-class Decision(SQLModel, table=True):
+class DecisionFields(SQLModel):
+    """What a decision says: the clinical content shared by the working draft, each
+    signed revision and the API's views of both (``web/api/views.py``), written once.
+    Dissent is not here: the tables keep it as JSON, the views as DissentView."""
+
+    outcome: Outcome = Field(sa_type=enum_type(Outcome))
+    rationale: str = Field(sa_type=Text, nullable=False)
+    plan: str = Field(sa_type=Text, nullable=False)
+    follow_up_weeks: int
+    # No defaults: every decision states both (the views say so to API clients).
+    responsible_clinician_id: int | None = Field(foreign_key="user.id")
+    # nullable, as the first migration made it (a list is always written)
+    present_user_ids: list[int] = Field(sa_type=JSON, nullable=True)
+
+
+class Decision(DecisionFields, table=True):
     """The working decision of one agenda item: the draft, and after signing the
     version counter that amendments advance. Signed content lives in
     :class:`DecisionRevision`."""
 
     id: int | None = Field(default=None, primary_key=True)
     agenda_item_id: int = Field(foreign_key="agenda_item.id", unique=True)
-    outcome: Outcome = Field(sa_type=enum_type(Outcome))
-    rationale: str = Field(sa_column=Column(Text, nullable=False))
-    plan: str = Field(sa_column=Column(Text, nullable=False))
-    follow_up_weeks: int
-    responsible_clinician_id: int | None = Field(default=None, foreign_key="user.id")
-    present_user_ids: list[int] = Field(default_factory=list, sa_column=Column(JSON))
     dissent: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON))
     status: DecisionStatus = Field(
         default=DecisionStatus.DRAFT, sa_type=enum_type(DecisionStatus)
@@ -177,7 +186,7 @@ class Decision(SQLModel, table=True):
     updated_at: datetime = utc()
 
 
-class DecisionRevision(SQLModel, table=True):
+class DecisionRevision(DecisionFields, table=True):
     """One signed revision: revision 1 is the signature, later ones amendments."""
 
     __tablename__ = "decision_revision"
@@ -188,12 +197,6 @@ class DecisionRevision(SQLModel, table=True):
     case_id: int = Field(foreign_key="case.id", index=True)
     revision: int
     version: int
-    outcome: Outcome = Field(sa_type=enum_type(Outcome))
-    rationale: str = Field(sa_column=Column(Text, nullable=False))
-    plan: str = Field(sa_column=Column(Text, nullable=False))
-    follow_up_weeks: int
-    responsible_clinician_id: int | None = Field(default=None, foreign_key="user.id")
-    present_user_ids: list[int] = Field(default_factory=list, sa_column=Column(JSON))
     dissent: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON))
     amendment_reason: str | None = Field(default=None, sa_column=Column(Text))
     signed_by_id: int = Field(foreign_key="user.id")

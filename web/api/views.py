@@ -20,6 +20,7 @@ from conference.decision_outcomes import Outcome
 from conference.imaging import Modality
 from conference.people import ConferenceRole, Role, Specialty
 from conference.referrals import RequestStatus
+from storage.tables import DecisionFields
 
 
 def _utc(value: datetime) -> str:
@@ -145,25 +146,19 @@ class DissentView(View):
     opinion: str
 
 
-class DecisionView(View):
+class DecisionView(DecisionFields):
     """The working decision of an agenda item: a draft, or the signed current state."""
 
     id: int
     agenda_item_id: int
     status: DecisionStatus
     version: int
-    outcome: Outcome
-    rationale: str
-    plan: str
-    follow_up_weeks: int
-    responsible_clinician_id: int | None
-    present_user_ids: list[int]
     dissent: list[DissentView]
     updated_by_id: int | None
     updated_at: UTCTime
 
 
-class RevisionView(View):
+class RevisionView(DecisionFields):
     """One signed revision: 1 is the signature, later ones amendments."""
 
     id: int
@@ -172,12 +167,6 @@ class RevisionView(View):
     status: Literal["signed"] = "signed"
     revision: int
     version: int
-    outcome: Outcome
-    rationale: str
-    plan: str
-    follow_up_weeks: int
-    responsible_clinician_id: int | None
-    present_user_ids: list[int]
     dissent: list[DissentView]
     amendment_reason: str | None
     signed_by_id: int
