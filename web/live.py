@@ -16,13 +16,15 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from sqlalchemy.engine import Engine
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route, WebSocketRoute
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
+from conference.decision_outcomes import OUTCOME_LABELS, Outcome
 from conference.errors import CasebridgeError, NotAuthenticated, NotFound, PermissionDenied
-from conference.people import ConferenceRole, Role
+from conference.people import SPECIALTY_LABELS, ConferenceRole, Role, Specialty
 from conference.permissions import is_organiser, may_advance
 from signaling.hub import Hub
 from signaling.protocol import IceServer, parse_ice_servers
@@ -221,14 +223,25 @@ def _room_context(request: Request) -> dict[str, Any]:
         }
 
 
+def room_labels() -> dict[str, dict[str, str]]:
+    """The labels the room's script shows, from the server's tables (never copied)."""
+    return {
+        "specialties": {s.value: SPECIALTY_LABELS[s] for s in Specialty},
+        "outcomes": {o.value: OUTCOME_LABELS[o] for o in Outcome},
+        "conference_roles": {r.value: r.value.capitalize() for r in ConferenceRole},
+    }
+
+
 async def room_page(request: Request) -> Response:
     """The live room: video grid, current case, agenda."""
-    return render(request, "pages/room.html", _room_context(request))
+    context = await run_in_threadpool(_room_context, request)
+    return render(request, "pages/room.html", {**context, "labels": room_labels()})
 
 
 async def room_agenda(request: Request) -> Response:
     """The room's side panel alone: the page swaps it in when the agenda changes."""
-    return render(request, "pages/_room_agenda.html", _room_context(request))
+    context = await run_in_threadpool(_room_context, request)
+    return render(request, "pages/_room_agenda.html", context)
 
 
 routes: list[BaseRoute] = [

@@ -85,3 +85,38 @@ def test_room_agenda_fragment(client, demo, app):
     assert guest.text.count('class="case-brief"') == 1
     assert client.get(f"/conferences/{conf_id}/room/agenda",
                       follow_redirects=False).status_code == 303
+
+
+def test_room_page_serves_the_labels_the_script_shows(client: TestClient, demo: None,
+                                                       app: object) -> None:
+    import html
+    import json
+    import re
+
+    from conference.decision_outcomes import OUTCOME_LABELS
+    from conference.people import SPECIALTY_LABELS
+
+    conf_id, _ = _conference(app)
+    sign_in(client, "lee@casebridge.example")
+    page = client.get(f"/conferences/{conf_id}/room").text
+    blob = re.search(r'<script type="application/json" id="room-labels">(.*?)</script>', page)
+    assert blob is not None
+    labels = json.loads(html.unescape(blob.group(1)))
+    assert labels["specialties"] == {s.value: t for s, t in SPECIALTY_LABELS.items()}
+    assert labels["outcomes"] == {o.value: t for o, t in OUTCOME_LABELS.items()}
+    assert labels["specialties"]["orthopedic_spine"] == "Orthopedic spine surgery"
+
+
+def test_no_label_is_copied_into_the_scripts() -> None:
+    """The room's labels come from the server; a copy in JavaScript drifts (it did:
+    "Orthopedic spine" against the server's "Orthopedic spine surgery")."""
+    import pathlib
+
+    from conference.decision_outcomes import OUTCOME_LABELS
+    from conference.people import SPECIALTY_LABELS
+
+    scripts = pathlib.Path(__file__).resolve().parents[3] / "web" / "static" / "js"
+    text = "\n".join(p.read_text() for p in scripts.glob("*.js"))
+    copied = [label for label in [*SPECIALTY_LABELS.values(), *OUTCOME_LABELS.values()]
+              if f'"{label}"' in text or f'"{label.split()[0]}' in text and label != "Other"]
+    assert copied == []
