@@ -185,3 +185,10 @@ async def room() -> AsyncIterator[Room]:
 def chrome_offer() -> str:
     """A Chrome 120-style offer: VP8 at payload type 96, Chrome's extmap ids."""
     return (FIXTURES / "chrome_offer.sdp").read_text()
+
+
+@pytest.fixture
+def firefox_offer() -> str:
+    """A Firefox-style offer: VP8 at 120 (rtx 124), Opus at 109, the mid extension
+    at 3, ``{uuid}`` msids, session-level fingerprint, ``/recvonly`` extmaps."""
+    return (FIXTURES / "firefox_offer.sdp").read_text()

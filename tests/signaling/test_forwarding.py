@@ -243,3 +243,64 @@ def _aiortc_offer() -> str:
         return offer.sdp
 
     return asyncio.run(make())
+
+
+def _assert_firefox_ids(sdp: str) -> None:
+    """Every m-line uses Firefox's payload types and extension ids, and nothing else."""
+    for section in _sections(sdp):
+        rtpmaps = set(re.findall(r"a=rtpmap:(\d+ \S+)", section))
+        if section.startswith("m=video"):
+            assert rtpmaps == {"120 VP8/90000", "124 rtx/90000"}, section
+            assert "a=fmtp:124 apt=120" in section
+            assert (
+                "a=extmap:4 http://www.webrtc.org/experiments/rtp-hdrext/abs-send-time" in section
+            )
+        else:
+            assert rtpmaps == {"109 opus/48000/2"}, section
+            assert "a=extmap:1 urn:ietf:params:rtp-hdrext:ssrc-audio-level" in section
+        assert "a=extmap:3 urn:ietf:params:rtp-hdrext:sdes:mid" in section
+
+
+def test_sdp_reoffer_keeps_firefox_payload_types_and_extmap_ids(firefox_offer: str) -> None:
+    ids = NegotiatedIds()
+    ids.learn(restrict_codecs(firefox_offer, CODECS))
+    aiortc_offer = _aiortc_offer()
+    pinned = ids.pin(restrict_codecs(aiortc_offer, CODECS))
+    _assert_firefox_ids(pinned)
+    assert count_media(pinned) == count_media(aiortc_offer)
+
+
+def test_sdp_restrict_codecs_keeps_only_firefox_vp8_and_opus(firefox_offer: str) -> None:
+    restricted = restrict_codecs(firefox_offer, CODECS)
+    _assert_firefox_ids(restricted)
+    assert "VP9" not in restricted and "H264" not in restricted and "ulpfec" not in restricted
+    with pytest.raises(ValueError, match="VP8"):
+        restrict_codecs(firefox_offer.replace("VP8/90000", "AV1/90000"), CODECS)
+
+
+async def test_router_answers_firefox_and_reoffers_with_its_ids(firefox_offer: str) -> None:
+    captured: list[tuple[str, dict[str, str]]] = []
+    room = Room()
+
+    async def on_offer(participant_id: str, sdp: str, streams: dict[str, str]) -> None:
+        if participant_id == "firefox":
+            captured.append((sdp, streams))
+        else:
+            await room.clients[participant_id].on_offer(sdp, streams)
+
+    room.router = MediaRouter(ice_servers=[], on_offer=on_offer)
+    try:
+        await room.router.add("firefox")
+        answer = await room.router.accept_offer("firefox", firefox_offer)
+        _assert_firefox_ids(answer)
+        room.router._peers["firefox"].connected = True  # as for the Chrome offer above
+
+        await room.join("bob")
+        await wait_for(lambda: bool(captured))
+        offer, streams = captured[0]
+        _assert_firefox_ids(offer)
+        assert set(streams.values()) == {"bob"}
+        assert count_media(offer) == 4
+    finally:
+        await room.close()
+        await room.router.close()
