@@ -43,7 +43,7 @@ def details(**kw: object) -> CaseDetails:
         ),
     )
     base.update(kw)
-    return CaseDetails(**base)  # type: ignore[arg-type]
+    return CaseDetails(**base)
 
 
 def case(session: Session, actor: User, **kw: object) -> Case:

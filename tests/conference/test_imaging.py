@@ -9,7 +9,7 @@ from conference.imaging import check_imaging_url, check_study_instance_uid
     "http://localhost:8042/ohif/viewer?StudyInstanceUIDs=1.2.3",
     "http://127.0.0.1/x", "http://[::1]:8080/x", "HTTPS://PACS.example.org/a",
 ])
-def test_imaging_url_accepted(url):
+def test_imaging_url_accepted(url: str) -> None:
     assert check_imaging_url(url) == url
 
 
@@ -28,7 +28,7 @@ def test_imaging_url_accepted(url):
     ("", "empty"),
     ("https://pacs.example.org/" + "a" * 2100, "too_long"),
 ])
-def test_imaging_url_rejected_with_reason(url, reason):
+def test_imaging_url_rejected_with_reason(url: str, reason: str) -> None:
     with pytest.raises(ImagingLinkRejected) as err:
         check_imaging_url(url)
     assert err.value.reason == reason
@@ -36,13 +36,13 @@ def test_imaging_url_rejected_with_reason(url, reason):
     assert err.value.message
 
 
-def test_imaging_url_loopback_http_can_be_turned_off():
+def test_imaging_url_loopback_http_can_be_turned_off() -> None:
     with pytest.raises(ImagingLinkRejected) as err:
         check_imaging_url("http://localhost/x", allow_loopback_http=False)
     assert err.value.reason == "insecure_scheme"
 
 
-def test_imaging_url_host_allow_list():
+def test_imaging_url_host_allow_list() -> None:
     allowed = ["pacs.example.org"]
     assert check_imaging_url("https://PACS.example.org/x", allowed_hosts=allowed)
     with pytest.raises(ImagingLinkRejected) as err:
@@ -52,11 +52,11 @@ def test_imaging_url_host_allow_list():
 
 
 @pytest.mark.parametrize("uid", ["1.2.840.113619.2.55.3", "2.25.0"])
-def test_study_uid_accepted(uid):
+def test_study_uid_accepted(uid: str) -> None:
     assert check_study_instance_uid(uid) == uid
 
 
 @pytest.mark.parametrize("uid", ["1.02.3", "abc", "1", "1.2." + "3" * 70, "1..2", ""])
-def test_study_uid_rejected(uid):
+def test_study_uid_rejected(uid: str) -> None:
     with pytest.raises(InvalidInput):
         check_study_instance_uid(uid)

@@ -1,3 +1,5 @@
+from typing import Any
+
 import pytest
 
 from conference.decision_outcomes import Outcome
@@ -21,7 +23,7 @@ GP = Attendee(6, Role.REFERRING_CLINICIAN, Specialty.PRIMARY_CARE)
 
 
 @pytest.mark.parametrize("outcome", [Outcome.SURGERY_RECOMMENDED, Outcome.CO_MANAGED_SURGERY])
-def test_surgery_needs_surgeon_and_non_surgeon(outcome):
+def test_surgery_needs_surgeon_and_non_surgeon(outcome: Outcome) -> None:
     assert missing_for_quorum(DEFAULT_RULE, outcome, [CHAIR, NEURO, PAIN], chair_id=1) == []
     assert missing_for_quorum(DEFAULT_RULE, outcome, [CHAIR, ORTHO, GP], chair_id=1) == []
     missing = missing_for_quorum(DEFAULT_RULE, outcome, [CHAIR, NEURO, ORTHO], chair_id=1)
@@ -30,13 +32,13 @@ def test_surgery_needs_surgeon_and_non_surgeon(outcome):
     assert len(missing) == 1 and "surgeon" in missing[0]
 
 
-def test_every_decision_needs_the_chair():
+def test_every_decision_needs_the_chair() -> None:
     assert missing_for_quorum(DEFAULT_RULE, Outcome.PHYSICAL_THERAPY, [PT], chair_id=1) == [
         "the chair"]
     assert missing_for_quorum(DEFAULT_RULE, Outcome.PHYSICAL_THERAPY, [CHAIR], chair_id=1) == []
 
 
-def test_check_quorum_names_everything_missing():
+def test_check_quorum_names_everything_missing() -> None:
     with pytest.raises(QuorumNotMet) as err:
         check_quorum(DEFAULT_RULE, Outcome.SURGERY_RECOMMENDED, [], chair_id=1)
     assert len(err.value.missing) == 3
@@ -44,12 +46,12 @@ def test_check_quorum_names_everything_missing():
     assert "the chair" in err.value.message and "surgeon" in err.value.message
 
 
-def test_rule_is_data_round_trip():
+def test_rule_is_data_round_trip() -> None:
     data = rule_to_dict(DEFAULT_RULE)
     assert rule_from_dict(data) == DEFAULT_RULE
 
 
-def test_rule_can_be_changed_by_a_team():
+def test_rule_can_be_changed_by_a_team() -> None:
     rule = rule_from_dict({
         "chair_required": False,
         "always": [{"name": "a physical therapist", "specialties": ["physical_therapy"]}],
@@ -64,12 +66,12 @@ def test_rule_can_be_changed_by_a_team():
     {"by_outcome": {"amputate": []}},
     {"by_outcome": 5},
 ])
-def test_rule_from_dict_rejects_malformed(data):
+def test_rule_from_dict_rejects_malformed(data: Any) -> None:
     with pytest.raises(InvalidInput):
         rule_from_dict(data)
 
 
-def test_describe_rule_in_sentences():
+def test_describe_rule_in_sentences() -> None:
     lines = describe_rule(DEFAULT_RULE)
     assert lines[0] == "Every decision needs the chair present."
     assert lines[1].startswith("Co-managed surgery") and "Surgery recommended" in lines[1]

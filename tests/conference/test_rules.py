@@ -1,6 +1,8 @@
 """Rules across the domain: state machines, people, conferences."""
 
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta, timezone
+from typing import Any
 
 import pytest
 
@@ -24,14 +26,14 @@ from conference.referrals import (
     turnaround,
 )
 
-MACHINES = [
+MACHINES: list[tuple[Any, Any, Any]] = [
     (ConferenceStatus, CONFERENCE_TRANSITIONS, move_conference),
     (ItemStatus, ITEM_TRANSITIONS, move_item),
     (RequestStatus, REQUEST_TRANSITIONS, move_request),
 ]
 
 
-def _all_pairs():
+def _all_pairs() -> Iterator[Any]:
     for enum, table, move in MACHINES:
         for a in enum:
             for b in enum:
@@ -39,7 +41,7 @@ def _all_pairs():
 
 
 @pytest.mark.parametrize(("table", "move", "current", "target"), list(_all_pairs()))
-def test_state_machines_every_pair(table, move, current, target):
+def test_state_machines_every_pair(table: Any, move: Any, current: Any, target: Any) -> None:
     if target in table[current]:
         assert move(current, target) is target
     else:
@@ -50,27 +52,27 @@ def test_state_machines_every_pair(table, move, current, target):
         assert err.value.code == "illegal_transition"
 
 
-def test_state_machines_cover_every_state():
+def test_state_machines_cover_every_state() -> None:
     for enum, table, _ in MACHINES:
         assert set(table) == set(enum)
     assert set(DECISION_TRANSITIONS) == set(DecisionStatus)
 
 
-def test_conference_main_path():
+def test_conference_main_path() -> None:
     s = ConferenceStatus.DRAFT
     for nxt in ("published", "live", "closed"):
         s = move_conference(s, ConferenceStatus(nxt))
     assert s is ConferenceStatus.CLOSED
 
 
-def test_conference_closed_is_final():
+def test_conference_closed_is_final() -> None:
     with pytest.raises(IllegalTransition):
         move_conference(ConferenceStatus.CLOSED, ConferenceStatus.LIVE)
     with pytest.raises(IllegalTransition):
         move_conference(ConferenceStatus.DRAFT, ConferenceStatus.LIVE)
 
 
-def test_check_conference_rejects_naive_start():
+def test_check_conference_rejects_naive_start() -> None:
     with pytest.raises(InvalidInput) as err:
         check_conference(title="Spine", starts_at=datetime(2026, 12, 1, 7), duration_minutes=60)
     assert err.value.field == "starts_at"
@@ -80,20 +82,20 @@ def test_check_conference_rejects_naive_start():
     ("  ", 60, "title"), ("x" * 201, 60, "title"), ("Spine", 4, "duration_minutes"),
     ("Spine", 721, "duration_minutes"),
 ])
-def test_check_conference_rejects(title, minutes, field):
+def test_check_conference_rejects(title: str, minutes: int, field: str) -> None:
     with pytest.raises(InvalidInput) as err:
         check_conference(title=title, starts_at=datetime(2026, 12, 1, tzinfo=UTC),
                          duration_minutes=minutes)
     assert err.value.field == field
 
 
-def test_check_conference_accepts_offset():
+def test_check_conference_accepts_offset() -> None:
     tz = timezone(timedelta(hours=-5))
     check_conference(title="Weekly spine", starts_at=datetime(2026, 12, 1, 7, tzinfo=tz),
                      duration_minutes=90)
 
 
-def test_person_specialist_needs_specialty():
+def test_person_specialist_needs_specialty() -> None:
     with pytest.raises(InvalidInput) as err:
         check_person(name="Dr. Okafor", role=Role.SPECIALIST, specialty=None)
     assert err.value.field == "specialty"
@@ -101,35 +103,35 @@ def test_person_specialist_needs_specialty():
     check_person(name="Sam Rivera", role=Role.COORDINATOR, specialty=None)
 
 
-def test_person_name_required():
+def test_person_name_required() -> None:
     with pytest.raises(InvalidInput):
         check_person(name=" ", role=Role.ADMIN, specialty=None)
 
 
 @pytest.mark.parametrize("bad", ["", "nobody", "a@b", "a b@c.org", "@x.org"])
-def test_normalize_email_rejects(bad):
+def test_normalize_email_rejects(bad: str) -> None:
     with pytest.raises(InvalidInput):
         normalize_email(bad)
 
 
-def test_normalize_email_lowercases():
+def test_normalize_email_lowercases() -> None:
     assert normalize_email("  Dr.Lee@Clinic.ORG ") == "dr.lee@clinic.org"
 
 
-def test_check_password_length():
+def test_check_password_length() -> None:
     with pytest.raises(InvalidInput):
         check_password("short")
     check_password("long enough passphrase")
 
 
-def test_request_path_to_answered_passes_discussed():
+def test_request_path_to_answered_passes_discussed() -> None:
     assert path_to(RequestStatus.SCHEDULED, RequestStatus.ANSWERED) == [
         RequestStatus.DISCUSSED, RequestStatus.ANSWERED]
     assert path_to(RequestStatus.SUBMITTED, RequestStatus.SCHEDULED) == [
         RequestStatus.ACCEPTED, RequestStatus.SCHEDULED]
 
 
-def test_request_path_to_refuses_backwards_and_declined():
+def test_request_path_to_refuses_backwards_and_declined() -> None:
     with pytest.raises(IllegalTransition):
         path_to(RequestStatus.ANSWERED, RequestStatus.SCHEDULED)
     with pytest.raises(IllegalTransition):
@@ -137,7 +139,7 @@ def test_request_path_to_refuses_backwards_and_declined():
     assert path_to(RequestStatus.SUBMITTED, RequestStatus.DECLINED) == [RequestStatus.DECLINED]
 
 
-def test_request_turnaround():
+def test_request_turnaround() -> None:
     t0 = datetime(2026, 11, 1, 9, tzinfo=UTC)
     times = {RequestStatus.SUBMITTED: t0}
     assert turnaround(times) is None
@@ -145,7 +147,7 @@ def test_request_turnaround():
     assert turnaround(times) == timedelta(days=3)
 
 
-def test_request_reason_and_specialties_required():
+def test_request_reason_and_specialties_required() -> None:
     with pytest.raises(InvalidInput):
         check_decline_reason("  ")
     with pytest.raises(InvalidInput):
@@ -153,7 +155,7 @@ def test_request_reason_and_specialties_required():
     check_requested_specialties([Specialty.NEUROSURGERY])
 
 
-def test_request_median_turnaround():
+def test_request_median_turnaround() -> None:
     from conference.referrals import median_turnaround
 
     days = [timedelta(days=d) for d in (5, 1, 3)]
@@ -167,7 +169,7 @@ def test_request_median_turnaround():
     (timedelta(hours=7, minutes=59), "7 hours"), (timedelta(days=1), "1 day"),
     (timedelta(days=2, hours=5), "2 days 5 hours"),
 ])
-def test_request_describe_duration(value, text):
+def test_request_describe_duration(value: timedelta, text: str) -> None:
     from conference.referrals import describe_duration
 
     assert describe_duration(value) == text

@@ -1,4 +1,5 @@
 import pytest
+from sqlmodel import Session
 
 from conference.agenda import ItemStatus
 from conference.conferences import ConferenceStatus
@@ -12,18 +13,20 @@ from conference.errors import (
 )
 from conference.people import ConferenceRole, Role
 from storage import agenda, conferences
+from storage.tables import Conference, User
 from tests import factories
 
 
 @pytest.fixture
-def setup(session):
+def setup(session: Session) -> tuple[User, User, Conference]:
     coord = factories.coordinator(session)
     chair = factories.user(session)
     conf = factories.conference(session, coord, chair, minutes=45)
     return coord, chair, conf
 
 
-def test_agenda_items_in_order_with_running_total(session, setup):
+def test_agenda_items_in_order_with_running_total(session: Session,
+                                                  setup: tuple[User, User, Conference]) -> None:
     coord, _, conf = setup
     a, b, c = (factories.item(session, coord, conf, m) for m in (15, 20, 20))
     assert [i.id for i in agenda.items(session, conf.id)] == [a.id, b.id, c.id]
@@ -31,7 +34,8 @@ def test_agenda_items_in_order_with_running_total(session, setup):
     assert (t.planned_minutes, t.over_by) == (55, 10)
 
 
-def test_agenda_same_case_twice_conflicts(session, setup):
+def test_agenda_same_case_twice_conflicts(session: Session, setup: tuple[User, User, Conference]
+                                          ) -> None:
     coord, _, conf = setup
     item = factories.item(session, coord, conf)
     with pytest.raises(Conflict):
@@ -39,7 +43,8 @@ def test_agenda_same_case_twice_conflicts(session, setup):
                         planned_minutes=10)
 
 
-def test_agenda_add_rejects_bad_input(session, setup):
+def test_agenda_add_rejects_bad_input(session: Session, setup: tuple[User, User, Conference]
+                                      ) -> None:
     coord, chair, conf = setup
     c = factories.case(session, coord)
     with pytest.raises(InvalidInput):
@@ -56,7 +61,7 @@ def test_agenda_add_rejects_bad_input(session, setup):
                         planned_minutes=10)
 
 
-def test_agenda_reorder(session, setup):
+def test_agenda_reorder(session: Session, setup: tuple[User, User, Conference]) -> None:
     coord, _, conf = setup
     a, b, c = (factories.item(session, coord, conf) for _ in range(3))
     result = agenda.reorder(session, actor=coord, conference_id=conf.id,
@@ -68,7 +73,8 @@ def test_agenda_reorder(session, setup):
     assert [i.id for i in agenda.items(session, conf.id)] == [c.id, a.id, b.id]
 
 
-def test_agenda_advance_requires_published_and_chair(session, setup):
+def test_agenda_advance_requires_published_and_chair(session: Session,
+                                                     setup: tuple[User, User, Conference]) -> None:
     coord, chair, conf = setup
     a = factories.item(session, coord, conf)
     with pytest.raises(IllegalTransition):
@@ -81,7 +87,8 @@ def test_agenda_advance_requires_published_and_chair(session, setup):
         agenda.advance(session, actor=member, conference_id=conf.id, item_id=a.id)
 
 
-def test_agenda_advance_walks_items_and_goes_live(session, setup):
+def test_agenda_advance_walks_items_and_goes_live(session: Session,
+                                                  setup: tuple[User, User, Conference]) -> None:
     coord, chair, conf = setup
     a, b = factories.item(session, coord, conf), factories.item(session, coord, conf)
     conferences.set_status(session, actor=coord, conference_id=conf.id,
@@ -98,7 +105,8 @@ def test_agenda_advance_walks_items_and_goes_live(session, setup):
         agenda.advance(session, actor=chair, conference_id=conf.id, item_id=stranger.id)
 
 
-def test_agenda_defer_and_take_up_again(session, setup):
+def test_agenda_defer_and_take_up_again(session: Session, setup: tuple[User, User, Conference]
+                                        ) -> None:
     coord, chair, conf = setup
     a = factories.item(session, coord, conf)
     agenda.defer(session, actor=chair, item_id=a.id)
@@ -109,7 +117,8 @@ def test_agenda_defer_and_take_up_again(session, setup):
     assert a.status is ItemStatus.DISCUSSING and a.ended_at is None
 
 
-def test_agenda_attendance_recorded_once_per_person(session, setup):
+def test_agenda_attendance_recorded_once_per_person(session: Session,
+                                                    setup: tuple[User, User, Conference]) -> None:
     coord, chair, conf = setup
     a = factories.item(session, coord, conf)
     pt = factories.user(session)
@@ -118,7 +127,8 @@ def test_agenda_attendance_recorded_once_per_person(session, setup):
     assert agenda.present_for(session, a.id) == [chair.id, pt.id]
 
 
-def test_agenda_end_current_clears_the_live_item(session, setup):
+def test_agenda_end_current_clears_the_live_item(session: Session,
+                                                 setup: tuple[User, User, Conference]) -> None:
     coord, chair, conf = setup
     a = factories.item(session, coord, conf)
     conferences.set_status(session, actor=coord, conference_id=conf.id,
@@ -132,7 +142,8 @@ def test_agenda_end_current_clears_the_live_item(session, setup):
     assert a.ended_at is not None and a.status is ItemStatus.DISCUSSING
 
 
-def test_agenda_changes_leave_an_event_for_the_room(session, setup):
+def test_agenda_changes_leave_an_event_for_the_room(session: Session,
+                                                    setup: tuple[User, User, Conference]) -> None:
     from conference.room_events import AgendaChanged
     from storage import events
 
@@ -150,7 +161,8 @@ def test_agenda_changes_leave_an_event_for_the_room(session, setup):
     ("chair", True), ("coordinator", True), ("admin member", True),
     ("plain member", False), ("guest member", False),
 ])
-def test_agenda_advance_by_each_role(session, setup, who: str, allowed: bool) -> None:
+def test_agenda_advance_by_each_role(session: Session, setup: tuple[User, User, Conference],
+                                     who: str, allowed: bool) -> None:
     coord, chair, conf = setup
     a = factories.item(session, coord, conf)
     conferences.set_status(session, actor=coord, conference_id=conf.id,

@@ -1,6 +1,7 @@
 from datetime import date
 
 import pytest
+from sqlmodel import Session
 
 from conference.audit import AuditAction, Entity
 from conference.cases import TreatmentKind, Urgency
@@ -12,7 +13,7 @@ from storage.cases import ImagingPolicy
 from tests import factories
 
 
-def test_case_stored_with_history_of_care_in_order(session):
+def test_case_stored_with_history_of_care_in_order(session: Session) -> None:
     coord = factories.coordinator(session)
     c = factories.case(session, coord, eases="Sitting, flexion", worsens="Walking > 200 m")
     session.commit()
@@ -22,7 +23,7 @@ def test_case_stored_with_history_of_care_in_order(session):
     assert (c.eases, c.worsens) == ("Sitting, flexion", "Walking > 200 m")
 
 
-def test_case_invalid_history_saves_nothing(session):
+def test_case_invalid_history_saves_nothing(session: Session) -> None:
     from conference.cases import CareEntry, TreatmentResponse
 
     coord = factories.coordinator(session)
@@ -34,14 +35,14 @@ def test_case_invalid_history_saves_nothing(session):
     assert cases.visible_cases(session, viewer=coord) == []
 
 
-def test_case_patient_name_refused(session):
+def test_case_patient_name_refused(session: Session) -> None:
     coord = factories.coordinator(session)
     with pytest.raises(InvalidInput) as err:
         factories.case(session, coord, patient_ref="Maria Gonzalez")
     assert err.value.field == "patient_ref"
 
 
-def test_case_view_is_audited(session):
+def test_case_view_is_audited(session: Session) -> None:
     coord = factories.coordinator(session)
     c = factories.case(session, coord)
     cases.view_case(session, viewer=coord, case_id=c.id)
@@ -50,7 +51,7 @@ def test_case_view_is_audited(session):
     assert events[1].actor_id == coord.id
 
 
-def test_case_visibility(session):
+def test_case_visibility(session: Session) -> None:
     coord = factories.coordinator(session)
     chair, member, outsider = (factories.user(session) for _ in range(3))
     gp = factories.user(session, Role.REFERRING_CLINICIAN, Specialty.PRIMARY_CARE)
@@ -71,7 +72,7 @@ def test_case_visibility(session):
         assert cases.visible_cases(session, viewer=viewer) == []
 
 
-def test_imaging_added_and_listed(session):
+def test_imaging_added_and_listed(session: Session) -> None:
     coord = factories.coordinator(session)
     c = factories.case(session, coord)
     link = cases.add_imaging(session, actor=coord, case_id=c.id,
@@ -89,7 +90,7 @@ def test_imaging_added_and_listed(session):
     ("https://u:p@pacs.example.org/x", "credentials_in_url"),
     ("https://elsewhere.example.com/x", "host_not_allowed"),
 ])
-def test_imaging_rejected_saves_nothing(session, url, reason):
+def test_imaging_rejected_saves_nothing(session: Session, url: str, reason: str) -> None:
     coord = factories.coordinator(session)
     c = factories.case(session, coord)
     policy = ImagingPolicy(allowed_hosts=frozenset({"pacs.example.org"}))
@@ -100,7 +101,7 @@ def test_imaging_rejected_saves_nothing(session, url, reason):
     assert cases.imaging(session, c.id) == []
 
 
-def test_imaging_future_study_and_bad_uid_rejected(session):
+def test_imaging_future_study_and_bad_uid_rejected(session: Session) -> None:
     coord = factories.coordinator(session)
     c = factories.case(session, coord)
     with pytest.raises(InvalidInput):
@@ -111,7 +112,7 @@ def test_imaging_future_study_and_bad_uid_rejected(session):
                           modality=Modality.MR, study_instance_uid="not-a-uid")
 
 
-def test_imaging_who_may_add(session):
+def test_imaging_who_may_add(session: Session) -> None:
     coord = factories.coordinator(session)
     gp = factories.user(session, Role.REFERRING_CLINICIAN, Specialty.PRIMARY_CARE)
     other_gp = factories.user(session, Role.REFERRING_CLINICIAN, Specialty.PRIMARY_CARE)
@@ -131,7 +132,7 @@ def test_imaging_who_may_add(session):
                           url="https://pacs.example.org/a", modality=Modality.XR)
 
 
-def test_case_history_of_care_grows(session):
+def test_case_history_of_care_grows(session: Session) -> None:
     from conference.cases import CareEntry, TreatmentResponse
 
     coord = factories.coordinator(session)
@@ -157,7 +158,7 @@ def test_case_history_of_care_grows(session):
         cases.add_care_entry(session, actor=other_gp, case_id=request.case_id, entry=entry)
 
 
-def test_case_corrected_until_a_decision_is_signed(session):
+def test_case_corrected_until_a_decision_is_signed(session: Session) -> None:
     from conference.decision import DecisionContent
     from conference.decision_outcomes import Outcome
     from conference.errors import Conflict

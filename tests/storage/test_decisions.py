@@ -1,5 +1,8 @@
+from typing import Any
+
 import pytest
 from sqlalchemy import text
+from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session
 
@@ -23,7 +26,7 @@ from tests import factories
 
 
 @pytest.fixture
-def team(session):
+def team(session: Session) -> dict[str, Any]:
     coord = factories.coordinator(session)
     chair = factories.user(session, Role.SPECIALIST, Specialty.RADIOLOGY, name="Dr. Chair")
     neuro = factories.user(session, Role.SPECIALIST, Specialty.NEUROSURGERY)
@@ -39,7 +42,8 @@ def team(session):
                 item=item)
 
 
-def content(team, outcome=Outcome.SURGERY_RECOMMENDED, present=("chair", "neuro", "pain")):
+def content(team: dict[str, Any], outcome: Outcome = Outcome.SURGERY_RECOMMENDED,
+            present: tuple[str, ...] = ("chair", "neuro", "pain")) -> DecisionContent:
     return DecisionContent(
         outcome=outcome, rationale="Stenosis with neurogenic claudication; two ESIs failed.",
         plan="L4-5 decompression; PT from week 2.", follow_up_weeks=6,
@@ -47,7 +51,7 @@ def content(team, outcome=Outcome.SURGERY_RECOMMENDED, present=("chair", "neuro"
     )
 
 
-def test_decision_draft_created_at_version_one(session, team):
+def test_decision_draft_created_at_version_one(session: Session, team: dict[str, Any]) -> None:
     dec = decisions.save_draft(session, actor=team["neuro"], item_id=team["item"].id,
                                content=content(team), read_version=0)
     assert (dec.version, dec.status) == (1, DecisionStatus.DRAFT)
@@ -56,7 +60,7 @@ def test_decision_draft_created_at_version_one(session, team):
     assert (dec.version, dec.outcome) == (2, Outcome.PAIN_MANAGEMENT)
 
 
-def test_decision_save_over_stale_version_conflicts(session, team):
+def test_decision_save_over_stale_version_conflicts(session: Session, team: dict[str, Any]) -> None:
     decisions.save_draft(session, actor=team["neuro"], item_id=team["item"].id,
                          content=content(team), read_version=0)
     decisions.save_draft(session, actor=team["neuro"], item_id=team["item"].id,
@@ -69,13 +73,15 @@ def test_decision_save_over_stale_version_conflicts(session, team):
         Outcome.SURGERY_RECOMMENDED)
 
 
-def test_decision_new_draft_with_nonzero_version_conflicts(session, team):
+def test_decision_new_draft_with_nonzero_version_conflicts(session: Session, team: dict[str, Any]
+                                                           ) -> None:
     with pytest.raises(StaleVersion):
         decisions.save_draft(session, actor=team["neuro"], item_id=team["item"].id,
                              content=content(team), read_version=3)
 
 
-def test_decision_concurrent_saves_one_wins(engine, session, team):
+def test_decision_concurrent_saves_one_wins(engine: Engine, session: Session, team: dict[str, Any]
+                                            ) -> None:
     decisions.save_draft(session, actor=team["neuro"], item_id=team["item"].id,
                          content=content(team), read_version=0)
     session.commit()
@@ -90,7 +96,7 @@ def test_decision_concurrent_saves_one_wins(engine, session, team):
     assert decisions.get_decision(session, team["item"].id).outcome == Outcome.OTHER
 
 
-def test_decision_guests_and_outsiders_cannot_draft(session, team):
+def test_decision_guests_and_outsiders_cannot_draft(session: Session, team: dict[str, Any]) -> None:
     outsider = factories.user(session)
     for who in (team["guest"], outsider):
         with pytest.raises(PermissionDenied):
@@ -98,7 +104,7 @@ def test_decision_guests_and_outsiders_cannot_draft(session, team):
                                  content=content(team), read_version=0)
 
 
-def test_decision_present_must_be_members(session, team):
+def test_decision_present_must_be_members(session: Session, team: dict[str, Any]) -> None:
     outsider = factories.user(session)
     bad = DecisionContent(Outcome.OTHER, "r", "p", 4, (team["chair"].id, outsider.id))
     with pytest.raises(InvalidInput) as err:
@@ -107,7 +113,7 @@ def test_decision_present_must_be_members(session, team):
     assert err.value.field == "present_user_ids"
 
 
-def test_decision_presence_defaults_to_attendance(session, team):
+def test_decision_presence_defaults_to_attendance(session: Session, team: dict[str, Any]) -> None:
     agenda.record_attendance(session, item_id=team["item"].id,
                              user_ids=[team["chair"].id, team["pain"].id])
     dec = decisions.save_draft(session, actor=team["neuro"], item_id=team["item"].id,
@@ -116,7 +122,8 @@ def test_decision_presence_defaults_to_attendance(session, team):
     assert sorted(dec.present_user_ids) == sorted([team["chair"].id, team["pain"].id])
 
 
-def test_decision_sign_refused_without_quorum_names_missing(session, team):
+def test_decision_sign_refused_without_quorum_names_missing(session: Session, team: dict[str, Any]
+                                                            ) -> None:
     decisions.save_draft(session, actor=team["neuro"], item_id=team["item"].id,
                          content=content(team, present=("chair", "neuro")), read_version=0)
     with pytest.raises(QuorumNotMet) as err:
@@ -125,7 +132,7 @@ def test_decision_sign_refused_without_quorum_names_missing(session, team):
     assert decisions.history(session, team["item"].id) == []
 
 
-def test_decision_only_chair_signs(session, team):
+def test_decision_only_chair_signs(session: Session, team: dict[str, Any]) -> None:
     decisions.save_draft(session, actor=team["neuro"], item_id=team["item"].id,
                          content=content(team), read_version=0)
     for who in ("neuro", "coord"):
@@ -133,12 +140,13 @@ def test_decision_only_chair_signs(session, team):
             decisions.sign(session, actor=team[who], item_id=team["item"].id)
 
 
-def test_decision_sign_without_draft_is_not_found(session, team):
+def test_decision_sign_without_draft_is_not_found(session: Session, team: dict[str, Any]) -> None:
     with pytest.raises(NotFound):
         decisions.sign(session, actor=team["chair"], item_id=team["item"].id)
 
 
-def test_decision_signed_is_immutable(engine, session, team):
+def test_decision_signed_is_immutable(engine: Engine, session: Session, team: dict[str, Any]
+                                      ) -> None:
     decisions.save_draft(session, actor=team["neuro"], item_id=team["item"].id,
                          content=content(team), read_version=0)
     row = decisions.sign(session, actor=team["chair"], item_id=team["item"].id, read_version=1)
@@ -160,7 +168,7 @@ def test_decision_signed_is_immutable(engine, session, team):
     assert decisions.history(session, team["item"].id)[0].plan.startswith("L4-5")
 
 
-def test_decision_amend_adds_revision_keeps_earlier(session, team):
+def test_decision_amend_adds_revision_keeps_earlier(session: Session, team: dict[str, Any]) -> None:
     decisions.save_draft(session, actor=team["neuro"], item_id=team["item"].id,
                          content=content(team), read_version=0)
     decisions.sign(session, actor=team["chair"], item_id=team["item"].id)
@@ -184,7 +192,7 @@ def test_decision_amend_adds_revision_keeps_earlier(session, team):
     assert decisions.latest_signed_for_case(session, team["item"].case_id).revision == 2
 
 
-def test_decision_amend_applies_quorum(session, team):
+def test_decision_amend_applies_quorum(session: Session, team: dict[str, Any]) -> None:
     decisions.save_draft(session, actor=team["neuro"], item_id=team["item"].id,
                          content=content(team, Outcome.PAIN_MANAGEMENT, present=("chair",)),
                          read_version=0)
@@ -195,7 +203,7 @@ def test_decision_amend_applies_quorum(session, team):
     assert len(decisions.history(session, team["item"].id)) == 1
 
 
-def test_decision_amend_draft_refused(session, team):
+def test_decision_amend_draft_refused(session: Session, team: dict[str, Any]) -> None:
     decisions.save_draft(session, actor=team["neuro"], item_id=team["item"].id,
                          content=content(team), read_version=0)
     with pytest.raises(InvalidInput):
@@ -203,7 +211,7 @@ def test_decision_amend_draft_refused(session, team):
                         reason="x", changes={})
 
 
-def test_decision_signing_answers_the_request(session, team):
+def test_decision_signing_answers_the_request(session: Session, team: dict[str, Any]) -> None:
     clinician = factories.user(session, Role.REFERRING_CLINICIAN, Specialty.PRIMARY_CARE)
     request = referrals.submit(session, actor=clinician, details=factories.details(),
                                requested_specialties=[Specialty.NEUROSURGERY])
@@ -217,7 +225,8 @@ def test_decision_signing_answers_the_request(session, team):
     assert request.answered_at >= request.scheduled_at >= request.submitted_at
 
 
-def test_decision_signing_leaves_an_event_for_the_room(session, team):
+def test_decision_signing_leaves_an_event_for_the_room(session: Session, team: dict[str, Any]
+                                                       ) -> None:
     from storage import events
 
     events.take(session)  # building the agenda announced itself; not what we look at

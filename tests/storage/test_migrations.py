@@ -1,9 +1,12 @@
+from pathlib import Path
+
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import inspect, text
+from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError
-from sqlmodel import SQLModel
+from sqlmodel import Session, SQLModel
 
 import storage.tables  # noqa: F401
 from storage.engine import make_engine
@@ -11,7 +14,7 @@ from storage.migrate import current_revision, head_revision, upgrade
 from tests.databases import PostgresDatabases
 
 
-def _fresh_url(request, tmp_path, backend):
+def _fresh_url(request: pytest.FixtureRequest, tmp_path: Path, backend: str) -> str:
     if backend == "sqlite":
         return f"sqlite:///{tmp_path / 'empty.db'}"
     pg: PostgresDatabases = request.getfixturevalue("postgres_databases")
@@ -21,7 +24,8 @@ def _fresh_url(request, tmp_path, backend):
 @pytest.mark.parametrize(
     "backend", ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
 )
-def test_migration_upgrades_empty_database_to_models(request, tmp_path, backend):
+def test_migration_upgrades_empty_database_to_models(request: pytest.FixtureRequest, tmp_path: Path,
+                                                     backend: str) -> None:
     engine = make_engine(_fresh_url(request, tmp_path, backend))
     assert current_revision(engine) is None
     upgrade(engine)
@@ -36,7 +40,7 @@ def test_migration_upgrades_empty_database_to_models(request, tmp_path, backend)
     engine.dispose()
 
 
-def test_migration_audit_events_refuse_update_and_delete(engine, session):
+def test_migration_audit_events_refuse_update_and_delete(engine: Engine, session: Session) -> None:
     from tests import factories
 
     factories.coordinator(session)  # creating a person writes an audit event
@@ -49,7 +53,7 @@ def test_migration_audit_events_refuse_update_and_delete(engine, session):
         assert conn.execute(text("SELECT count(*) FROM audit_event")).scalar() == 1
 
 
-def test_migration_declares_append_only_triggers(engine):
+def test_migration_declares_append_only_triggers(engine: Engine) -> None:
     with engine.connect() as conn:
         if engine.dialect.name == "sqlite":
             rows = conn.execute(text("SELECT name FROM sqlite_master WHERE type='trigger'"))
@@ -62,7 +66,8 @@ def test_migration_declares_append_only_triggers(engine):
 @pytest.mark.parametrize(
     "backend", ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
 )
-def test_migration_downgrades_to_empty_and_up_again(request, tmp_path, backend):
+def test_migration_downgrades_to_empty_and_up_again(request: pytest.FixtureRequest, tmp_path: Path,
+                                                    backend: str) -> None:
     from alembic import command
 
     from storage.migrate import alembic_config

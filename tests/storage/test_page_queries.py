@@ -1,11 +1,13 @@
 """Read helpers added for the pages: items holding a case, the request behind a case."""
 
+from sqlmodel import Session
+
 from conference.people import Role, Specialty
 from storage import agenda, referrals
 from tests import factories as f
 
 
-def test_items_for_case_lists_every_conference_holding_it(session):
+def test_items_for_case_lists_every_conference_holding_it(session: Session) -> None:
     coord = f.coordinator(session)
     chair = f.user(session, Role.SPECIALIST, Specialty.NEUROSURGERY)
     first, second = f.conference(session, coord, chair), f.conference(session, coord, chair)
@@ -20,7 +22,7 @@ def test_items_for_case_lists_every_conference_holding_it(session):
     assert [i.id for i in agenda.items_for_case(session, case.id)] == [a.id, b.id]
 
 
-def test_request_for_case_finds_the_request_or_none(session):
+def test_request_for_case_finds_the_request_or_none(session: Session) -> None:
     coord = f.coordinator(session)
     clinician = f.user(session, Role.REFERRING_CLINICIAN, Specialty.PRIMARY_CARE)
     request = referrals.submit(session, actor=clinician, details=f.details(),

@@ -1,19 +1,21 @@
 import pytest
+from sqlmodel import Session
 
 from conference.audit import Entity
 from conference.errors import InvalidInput, NotFound, PermissionDenied
 from conference.people import Role, Specialty
 from storage import audit, users
 from storage.passwords import verify_password
+from storage.tables import User
 from tests import factories
 
 
 @pytest.fixture
-def admin(session):
+def admin(session: Session) -> User:
     return factories.user(session, Role.ADMIN)
 
 
-def test_people_admin_changes_role_and_specialty(session, admin):
+def test_people_admin_changes_role_and_specialty(session: Session, admin: User) -> None:
     person = factories.user(session, Role.REFERRING_CLINICIAN, Specialty.PRIMARY_CARE)
     users.update_user(session, actor=admin, user_id=person.id, role=Role.SPECIALIST,
                       specialty=Specialty.PAIN_MEDICINE, name="  Dr. New Name ")
@@ -25,7 +27,7 @@ def test_people_admin_changes_role_and_specialty(session, admin):
     assert event.actor_id == admin.id
 
 
-def test_people_specialist_keeps_needing_a_specialty(session, admin):
+def test_people_specialist_keeps_needing_a_specialty(session: Session, admin: User) -> None:
     person = factories.user(session, Role.SPECIALIST, Specialty.RADIOLOGY)
     with pytest.raises(InvalidInput) as err:
         users.update_user(session, actor=admin, user_id=person.id, specialty=None)
@@ -33,7 +35,7 @@ def test_people_specialist_keeps_needing_a_specialty(session, admin):
     assert person.specialty is Specialty.RADIOLOGY
 
 
-def test_people_password_reset_unlocks_and_is_not_logged(session, admin):
+def test_people_password_reset_unlocks_and_is_not_logged(session: Session, admin: User) -> None:
     from datetime import UTC, datetime, timedelta
 
     person = factories.user(session)
@@ -47,7 +49,7 @@ def test_people_password_reset_unlocks_and_is_not_logged(session, admin):
         users.update_user(session, actor=admin, user_id=person.id, password="short")
 
 
-def test_people_deactivate_and_reactivate(session, admin):
+def test_people_deactivate_and_reactivate(session: Session, admin: User) -> None:
     person = factories.user(session)
     users.update_user(session, actor=admin, user_id=person.id, active=False)
     assert person.active is False
@@ -55,7 +57,7 @@ def test_people_deactivate_and_reactivate(session, admin):
     assert person.active is True
 
 
-def test_people_last_admin_cannot_be_removed(session, admin):
+def test_people_last_admin_cannot_be_removed(session: Session, admin: User) -> None:
     with pytest.raises(InvalidInput, match="at least one active administrator"):
         users.update_user(session, actor=admin, user_id=admin.id, active=False)
     with pytest.raises(InvalidInput):
@@ -65,7 +67,7 @@ def test_people_last_admin_cannot_be_removed(session, admin):
     assert admin.role is Role.COORDINATOR
 
 
-def test_people_only_admins_manage(session, admin):
+def test_people_only_admins_manage(session: Session, admin: User) -> None:
     coord = factories.coordinator(session)
     with pytest.raises(PermissionDenied):
         users.update_user(session, actor=coord, user_id=admin.id, name="Hacked")

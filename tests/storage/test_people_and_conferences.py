@@ -1,6 +1,8 @@
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
+from sqlmodel import Session
 
 from conference.conferences import ConferenceStatus
 from conference.errors import Conflict, IllegalTransition, InvalidInput, PermissionDenied
@@ -10,7 +12,7 @@ from storage.passwords import verify_password
 from tests import factories
 
 
-def test_users_create_hashes_password_and_normalizes_email(session):
+def test_users_create_hashes_password_and_normalizes_email(session: Session) -> None:
     u = users.create_user(session, email=" Dr.Lee@Clinic.ORG ", name="Dr. Lee",
                           role=Role.SPECIALIST, specialty=Specialty.PAIN_MEDICINE,
                           password="a long passphrase")
@@ -21,7 +23,7 @@ def test_users_create_hashes_password_and_normalizes_email(session):
     assert users.find_by_email(session, "DR.LEE@clinic.org").id == u.id
 
 
-def test_users_duplicate_email_conflicts(session):
+def test_users_duplicate_email_conflicts(session: Session) -> None:
     factories.user(session, name="A")
     session.commit()
     u = users.list_users(session)[0]
@@ -34,7 +36,7 @@ def test_users_duplicate_email_conflicts(session):
     ({"email": "not-an-email"}, "email"), ({"password": "short"}, "password"),
     ({"role": Role.SPECIALIST, "specialty": None}, "specialty"), ({"name": ""}, "name"),
 ])
-def test_users_create_rejects(session, kw, field):
+def test_users_create_rejects(session: Session, kw: dict[str, Any], field: str) -> None:
     args = dict(email="x@y.org", name="X", role=Role.ADMIN, password="long enough pw")
     args.update(kw)
     with pytest.raises(InvalidInput) as err:
@@ -43,7 +45,7 @@ def test_users_create_rejects(session, kw, field):
     assert users.count_users(session) == 0
 
 
-def test_conference_created_with_chair_as_member(session):
+def test_conference_created_with_chair_as_member(session: Session) -> None:
     coord = factories.coordinator(session)
     chair = factories.user(session)
     conf = factories.conference(session, coord, chair)
@@ -54,7 +56,7 @@ def test_conference_created_with_chair_as_member(session):
     assert conf.starts_at.tzinfo is not None
 
 
-def test_conference_start_keeps_the_instant(session):
+def test_conference_start_keeps_the_instant(session: Session) -> None:
     coord = factories.coordinator(session)
     tz = datetime(2026, 12, 1, 7, 30, tzinfo=UTC).astimezone(
         __import__("datetime").timezone(timedelta(hours=-5)))
@@ -66,13 +68,13 @@ def test_conference_start_keeps_the_instant(session):
     assert again.starts_at == datetime(2026, 12, 1, 7, 30, tzinfo=UTC)
 
 
-def test_conference_only_organisers_create(session):
+def test_conference_only_organisers_create(session: Session) -> None:
     spec = factories.user(session)
     with pytest.raises(PermissionDenied):
         factories.conference(session, spec, spec)
 
 
-def test_conference_unknown_chair_rejected(session):
+def test_conference_unknown_chair_rejected(session: Session) -> None:
     coord = factories.coordinator(session)
     with pytest.raises(InvalidInput) as err:
         conferences.create_conference(session, actor=coord, title="T",
@@ -81,7 +83,7 @@ def test_conference_unknown_chair_rejected(session):
     assert err.value.field == "chair_id"
 
 
-def test_conference_members_added_once(session):
+def test_conference_members_added_once(session: Session) -> None:
     coord = factories.coordinator(session)
     chair = factories.user(session)
     pt = factories.user(session, specialty=Specialty.PHYSICAL_THERAPY)
@@ -94,7 +96,7 @@ def test_conference_members_added_once(session):
     session.rollback()
 
 
-def test_conference_second_chair_refused(session):
+def test_conference_second_chair_refused(session: Session) -> None:
     coord = factories.coordinator(session)
     chair, other = factories.user(session), factories.user(session)
     conf = factories.conference(session, coord, chair)
@@ -104,7 +106,7 @@ def test_conference_second_chair_refused(session):
         factories.member(session, chair, conf, other)
 
 
-def test_conference_status_moves_and_refuses(session):
+def test_conference_status_moves_and_refuses(session: Session) -> None:
     coord = factories.coordinator(session)
     conf = factories.conference(session, coord, coord)
     with pytest.raises(IllegalTransition):
@@ -115,7 +117,7 @@ def test_conference_status_moves_and_refuses(session):
     assert conf.status is ConferenceStatus.PUBLISHED
 
 
-def test_conference_visible_to_members_only(session):
+def test_conference_visible_to_members_only(session: Session) -> None:
     coord = factories.coordinator(session)
     chair, outsider = factories.user(session), factories.user(session)
     conf = factories.conference(session, coord, chair)
@@ -124,7 +126,7 @@ def test_conference_visible_to_members_only(session):
     assert [c.id for c in conferences.visible_to(session, coord)] == [conf.id]
 
 
-def test_conference_own_quorum_rule_applies_to_signing(session):
+def test_conference_own_quorum_rule_applies_to_signing(session: Session) -> None:
     from conference.decision import DecisionContent
     from conference.decision_outcomes import Outcome
     from conference.errors import QuorumNotMet

@@ -1,15 +1,19 @@
+from typing import Any
+
 import pytest
+from sqlmodel import Session
 
 from conference.audit import Entity
 from conference.errors import IllegalTransition, InvalidInput, NotFound, PermissionDenied
 from conference.people import Role, Specialty
 from conference.referrals import RequestStatus
 from storage import audit, referrals
+from storage.tables import SecondOpinionRequest, User
 from tests import factories
 
 
 @pytest.fixture
-def people(session):
+def people(session: Session) -> dict[str, Any]:
     return dict(
         coord=factories.coordinator(session),
         gp=factories.user(session, Role.REFERRING_CLINICIAN, Specialty.PRIMARY_CARE),
@@ -18,13 +22,13 @@ def people(session):
     )
 
 
-def submit(session, who):
+def submit(session: Session, who: User) -> SecondOpinionRequest:
     return referrals.submit(session, actor=who, details=factories.details(),
                             requested_specialties=[Specialty.NEUROSURGERY,
                                                    Specialty.PAIN_MEDICINE])
 
 
-def test_request_submitted_creates_the_case(session, people):
+def test_request_submitted_creates_the_case(session: Session, people: dict[str, Any]) -> None:
     r = submit(session, people["gp"])
     assert r.status is RequestStatus.SUBMITTED and r.submitted_at is not None
     assert r.requested_specialties == ["neurosurgery", "pain_medicine"]
@@ -32,7 +36,8 @@ def test_request_submitted_creates_the_case(session, people):
     assert audit.events_for(session, entity=Entity.REQUEST, entity_id=r.id)
 
 
-def test_request_needs_specialties_and_a_clinician(session, people):
+def test_request_needs_specialties_and_a_clinician(session: Session, people: dict[str, Any]
+                                                   ) -> None:
     with pytest.raises(InvalidInput):
         referrals.submit(session, actor=people["gp"], details=factories.details(),
                          requested_specialties=[])
@@ -40,7 +45,7 @@ def test_request_needs_specialties_and_a_clinician(session, people):
         submit(session, people["spec"])
 
 
-def test_request_accept_then_schedule(session, people):
+def test_request_accept_then_schedule(session: Session, people: dict[str, Any]) -> None:
     r = submit(session, people["gp"])
     referrals.accept(session, actor=people["coord"], request_id=r.id)
     assert r.status is RequestStatus.ACCEPTED and r.accepted_at is not None
@@ -52,7 +57,7 @@ def test_request_accept_then_schedule(session, people):
     assert referrals.queue(session) == []
 
 
-def test_request_schedule_accepts_a_submitted_one(session, people):
+def test_request_schedule_accepts_a_submitted_one(session: Session, people: dict[str, Any]) -> None:
     r = submit(session, people["gp"])
     conf = factories.conference(session, people["coord"], people["spec"])
     referrals.schedule(session, actor=people["coord"], request_id=r.id, conference_id=conf.id,
@@ -60,7 +65,8 @@ def test_request_schedule_accepts_a_submitted_one(session, people):
     assert r.accepted_at is not None and r.scheduled_at is not None
 
 
-def test_request_decline_needs_reason_and_is_final(session, people):
+def test_request_decline_needs_reason_and_is_final(session: Session, people: dict[str, Any]
+                                                   ) -> None:
     r = submit(session, people["gp"])
     with pytest.raises(InvalidInput):
         referrals.decline(session, actor=people["coord"], request_id=r.id, reason="")
@@ -75,7 +81,7 @@ def test_request_decline_needs_reason_and_is_final(session, people):
         referrals.accept(session, actor=people["coord"], request_id=r.id)
 
 
-def test_request_only_coordinators_work_the_queue(session, people):
+def test_request_only_coordinators_work_the_queue(session: Session, people: dict[str, Any]) -> None:
     r = submit(session, people["gp"])
     with pytest.raises(PermissionDenied):
         referrals.accept(session, actor=people["gp"], request_id=r.id)
@@ -83,7 +89,7 @@ def test_request_only_coordinators_work_the_queue(session, people):
         referrals.decline(session, actor=people["spec"], request_id=r.id, reason="no")
 
 
-def test_request_visible_only_to_its_clinician(session, people):
+def test_request_visible_only_to_its_clinician(session: Session, people: dict[str, Any]) -> None:
     r = submit(session, people["gp"])
     assert referrals.view_request(session, viewer=people["gp"], request_id=r.id) is r
     assert referrals.view_request(session, viewer=people["coord"], request_id=r.id) is r
@@ -95,7 +101,7 @@ def test_request_visible_only_to_its_clinician(session, people):
         referrals.get_request(session, 9999)
 
 
-def test_request_turnaround_summary(session, people):
+def test_request_turnaround_summary(session: Session, people: dict[str, Any]) -> None:
     from datetime import UTC, datetime, timedelta
 
     from conference.decision import DecisionContent

@@ -3,22 +3,24 @@ import os
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import httpx2
 import pytest
 
+from tests.databases import PostgresDatabases
 from tests.ports import free_port
 from web.cli import main
 
 
 @pytest.fixture
-def env(tmp_path, monkeypatch):
+def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("CASEBRIDGE_DATABASE_URL", f"sqlite:///{tmp_path / 'cb.db'}")
     monkeypatch.delenv("CASEBRIDGE_SECRET_KEY", raising=False)
     return tmp_path
 
 
-def run(capsys, *args, stdin=""):
+def run(capsys: pytest.CaptureFixture[str], *args: str, stdin: str = "") -> tuple[int, str, str]:
     sys.stdin = io.StringIO(stdin)
     try:
         code = main(list(args))
@@ -28,14 +30,14 @@ def run(capsys, *args, stdin=""):
     return code, out, err
 
 
-def test_cli_db_upgrade(env, capsys):
+def test_cli_db_upgrade(env: Path, capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = run(capsys, "db", "upgrade")
     assert code == 0 and "up to date" in out
     assert (env / "cb.db").exists() and (env / "cb.secret").exists()
     assert oct((env / "cb.secret").stat().st_mode)[-3:] == "600"
 
 
-def test_cli_users_add_prints_id(env, capsys):
+def test_cli_users_add_prints_id(env: Path, capsys: pytest.CaptureFixture[str]) -> None:
     code, out, err = run(capsys, "users", "add", "dr.lee@clinic.org", "--name", "Dr. Lee",
                          "--role", "specialist", "--specialty", "pain_medicine",
                          "--password-stdin", stdin="a long passphrase\n")
@@ -43,7 +45,8 @@ def test_cli_users_add_prints_id(env, capsys):
     assert out.strip().isdigit()
 
 
-def test_cli_users_add_duplicate_is_one_line_exit_1(env, capsys):
+def test_cli_users_add_duplicate_is_one_line_exit_1(env: Path, capsys: pytest.CaptureFixture[str]
+                                                    ) -> None:
     args = ("users", "add", "a@b.org", "--name", "A", "--role", "admin", "--password-stdin")
     assert run(capsys, *args, stdin="a long passphrase\n")[0] == 0
     code, _, err = run(capsys, *args, stdin="a long passphrase\n")
@@ -61,25 +64,27 @@ def test_cli_users_add_duplicate_is_one_line_exit_1(env, capsys):
     (("users", "add", "a@b.org", "--name", "A", "--role", "admin", "--password-stdin"),
      "", "No password"),
 ])
-def test_cli_users_add_bad_input_exit_2(env, capsys, args, stdin, needle):
+def test_cli_users_add_bad_input_exit_2(env: Path, capsys: pytest.CaptureFixture[str],
+                                        args: tuple[str, ...], stdin: str, needle: str) -> None:
     code, _, err = run(capsys, *args, stdin=stdin)
     assert code == 2 and needle in err and err.count("\n") == 1
 
 
-def test_cli_bad_usage_exit_2(env, capsys):
+def test_cli_bad_usage_exit_2(env: Path, capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as exit_info:
         main(["users", "add", "a@b.org", "--role", "wizard"])
     assert exit_info.value.code == 2
 
 
-def test_cli_demo_loads_once(env, capsys):
+def test_cli_demo_loads_once(env: Path, capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = run(capsys, "demo")
     assert code == 0 and "coordinator@casebridge.example" in out
     code, _, err = run(capsys, "demo")
     assert code == 2 and "empty database" in err
 
 
-def test_cli_unreachable_database_exit_1(monkeypatch, capsys):
+def test_cli_unreachable_database_exit_1(monkeypatch: pytest.MonkeyPatch,
+                                         capsys: pytest.CaptureFixture[str]) -> None:
     monkeypatch.setenv("CASEBRIDGE_DATABASE_URL",
                        "postgresql+psycopg://nobody@127.0.0.1:1/none?connect_timeout=2")
     monkeypatch.setenv("CASEBRIDGE_SECRET_KEY", "x" * 32)
@@ -88,7 +93,8 @@ def test_cli_unreachable_database_exit_1(monkeypatch, capsys):
     assert err.count("\n") == 1
 
 
-def test_cli_bad_ice_servers_exit_2(env, monkeypatch, capsys):
+def test_cli_bad_ice_servers_exit_2(env: Path, monkeypatch: pytest.MonkeyPatch,
+                                    capsys: pytest.CaptureFixture[str]) -> None:
     monkeypatch.setenv("CASEBRIDGE_ICE_SERVERS", '[{"url": "stun:x"}]')
     code, _, err = run(capsys, "db", "upgrade")
     assert code == 2 and "CASEBRIDGE_ICE_SERVERS" in err
@@ -96,7 +102,7 @@ def test_cli_bad_ice_servers_exit_2(env, monkeypatch, capsys):
 
 
 
-def test_cli_serve_demo_answers_on_localhost(env):
+def test_cli_serve_demo_answers_on_localhost(env: Path) -> None:
     port = free_port()
     proc = subprocess.Popen(
         [sys.executable, "-m", "web.cli", "serve", "--demo", "--port", str(port)],
@@ -123,7 +129,9 @@ def test_cli_serve_demo_answers_on_localhost(env):
 
 
 @pytest.mark.postgres
-def test_cli_upgrade_and_demo_on_postgresql(postgres_databases, monkeypatch, capsys):
+def test_cli_upgrade_and_demo_on_postgresql(postgres_databases: PostgresDatabases,
+                                            monkeypatch: pytest.MonkeyPatch,
+                                            capsys: pytest.CaptureFixture[str]) -> None:
     monkeypatch.setenv("CASEBRIDGE_DATABASE_URL", postgres_databases.empty())
     monkeypatch.setenv("CASEBRIDGE_SECRET_KEY", "x" * 32)
     assert run(capsys, "db", "upgrade")[0] == 0
@@ -134,7 +142,8 @@ def test_cli_upgrade_and_demo_on_postgresql(postgres_databases, monkeypatch, cap
     assert code == 0 and int(out) > 9
 
 
-def test_cli_postgresql_needs_a_shared_secret(monkeypatch, capsys):
+def test_cli_postgresql_needs_a_shared_secret(monkeypatch: pytest.MonkeyPatch,
+                                              capsys: pytest.CaptureFixture[str]) -> None:
     monkeypatch.setenv("CASEBRIDGE_DATABASE_URL", "postgresql://postgres@127.0.0.1/test")
     monkeypatch.delenv("CASEBRIDGE_SECRET_KEY", raising=False)
     code, _, err = run(capsys, "db", "upgrade")

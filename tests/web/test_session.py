@@ -1,13 +1,16 @@
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from sqlmodel import Session
+from starlette.applications import Starlette
+from starlette.testclient import TestClient
 
 from conference.signin import MAX_FAILURES
 from storage import users
 from tests.web.conftest import csrf_of, sign_in
 
 
-def test_login_page_has_the_contract_form(client):
+def test_login_page_has_the_contract_form(client: TestClient) -> None:
     page = client.get("/login")
     assert page.status_code == 200
     html = page.text
@@ -15,13 +18,13 @@ def test_login_page_has_the_contract_form(client):
     assert 'type="submit"' in html
 
 
-def test_dashboard_requires_sign_in(client):
+def test_dashboard_requires_sign_in(client: TestClient) -> None:
     response = client.get("/", follow_redirects=False)
     assert response.status_code == 303
     assert response.headers["location"].startswith("/login")
 
 
-def test_sign_in_and_out(client, demo):
+def test_sign_in_and_out(client: TestClient, demo: None) -> None:
     csrf = sign_in(client, "okafor@casebridge.example")
     home = client.get("/")
     assert "Weekly multidisciplinary spine conference" in home.text
@@ -30,14 +33,14 @@ def test_sign_in_and_out(client, demo):
     assert client.get("/", follow_redirects=False).status_code == 303
 
 
-def test_logout_without_csrf_is_refused(client, demo):
+def test_logout_without_csrf_is_refused(client: TestClient, demo: None) -> None:
     sign_in(client, "okafor@casebridge.example")
     response = client.post("/logout", data={"csrf_token": "forged"})
     assert response.status_code == 403
     assert client.get("/", follow_redirects=False).status_code == 200
 
 
-def test_wrong_password_keeps_email_and_says_why(client, demo):
+def test_wrong_password_keeps_email_and_says_why(client: TestClient, demo: None) -> None:
     page = client.get("/login")
     response = client.post("/login", data={"email": "okafor@casebridge.example",
                                            "password": "nope", "csrf_token": csrf_of(page.text)})
@@ -46,7 +49,7 @@ def test_wrong_password_keeps_email_and_says_why(client, demo):
     assert 'value="okafor@casebridge.example"' in response.text
 
 
-def test_repeated_failures_lock_the_account(client, demo, app):
+def test_repeated_failures_lock_the_account(client: TestClient, demo: None, app: Starlette) -> None:
     page = client.get("/login")
     token = csrf_of(page.text)
     with Session(app.state.engine) as session:
@@ -66,7 +69,7 @@ def test_repeated_failures_lock_the_account(client, demo, app):
         assert user.locked_until > datetime.now(UTC) + timedelta(minutes=14)
 
 
-def test_login_next_is_never_offsite(client, demo):
+def test_login_next_is_never_offsite(client: TestClient, demo: None) -> None:
     page = client.get("/login?next=//evil.example.com/")
     response = client.post("/login", data={"email": "okafor@casebridge.example",
                                            "password": "casebridge-demo",
@@ -76,7 +79,7 @@ def test_login_next_is_never_offsite(client, demo):
     assert response.headers["location"] == "/"
 
 
-def test_security_headers_on_every_response(client):
+def test_security_headers_on_every_response(client: TestClient) -> None:
     for path in ("/login", "/static/css/app.css", "/healthz", "/nowhere"):
         headers = client.get(path).headers
         csp = headers["content-security-policy"]
@@ -86,19 +89,20 @@ def test_security_headers_on_every_response(client):
         assert headers["referrer-policy"] == "no-referrer"
 
 
-def test_session_cookie_is_httponly_and_lax(client):
+def test_session_cookie_is_httponly_and_lax(client: TestClient) -> None:
     cookie = client.get("/login").headers["set-cookie"].lower()
     assert "httponly" in cookie and "samesite=lax" in cookie
 
 
-def test_error_page_keeps_the_navigation(client, demo):
+def test_error_page_keeps_the_navigation(client: TestClient, demo: None) -> None:
     sign_in(client, "okafor@casebridge.example")
     response = client.post("/logout", data={"csrf_token": "forged"})
     assert response.status_code == 403
     assert "Sign out" in response.text and "Dr. Amara Okafor" in response.text
 
 
-def test_failed_sign_in_is_logged_without_the_password(client, demo, caplog):
+def test_failed_sign_in_is_logged_without_the_password(client: TestClient, demo: None,
+                                                       caplog: pytest.LogCaptureFixture) -> None:
     page = client.get("/login")
     with caplog.at_level("WARNING", logger="web.auth"):
         client.post("/login", data={"email": "okafor@casebridge.example",

@@ -61,7 +61,7 @@ def item_ids(app: Starlette, conference_id: int) -> list[int]:
     """The demo conference's agenda item ids, in agenda order."""
     with Session(app.state.engine) as session:
         rows = session.exec(select(AgendaItem).where(AgendaItem.conference_id == conference_id)
-                            .order_by(AgendaItem.position)).all()  # type: ignore[arg-type]
+                            .order_by(AgendaItem.position)).all()
         return [r.id or 0 for r in rows]
 
 

@@ -1,16 +1,21 @@
-from tests.web.api.conftest import error_of
+from collections.abc import Callable
+
+from starlette.testclient import TestClient
+
+from tests.web.api.conftest import Headers, error_of
 
 CASE = {"patient_ref": "SPN-2026-0201", "age": 50, "sex": "male", "summary": "Sciatica.",
         "question": "Operate?"}
 
 
-def new_case(client, auth):
+def new_case(client: TestClient, auth: Callable[[str], Headers]) -> int:
     response = client.post("/api/v1/cases", json=CASE, headers=auth("coordinator"))
     assert response.status_code == 201, response.text
-    return response.json()["id"]
+    return int(response.json()["id"])
 
 
-def test_agenda_add_puts_the_case_last(client, auth, conference_id, item_ids):
+def test_agenda_add_puts_the_case_last(client: TestClient, auth: Callable[[str], Headers],
+                                       conference_id: int, item_ids: list[int]) -> None:
     case_id = new_case(client, auth)
     response = client.post(f"/api/v1/conferences/{conference_id}/agenda",
                            json={"case_id": case_id, "planned_minutes": 12},
@@ -21,7 +26,8 @@ def test_agenda_add_puts_the_case_last(client, auth, conference_id, item_ids):
                                                                     "pending")
 
 
-def test_agenda_add_errors(client, auth, conference_id):
+def test_agenda_add_errors(client: TestClient, auth: Callable[[str], Headers], conference_id: int
+                           ) -> None:
     url = f"/api/v1/conferences/{conference_id}/agenda"
     case_id = new_case(client, auth)
     coord = auth("coordinator")
@@ -37,7 +43,8 @@ def test_agenda_add_errors(client, auth, conference_id):
     error_of(client.post(url, json={"case_id": case_id, "planned_minutes": 10}), 401)
 
 
-def test_agenda_order_sets_positions(client, auth, conference_id, item_ids):
+def test_agenda_order_sets_positions(client: TestClient, auth: Callable[[str], Headers],
+                                     conference_id: int, item_ids: list[int]) -> None:
     order = list(reversed(item_ids))
     response = client.put(f"/api/v1/conferences/{conference_id}/agenda/order",
                           json={"item_ids": order}, headers=auth("coordinator"))
@@ -47,7 +54,9 @@ def test_agenda_order_sets_positions(client, auth, conference_id, item_ids):
     assert [i["id"] for i in detail.json()["agenda"]] == order
 
 
-def test_agenda_order_must_name_exactly_the_items(client, auth, conference_id, item_ids):
+def test_agenda_order_must_name_exactly_the_items(client: TestClient,
+                                                  auth: Callable[[str], Headers],
+                                                  conference_id: int, item_ids: list[int]) -> None:
     url = f"/api/v1/conferences/{conference_id}/agenda/order"
     error = error_of(client.put(url, json={"item_ids": item_ids[1:]},
                                 headers=auth("coordinator")), 409, "agenda_mismatch")
@@ -56,7 +65,8 @@ def test_agenda_order_must_name_exactly_the_items(client, auth, conference_id, i
                         headers=auth("coordinator")), 409, "agenda_mismatch")
 
 
-def test_agenda_order_errors(client, auth, conference_id, item_ids):
+def test_agenda_order_errors(client: TestClient, auth: Callable[[str], Headers], conference_id: int,
+                             item_ids: list[int]) -> None:
     url = f"/api/v1/conferences/{conference_id}/agenda/order"
     error_of(client.put(url, json={"item_ids": "1,2"}, headers=auth("coordinator")), 422)
     error_of(client.put(url, json={"item_ids": item_ids}, headers=auth("okafor")), 403)
@@ -65,7 +75,8 @@ def test_agenda_order_errors(client, auth, conference_id, item_ids):
     error_of(client.put(url, json={"item_ids": item_ids}), 401)
 
 
-def test_agenda_item_minutes_change(client, auth, conference_id, item_ids):
+def test_agenda_item_minutes_change(client: TestClient, auth: Callable[[str], Headers],
+                                    conference_id: int, item_ids: list[int]) -> None:
     response = client.patch(f"/api/v1/agenda-items/{item_ids[0]}",
                             json={"planned_minutes": 25}, headers=auth("coordinator"))
     assert response.status_code == 200 and response.json()["planned_minutes"] == 25
@@ -73,7 +84,8 @@ def test_agenda_item_minutes_change(client, auth, conference_id, item_ids):
     assert detail.json()["agenda"][0]["planned_minutes"] == 25
 
 
-def test_agenda_item_minutes_errors(client, auth, item_ids):
+def test_agenda_item_minutes_errors(client: TestClient, auth: Callable[[str], Headers],
+                                    item_ids: list[int]) -> None:
     url = f"/api/v1/agenda-items/{item_ids[0]}"
     error_of(client.patch(url, json={"planned_minutes": 500}, headers=auth("coordinator")), 422)
     error_of(client.patch(url, json={"planned_minutes": 5}, headers=auth("okafor")), 403)
@@ -82,7 +94,8 @@ def test_agenda_item_minutes_errors(client, auth, item_ids):
     error_of(client.patch(url, json={"planned_minutes": 5}), 401)
 
 
-def test_agenda_defer(client, auth, item_ids):
+def test_agenda_defer(client: TestClient, auth: Callable[[str], Headers], item_ids: list[int]
+                      ) -> None:
     url = f"/api/v1/agenda-items/{item_ids[0]}/defer"
     error_of(client.post(url, headers=auth("lee")), 403)
     error_of(client.post(url), 401)

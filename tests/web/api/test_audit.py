@@ -1,9 +1,13 @@
-from tests.web.api.conftest import error_of
+from collections.abc import Callable
+
+from starlette.testclient import TestClient
+
+from tests.web.api.conftest import Headers, error_of
 
 AUDIT = "/api/v1/audit"
 
 
-def test_audit_events_oldest_first(client, auth):
+def test_audit_events_oldest_first(client: TestClient, auth: Callable[[str], Headers]) -> None:
     client.get("/api/v1/cases/1", headers=auth("okafor"))
     response = client.get(AUDIT, params={"entity": "case", "id": 1}, headers=auth("admin"))
     assert response.status_code == 200
@@ -13,18 +17,19 @@ def test_audit_events_oldest_first(client, auth):
     assert {"imaging", "agenda_item"} <= {e["entity"] for e in events}
 
 
-def test_audit_other_entities(client, auth, conference_id):
+def test_audit_other_entities(client: TestClient, auth: Callable[[str], Headers], conference_id: int
+                              ) -> None:
     events = client.get(AUDIT, params={"entity": "conference", "id": conference_id},
                         headers=auth("coordinator")).json()
     assert events[0]["action"] == "created"
 
 
-def test_audit_refused_to_specialist(client, auth):
+def test_audit_refused_to_specialist(client: TestClient, auth: Callable[[str], Headers]) -> None:
     error_of(client.get(AUDIT, params={"entity": "case", "id": 1}, headers=auth("okafor")), 403)
     error_of(client.get(AUDIT, params={"entity": "case", "id": 1}, headers=auth("hale")), 403)
 
 
-def test_audit_validation(client, auth):
+def test_audit_validation(client: TestClient, auth: Callable[[str], Headers]) -> None:
     coord = auth("coordinator")
     error = error_of(client.get(AUDIT, params={"entity": "patient", "id": 1}, headers=coord),
                      422)
@@ -36,10 +41,10 @@ def test_audit_validation(client, auth):
     error_of(client.get(AUDIT, params={"entity": "case", "id": 1, "x": 2}, headers=coord), 422)
 
 
-def test_audit_unknown_record_is_404(client, auth):
+def test_audit_unknown_record_is_404(client: TestClient, auth: Callable[[str], Headers]) -> None:
     error_of(client.get(AUDIT, params={"entity": "case", "id": 999},
                         headers=auth("coordinator")), 404)
 
 
-def test_audit_needs_auth(client, demo):
+def test_audit_needs_auth(client: TestClient, demo: None) -> None:
     error_of(client.get(AUDIT, params={"entity": "case", "id": 1}), 401)

@@ -1,9 +1,11 @@
+from collections.abc import Callable
 from dataclasses import replace
 
 from starlette.testclient import TestClient
 
-from tests.web.api.conftest import error_of
+from tests.web.api.conftest import Headers, error_of
 from web.app import create_app
+from web.settings import Settings
 
 CASES = "/api/v1/cases"
 CASE = {
@@ -21,7 +23,7 @@ IMAGING = {"url": "https://pacs.example-hospital.org/viewer/study/42", "modality
            "study_instance_uid": "1.2.840.113619.2.55.3"}
 
 
-def test_cases_create_with_care_history(client, auth):
+def test_cases_create_with_care_history(client: TestClient, auth: Callable[[str], Headers]) -> None:
     response = client.post(CASES, json=CASE, headers=auth("coordinator"))
     assert response.status_code == 201, response.text
     body = response.json()
@@ -31,13 +33,15 @@ def test_cases_create_with_care_history(client, auth):
     assert body["imaging"] == [] and body["decision"] is None
 
 
-def test_cases_create_refuses_a_name_as_patient_ref(client, auth):
+def test_cases_create_refuses_a_name_as_patient_ref(client: TestClient,
+                                                    auth: Callable[[str], Headers]) -> None:
     error = error_of(client.post(CASES, json={**CASE, "patient_ref": "Jane Doe"},
                                  headers=auth("coordinator")), 422, "invalid_input")
     assert error["details"]["field"] == "patient_ref"
 
 
-def test_cases_create_names_the_bad_nested_field(client, auth):
+def test_cases_create_names_the_bad_nested_field(client: TestClient, auth: Callable[[str], Headers]
+                                                 ) -> None:
     history = [{**CASE["care_history"][0], "kind": "acupuncture"}]
     error = error_of(client.post(CASES, json={**CASE, "care_history": history},
                                  headers=auth("coordinator")), 422)
@@ -48,16 +52,18 @@ def test_cases_create_names_the_bad_nested_field(client, auth):
     assert error["details"]["field"] == "care_history[0].ended_on"
 
 
-def test_cases_create_refused_to_specialist_and_clinician(client, auth):
+def test_cases_create_refused_to_specialist_and_clinician(client: TestClient,
+                                                          auth: Callable[[str], Headers]) -> None:
     error_of(client.post(CASES, json=CASE, headers=auth("okafor")), 403)
     error_of(client.post(CASES, json=CASE, headers=auth("hale")), 403)
 
 
-def test_cases_create_needs_auth(client, demo):
+def test_cases_create_needs_auth(client: TestClient, demo: None) -> None:
     error_of(client.post(CASES, json=CASE), 401)
 
 
-def test_cases_get_has_history_imaging_and_decision(client, auth):
+def test_cases_get_has_history_imaging_and_decision(client: TestClient,
+                                                    auth: Callable[[str], Headers]) -> None:
     response = client.get(f"{CASES}/2", headers=auth("brooks"))
     assert response.status_code == 200
     body = response.json()
@@ -66,7 +72,7 @@ def test_cases_get_has_history_imaging_and_decision(client, auth):
     assert body["decision"] is None
 
 
-def test_cases_get_is_audited(client, auth):
+def test_cases_get_is_audited(client: TestClient, auth: Callable[[str], Headers]) -> None:
     client.get(f"{CASES}/2", headers=auth("brooks"))
     events = client.get("/api/v1/audit?entity=case&id=2", headers=auth("coordinator")).json()
     viewed = [e for e in events if e["action"] == "viewed"]
@@ -74,25 +80,26 @@ def test_cases_get_is_audited(client, auth):
         "/api/v1/users/me", headers=auth("brooks")).json()["id"]
 
 
-def test_cases_get_hidden_from_outsider(client, outsider):
+def test_cases_get_hidden_from_outsider(client: TestClient, outsider: Headers) -> None:
     error_of(client.get(f"{CASES}/2", headers=outsider), 404, "not_found")
 
 
-def test_cases_get_unknown_is_404(client, auth):
+def test_cases_get_unknown_is_404(client: TestClient, auth: Callable[[str], Headers]) -> None:
     error_of(client.get(f"{CASES}/999", headers=auth("coordinator")), 404)
     error_of(client.get(f"{CASES}/x", headers=auth("coordinator")), 404)
 
 
-def test_cases_get_needs_auth(client, demo):
+def test_cases_get_needs_auth(client: TestClient, demo: None) -> None:
     error_of(client.get(f"{CASES}/2"), 401)
 
 
-def test_cases_list_only_visible(client, auth, outsider):
+def test_cases_list_only_visible(client: TestClient, auth: Callable[[str], Headers],
+                                 outsider: Headers) -> None:
     assert len(client.get(CASES, headers=auth("coordinator")).json()) == 8
     assert client.get(CASES, headers=outsider).json() == []
 
 
-def test_cases_imaging_added(client, auth):
+def test_cases_imaging_added(client: TestClient, auth: Callable[[str], Headers]) -> None:
     response = client.post(f"{CASES}/1/imaging", json=IMAGING, headers=auth("coordinator"))
     assert response.status_code == 201, response.text
     link = response.json()
@@ -101,7 +108,9 @@ def test_cases_imaging_added(client, auth):
     assert link["id"] in {i["id"] for i in case["imaging"]}
 
 
-def test_cases_imaging_by_the_referring_clinician_on_own_case(client, auth, request_ids):
+def test_cases_imaging_by_the_referring_clinician_on_own_case(client: TestClient,
+                                                              auth: Callable[[str], Headers],
+                                                              request_ids: dict[str, int]) -> None:
     own = client.get(f"/api/v1/requests/{request_ids['submitted']}", headers=auth("hale"))
     response = client.post(f"{CASES}/{own.json()['case_id']}/imaging",
                            json={"url": "https://pacs.ridgeview.example/s/1", "modality": "XR"},
@@ -109,7 +118,8 @@ def test_cases_imaging_by_the_referring_clinician_on_own_case(client, auth, requ
     assert response.status_code == 201, response.text
 
 
-def test_cases_imaging_unsafe_urls_rejected_with_reason(client, auth):
+def test_cases_imaging_unsafe_urls_rejected_with_reason(client: TestClient,
+                                                        auth: Callable[[str], Headers]) -> None:
     for url, reason in [("javascript:alert(1)", "scheme_not_allowed"),
                         ("http://pacs.example.org/x", "insecure_scheme"),
                         ("https://user:pw@pacs.example.org/x", "credentials_in_url")]:
@@ -118,7 +128,8 @@ def test_cases_imaging_unsafe_urls_rejected_with_reason(client, auth):
         assert error["details"]["reason"] == reason
 
 
-def test_cases_imaging_host_allow_list(settings, demo, auth, client):
+def test_cases_imaging_host_allow_list(settings: Settings, demo: None,
+                                       auth: Callable[[str], Headers], client: TestClient) -> None:
     token = auth("coordinator")
     strict = create_app(replace(settings, imaging_hosts=frozenset({"pacs.example-hospital.org"})))
     with TestClient(strict) as other:
@@ -131,7 +142,7 @@ def test_cases_imaging_host_allow_list(settings, demo, auth, client):
     strict.state.engine.dispose()
 
 
-def test_cases_imaging_validation(client, auth):
+def test_cases_imaging_validation(client: TestClient, auth: Callable[[str], Headers]) -> None:
     error = error_of(client.post(f"{CASES}/1/imaging", json={**IMAGING, "modality": "MRI"},
                                  headers=auth("coordinator")), 422)
     assert error["details"]["field"] == "modality"
@@ -141,20 +152,23 @@ def test_cases_imaging_validation(client, auth):
     assert error["details"]["field"] == "study_instance_uid"
 
 
-def test_cases_imaging_refused_to_member_and_hidden_from_outsider(client, auth, outsider):
+def test_cases_imaging_refused_to_member_and_hidden_from_outsider(client: TestClient,
+                                                                  auth: Callable[[str], Headers],
+                                                                  outsider: Headers) -> None:
     error_of(client.post(f"{CASES}/1/imaging", json=IMAGING, headers=auth("okafor")), 403)
     error_of(client.post(f"{CASES}/1/imaging", json=IMAGING, headers=outsider), 404)
     error_of(client.post(f"{CASES}/999/imaging", json=IMAGING, headers=auth("coordinator")), 404)
     error_of(client.post(f"{CASES}/1/imaging", json=IMAGING), 401)
 
 
-def _new(client, auth):
+def _new(client: TestClient, auth: Callable[[str], Headers]) -> int:
     response = client.post(CASES, json=CASE, headers=auth("coordinator"))
     assert response.status_code == 201, response.text
-    return response.json()["id"]
+    return int(response.json()["id"])
 
 
-def test_cases_patch_corrects_until_signed(client, auth):
+def test_cases_patch_corrects_until_signed(client: TestClient, auth: Callable[[str], Headers]
+                                           ) -> None:
     case_id = _new(client, auth)
     url = f"{CASES}/{case_id}"
     response = client.patch(url, json={"question": "Fuse L4-5 or decompress only?",
@@ -171,7 +185,8 @@ def test_cases_patch_corrects_until_signed(client, auth):
                           headers=auth("coordinator")), 404)
 
 
-def test_cases_patch_refused_once_decided(client, auth, conference_id, people):
+def test_cases_patch_refused_once_decided(client: TestClient, auth: Callable[[str], Headers],
+                                          conference_id: int, people: dict[str, int]) -> None:
     item = client.get(f"/api/v1/conferences/{conference_id}",
                       headers=auth("coordinator")).json()["agenda"][0]
     body = {"outcome": "physical_therapy", "rationale": "ROM plateau", "plan": "PT",
@@ -185,7 +200,7 @@ def test_cases_patch_refused_once_decided(client, auth, conference_id, people):
     assert "signed decision" in error["message"]
 
 
-def test_cases_care_history_added(client, auth):
+def test_cases_care_history_added(client: TestClient, auth: Callable[[str], Headers]) -> None:
     case_id = _new(client, auth)
     url = f"{CASES}/{case_id}/care-history"
     entry = {"kind": "injection", "description": "L5 transforaminal ESI",

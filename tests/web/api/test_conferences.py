@@ -1,14 +1,21 @@
-from tests.web.api.conftest import error_of
+from collections.abc import Callable
+from typing import Any
+
+from starlette.testclient import TestClient
+
+from tests.web.api.conftest import Headers, error_of
 
 CONFS = "/api/v1/conferences"
 
 
-def new_conference(people, **changes):
+def new_conference(people: dict[str, int], **changes: Any) -> dict[str, Any]:
     return {"title": "Thursday spine huddle", "starts_at": "2026-12-03T07:30:00-06:00",
             "duration_minutes": 60, "chair_id": people["brooks"], **changes}
 
 
-def test_conferences_create_returns_it_with_its_chair(client, auth, people):
+def test_conferences_create_returns_it_with_its_chair(client: TestClient,
+                                                      auth: Callable[[str], Headers],
+                                                      people: dict[str, int]) -> None:
     response = client.post(CONFS, json=new_conference(people), headers=auth("coordinator"))
     assert response.status_code == 201, response.text
     body = response.json()
@@ -19,13 +26,15 @@ def test_conferences_create_returns_it_with_its_chair(client, auth, people):
     assert body["agenda"] == []
 
 
-def test_conferences_create_refuses_naive_start(client, auth, people):
+def test_conferences_create_refuses_naive_start(client: TestClient, auth: Callable[[str], Headers],
+                                                people: dict[str, int]) -> None:
     response = client.post(CONFS, json=new_conference(people, starts_at="2026-12-03T07:30:00"),
                            headers=auth("coordinator"))
     assert error_of(response, 422, "invalid_input")["details"]["field"] == "starts_at"
 
 
-def test_conferences_create_validates_fields(client, auth, people):
+def test_conferences_create_validates_fields(client: TestClient, auth: Callable[[str], Headers],
+                                             people: dict[str, int]) -> None:
     error = error_of(client.post(CONFS, json=new_conference(people, duration_minutes="60"),
                                  headers=auth("coordinator")), 422)
     assert error["details"]["field"] == "duration_minutes"
@@ -34,22 +43,28 @@ def test_conferences_create_validates_fields(client, auth, people):
     assert error["details"]["field"] == "chair_id"
 
 
-def test_conferences_create_refused_to_specialist(client, auth, people):
+def test_conferences_create_refused_to_specialist(client: TestClient,
+                                                  auth: Callable[[str], Headers],
+                                                  people: dict[str, int]) -> None:
     error_of(client.post(CONFS, json=new_conference(people), headers=auth("okafor")), 403)
 
 
-def test_conferences_create_needs_auth(client, people):
+def test_conferences_create_needs_auth(client: TestClient, people: dict[str, int]) -> None:
     error_of(client.post(CONFS, json=new_conference(people)), 401)
 
 
-def test_conferences_list_shows_only_your_own(client, auth, outsider, conference_id):
+def test_conferences_list_shows_only_your_own(client: TestClient, auth: Callable[[str], Headers],
+                                              outsider: Headers, conference_id: int) -> None:
     mine = client.get(CONFS, headers=auth("raman"))
     assert [c["id"] for c in mine.json()] == [conference_id]
     assert client.get(CONFS, headers=outsider).json() == []
 
 
-def test_conferences_get_has_members_agenda_and_timing(client, auth, people, conference_id,
-                                                       item_ids):
+def test_conferences_get_has_members_agenda_and_timing(client: TestClient,
+                                                       auth: Callable[[str], Headers],
+                                                       people: dict[str, int],
+                                                       conference_id: int,
+                                                       item_ids: list[int]) -> None:
     response = client.get(f"{CONFS}/{conference_id}", headers=auth("lee"))
     assert response.status_code == 200
     body = response.json()
@@ -69,20 +84,24 @@ def test_conferences_get_has_members_agenda_and_timing(client, auth, people, con
                               "remaining": max(0, 90 - planned)}
 
 
-def test_conferences_get_hidden_from_non_member(client, outsider, conference_id):
+def test_conferences_get_hidden_from_non_member(client: TestClient, outsider: Headers,
+                                                conference_id: int) -> None:
     error_of(client.get(f"{CONFS}/{conference_id}", headers=outsider), 404, "not_found")
 
 
-def test_conferences_get_unknown_or_malformed_id_is_404(client, auth):
+def test_conferences_get_unknown_or_malformed_id_is_404(client: TestClient,
+                                                        auth: Callable[[str], Headers]) -> None:
     for path in ("999", "abc", "-1", "0", "1.5", "99999999999999999999999"):
         error_of(client.get(f"{CONFS}/{path}", headers=auth("coordinator")), 404)
 
 
-def test_conferences_get_needs_auth(client, conference_id):
+def test_conferences_get_needs_auth(client: TestClient, conference_id: int) -> None:
     error_of(client.get(f"{CONFS}/{conference_id}"), 401)
 
 
-def test_conferences_status_moves_along_the_life_cycle(client, auth, conference_id):
+def test_conferences_status_moves_along_the_life_cycle(client: TestClient,
+                                                       auth: Callable[[str], Headers],
+                                                       conference_id: int) -> None:
     url = f"{CONFS}/{conference_id}/status"
     response = client.put(url, json={"status": "draft"}, headers=auth("coordinator"))
     assert response.status_code == 200 and response.json()["status"] == "draft"
@@ -90,13 +109,16 @@ def test_conferences_status_moves_along_the_life_cycle(client, auth, conference_
     assert response.json()["status"] == "published"  # the chair may too
 
 
-def test_conferences_status_illegal_move_conflicts(client, auth, conference_id):
+def test_conferences_status_illegal_move_conflicts(client: TestClient,
+                                                   auth: Callable[[str], Headers],
+                                                   conference_id: int) -> None:
     error = error_of(client.put(f"{CONFS}/{conference_id}/status", json={"status": "published"},
                                 headers=auth("coordinator")), 409, "illegal_transition")
     assert error["details"] == {"machine": "conference", "from": "published", "to": "published"}
 
 
-def test_conferences_status_validation_and_roles(client, auth, conference_id):
+def test_conferences_status_validation_and_roles(client: TestClient, auth: Callable[[str], Headers],
+                                                 conference_id: int) -> None:
     url = f"{CONFS}/{conference_id}/status"
     error_of(client.put(url, json={"status": "cancelled"}, headers=auth("coordinator")), 422)
     error_of(client.put(url, json={"status": "draft"}, headers=auth("brooks")), 403)
@@ -104,7 +126,9 @@ def test_conferences_status_validation_and_roles(client, auth, conference_id):
                         headers=auth("coordinator")), 404)
 
 
-def test_conferences_members_add(client, auth, people, outsider, conference_id):
+def test_conferences_members_add(client: TestClient, auth: Callable[[str], Headers],
+                                 people: dict[str, int], outsider: Headers, conference_id: int
+                                 ) -> None:
     url = f"{CONFS}/{conference_id}/members"
     response = client.post(url, json={"user_id": people["admin"], "conference_role": "member"},
                            headers=auth("coordinator"))
@@ -114,7 +138,8 @@ def test_conferences_members_add(client, auth, people, outsider, conference_id):
     assert people["admin"] in {m["user_id"] for m in detail["members"]}
 
 
-def test_conferences_members_add_errors(client, auth, people, conference_id):
+def test_conferences_members_add_errors(client: TestClient, auth: Callable[[str], Headers],
+                                        people: dict[str, int], conference_id: int) -> None:
     url = f"{CONFS}/{conference_id}/members"
     coord = auth("coordinator")
     error_of(client.post(url, json={"user_id": people["lee"], "conference_role": "member"},
@@ -132,7 +157,9 @@ def test_conferences_members_add_errors(client, auth, people, conference_id):
              401)
 
 
-def test_conferences_quorum_rule_read_change_and_reset(client, auth, conference_id):
+def test_conferences_quorum_rule_read_change_and_reset(client: TestClient,
+                                                       auth: Callable[[str], Headers],
+                                                       conference_id: int) -> None:
     url = f"/api/v1/conferences/{conference_id}/quorum"
     default = client.get(url, headers=auth("lee")).json()
     assert default["custom"] is False and default["chair_required"] is True
@@ -149,8 +176,10 @@ def test_conferences_quorum_rule_read_change_and_reset(client, auth, conference_
     assert reset["custom"] is False
 
 
-def test_conferences_quorum_rule_validation(client, auth, conference_id):
+def test_conferences_quorum_rule_validation(client: TestClient, auth: Callable[[str], Headers],
+                                            conference_id: int) -> None:
     url = f"/api/v1/conferences/{conference_id}/quorum"
+    bad: dict[str, Any]
     for bad in ({"always": [{"name": "x", "specialties": []}]},
                 {"always": [{"name": "x", "specialties": ["astrology"]}]},
                 {"by_outcome": {"amputate": []}}, {"chair_required": "yes"}):

@@ -1,26 +1,33 @@
+from collections.abc import Callable
+from typing import Any
+
 import pytest
+from starlette.applications import Starlette
+from starlette.testclient import TestClient
 
 from storage import agenda
 from storage.engine import session_scope
-from tests.web.api.conftest import error_of
+from tests.web.api.conftest import Headers, error_of
 
 # The app's whole path, from request to SQL, on PostgreSQL as well as SQLite.
 BOTH_BACKENDS = True
 
 
-def body(people, version=0, outcome="surgery_recommended",
-         present=("okafor", "brooks", "raman"), **changes):
+def body(people: dict[str, int], version: int = 0, outcome: str = "surgery_recommended",
+         present: tuple[str, ...] = ("okafor", "brooks", "raman"),
+         **changes: Any) -> dict[str, Any]:
     return {"outcome": outcome, "rationale": "Stenosis with claudication; two ESIs failed.",
             "plan": "L3-5 decompression; PT from week 2.", "follow_up_weeks": 6,
             "present_user_ids": [people[p] for p in present], "version": version, **changes}
 
 
 @pytest.fixture
-def url(item_ids):
+def url(item_ids: list[int]) -> str:
     return f"/api/v1/agenda-items/{item_ids[1]}/decision"
 
 
-def test_decisions_draft_created_at_version_one(client, auth, people, url):
+def test_decisions_draft_created_at_version_one(client: TestClient, auth: Callable[[str], Headers],
+                                                people: dict[str, int], url: str) -> None:
     response = client.put(url, json=body(people), headers=auth("brooks"))
     assert response.status_code == 200, response.text
     draft = response.json()
@@ -30,28 +37,35 @@ def test_decisions_draft_created_at_version_one(client, auth, people, url):
     assert (again.json()["version"], again.json()["follow_up_weeks"]) == (2, 8)
 
 
-def test_decisions_get_returns_current_version(client, auth, people, url):
+def test_decisions_get_returns_current_version(client: TestClient, auth: Callable[[str], Headers],
+                                               people: dict[str, int], url: str) -> None:
     error_of(client.get(url, headers=auth("lee")), 404, "not_found")
     client.put(url, json=body(people), headers=auth("brooks"))
     response = client.get(url, headers=auth("lee"))
     assert response.status_code == 200 and response.json()["version"] == 1
 
 
-def test_decisions_get_hidden_from_outsider(client, auth, people, outsider, url):
+def test_decisions_get_hidden_from_outsider(client: TestClient, auth: Callable[[str], Headers],
+                                            people: dict[str, int], outsider: Headers, url: str
+                                            ) -> None:
     client.put(url, json=body(people), headers=auth("brooks"))
     error_of(client.get(url, headers=outsider), 404)
     error_of(client.get(url), 401)
     error_of(client.get("/api/v1/agenda-items/999/decision", headers=auth("okafor")), 404)
 
 
-def test_decisions_stale_version_conflicts(client, auth, people, url):
+def test_decisions_stale_version_conflicts(client: TestClient, auth: Callable[[str], Headers],
+                                           people: dict[str, int], url: str) -> None:
     client.put(url, json=body(people), headers=auth("brooks"))
     error = error_of(client.put(url, json=body(people, version=0), headers=auth("raman")),
                      409, "stale_version")
     assert error["details"] == {"your_version": 0, "current_version": 1}
 
 
-def test_decisions_presence_defaults_to_attendance(client, app, auth, people, url, item_ids):
+def test_decisions_presence_defaults_to_attendance(client: TestClient, app: Starlette,
+                                                   auth: Callable[[str], Headers],
+                                                   people: dict[str, int], url: str,
+                                                   item_ids: list[int]) -> None:
     with session_scope(app.state.engine) as session:
         agenda.record_attendance(session, item_id=item_ids[1],
                                  user_ids=[people["okafor"], people["lee"]])
@@ -63,13 +77,15 @@ def test_decisions_presence_defaults_to_attendance(client, app, auth, people, ur
         [people["okafor"], people["lee"]])
 
 
-def test_decisions_present_must_be_members(client, auth, people, url):
+def test_decisions_present_must_be_members(client: TestClient, auth: Callable[[str], Headers],
+                                           people: dict[str, int], url: str) -> None:
     error = error_of(client.put(url, json={**body(people), "present_user_ids": [1, 9999]},
                                 headers=auth("brooks")), 422, "invalid_input")
     assert error["details"]["field"] == "present_user_ids"
 
 
-def test_decisions_validation(client, auth, people, url):
+def test_decisions_validation(client: TestClient, auth: Callable[[str], Headers],
+                              people: dict[str, int], url: str) -> None:
     error_of(client.put(url, json=body(people, outcome="amputate"), headers=auth("brooks")),
              422)
     error_of(client.put(url, json=body(people, rationale=" "), headers=auth("brooks")), 422)
@@ -79,7 +95,10 @@ def test_decisions_validation(client, auth, people, url):
                     422)["details"]["field"] == "version"
 
 
-def test_decisions_draft_refused_to_guest_and_outsider(client, auth, people, outsider, url):
+def test_decisions_draft_refused_to_guest_and_outsider(client: TestClient,
+                                                       auth: Callable[[str], Headers],
+                                                       people: dict[str, int], outsider: Headers,
+                                                       url: str) -> None:
     error_of(client.put(url, json=body(people), headers=auth("hale")), 403, "forbidden")
     error_of(client.put(url, json=body(people), headers=outsider), 403, "forbidden")
     error_of(client.put(url, json=body(people)), 401)
@@ -87,7 +106,8 @@ def test_decisions_draft_refused_to_guest_and_outsider(client, auth, people, out
                         headers=auth("brooks")), 404)
 
 
-def test_decisions_sign_by_chair_then_immutable(client, auth, people, url):
+def test_decisions_sign_by_chair_then_immutable(client: TestClient, auth: Callable[[str], Headers],
+                                                people: dict[str, int], url: str) -> None:
     client.put(url, json=body(people), headers=auth("brooks"))
     signed = client.post(url + "/sign", headers=auth("okafor"))
     assert signed.status_code == 200, signed.text
@@ -98,7 +118,8 @@ def test_decisions_sign_by_chair_then_immutable(client, auth, people, url):
     assert client.get(url, headers=auth("brooks")).json()["status"] == "signed"
 
 
-def test_decisions_sign_refused_without_quorum(client, auth, people, url):
+def test_decisions_sign_refused_without_quorum(client: TestClient, auth: Callable[[str], Headers],
+                                               people: dict[str, int], url: str) -> None:
     client.put(url, json=body(people, present=("okafor", "brooks")), headers=auth("brooks"))
     error = error_of(client.post(url + "/sign", json={}, headers=auth("okafor")), 409,
                      "quorum_not_met")
@@ -110,7 +131,8 @@ def test_decisions_sign_refused_without_quorum(client, auth, people, url):
     assert error["details"]["missing"] == ["the chair"]
 
 
-def test_decisions_sign_errors(client, auth, people, url):
+def test_decisions_sign_errors(client: TestClient, auth: Callable[[str], Headers],
+                               people: dict[str, int], url: str) -> None:
     error_of(client.post(url + "/sign", headers=auth("okafor")), 404)  # nothing drafted
     client.put(url, json=body(people), headers=auth("brooks"))
     error_of(client.post(url + "/sign", headers=auth("brooks")), 403)
@@ -120,7 +142,8 @@ def test_decisions_sign_errors(client, auth, people, url):
     error_of(client.post(url + "/sign"), 401)
 
 
-def test_decisions_amend_adds_a_revision(client, auth, people, url):
+def test_decisions_amend_adds_a_revision(client: TestClient, auth: Callable[[str], Headers],
+                                         people: dict[str, int], url: str) -> None:
     client.put(url, json=body(people), headers=auth("brooks"))
     client.post(url + "/sign", headers=auth("okafor"))
     response = client.post(url + "/amend", json={"reason": "Plan corrected: L4-5 only.",
@@ -136,7 +159,8 @@ def test_decisions_amend_adds_a_revision(client, auth, people, url):
     assert history.json()[0]["plan"] == "L3-5 decompression; PT from week 2."
 
 
-def test_decisions_amend_errors(client, auth, people, url):
+def test_decisions_amend_errors(client: TestClient, auth: Callable[[str], Headers],
+                                people: dict[str, int], url: str) -> None:
     client.put(url, json=body(people), headers=auth("brooks"))
     error_of(client.post(url + "/amend", json={"reason": "x"}, headers=auth("okafor")), 422)
     client.post(url + "/sign", headers=auth("okafor"))
@@ -150,7 +174,8 @@ def test_decisions_amend_errors(client, auth, people, url):
     error_of(client.post(url + "/amend", json={"reason": "r"}), 401)
 
 
-def test_decisions_history_empty_before_signing(client, auth, outsider, url):
+def test_decisions_history_empty_before_signing(client: TestClient, auth: Callable[[str], Headers],
+                                                outsider: Headers, url: str) -> None:
     assert client.get(url + "/history", headers=auth("okafor")).json() == []
     error_of(client.get(url + "/history", headers=outsider), 404)
     error_of(client.get("/api/v1/agenda-items/999/decision/history", headers=auth("okafor")),
@@ -158,7 +183,9 @@ def test_decisions_history_empty_before_signing(client, auth, outsider, url):
     error_of(client.get(url + "/history"), 401)
 
 
-def test_decisions_signed_shows_on_the_case(client, auth, people, url, item_ids):
+def test_decisions_signed_shows_on_the_case(client: TestClient, auth: Callable[[str], Headers],
+                                            people: dict[str, int], url: str, item_ids: list[int]
+                                            ) -> None:
     client.put(url, json=body(people), headers=auth("brooks"))
     client.post(url + "/sign", headers=auth("okafor"))
     case = client.get("/api/v1/cases/2", headers=auth("coordinator")).json()

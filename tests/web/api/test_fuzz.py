@@ -7,13 +7,15 @@ so bodies that pass validation also reach the domain rules.
 
 import json
 import re
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from starlette.testclient import TestClient
 
-from tests.web.api.conftest import error_of
+from tests.web.api.conftest import Headers, error_of
 from web.api import routes
 from web.api.endpoint import WRITES, ApiRoute
 
@@ -50,7 +52,8 @@ def caller(route: ApiRoute) -> str:
 
 
 @pytest.mark.parametrize("route", WRITE_ROUTES, ids=lambda r: f"{r.method} {r.path}")
-def test_fuzz_write_route_never_500(client, auth, route: ApiRoute):
+def test_fuzz_write_route_never_500(client: TestClient, auth: Callable[[str], Headers],
+                                    route: ApiRoute) -> None:
     url = "/api/v1" + re.sub(r"{\w+:int}", "1", route.path)
     headers = {**auth(caller(route)), "Content-Type": "application/json"}
 
@@ -71,7 +74,8 @@ def test_fuzz_write_route_never_500(client, auth, route: ApiRoute):
           suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(params=st.dictionaries(st.sampled_from(["entity", "id", "x"]) | st.text(max_size=8),
                               st.text(max_size=30) | st.integers().map(str), max_size=4))
-def test_fuzz_audit_query_never_500(client, auth, params: dict[str, str]) -> None:
+def test_fuzz_audit_query_never_500(client: TestClient, auth: Callable[[str], Headers],
+                                    params: dict[str, str]) -> None:
     response = client.get("/api/v1/audit", params=params, headers=auth("coordinator"))
     assert response.status_code < 500, response.text
     if response.status_code >= 400:

@@ -1,4 +1,5 @@
 from openapi_spec_validator import validate
+from starlette.testclient import TestClient
 
 from web.api import routes
 from web.api.endpoint import ApiRoute
@@ -28,7 +29,7 @@ CONTRACT = [
 ]
 
 
-def test_openapi_served_without_auth_and_valid(client):
+def test_openapi_served_without_auth_and_valid(client: TestClient) -> None:
     response = client.get("/api/v1/openapi.json")
     assert response.status_code == 200
     doc = response.json()
@@ -36,19 +37,19 @@ def test_openapi_served_without_auth_and_valid(client):
     assert doc["openapi"].startswith("3.")
 
 
-def test_openapi_has_every_contract_route(client):
+def test_openapi_has_every_contract_route(client: TestClient) -> None:
     paths = client.get("/api/v1/openapi.json").json()["paths"]
     missing = [(m, p) for m, p in CONTRACT if m not in paths.get(p, {})]
     assert missing == []
 
 
-def test_openapi_lists_every_route_of_the_app():
+def test_openapi_lists_every_route_of_the_app() -> None:
     paths = document(routes)["paths"]
     api_routes = [r for r in routes if isinstance(r, ApiRoute)]
     assert len(api_routes) == sum(len(ops) for ops in paths.values())
 
 
-def test_openapi_bodies_are_the_models_routes_validate_with():
+def test_openapi_bodies_are_the_models_routes_validate_with() -> None:
     doc = document(routes)
     schemas = doc["components"]["schemas"]
     for route in (r for r in routes if isinstance(r, ApiRoute) and r.op.body is not None):
@@ -62,7 +63,7 @@ def test_openapi_bodies_are_the_models_routes_validate_with():
         assert schema["additionalProperties"] is False
 
 
-def test_openapi_documents_contract_fields():
+def test_openapi_documents_contract_fields() -> None:
     schemas = document(routes)["components"]["schemas"]
     assert set(schemas["ConferenceIn"]["required"]) == {"title", "starts_at",
                                                         "duration_minutes", "chair_id"}
@@ -74,7 +75,7 @@ def test_openapi_documents_contract_fields():
     assert {"id", "case_id", "position", "planned_minutes", "status"} <= set(item)
 
 
-def test_openapi_describes_errors_and_auth():
+def test_openapi_describes_errors_and_auth() -> None:
     doc = document(routes)
     sign = doc["paths"]["/agenda-items/{id}/decision/sign"]["post"]
     assert {"401", "403", "404", "409"} <= set(sign["responses"])
@@ -84,6 +85,6 @@ def test_openapi_describes_errors_and_auth():
     assert {p["name"] for p in audit["parameters"]} == {"entity", "id"}
 
 
-def test_openapi_token_route_documents_lockout():
+def test_openapi_token_route_documents_lockout() -> None:
     token = document(routes)["paths"]["/auth/token"]["post"]["responses"]
     assert {"200", "401", "422", "429"} <= set(token) and "403" not in token

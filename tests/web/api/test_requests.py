@@ -1,7 +1,12 @@
+from collections.abc import Callable
+
+from starlette.applications import Starlette
+from starlette.testclient import TestClient
+
 from conference.people import Role, Specialty
 from storage.engine import session_scope
 from tests import factories
-from tests.web.api.conftest import error_of
+from tests.web.api.conftest import Headers, error_of
 
 # The app's whole path, from request to SQL, on PostgreSQL as well as SQLite.
 BOTH_BACKENDS = True
@@ -13,7 +18,8 @@ REQUEST = {"patient_ref": "RRC-90001", "age": 47, "sex": "male", "urgency": "urg
            "requested_specialties": ["neurosurgery"]}
 
 
-def test_requests_submit_by_referring_clinician(client, auth):
+def test_requests_submit_by_referring_clinician(client: TestClient, auth: Callable[[str], Headers]
+                                                ) -> None:
     response = client.post(REQUESTS, json=REQUEST, headers=auth("hale"))
     assert response.status_code == 201, response.text
     body = response.json()
@@ -23,7 +29,7 @@ def test_requests_submit_by_referring_clinician(client, auth):
     assert case.json()["patient_ref"] == "RRC-90001"
 
 
-def test_requests_submit_validation(client, auth):
+def test_requests_submit_validation(client: TestClient, auth: Callable[[str], Headers]) -> None:
     error = error_of(client.post(REQUESTS, json={**REQUEST, "requested_specialties": []},
                                  headers=auth("hale")), 422)
     assert error["details"]["field"] == "requested_specialties"
@@ -32,12 +38,14 @@ def test_requests_submit_validation(client, auth):
     error_of(client.post(REQUESTS, json=payload, headers=auth("hale")), 422)
 
 
-def test_requests_submit_refused_to_specialist(client, auth):
+def test_requests_submit_refused_to_specialist(client: TestClient, auth: Callable[[str], Headers]
+                                               ) -> None:
     error_of(client.post(REQUESTS, json=REQUEST, headers=auth("okafor")), 403)
     error_of(client.post(REQUESTS, json=REQUEST), 401)
 
 
-def test_requests_list_own_or_all(client, auth, request_ids):
+def test_requests_list_own_or_all(client: TestClient, auth: Callable[[str], Headers],
+                                  request_ids: dict[str, int]) -> None:
     client.post(REQUESTS, json=REQUEST, headers=auth("hale"))
     assert len(client.get(REQUESTS, headers=auth("hale")).json()) == 3
     assert len(client.get(REQUESTS, headers=auth("coordinator")).json()) == 3
@@ -45,7 +53,9 @@ def test_requests_list_own_or_all(client, auth, request_ids):
     error_of(client.get(REQUESTS), 401)
 
 
-def test_requests_another_clinicians_request_is_not_found(client, app, auth, request_ids):
+def test_requests_another_clinicians_request_is_not_found(client: TestClient, app: Starlette,
+                                                          auth: Callable[[str], Headers],
+                                                          request_ids: dict[str, int]) -> None:
     with session_scope(app.state.engine) as session:
         email = factories.user(session, Role.REFERRING_CLINICIAN, Specialty.PRIMARY_CARE).email
     token = client.post("/api/v1/auth/token",
@@ -57,13 +67,15 @@ def test_requests_another_clinicians_request_is_not_found(client, app, auth, req
     assert ok.status_code == 200 and ok.json()["status"] == "submitted"
 
 
-def test_requests_get_unknown_is_404(client, auth):
+def test_requests_get_unknown_is_404(client: TestClient, auth: Callable[[str], Headers]) -> None:
     error_of(client.get(f"{REQUESTS}/999", headers=auth("coordinator")), 404)
     error_of(client.get(f"{REQUESTS}/1"), 401)
 
 
-def test_requests_schedule_puts_the_case_on_the_agenda(client, auth, request_ids,
-                                                       conference_id):
+def test_requests_schedule_puts_the_case_on_the_agenda(client: TestClient,
+                                                       auth: Callable[[str], Headers],
+                                                       request_ids: dict[str, int],
+                                                       conference_id: int) -> None:
     url = f"{REQUESTS}/{request_ids['submitted']}/schedule"
     response = client.post(url, json={"conference_id": conference_id, "planned_minutes": 15},
                            headers=auth("coordinator"))
@@ -76,7 +88,8 @@ def test_requests_schedule_puts_the_case_on_the_agenda(client, auth, request_ids
     assert agenda[-1]["case_id"] == body["case_id"]
 
 
-def test_requests_schedule_errors(client, auth, request_ids, conference_id):
+def test_requests_schedule_errors(client: TestClient, auth: Callable[[str], Headers],
+                                  request_ids: dict[str, int], conference_id: int) -> None:
     url = f"{REQUESTS}/{request_ids['submitted']}/schedule"
     good = {"conference_id": conference_id, "planned_minutes": 15}
     error_of(client.post(url, json={"planned_minutes": 15}, headers=auth("coordinator")), 422)
@@ -90,14 +103,16 @@ def test_requests_schedule_errors(client, auth, request_ids, conference_id):
     error_of(client.post(url, json=good), 401)
 
 
-def test_requests_accept(client, auth, request_ids):
+def test_requests_accept(client: TestClient, auth: Callable[[str], Headers],
+                         request_ids: dict[str, int]) -> None:
     url = f"{REQUESTS}/{request_ids['submitted']}/accept"
     response = client.post(url, headers=auth("coordinator"))
     assert response.status_code == 200 and response.json()["status"] == "accepted"
     error_of(client.post(url, headers=auth("coordinator")), 409, "illegal_transition")
 
 
-def test_requests_accept_errors(client, auth, request_ids):
+def test_requests_accept_errors(client: TestClient, auth: Callable[[str], Headers],
+                                request_ids: dict[str, int]) -> None:
     url = f"{REQUESTS}/{request_ids['submitted']}/accept"
     error_of(client.post(url, json={"note": "x"}, headers=auth("coordinator")), 422)
     error_of(client.post(url, headers=auth("hale")), 403)
@@ -105,7 +120,8 @@ def test_requests_accept_errors(client, auth, request_ids):
     error_of(client.post(url), 401)
 
 
-def test_requests_decline_with_reason(client, auth, request_ids):
+def test_requests_decline_with_reason(client: TestClient, auth: Callable[[str], Headers],
+                                      request_ids: dict[str, int]) -> None:
     url = f"{REQUESTS}/{request_ids['submitted']}/decline"
     error_of(client.post(url, json={"reason": "  "}, headers=auth("coordinator")), 422)
     error_of(client.post(url, json={}, headers=auth("coordinator")), 422)
@@ -122,7 +138,10 @@ def test_requests_decline_with_reason(client, auth, request_ids):
     assert seen["status"] == "declined"
 
 
-def test_requests_answered_by_signing_carries_the_decision(client, auth, people, request_ids):
+def test_requests_answered_by_signing_carries_the_decision(client: TestClient,
+                                                           auth: Callable[[str], Headers],
+                                                           people: dict[str, int],
+                                                           request_ids: dict[str, int]) -> None:
     request = client.get(f"{REQUESTS}/{request_ids['scheduled']}", headers=auth("hale")).json()
     assert request["status"] == "scheduled" and request["decision"] is None
     url = f"/api/v1/agenda-items/{request['agenda_item_id']}/decision"

@@ -1,11 +1,15 @@
-from tests.web.api.conftest import error_of
+from collections.abc import Callable
+
+from starlette.testclient import TestClient
+
+from tests.web.api.conftest import Headers, error_of
 
 USERS = "/api/v1/users"
 NEW = {"email": "Chen@Casebridge.example", "name": "Dr. Wei Chen", "role": "specialist",
        "specialty": "radiology", "password": "long enough password"}
 
 
-def test_users_list_for_coordinator(client, auth):
+def test_users_list_for_coordinator(client: TestClient, auth: Callable[[str], Headers]) -> None:
     response = client.get(USERS, headers=auth("coordinator"))
     assert response.status_code == 200
     emails = {u["email"] for u in response.json()}
@@ -13,15 +17,16 @@ def test_users_list_for_coordinator(client, auth):
     assert all("password_hash" not in u for u in response.json())
 
 
-def test_users_list_refused_to_specialist(client, auth):
+def test_users_list_refused_to_specialist(client: TestClient, auth: Callable[[str], Headers]
+                                          ) -> None:
     error_of(client.get(USERS, headers=auth("okafor")), 403, "forbidden")
 
 
-def test_users_list_needs_auth(client, demo):
+def test_users_list_needs_auth(client: TestClient, demo: None) -> None:
     error_of(client.get(USERS), 401)
 
 
-def test_users_create_by_admin(client, auth):
+def test_users_create_by_admin(client: TestClient, auth: Callable[[str], Headers]) -> None:
     response = client.post(USERS, json=NEW, headers=auth("admin"))
     assert response.status_code == 201, response.text
     body = response.json()
@@ -29,11 +34,12 @@ def test_users_create_by_admin(client, auth):
     assert isinstance(body["id"], int)
 
 
-def test_users_create_refused_to_coordinator(client, auth):
+def test_users_create_refused_to_coordinator(client: TestClient, auth: Callable[[str], Headers]
+                                             ) -> None:
     error_of(client.post(USERS, json=NEW, headers=auth("coordinator")), 403)
 
 
-def test_users_create_validation(client, auth):
+def test_users_create_validation(client: TestClient, auth: Callable[[str], Headers]) -> None:
     error = error_of(client.post(USERS, json={**NEW, "password": "short"},
                                  headers=auth("admin")), 422, "invalid_input")
     assert error["details"]["field"] == "password"
@@ -42,16 +48,18 @@ def test_users_create_validation(client, auth):
     assert error["details"]["field"] == "specialty"
 
 
-def test_users_create_duplicate_email_conflicts(client, auth):
+def test_users_create_duplicate_email_conflicts(client: TestClient, auth: Callable[[str], Headers]
+                                                ) -> None:
     client.post(USERS, json=NEW, headers=auth("admin"))
     error_of(client.post(USERS, json=NEW, headers=auth("admin")), 409, "conflict")
 
 
-def test_users_me_needs_auth(client, demo):
+def test_users_me_needs_auth(client: TestClient, demo: None) -> None:
     error_of(client.get(USERS + "/me"), 401)
 
 
-def test_users_update_by_admin(client, auth, people):
+def test_users_update_by_admin(client: TestClient, auth: Callable[[str], Headers],
+                               people: dict[str, int]) -> None:
     url = f"{USERS}/{people['hale']}"
     response = client.patch(url, json={"role": "specialist", "specialty": "primary_care"},
                             headers=auth("admin"))
@@ -65,7 +73,8 @@ def test_users_update_by_admin(client, auth, people):
     error_of(token, 401)
 
 
-def test_users_update_specialty_null_vs_absent(client, auth, people):
+def test_users_update_specialty_null_vs_absent(client: TestClient, auth: Callable[[str], Headers],
+                                               people: dict[str, int]) -> None:
     url = f"{USERS}/{people['coordinator']}"
     client.patch(url, json={"specialty": "other"}, headers=auth("admin"))
     kept = client.patch(url, json={"name": "Sam Rivera, RN"}, headers=auth("admin")).json()
@@ -74,7 +83,8 @@ def test_users_update_specialty_null_vs_absent(client, auth, people):
     assert cleared["specialty"] is None
 
 
-def test_users_update_password_lets_them_sign_in(client, auth, people):
+def test_users_update_password_lets_them_sign_in(client: TestClient, auth: Callable[[str], Headers],
+                                                 people: dict[str, int]) -> None:
     client.patch(f"{USERS}/{people['lee']}", json={"password": "a fresh passphrase"},
                  headers=auth("admin"))
     ok = client.post("/api/v1/auth/token", json={"email": "lee@casebridge.example",
@@ -82,7 +92,8 @@ def test_users_update_password_lets_them_sign_in(client, auth, people):
     assert ok.status_code == 200
 
 
-def test_users_update_refusals(client, auth, people):
+def test_users_update_refusals(client: TestClient, auth: Callable[[str], Headers],
+                               people: dict[str, int]) -> None:
     url = f"{USERS}/{people['okafor']}"
     error_of(client.patch(url, json={"name": "X"}, headers=auth("coordinator")), 403)
     error_of(client.patch(url, json={"name": "X"}), 401)

@@ -9,6 +9,7 @@ a screenshot in test-artifacts/ and must raise no console error or CSP violation
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import date, timedelta
 
 import pytest
@@ -182,7 +183,7 @@ def _read_letter(tab: Tab, request_id: str) -> None:
     tab.shot("12-clinician-letter-print")
 
 
-def test_story_from_request_to_signed_letter(open_page):
+def test_story_from_request_to_signed_letter(open_page: Callable[..., Tab]) -> None:
     request_id = _submit_request(open_page())
     _build_conference(open_page(), request_id)
     _record_decision(open_page())

@@ -36,10 +36,11 @@ class Live:
         return f"ws://{self.base}/ws/conferences/{conference_id or self.conference_id}"
 
     def token(self, who: str) -> str:
-        return self.app.state.signer.issue_api(self.users[who])[0]
+        token: str = self.app.state.signer.issue_api(self.users[who])[0]
+        return token
 
     def client(self, who: str, **kw: object) -> RoomClient:
-        return RoomClient(self.ws_url(), token=self.token(who), **kw)  # type: ignore[arg-type]
+        return RoomClient(self.ws_url(), token=self.token(who), **kw)
 
     async def joined(self, who: str, *, publish: bool = True) -> RoomClient:
         client = self.client(who)
@@ -67,7 +68,7 @@ async def live(database_url: str) -> AsyncIterator[Live]:
     task = asyncio.create_task(server.serve())
     while not server.started:
         await asyncio.sleep(0.02)
-    yield Live(app, f"127.0.0.1:{port}", conf.id, items, people)  # type: ignore[arg-type]
+    yield Live(app, f"127.0.0.1:{port}", conf.id, items, people)
     server.should_exit = True
     await asyncio.wait_for(task, 15)
 

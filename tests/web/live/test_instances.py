@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from collections.abc import AsyncIterator
+from typing import Any
 
 import pytest
 import uvicorn
 from sqlmodel import select
+from starlette.applications import Starlette
 
 from signaling.bus import open_backplane
 from signaling.client import RoomClient
@@ -18,10 +21,13 @@ from tests.ports import free_port
 from web.app import create_app
 from web.settings import Settings
 
+# The two apps, their room socket URLs, and the demo's people by login name.
+Instances = tuple[list[Starlette], list[str], dict[str, Any]]
+
 REDIS_URL = "redis://127.0.0.1:6379/0"
 
 
-async def _serve(app):
+async def _serve(app: Starlette) -> tuple[uvicorn.Server, asyncio.Task[None], int]:
     port = free_port()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning",
                                            lifespan="on"))
@@ -32,7 +38,8 @@ async def _serve(app):
 
 
 @pytest.fixture
-async def two_instances(database_url):
+async def two_instances(database_url: str
+                        ) -> AsyncIterator[Instances]:
     prefix = f"casebridge-test-{uuid.uuid4().hex[:8]}:"
     settings = Settings(database_url=database_url, secret_key="shared-secret",
                         redis_url=REDIS_URL)
@@ -57,7 +64,7 @@ async def two_instances(database_url):
         await asyncio.wait_for(task, 15)
 
 
-async def test_instances_one_hosts_the_room_the_other_refuses(two_instances):
+async def test_instances_one_hosts_the_room_the_other_refuses(two_instances: Instances) -> None:
     apps, urls, people = two_instances
     token = apps[0].state.signer.issue_api(people["okafor"])[0]
     other_token = apps[1].state.signer.issue_api(people["lee"])[0]
@@ -84,7 +91,8 @@ async def test_instances_one_hosts_the_room_the_other_refuses(two_instances):
     await moved.close()
 
 
-async def test_instances_decision_signed_on_one_reaches_the_room_on_the_other(two_instances):
+async def test_instances_decision_signed_on_one_reaches_the_room_on_the_other(
+        two_instances: Instances) -> None:
     from tests.web.live.test_room_socket import _sign_over_api
 
     apps, urls, people = two_instances

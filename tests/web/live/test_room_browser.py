@@ -10,6 +10,7 @@ import pytest
 from playwright.async_api import Browser, BrowserContext, Page, async_playwright
 
 from storage.demo import DEMO_PASSWORD
+from tests.web.live.conftest import Live
 
 pytestmark = pytest.mark.browser
 
@@ -115,7 +116,7 @@ async def browser() -> AsyncIterator[Browser]:
         await chromium.close()
 
 
-async def test_browser_two_then_three_people_see_each_other(live, browser):
+async def test_browser_two_then_three_people_see_each_other(live: Live, browser: Browser) -> None:
     base = f"http://{live.base}"
     ctx_a, chair = await sign_in(browser, base, "okafor@casebridge.example")
     ctx_b, pain = await sign_in(browser, base, "raman@casebridge.example")
@@ -145,7 +146,8 @@ async def test_browser_two_then_three_people_see_each_other(live, browser):
         await context.close()
 
 
-async def test_browser_reconnects_to_the_same_seat_after_a_drop(live, browser):
+async def test_browser_reconnects_to_the_same_seat_after_a_drop(live: Live, browser: Browser
+                                                                ) -> None:
     base = f"http://{live.base}"
     _, chair = await sign_in(browser, base, "okafor@casebridge.example")
     _, pain = await sign_in(browser, base, "raman@casebridge.example")
@@ -168,7 +170,7 @@ async def test_browser_reconnects_to_the_same_seat_after_a_drop(live, browser):
     assert "Connected" in await chair.locator("#connection").inner_text()
 
 
-async def test_browser_low_bandwidth_mode_receives_no_video(live, browser):
+async def test_browser_low_bandwidth_mode_receives_no_video(live: Live, browser: Browser) -> None:
     base = f"http://{live.base}"
     _, chair = await sign_in(browser, base, "okafor@casebridge.example")
     _, rural = await sign_in(browser, base, "petrova@casebridge.example")
@@ -201,7 +203,8 @@ async def test_browser_low_bandwidth_mode_receives_no_video(live, browser):
     assert a != me
 
 
-async def test_browser_guest_waits_in_the_lobby_until_the_chair_admits(live, browser):
+async def test_browser_guest_waits_in_the_lobby_until_the_chair_admits(live: Live, browser: Browser
+                                                                       ) -> None:
     base = f"http://{live.base}"
     token, _ = live.app.state.signer.issue_guest(conference_id=live.conference_id,
                                                 item_id=live.item_ids[-1], name="Dr. Hale")
@@ -228,7 +231,7 @@ async def test_browser_guest_waits_in_the_lobby_until_the_chair_admits(live, bro
     assert await guest.locator("button.advance").count() == 0
 
 
-async def test_browser_room_shows_a_decision_signed_elsewhere(live, browser):
+async def test_browser_room_shows_a_decision_signed_elsewhere(live: Live, browser: Browser) -> None:
     from tests.web.live.test_room_socket import _sign_over_api
 
     base = f"http://{live.base}"
@@ -245,7 +248,7 @@ async def test_browser_room_shows_a_decision_signed_elsewhere(live, browser):
     assert "decided" in await mark.inner_text()
 
 
-async def test_browser_agenda_refreshes_when_a_case_is_added(live, browser):
+async def test_browser_agenda_refreshes_when_a_case_is_added(live: Live, browser: Browser) -> None:
     import httpx2
 
     base = f"http://{live.base}"

@@ -7,6 +7,10 @@ import json
 import logging
 import random
 
+import pytest
+
+from tests.web.live.conftest import Live
+
 TYPES = ["join", "offer", "answer", "candidate", "advance", "admit", "deny", "media", "leave",
          "welcome", "", "JOIN", "tracks"]
 FIELDS = ["sdp", "item_id", "participant_id", "audio", "video", "display_name", "candidate",
@@ -48,7 +52,9 @@ def frames(seed: int, count: int) -> list[str]:
     return out
 
 
-async def test_fuzz_socket_answers_every_frame_and_lives_on(live, caplog):
+async def test_fuzz_socket_answers_every_frame_and_lives_on(live: Live,
+                                                            caplog: pytest.LogCaptureFixture
+                                                            ) -> None:
     ticks = itertools.count()
     live.app.state.hub.clock = lambda: next(ticks) * 10.0  # no rate limit in this test
     client = await live.joined("okafor", publish=False)

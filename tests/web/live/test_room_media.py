@@ -3,11 +3,13 @@
 import asyncio
 import threading
 import time
+from typing import Any
 
 from aiortc.mediastreams import AudioStreamTrack
 
 from signaling.client import RoomClient
 from tests.signaling.conftest import SyntheticVideo
+from tests.web.live.conftest import Live
 
 
 async def close_all(*clients: RoomClient) -> None:
@@ -15,22 +17,22 @@ async def close_all(*clients: RoomClient) -> None:
         await client.close()
 
 
-async def test_media_three_participants_each_receive_the_other_two(live):
+async def test_media_three_participants_each_receive_the_other_two(live: Live) -> None:
     a, b, c = [await live.joined(who) for who in ("okafor", "raman", "lee")]
     ids = {client: client.participant_id for client in (a, b, c)}
     for client in (a, b, c):
         others = {ids[x] for x in (a, b, c) if x is not client}
-        await RoomClient.wait_for(
-            lambda client=client, others=others: (
-                set(client.received_from("video")) == others
-                and all(n >= 3 for n in client.received_from("video").values())
-                and set(client.received_from("audio")) == others
-                and all(n >= 3 for n in client.received_from("audio").values())),
-            timeout=20)
+        def flowing(client: RoomClient = client, others: set[str | None] = others) -> bool:
+            return (set(client.received_from("video")) == others
+                    and all(n >= 3 for n in client.received_from("video").values())
+                    and set(client.received_from("audio")) == others
+                    and all(n >= 3 for n in client.received_from("audio").values()))
+
+        await RoomClient.wait_for(flowing, timeout=20)
     await close_all(a, b, c)
 
 
-async def test_media_late_joiner_decodes_video_within_two_seconds(live):
+async def test_media_late_joiner_decodes_video_within_two_seconds(live: Live) -> None:
     a, b = await live.joined("okafor"), await live.joined("raman")
     await RoomClient.wait_for(lambda: len(b.received_from("video")) == 1, timeout=15)
     await asyncio.sleep(1.0)  # well into the publishers' keyframe interval
@@ -39,7 +41,7 @@ async def test_media_late_joiner_decodes_video_within_two_seconds(live):
     await late.open()
     await late.join()
     await late.publish([AudioStreamTrack(), SyntheticVideo()])
-    def decoding_both():
+    def decoding_both() -> bool:
         counts = late.received_from("video")
         return len(counts) == 2 and all(n > 0 for n in counts.values())
 
@@ -52,7 +54,7 @@ async def test_media_late_joiner_decodes_video_within_two_seconds(live):
     await close_all(a, b, late)
 
 
-async def test_media_leaving_ends_the_others_tracks(live):
+async def test_media_leaving_ends_the_others_tracks(live: Live) -> None:
     a, b, c = [await live.joined(who) for who in ("okafor", "raman", "lee")]
     await RoomClient.wait_for(lambda: len(a.received_from("video")) == 2, timeout=20)
     leaver = c.participant_id
@@ -64,7 +66,7 @@ async def test_media_leaving_ends_the_others_tracks(live):
     await close_all(a, b, c)
 
 
-async def test_media_teardown_leaves_nothing_running(live):
+async def test_media_teardown_leaves_nothing_running(live: Live) -> None:
     before = {t.ident for t in threading.enumerate()}
     clients = [await live.joined(who) for who in ("okafor", "raman")]
     await RoomClient.wait_for(lambda: len(clients[0].received_from("video")) == 1, timeout=15)
@@ -75,7 +77,7 @@ async def test_media_teardown_leaves_nothing_running(live):
     await RoomClient.wait_for(lambda: not hub.rooms, timeout=10)
     assert room.media == set() and room.connections == {}
 
-    def leftover_threads():
+    def leftover_threads() -> set[int | None]:
         # asyncio_N are the loop's default executor (the database calls), kept by design.
         return {t.ident for t in threading.enumerate()
                 if t.is_alive() and not t.name.startswith("asyncio_")} - before
@@ -85,7 +87,7 @@ async def test_media_teardown_leaves_nothing_running(live):
     except TimeoutError:
         raise AssertionError([t.name for t in threading.enumerate()
                               if t.ident in leftover_threads()]) from None
-    def media_tasks():
+    def media_tasks() -> list[str]:
         return [repr(t.get_coro()) for t in asyncio.all_tasks()
                 if not t.done() and any(word in repr(t.get_coro()) for word in
                                         ("RTC", "forwarding", "hub", "_Outlet", "_Source"))]
@@ -96,7 +98,7 @@ async def test_media_teardown_leaves_nothing_running(live):
         raise AssertionError(media_tasks()) from None
 
 
-async def test_media_server_shutdown_closes_live_rooms(live):
+async def test_media_server_shutdown_closes_live_rooms(live: Live) -> None:
     a = await live.joined("okafor")
     b = await live.joined("raman")
     await RoomClient.wait_for(lambda: len(a.received_from("video")) == 1, timeout=15)
@@ -106,7 +108,7 @@ async def test_media_server_shutdown_closes_live_rooms(live):
     await close_all(a, b)
 
 
-async def test_media_low_bandwidth_declines_video_keeps_audio(live):
+async def test_media_low_bandwidth_declines_video_keeps_audio(live: Live) -> None:
     a = await live.joined("okafor")
     thin = live.client("raman", receive_video=False)
     await thin.open()
@@ -125,10 +127,10 @@ async def test_media_low_bandwidth_declines_video_keeps_audio(live):
     await close_all(a, thin)
 
 
-async def test_media_client_hook_sees_each_server_offer_before_answering(live):
+async def test_media_client_hook_sees_each_server_offer_before_answering(live: Live) -> None:
     seen = []
 
-    def on_remote_offer(pc):
+    def on_remote_offer(pc: Any) -> None:
         # Called with the server's offer applied and no answer yet.
         seen.append((pc.signalingState, len(pc.getTransceivers())))
 

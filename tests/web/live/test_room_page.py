@@ -1,23 +1,27 @@
 """The live room page: who may open it, and what a guest link shows."""
 
+from collections.abc import Sequence
+
 from sqlmodel import select
+from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
 from storage.tables import AgendaItem, Conference
 from tests.web.conftest import sign_in
 
 
-def _conference(app):
+def _conference(app: Starlette) -> tuple[int, Sequence[AgendaItem]]:
     from sqlmodel import Session
 
     with Session(app.state.engine) as session:
         conf = session.exec(select(Conference)).one()
         items = session.exec(select(AgendaItem).where(AgendaItem.conference_id == conf.id)
                              .order_by(AgendaItem.position)).all()
+        assert conf.id is not None
         return conf.id, items
 
 
-def test_room_page_for_a_member(client: TestClient, demo, app):
+def test_room_page_for_a_member(client: TestClient, demo: None, app: Starlette) -> None:
     conf_id, items = _conference(app)
     sign_in(client, "lee@casebridge.example")
     page = client.get(f"/conferences/{conf_id}/room")
@@ -28,14 +32,14 @@ def test_room_page_for_a_member(client: TestClient, demo, app):
     assert f'href="/cases/{items[0].case_id}#decision-{items[0].id}"' in page.text
 
 
-def test_room_page_chair_gets_the_controls(client, demo, app):
+def test_room_page_chair_gets_the_controls(client: TestClient, demo: None, app: Starlette) -> None:
     conf_id, _ = _conference(app)
     sign_in(client, "okafor@casebridge.example")
     page = client.get(f"/conferences/{conf_id}/room")
     assert 'class="advance"' in page.text and 'id="waiting"' in page.text
 
 
-def test_room_page_outsider_not_found(client, demo, app):
+def test_room_page_outsider_not_found(client: TestClient, demo: None, app: Starlette) -> None:
     conf_id, _ = _conference(app)
     from sqlmodel import Session
 
@@ -49,13 +53,14 @@ def test_room_page_outsider_not_found(client, demo, app):
     assert client.get(f"/conferences/{conf_id}/room").status_code == 404
 
 
-def test_room_page_needs_sign_in(client, demo, app):
+def test_room_page_needs_sign_in(client: TestClient, demo: None, app: Starlette) -> None:
     conf_id, _ = _conference(app)
     response = client.get(f"/conferences/{conf_id}/room", follow_redirects=False)
     assert response.status_code == 303 and "/login" in response.headers["location"]
 
 
-def test_room_page_guest_link_shows_only_its_case(client, demo, app):
+def test_room_page_guest_link_shows_only_its_case(client: TestClient, demo: None, app: Starlette
+                                                  ) -> None:
     conf_id, items = _conference(app)
     token, _ = app.state.signer.issue_guest(conference_id=conf_id, item_id=items[-1].id,
                                            name="Dr. Hale")
@@ -71,7 +76,7 @@ def test_room_page_guest_link_shows_only_its_case(client, demo, app):
     assert client.get(f"/conferences/{conf_id}/room?token={other}").status_code == 404
 
 
-def test_room_agenda_fragment(client, demo, app):
+def test_room_agenda_fragment(client: TestClient, demo: None, app: Starlette) -> None:
     conf_id, items = _conference(app)
     sign_in(client, "lee@casebridge.example")
     fragment = client.get(f"/conferences/{conf_id}/room/agenda")

@@ -2,6 +2,7 @@
 
 import asyncio
 import json
+from typing import Any
 
 import pytest
 from sqlmodel import Session
@@ -9,26 +10,27 @@ from sqlmodel import Session
 from conference.people import ConferenceRole
 from signaling.client import RoomClient
 from storage import agenda, conferences, users
+from tests.web.live.conftest import Live
 
 # The app's whole path, from request to SQL, on PostgreSQL as well as SQLite.
 BOTH_BACKENDS = True
 
 
-async def test_socket_refuses_without_sign_in(live):
+async def test_socket_refuses_without_sign_in(live: Live) -> None:
     client = RoomClient(live.ws_url())
     await client.open()
     assert await client.wait_closed() == 4401
     await client.close()
 
 
-async def test_socket_refuses_bad_token(live):
+async def test_socket_refuses_bad_token(live: Live) -> None:
     client = RoomClient(live.ws_url(), token="forged")
     await client.open()
     assert await client.wait_closed() == 4401
     await client.close()
 
 
-async def test_socket_refuses_non_member(live):
+async def test_socket_refuses_non_member(live: Live) -> None:
     with Session(live.app.state.engine) as session:
         from tests import factories
 
@@ -42,7 +44,7 @@ async def test_socket_refuses_non_member(live):
 
 
 @pytest.mark.parametrize("conference", ["999", "abc"])
-async def test_socket_unknown_conference(live, conference):
+async def test_socket_unknown_conference(live: Live, conference: str) -> None:
     client = RoomClient(f"ws://{live.base}/ws/conferences/{conference}",
                         token=live.token("okafor"))
     await client.open()
@@ -50,7 +52,7 @@ async def test_socket_unknown_conference(live, conference):
     await client.close()
 
 
-async def test_socket_welcome_lists_everyone(live):
+async def test_socket_welcome_lists_everyone(live: Live) -> None:
     chair = await live.joined("okafor", publish=False)
     pt = live.client("lee")
     await pt.open()
@@ -79,7 +81,8 @@ async def test_socket_welcome_lists_everyone(live):
     ('{"type": "advance", "item_id": "424242"}', "not_found"),
     ('{"type": "admit", "participant_id": "nobody"}', "not_found"),
 ])
-async def test_socket_bad_messages_get_error_and_connection_lives(live, frame, code):
+async def test_socket_bad_messages_get_error_and_connection_lives(live: Live, frame: str,
+                                                                  code: str) -> None:
     client = await live.joined("okafor", publish=False)
     await client.send_raw(frame)
     error = await client.expect(lambda m: m["type"] == "error")
@@ -92,7 +95,7 @@ async def test_socket_bad_messages_get_error_and_connection_lives(live, frame, c
     await client.close()
 
 
-async def test_socket_member_cannot_advance(live):
+async def test_socket_member_cannot_advance(live: Live) -> None:
     client = await live.joined("lee", publish=False)
     await client.send({"type": "advance", "item_id": str(live.item_ids[1])})
     error = await client.expect(lambda m: m["type"] == "error")
@@ -100,7 +103,7 @@ async def test_socket_member_cannot_advance(live):
     await client.close()
 
 
-async def test_socket_offer_before_join_is_invalid_state(live):
+async def test_socket_offer_before_join_is_invalid_state(live: Live) -> None:
     client = live.client("okafor")
     await client.open()
     await client.send({"type": "offer", "sdp": "v=0"})
@@ -109,7 +112,7 @@ async def test_socket_offer_before_join_is_invalid_state(live):
     await client.close()
 
 
-async def test_socket_rate_limited(live):
+async def test_socket_rate_limited(live: Live) -> None:
     client = await live.joined("lee", publish=False)
     for _ in range(80):
         await client.send({"type": "media", "audio": True, "video": True})
@@ -118,7 +121,7 @@ async def test_socket_rate_limited(live):
     await client.close()
 
 
-async def test_socket_advance_is_stored_followed_and_counts_attendance(live):
+async def test_socket_advance_is_stored_followed_and_counts_attendance(live: Live) -> None:
     chair = await live.joined("okafor", publish=False)
     pain = await live.joined("raman", publish=False)
     item = str(live.item_ids[2])
@@ -139,7 +142,7 @@ async def test_socket_advance_is_stored_followed_and_counts_attendance(live):
         await client.close()
 
 
-async def test_socket_reopened_room_resumes_current_item(live):
+async def test_socket_reopened_room_resumes_current_item(live: Live) -> None:
     chair = await live.joined("okafor", publish=False)
     await chair.send({"type": "advance", "item_id": str(live.item_ids[1])})
     await chair.expect(lambda m: m["type"] == "agenda")
@@ -151,7 +154,7 @@ async def test_socket_reopened_room_resumes_current_item(live):
     await again.close()
 
 
-async def test_socket_guest_link_waits_in_lobby_until_admitted(live):
+async def test_socket_guest_link_waits_in_lobby_until_admitted(live: Live) -> None:
     token, _ = live.app.state.signer.issue_guest(conference_id=live.conference_id,
                                                 item_id=live.item_ids[-1], name="Dr. Hale")
     chair = await live.joined("okafor", publish=False)
@@ -170,7 +173,7 @@ async def test_socket_guest_link_waits_in_lobby_until_admitted(live):
         await client.close()
 
 
-async def test_socket_guest_link_for_another_conference_refused(live):
+async def test_socket_guest_link_for_another_conference_refused(live: Live) -> None:
     token, _ = live.app.state.signer.issue_guest(conference_id=live.conference_id + 1,
                                                 item_id=1, name="Someone")
     client = RoomClient(live.ws_url(), token=token)
@@ -179,7 +182,7 @@ async def test_socket_guest_link_for_another_conference_refused(live):
     await client.close()
 
 
-async def test_socket_one_seat_per_person(live):
+async def test_socket_one_seat_per_person(live: Live) -> None:
     first = await live.joined("okafor", publish=False)
     other = await live.joined("lee", publish=False)
     second = live.client("okafor")
@@ -197,7 +200,7 @@ async def test_socket_one_seat_per_person(live):
         await client.close()
 
 
-async def test_socket_ending_the_item_is_stored(live):
+async def test_socket_ending_the_item_is_stored(live: Live) -> None:
     chair = await live.joined("okafor", publish=False)
     await chair.send({"type": "advance", "item_id": str(live.item_ids[0])})
     await chair.expect(lambda m: m["type"] == "agenda" and m["current_item_id"])
@@ -210,12 +213,13 @@ async def test_socket_ending_the_item_is_stored(live):
     await chair.close()
 
 
-async def test_socket_survives_a_failing_database_write(live, monkeypatch):
+async def test_socket_survives_a_failing_database_write(live: Live, monkeypatch: pytest.MonkeyPatch
+                                                        ) -> None:
     client = await live.joined("okafor", publish=False)
     await client.send({"type": "advance", "item_id": str(live.item_ids[0])})
     await client.expect(lambda m: m["type"] == "agenda")
 
-    async def broken(*args, **kwargs):
+    async def broken(*args: Any, **kwargs: Any) -> None:
         raise RuntimeError("database went away")
 
     # Storing the new current item fails (attendance is only written when it changes).
@@ -231,7 +235,7 @@ async def test_socket_survives_a_failing_database_write(live, monkeypatch):
     await client.close()
 
 
-async def test_socket_refuses_another_sites_page(live):
+async def test_socket_refuses_another_sites_page(live: Live) -> None:
     client = RoomClient(live.ws_url(), token=live.token("okafor"),
                         headers={"Origin": "https://evil.example.com"})
     await client.open()
@@ -244,7 +248,7 @@ async def test_socket_refuses_another_sites_page(live):
     await same.close()
 
 
-async def test_socket_denied_guest_is_told_and_closed(live):
+async def test_socket_denied_guest_is_told_and_closed(live: Live) -> None:
     token, _ = live.app.state.signer.issue_guest(conference_id=live.conference_id,
                                                 item_id=live.item_ids[0], name="Unknown caller")
     chair = await live.joined("okafor", publish=False)
@@ -274,7 +278,7 @@ async def _sign_over_api(base: str, token: str, item_id: int, present: list[int]
         assert (await api.post(f"{url}/sign")).status_code == 200
 
 
-async def test_socket_room_hears_of_a_decision_signed_over_the_api(live):
+async def test_socket_room_hears_of_a_decision_signed_over_the_api(live: Live) -> None:
     chair = await live.joined("okafor", publish=False)
     pain = await live.joined("raman", publish=False)
     token, _ = live.app.state.signer.issue_guest(conference_id=live.conference_id,
@@ -294,7 +298,7 @@ async def test_socket_room_hears_of_a_decision_signed_over_the_api(live):
         await client.close()
 
 
-async def test_socket_advances_to_a_case_added_while_the_room_is_open(live):
+async def test_socket_advances_to_a_case_added_while_the_room_is_open(live: Live) -> None:
     import httpx2
 
     chair = await live.joined("okafor", publish=False)
@@ -315,7 +319,7 @@ async def test_socket_advances_to_a_case_added_while_the_room_is_open(live):
     await chair.close()
 
 
-async def test_socket_room_told_when_the_agenda_changes(live):
+async def test_socket_room_told_when_the_agenda_changes(live: Live) -> None:
     import httpx2
 
     chair = await live.joined("okafor", publish=False)
@@ -329,7 +333,9 @@ async def test_socket_room_told_when_the_agenda_changes(live):
     await chair.close()
 
 
-async def test_socket_mute_toggles_do_not_rewrite_attendance(live, monkeypatch):
+async def test_socket_mute_toggles_do_not_rewrite_attendance(live: Live,
+                                                             monkeypatch: pytest.MonkeyPatch
+                                                             ) -> None:
     client = await live.joined("okafor", publish=False)
     await client.send({"type": "advance", "item_id": str(live.item_ids[0])})
     await client.expect(lambda m: m["type"] == "agenda")
@@ -337,7 +343,7 @@ async def test_socket_mute_toggles_do_not_rewrite_attendance(live, monkeypatch):
     writes = []
     original = store.attendance
 
-    async def counted(*args, **kwargs):
+    async def counted(*args: Any, **kwargs: Any) -> None:
         writes.append(args)
         await original(*args, **kwargs)
 
@@ -352,7 +358,7 @@ async def test_socket_mute_toggles_do_not_rewrite_attendance(live, monkeypatch):
         await c.close()
 
 
-async def _member_advances(live, who: str) -> tuple[dict[str, object], int | None]:
+async def _member_advances(live: Live, who: str) -> tuple[dict[str, object], int | None]:
     """``who`` joins as a plain member and advances; the room's answer and the
     database's current item afterwards."""
     with Session(live.app.state.engine) as session:
@@ -374,13 +380,13 @@ async def _member_advances(live, who: str) -> tuple[dict[str, object], int | Non
     return answer, current
 
 
-async def test_socket_admin_member_advance_one_answer_in_room_and_database(live):
+async def test_socket_admin_member_advance_one_answer_in_room_and_database(live: Live) -> None:
     answer, current = await _member_advances(live, "admin")
     assert answer["type"] == "agenda" and answer["current_item_id"] == str(live.item_ids[1])
     assert current == live.item_ids[1]
 
 
-async def test_socket_refused_advance_leaves_the_database_alone(live):
+async def test_socket_refused_advance_leaves_the_database_alone(live: Live) -> None:
     answer, current = await _member_advances(live, "lee")
     assert answer == {"type": "error", "code": "forbidden", "message": answer["message"]}
     assert current is None

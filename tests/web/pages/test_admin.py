@@ -1,20 +1,23 @@
+from starlette.applications import Starlette
+from starlette.testclient import TestClient
+
 from storage import users
 from tests.web.conftest import sign_in
 from tests.web.pages.conftest import ADMIN, COORDINATOR, database, field_error, field_value
 
 
-def test_people_lists_everyone_for_the_admin(client, demo):
+def test_people_lists_everyone_for_the_admin(client: TestClient, demo: None) -> None:
     sign_in(client, ADMIN)
     html = client.get("/admin/people").text
     assert "Dr. Amara Okafor" in html and "hale@ridgeview-clinic.example" in html
 
 
-def test_people_is_admin_only(client, demo):
+def test_people_is_admin_only(client: TestClient, demo: None) -> None:
     sign_in(client, COORDINATOR)
     assert client.get("/admin/people").status_code == 403
 
 
-def test_people_adds_a_person(client, demo, app):
+def test_people_adds_a_person(client: TestClient, demo: None, app: Starlette) -> None:
     csrf = sign_in(client, ADMIN)
     response = client.post("/admin/people", data={
         "csrf_token": csrf, "name": "Dr. New Surgeon", "email": "new@casebridge.example",
@@ -27,7 +30,8 @@ def test_people_adds_a_person(client, demo, app):
             "orthopedic_spine"
 
 
-def test_people_shows_the_error_next_to_the_field_and_keeps_input(client, demo):
+def test_people_shows_the_error_next_to_the_field_and_keeps_input(client: TestClient, demo: None
+                                                                  ) -> None:
     csrf = sign_in(client, ADMIN)
     response = client.post("/admin/people", data={
         "csrf_token": csrf, "name": "Dr. Typo", "email": "not-an-email", "role": "specialist",
@@ -39,7 +43,7 @@ def test_people_shows_the_error_next_to_the_field_and_keeps_input(client, demo):
     assert "long enough pw" not in response.text  # a password is never echoed
 
 
-def test_people_specialist_needs_a_specialty(client, demo):
+def test_people_specialist_needs_a_specialty(client: TestClient, demo: None) -> None:
     csrf = sign_in(client, ADMIN)
     response = client.post("/admin/people", data={
         "csrf_token": csrf, "name": "Dr. Vague", "email": "vague@casebridge.example",
@@ -47,7 +51,7 @@ def test_people_specialist_needs_a_specialty(client, demo):
     assert field_error(response.text, "specialty") == "A specialist needs a specialty."
 
 
-def test_people_refuses_a_duplicate_email(client, demo):
+def test_people_refuses_a_duplicate_email(client: TestClient, demo: None) -> None:
     csrf = sign_in(client, ADMIN)
     response = client.post("/admin/people", data={
         "csrf_token": csrf, "name": "Again", "email": COORDINATOR, "role": "coordinator",
@@ -55,7 +59,7 @@ def test_people_refuses_a_duplicate_email(client, demo):
     assert "already uses" in field_error(response.text, "email")
 
 
-def test_people_refuses_a_form_without_csrf(client, demo):
+def test_people_refuses_a_form_without_csrf(client: TestClient, demo: None) -> None:
     sign_in(client, ADMIN)
     response = client.post("/admin/people", data={
         "name": "X", "email": "x@casebridge.example", "role": "coordinator",
@@ -63,7 +67,7 @@ def test_people_refuses_a_form_without_csrf(client, demo):
     assert response.status_code == 403
 
 
-def _person_id(client, name):
+def _person_id(client: TestClient, name: str) -> int:
     import re
 
     page = client.get("/admin/people").text
@@ -72,7 +76,7 @@ def _person_id(client, name):
     return int(match.group(1))
 
 
-def test_admin_edits_a_person(client, demo):
+def test_admin_edits_a_person(client: TestClient, demo: None) -> None:
     csrf = sign_in(client, "admin@casebridge.example")
     person = _person_id(client, "Jordan Lee, DPT")
     page = client.get(f"/admin/people/{person}")
@@ -86,7 +90,7 @@ def test_admin_edits_a_person(client, demo):
     assert "Jordan Lee, DPT, OCS" in listing and "Inactive" in listing
 
 
-def test_admin_edit_errors_keep_what_was_typed(client, demo):
+def test_admin_edit_errors_keep_what_was_typed(client: TestClient, demo: None) -> None:
     csrf = sign_in(client, "admin@casebridge.example")
     person = _person_id(client, "Dr. Priya Raman")
     response = client.post(f"/admin/people/{person}", data={
@@ -98,7 +102,7 @@ def test_admin_edit_errors_keep_what_was_typed(client, demo):
     assert "specialty" in response.text.lower()
 
 
-def test_admin_edit_last_admin_refused(client, demo):
+def test_admin_edit_last_admin_refused(client: TestClient, demo: None) -> None:
     csrf = sign_in(client, "admin@casebridge.example")
     me = _person_id(client, "Avery Admin")
     response = client.post(f"/admin/people/{me}", data={
@@ -107,6 +111,6 @@ def test_admin_edit_last_admin_refused(client, demo):
     assert response.status_code == 422 and "at least one active administrator" in response.text
 
 
-def test_admin_edit_refused_to_others(client, demo):
+def test_admin_edit_refused_to_others(client: TestClient, demo: None) -> None:
     sign_in(client, "coordinator@casebridge.example")
     assert client.get("/admin/people/1").status_code == 403

@@ -1,5 +1,8 @@
 from datetime import date, timedelta
 
+from starlette.applications import Starlette
+from starlette.testclient import TestClient
+
 from conference.audit import Entity
 from storage import audit, cases
 from tests.web.conftest import sign_in
@@ -26,18 +29,18 @@ CASE = {"patient_ref": "SPN-2030-0001", "age": "61", "sex": "male", "urgency": "
         "care-3-response": "unknown"}
 
 
-def test_new_case_form_has_blank_history_rows(client, demo):
+def test_new_case_form_has_blank_history_rows(client: TestClient, demo: None) -> None:
     sign_in(client, COORDINATOR)
     html = client.get("/cases/new").text
     assert 'id="f-care-3-description"' in html and 'id="f-care-4-description"' not in html
 
 
-def test_new_case_is_refused_to_a_specialist(client, demo):
+def test_new_case_is_refused_to_a_specialist(client: TestClient, demo: None) -> None:
     sign_in(client, RAMAN)
     assert client.get("/cases/new").status_code == 403
 
 
-def test_new_case_add_row_keeps_what_was_typed(client, demo):
+def test_new_case_add_row_keeps_what_was_typed(client: TestClient, demo: None) -> None:
     csrf = sign_in(client, COORDINATOR)
     response = client.post("/cases/new", data={**CASE, "csrf_token": csrf, "add_row": "care"})
     assert response.status_code == 200
@@ -45,7 +48,7 @@ def test_new_case_add_row_keeps_what_was_typed(client, demo):
     assert field_value(response.text, "care-1-notes") == "Stopped early"
 
 
-def test_new_case_is_created_with_its_timeline_oldest_first(client, demo):
+def test_new_case_is_created_with_its_timeline_oldest_first(client: TestClient, demo: None) -> None:
     csrf = sign_in(client, COORDINATOR)
     response = client.post("/cases/new", data={**CASE, "csrf_token": csrf},
                            follow_redirects=False)
@@ -57,7 +60,8 @@ def test_new_case_is_created_with_its_timeline_oldest_first(client, demo):
     assert "Improved</span>" in html
 
 
-def test_new_case_refuses_a_name_as_patient_reference_next_to_the_field(client, demo):
+def test_new_case_refuses_a_name_as_patient_reference_next_to_the_field(client: TestClient,
+                                                                        demo: None) -> None:
     csrf = sign_in(client, COORDINATOR)
     response = client.post("/cases/new", data={**CASE, "patient_ref": "Jane Doe",
                                                "csrf_token": csrf})
@@ -68,7 +72,7 @@ def test_new_case_refuses_a_name_as_patient_reference_next_to_the_field(client, 
     assert field_value(response.text, "care-1-kind") == "physical_therapy"
 
 
-def test_new_case_puts_a_history_error_on_its_row(client, demo):
+def test_new_case_puts_a_history_error_on_its_row(client: TestClient, demo: None) -> None:
     csrf = sign_in(client, COORDINATOR)
     response = client.post("/cases/new", data={
         **CASE, "csrf_token": csrf, "care-1-ended_on": str(TODAY - timedelta(days=300))})
@@ -80,12 +84,12 @@ def test_new_case_puts_a_history_error_on_its_row(client, demo):
     assert field_error(response.text, "care-2-kind") == "Choose kind of treatment."
 
 
-def test_new_case_refuses_a_form_without_csrf(client, demo):
+def test_new_case_refuses_a_form_without_csrf(client: TestClient, demo: None) -> None:
     sign_in(client, COORDINATOR)
     assert client.post("/cases/new", data=CASE).status_code == 403
 
 
-def test_case_page_for_a_member(client, demo):
+def test_case_page_for_a_member(client: TestClient, demo: None) -> None:
     sign_in(client, RAMAN)
     html = client.get("/cases/2").text
     assert "Decompression alone, or decompression with fusion" in html
@@ -95,13 +99,14 @@ def test_case_page_for_a_member(client, demo):
     assert "Audit trail" not in html
 
 
-def test_case_page_is_not_found_for_an_outsider(client, outsider):
+def test_case_page_is_not_found_for_an_outsider(client: TestClient, outsider: str) -> None:
     sign_in(client, outsider)
     response = client.get("/cases/2")
     assert response.status_code == 404 and "spondylolisthesis" not in response.text
 
 
-def test_case_page_shows_the_audit_trail_to_coordinators(client, demo, app):
+def test_case_page_shows_the_audit_trail_to_coordinators(client: TestClient, demo: None,
+                                                         app: Starlette) -> None:
     sign_in(client, COORDINATOR)
     html = client.get("/cases/2").text
     assert "Audit trail" in html and "Viewed" in html
@@ -110,7 +115,8 @@ def test_case_page_shows_the_audit_trail_to_coordinators(client, demo, app):
             "viewed"
 
 
-def test_case_page_referring_clinician_sees_own_case_and_may_add_imaging(client, demo):
+def test_case_page_referring_clinician_sees_own_case_and_may_add_imaging(client: TestClient,
+                                                                         demo: None) -> None:
     sign_in(client, HALE)
     html = client.get("/cases/7").text
     assert "RRC-88412" in html and "Add an imaging link" in html
@@ -118,7 +124,8 @@ def test_case_page_referring_clinician_sees_own_case_and_may_add_imaging(client,
     assert "Record the decision" not in html
 
 
-def test_add_imaging_shows_the_rejection_next_to_the_url(client, demo, app):
+def test_add_imaging_shows_the_rejection_next_to_the_url(client: TestClient, demo: None,
+                                                         app: Starlette) -> None:
     csrf = sign_in(client, HALE)
     response = client.post("/cases/7/imaging", data={
         "csrf_token": csrf, "url": "http://pacs.example.org/study/1", "modality": "CT",
@@ -135,7 +142,8 @@ def test_add_imaging_shows_the_rejection_next_to_the_url(client, demo, app):
         assert cases.imaging(session, 7)[-1].description == "Lumbar CT"
 
 
-def test_add_imaging_is_refused_to_a_specialist_and_without_csrf(client, demo):
+def test_add_imaging_is_refused_to_a_specialist_and_without_csrf(client: TestClient, demo: None
+                                                                 ) -> None:
     csrf = sign_in(client, CHAIR)
     data = {"url": "https://pacs.example.org/x", "modality": "MR"}
     assert client.post("/cases/2/imaging", data={**data, "csrf_token": csrf}).status_code \
@@ -143,7 +151,7 @@ def test_add_imaging_is_refused_to_a_specialist_and_without_csrf(client, demo):
     assert client.post("/cases/2/imaging", data=data).status_code == 403
 
 
-def test_case_treatment_added_from_the_page(client, demo):
+def test_case_treatment_added_from_the_page(client: TestClient, demo: None) -> None:
     csrf = sign_in(client, HALE)  # the referring clinician completes their own case
     page = client.get("/cases/7").text
     assert "Add a treatment already tried" in page
@@ -155,7 +163,7 @@ def test_case_treatment_added_from_the_page(client, demo):
     assert "Dorsiflexion drills" in client.get("/cases/7").text
 
 
-def test_case_treatment_errors_next_to_the_field(client, demo):
+def test_case_treatment_errors_next_to_the_field(client: TestClient, demo: None) -> None:
     csrf = sign_in(client, COORDINATOR)
     response = client.post("/cases/1/care-history", data={
         "csrf_token": csrf, "kind": "injection", "description": "ESI",
@@ -165,7 +173,7 @@ def test_case_treatment_errors_next_to_the_field(client, demo):
     assert field_error(response.text, "ended_on") and 'value="ESI"' in response.text
 
 
-def test_case_corrections_until_signed(client, demo):
+def test_case_corrections_until_signed(client: TestClient, demo: None) -> None:
     csrf = sign_in(client, COORDINATOR)
     response = client.post("/cases/2/edit", data={
         "csrf_token": csrf, "question": "Decompression alone?", "summary": "Stenosis.",
@@ -179,7 +187,7 @@ def test_case_corrections_until_signed(client, demo):
     assert empty.status_code == 422 and field_error(empty.text, "question")
 
 
-def test_case_corrections_refused_to_a_specialist(client, demo):
+def test_case_corrections_refused_to_a_specialist(client: TestClient, demo: None) -> None:
     csrf = sign_in(client, RAMAN)
     assert "Correct the question or summary" not in client.get("/cases/2").text
     response = client.post("/cases/2/edit", data={

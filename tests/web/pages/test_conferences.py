@@ -1,5 +1,8 @@
 import re
 
+from starlette.applications import Starlette
+from starlette.testclient import TestClient
+
 from storage import agenda
 from tests.web.conftest import sign_in
 from tests.web.pages.conftest import (
@@ -17,12 +20,12 @@ NEW = {"title": "Thursday spine review", "starts_local": "2030-03-07T07:30",
        "timezone": "America/Chicago", "duration_minutes": "60", "chair_id": "3"}
 
 
-def _order(app):
+def _order(app: Starlette) -> list[int]:
     with database(app) as session:
         return [i.case_id for i in agenda.items(session, DEMO_CONFERENCE)]
 
 
-def test_new_conference_form_for_a_coordinator(client, demo):
+def test_new_conference_form_for_a_coordinator(client: TestClient, demo: None) -> None:
     sign_in(client, COORDINATOR)
     html = client.get("/conferences/new").text
     assert field_value(html, "timezone") == "America/Chicago"
@@ -30,12 +33,12 @@ def test_new_conference_form_for_a_coordinator(client, demo):
     assert "Dr. Amara Okafor · Neurosurgery" in html
 
 
-def test_new_conference_is_refused_to_a_specialist(client, demo):
+def test_new_conference_is_refused_to_a_specialist(client: TestClient, demo: None) -> None:
     sign_in(client, RAMAN)
     assert client.get("/conferences/new").status_code == 403
 
 
-def test_new_conference_is_created_in_its_time_zone(client, demo):
+def test_new_conference_is_created_in_its_time_zone(client: TestClient, demo: None) -> None:
     csrf = sign_in(client, COORDINATOR)
     response = client.post("/conferences/new", data={**NEW, "csrf_token": csrf},
                            follow_redirects=False)
@@ -46,7 +49,8 @@ def test_new_conference_is_created_in_its_time_zone(client, demo):
     assert 'datetime="2030-03-07T13:30:00+00:00"' in page
 
 
-def test_new_conference_shows_errors_next_to_fields_and_keeps_input(client, demo):
+def test_new_conference_shows_errors_next_to_fields_and_keeps_input(client: TestClient, demo: None
+                                                                    ) -> None:
     csrf = sign_in(client, COORDINATOR)
     response = client.post("/conferences/new", data={
         **NEW, "title": "", "duration_minutes": "2", "csrf_token": csrf})
@@ -61,12 +65,13 @@ def test_new_conference_shows_errors_next_to_fields_and_keeps_input(client, demo
     assert field_value(response.text, "title") == "Thursday spine review"
 
 
-def test_new_conference_refuses_a_form_without_csrf(client, demo):
+def test_new_conference_refuses_a_form_without_csrf(client: TestClient, demo: None) -> None:
     sign_in(client, COORDINATOR)
     assert client.post("/conferences/new", data=NEW).status_code == 403
 
 
-def test_conference_page_shows_members_agenda_and_over_time_warning(client, demo):
+def test_conference_page_shows_members_agenda_and_over_time_warning(client: TestClient, demo: None
+                                                                    ) -> None:
     sign_in(client, COORDINATOR)
     html = client.get(f"/conferences/{DEMO_CONFERENCE}").text
     assert "Dr. Priya Raman" in html and "Chair" in html and "Guest" in html
@@ -76,21 +81,21 @@ def test_conference_page_shows_members_agenda_and_over_time_warning(client, demo
     assert "Unpublish" in html and "Add a case to the agenda" in html
 
 
-def test_conference_page_is_read_only_for_members(client, demo):
+def test_conference_page_is_read_only_for_members(client: TestClient, demo: None) -> None:
     sign_in(client, RAMAN)
     html = client.get(f"/conferences/{DEMO_CONFERENCE}").text
     assert "Weekly multidisciplinary spine conference" in html
     assert "Add a case to the agenda" not in html and "/move" not in html
 
 
-def test_conference_page_is_not_found_for_outsiders(client, outsider):
+def test_conference_page_is_not_found_for_outsiders(client: TestClient, outsider: str) -> None:
     sign_in(client, outsider)
     response = client.get(f"/conferences/{DEMO_CONFERENCE}")
     assert response.status_code == 404
     assert "SPN-2026" not in response.text
 
 
-def test_conference_invite_adds_a_member(client, demo, outsider):
+def test_conference_invite_adds_a_member(client: TestClient, demo: None, outsider: str) -> None:
     csrf = sign_in(client, COORDINATOR)
     html = client.get(f"/conferences/{DEMO_CONFERENCE}").text
     outsider_id = re.search(r'<option value="(\d+)">Dr. Out Sider', html).group(1)
@@ -104,14 +109,14 @@ def test_conference_invite_adds_a_member(client, demo, outsider):
     assert "already a member" in field_error(again.text, "user_id")
 
 
-def test_conference_invite_is_refused_to_a_member(client, demo):
+def test_conference_invite_is_refused_to_a_member(client: TestClient, demo: None) -> None:
     csrf = sign_in(client, CHAIR)
     response = client.post(f"/conferences/{DEMO_CONFERENCE}/members", data={
         "csrf_token": csrf, "user_id": "9", "conference_role": "member"})
     assert response.status_code == 403
 
 
-def test_agenda_move_up_and_down(client, demo, app):
+def test_agenda_move_up_and_down(client: TestClient, demo: None, app: Starlette) -> None:
     csrf = sign_in(client, COORDINATOR)
     before = _order(app)
     client.post(f"/conferences/{DEMO_CONFERENCE}/agenda/2/move",
@@ -122,7 +127,8 @@ def test_agenda_move_up_and_down(client, demo, app):
     assert _order(app) == before
 
 
-def test_agenda_move_is_refused_to_a_specialist_and_without_csrf(client, demo, app):
+def test_agenda_move_is_refused_to_a_specialist_and_without_csrf(client: TestClient, demo: None,
+                                                                 app: Starlette) -> None:
     csrf = sign_in(client, CHAIR)
     before = _order(app)
     response = client.post(f"/conferences/{DEMO_CONFERENCE}/agenda/2/move",
@@ -136,7 +142,7 @@ def test_agenda_move_is_refused_to_a_specialist_and_without_csrf(client, demo, a
     assert _order(app) == before
 
 
-def test_agenda_minutes_change_and_bad_value_kept(client, demo):
+def test_agenda_minutes_change_and_bad_value_kept(client: TestClient, demo: None) -> None:
     csrf = sign_in(client, COORDINATOR)
     client.post(f"/conferences/{DEMO_CONFERENCE}/agenda/1/minutes",
                 data={"csrf_token": csrf, "planned_minutes": "5"})
@@ -149,7 +155,8 @@ def test_agenda_minutes_change_and_bad_value_kept(client, demo):
     assert field_value(response.text, "minutes-1") == "500"
 
 
-def test_agenda_add_case_and_refuse_a_missing_choice(client, demo, app):
+def test_agenda_add_case_and_refuse_a_missing_choice(client: TestClient, demo: None, app: Starlette
+                                                     ) -> None:
     csrf = sign_in(client, COORDINATOR)
     response = client.post(f"/conferences/{DEMO_CONFERENCE}/agenda",
                            data={"csrf_token": csrf, "case_id": "", "planned_minutes": "12"})
@@ -161,7 +168,7 @@ def test_agenda_add_case_and_refuse_a_missing_choice(client, demo, app):
     assert _order(app)[-1] == 8
 
 
-def test_conference_publish_and_unpublish(client, demo):
+def test_conference_publish_and_unpublish(client: TestClient, demo: None) -> None:
     csrf = sign_in(client, COORDINATOR)
     html = client.post(f"/conferences/{DEMO_CONFERENCE}/status",
                        data={"csrf_token": csrf, "status": "draft"}).text
@@ -171,7 +178,7 @@ def test_conference_publish_and_unpublish(client, demo):
     assert "Unpublish" in html
 
 
-def test_guest_link_opens_only_its_case(client, demo):
+def test_guest_link_opens_only_its_case(client: TestClient, demo: None) -> None:
     csrf = sign_in(client, COORDINATOR)
     html = client.post(f"/conferences/{DEMO_CONFERENCE}/agenda/3/guest-link",
                        data={"csrf_token": csrf, "name": "Dr. Visiting Fellow"}).text
@@ -196,7 +203,7 @@ def test_guest_link_opens_only_its_case(client, demo):
     assert client.get(f"/cases/3?token={token}x").status_code == 401
 
 
-def test_guest_link_needs_a_name(client, demo):
+def test_guest_link_needs_a_name(client: TestClient, demo: None) -> None:
     csrf = sign_in(client, COORDINATOR)
     response = client.post(f"/conferences/{DEMO_CONFERENCE}/agenda/3/guest-link",
                            data={"csrf_token": csrf, "name": ""})
@@ -204,14 +211,14 @@ def test_guest_link_needs_a_name(client, demo):
     assert "Whom is the link for" in field_error(response.text, "guest-3")
 
 
-def test_guest_link_is_refused_to_a_guest_member(client, demo):
+def test_guest_link_is_refused_to_a_guest_member(client: TestClient, demo: None) -> None:
     csrf = sign_in(client, HALE)
     response = client.post(f"/conferences/{DEMO_CONFERENCE}/agenda/3/guest-link",
                            data={"csrf_token": csrf, "name": "Someone"})
     assert response.status_code == 403
 
 
-def test_defer_a_case_from_the_conference_page(client, demo):
+def test_defer_a_case_from_the_conference_page(client: TestClient, demo: None) -> None:
     csrf = sign_in(client, COORDINATOR)
     page = client.get(f"/conferences/{DEMO_CONFERENCE}").text
     item_id = int(re.search(r'/agenda/(\d+)/defer', page).group(1))
@@ -225,7 +232,7 @@ def test_defer_a_case_from_the_conference_page(client, demo):
     assert refused.status_code == 403
 
 
-def test_conference_page_states_the_sign_off_rule(client, demo):
+def test_conference_page_states_the_sign_off_rule(client: TestClient, demo: None) -> None:
     sign_in(client, RAMAN)
     html = client.get(f"/conferences/{DEMO_CONFERENCE}").text
     assert "Sign-off rule." in html and "Every decision needs the chair present." in html

@@ -1,4 +1,9 @@
 import re
+from typing import Any
+
+from httpx2 import Response
+from starlette.applications import Starlette
+from starlette.testclient import TestClient
 
 from storage import decisions
 from tests.web.conftest import sign_in
@@ -12,11 +17,11 @@ DRAFT = {"outcome": "pain_management", "rationale": "Radicular pain improving.",
          "dissent_rows": "1", "version": "0"}
 
 
-def _save(client, csrf, **changes):
+def _save(client: TestClient, csrf: str, **changes: Any) -> Response:
     return client.post(URL, data={**DRAFT, **changes, "csrf_token": csrf})
 
 
-def test_draft_is_saved_by_a_member(client, demo):
+def test_draft_is_saved_by_a_member(client: TestClient, demo: None) -> None:
     csrf = sign_in(client, RAMAN)
     html = _save(client, csrf).text
     assert "Draft saved." in html and "Draft v1" in html
@@ -24,7 +29,8 @@ def test_draft_is_saved_by_a_member(client, demo):
     assert 'name="version" value="1"' in html
 
 
-def test_draft_form_lists_the_outcome_vocabulary_and_members(client, demo):
+def test_draft_form_lists_the_outcome_vocabulary_and_members(client: TestClient, demo: None
+                                                             ) -> None:
     sign_in(client, RAMAN)
     html = client.get(f"/cases/{CASE}").text
     assert '<option value="co_managed_surgery">Co-managed surgery' in html
@@ -32,7 +38,8 @@ def test_draft_form_lists_the_outcome_vocabulary_and_members(client, demo):
     assert 'name="version" value="0"' in html
 
 
-def test_draft_error_is_shown_next_to_the_field_and_input_kept(client, demo):
+def test_draft_error_is_shown_next_to_the_field_and_input_kept(client: TestClient, demo: None
+                                                               ) -> None:
     csrf = sign_in(client, RAMAN)
     response = _save(client, csrf, rationale="  ", plan="Keep this plan")
     assert response.status_code == 422
@@ -41,7 +48,8 @@ def test_draft_error_is_shown_next_to_the_field_and_input_kept(client, demo):
     assert field_value(response.text, "outcome") == "pain_management"
 
 
-def test_stale_save_says_someone_else_changed_it_and_keeps_the_text(client, demo, app):
+def test_stale_save_says_someone_else_changed_it_and_keeps_the_text(client: TestClient, demo: None,
+                                                                    app: Starlette) -> None:
     csrf = sign_in(client, RAMAN)
     _save(client, csrf)
     response = _save(client, csrf, rationale="My own wording")  # still version 0
@@ -56,7 +64,7 @@ def test_stale_save_says_someone_else_changed_it_and_keeps_the_text(client, demo
         assert decisions.get_decision(session, ITEM).rationale == "My own wording"
 
 
-def test_sign_without_quorum_names_who_is_missing(client, demo):
+def test_sign_without_quorum_names_who_is_missing(client: TestClient, demo: None) -> None:
     csrf = sign_in(client, RAMAN)
     _save(client, csrf, outcome="surgery_recommended", present_user_ids=["3", "4"])
     client.cookies.clear()
@@ -69,7 +77,7 @@ def test_sign_without_quorum_names_who_is_missing(client, demo):
                      r'specialist', response.text)
 
 
-def test_chair_signs_then_history_and_letter_link_show(client, demo):
+def test_chair_signs_then_history_and_letter_link_show(client: TestClient, demo: None) -> None:
     csrf = sign_in(client, RAMAN)
     _save(client, csrf)
     client.cookies.clear()
@@ -81,14 +89,14 @@ def test_chair_signs_then_history_and_letter_link_show(client, demo):
     assert "Amend this decision" in html
 
 
-def test_chair_can_save_and_sign_in_one_go(client, demo):
+def test_chair_can_save_and_sign_in_one_go(client: TestClient, demo: None) -> None:
     csrf = sign_in(client, CHAIR)
     html = client.post(URL, data={**DRAFT, "present_user_ids": ["3", "5"], "then_sign": "1",
                                   "csrf_token": csrf}).text
     assert "Decision signed." in html
 
 
-def test_only_the_chair_signs(client, demo):
+def test_only_the_chair_signs(client: TestClient, demo: None) -> None:
     csrf = sign_in(client, RAMAN)
     _save(client, csrf)
     response = client.post(f"{URL}/sign", data={"csrf_token": csrf, "version": "1"})
@@ -96,13 +104,13 @@ def test_only_the_chair_signs(client, demo):
     assert "Only the chair" in response.text
 
 
-def test_a_guest_member_cannot_draft(client, demo):
+def test_a_guest_member_cannot_draft(client: TestClient, demo: None) -> None:
     csrf = sign_in(client, HALE)
     assert "Record the decision" not in client.get(f"/cases/{CASE}").text
     assert _save(client, csrf).status_code == 403
 
 
-def test_amend_needs_a_reason_and_keeps_earlier_revisions(client, demo):
+def test_amend_needs_a_reason_and_keeps_earlier_revisions(client: TestClient, demo: None) -> None:
     csrf = sign_in(client, CHAIR)
     client.post(URL, data={**DRAFT, "then_sign": "1", "csrf_token": csrf})
     amend = {**DRAFT, "version": "2", "csrf_token": csrf, "plan": "Injection at L4 and L5."}
@@ -116,7 +124,8 @@ def test_amend_needs_a_reason_and_keeps_earlier_revisions(client, demo):
     assert _save(client, csrf, version="3").status_code == 409  # signed: amend instead
 
 
-def test_referring_clinician_sees_the_signed_decision_not_the_draft(client, demo):
+def test_referring_clinician_sees_the_signed_decision_not_the_draft(client: TestClient, demo: None
+                                                                    ) -> None:
     csrf = sign_in(client, RAMAN)
     _save(client, csrf, rationale="Draft wording not for the clinic")
     client.cookies.clear()
@@ -124,7 +133,7 @@ def test_referring_clinician_sees_the_signed_decision_not_the_draft(client, demo
     assert "Draft wording not for the clinic" not in client.get(f"/cases/{CASE}").text
 
 
-def test_decision_forms_refuse_without_csrf(client, demo):
+def test_decision_forms_refuse_without_csrf(client: TestClient, demo: None) -> None:
     sign_in(client, RAMAN)
     assert client.post(URL, data=DRAFT).status_code == 403
     assert client.post(f"{URL}/sign", data={"version": "1"}).status_code == 403

@@ -1,3 +1,6 @@
+from starlette.applications import Starlette
+from starlette.testclient import TestClient
+
 from conference.people import Role, Specialty
 from storage import cases, referrals, users
 from storage.demo import DEMO_PASSWORD
@@ -25,19 +28,20 @@ REQUEST = {"patient_ref": "RRC-77001", "age": "47", "sex": "female", "urgency": 
            "requested_specialties": ["neurosurgery", "orthopedic_spine"]}
 
 
-def test_new_request_form_for_a_referring_clinician(client, demo):
+def test_new_request_form_for_a_referring_clinician(client: TestClient, demo: None) -> None:
     sign_in(client, HALE)
     html = client.get("/requests/new").text
     assert 'id="f-imaging-1-url"' in html and 'value="pain_medicine"' in html
     assert 'id="f-care-3-kind"' in html
 
 
-def test_new_request_is_refused_to_a_specialist(client, demo):
+def test_new_request_is_refused_to_a_specialist(client: TestClient, demo: None) -> None:
     sign_in(client, RAMAN)
     assert client.get("/requests/new").status_code == 403
 
 
-def test_new_request_creates_request_case_and_imaging(client, demo, app):
+def test_new_request_creates_request_case_and_imaging(client: TestClient, demo: None, app: Starlette
+                                                      ) -> None:
     csrf = sign_in(client, HALE)
     response = client.post("/requests/new", data={**REQUEST, "csrf_token": csrf},
                            follow_redirects=False)
@@ -50,7 +54,8 @@ def test_new_request_creates_request_case_and_imaging(client, demo, app):
         assert [i.description for i in cases.imaging(session, row.case_id)] == ["Lumbar CT"]
 
 
-def test_new_request_shows_every_problem_next_to_its_field(client, demo, app):
+def test_new_request_shows_every_problem_next_to_its_field(client: TestClient, demo: None,
+                                                           app: Starlette) -> None:
     csrf = sign_in(client, HALE)
     response = client.post("/requests/new", data={
         **REQUEST, "csrf_token": csrf, "requested_specialties": [],
@@ -66,7 +71,7 @@ def test_new_request_shows_every_problem_next_to_its_field(client, demo, app):
             == 2  # nothing half-saved
 
 
-def test_new_request_add_a_study_row(client, demo):
+def test_new_request_add_a_study_row(client: TestClient, demo: None) -> None:
     csrf = sign_in(client, HALE)
     html = client.post("/requests/new", data={**REQUEST, "csrf_token": csrf,
                                               "add_row": "imaging"}).text
@@ -74,12 +79,12 @@ def test_new_request_add_a_study_row(client, demo):
     assert field_value(html, "imaging-0-url") == "https://pacs.ridgeview.example/ct/1"
 
 
-def test_new_request_refuses_a_form_without_csrf(client, demo):
+def test_new_request_refuses_a_form_without_csrf(client: TestClient, demo: None) -> None:
     sign_in(client, HALE)
     assert client.post("/requests/new", data=REQUEST).status_code == 403
 
 
-def test_requests_queue_for_the_coordinator(client, demo):
+def test_requests_queue_for_the_coordinator(client: TestClient, demo: None) -> None:
     sign_in(client, COORDINATOR)
     html = client.get("/requests").text
     assert f'id="request-{SUBMITTED_REQUEST}"' in html
@@ -87,7 +92,8 @@ def test_requests_queue_for_the_coordinator(client, demo):
     assert "Weekly multidisciplinary spine conference" in html
 
 
-def test_requests_list_for_a_clinician_shows_only_their_own(client, demo, app):
+def test_requests_list_for_a_clinician_shows_only_their_own(client: TestClient, demo: None,
+                                                            app: Starlette) -> None:
     with database(app) as session:
         other = users.create_user(session, email="far@clinic.example", name="Dr. Far Away",
                                   role=Role.REFERRING_CLINICIAN,
@@ -100,7 +106,7 @@ def test_requests_list_for_a_clinician_shows_only_their_own(client, demo, app):
     assert client.get(f"/requests/{SCHEDULED_REQUEST}/letter").status_code == 404
 
 
-def test_accept_then_schedule(client, demo):
+def test_accept_then_schedule(client: TestClient, demo: None) -> None:
     csrf = sign_in(client, COORDINATOR)
     html = client.post(f"/requests/{SUBMITTED_REQUEST}/accept", data={"csrf_token": csrf}).text
     assert "accepted" in html
@@ -109,7 +115,7 @@ def test_accept_then_schedule(client, demo):
     assert "is on the agenda" in response.text and "RRC-88530" in response.text
 
 
-def test_schedule_errors_are_shown_next_to_the_fields(client, demo):
+def test_schedule_errors_are_shown_next_to_the_fields(client: TestClient, demo: None) -> None:
     csrf = sign_in(client, COORDINATOR)
     response = client.post(f"/requests/{SUBMITTED_REQUEST}/schedule", data={
         "csrf_token": csrf, "conference_id": str(DEMO_CONFERENCE), "planned_minutes": "0"})
@@ -119,7 +125,7 @@ def test_schedule_errors_are_shown_next_to_the_fields(client, demo):
     assert field_value(response.text, f"conference-{SUBMITTED_REQUEST}") == str(DEMO_CONFERENCE)
 
 
-def test_decline_needs_a_reason_then_the_clinician_sees_it(client, demo):
+def test_decline_needs_a_reason_then_the_clinician_sees_it(client: TestClient, demo: None) -> None:
     csrf = sign_in(client, COORDINATOR)
     response = client.post(f"/requests/{SUBMITTED_REQUEST}/decline",
                            data={"csrf_token": csrf, "reason": " "})
@@ -133,7 +139,8 @@ def test_decline_needs_a_reason_then_the_clinician_sees_it(client, demo):
     assert "Declined" in html and "Please refer to the fracture clinic." in html
 
 
-def test_queue_actions_are_refused_to_a_clinician_and_without_csrf(client, demo):
+def test_queue_actions_are_refused_to_a_clinician_and_without_csrf(client: TestClient, demo: None
+                                                                   ) -> None:
     csrf = sign_in(client, HALE)
     assert client.post(f"/requests/{SUBMITTED_REQUEST}/accept",
                        data={"csrf_token": csrf}).status_code == 403
@@ -142,7 +149,7 @@ def test_queue_actions_are_refused_to_a_clinician_and_without_csrf(client, demo)
     assert client.post(f"/requests/{SUBMITTED_REQUEST}/accept").status_code == 403
 
 
-def test_request_timeline_shows_each_step_with_its_time(client, demo):
+def test_request_timeline_shows_each_step_with_its_time(client: TestClient, demo: None) -> None:
     sign_in(client, HALE)
     html = client.get(f"/requests/{SCHEDULED_REQUEST}").text
     assert html.count('class="step done"') == 3  # submitted, accepted, scheduled
@@ -150,7 +157,8 @@ def test_request_timeline_shows_each_step_with_its_time(client, demo):
     assert "/letter" not in html
 
 
-def test_letter_once_answered_with_everything_a_clinic_files(client, demo):
+def test_letter_once_answered_with_everything_a_clinic_files(client: TestClient, demo: None
+                                                             ) -> None:
     sign_in(client, HALE)
     assert client.get(f"/requests/{SCHEDULED_REQUEST}/letter").status_code == 404
     client.cookies.clear()
@@ -175,7 +183,7 @@ def test_letter_once_answered_with_everything_a_clinic_files(client, demo):
         assert text in html, text
 
 
-def test_requests_page_shows_the_median_turnaround(client, demo):
+def test_requests_page_shows_the_median_turnaround(client: TestClient, demo: None) -> None:
     sign_in(client, COORDINATOR)
     assert "median turnaround" not in client.get("/requests").text  # nothing answered yet
     client.cookies.clear()
