@@ -31,7 +31,15 @@ class AgendaChanged:
     """Cases were added, reordered, re-timed or deferred: read the agenda again."""
 
 
-RoomEvent = DecisionSigned | AgendaChanged
+@dataclass(frozen=True)
+class AccessRevoked:
+    """The person's credentials were revoked (signed out everywhere, a new password,
+    deactivated): every room closes their sockets. Published to every room."""
+
+    user_id: int
+
+
+RoomEvent = DecisionSigned | AgendaChanged | AccessRevoked
 
 
 def to_payload(event: RoomEvent) -> dict[str, Any]:
@@ -39,6 +47,8 @@ def to_payload(event: RoomEvent) -> dict[str, Any]:
     if isinstance(event, DecisionSigned):
         return {"type": "decision-signed", "item_id": str(event.item_id),
                 "outcome": event.outcome.value, "revision": event.revision}
+    if isinstance(event, AccessRevoked):
+        return {"type": "access-revoked", "user_id": str(event.user_id)}
     return {"type": "agenda-changed"}
 
 
@@ -49,6 +59,11 @@ def from_payload(payload: Any) -> RoomEvent:
     kind = payload.get("type")
     if kind == "agenda-changed":
         return AgendaChanged()
+    if kind == "access-revoked":
+        user_id = payload.get("user_id")
+        if not isinstance(user_id, str) or not user_id.isdigit():
+            raise InvalidInput("an access-revoked event needs a user_id")
+        return AccessRevoked(user_id=int(user_id))
     if kind != "decision-signed":
         raise InvalidInput(f"unknown room event {kind!r}")
     item_id, outcome, revision = (payload.get(k) for k in ("item_id", "outcome", "revision"))

@@ -51,6 +51,7 @@ __all__ = [
     "RoomOwnership",
     "open_backplane",
     "room_channel",
+    "EVERY_ROOM",
 ]
 
 Payload = dict[str, Any]
@@ -94,6 +95,10 @@ class Backplane(EventBus, RoomOwnership, Protocol):
     async def aclose(self) -> None:
         """Release connections; the app lifespan calls it on shutdown."""
         ...
+
+
+# The channel of events for every room (a conference id is digits, never this).
+EVERY_ROOM = "every-room"
 
 
 def room_channel(room_id: str) -> str:

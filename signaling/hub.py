@@ -26,7 +26,7 @@ from aiortc import RTCIceServer
 from conference import room_events
 from conference.errors import CasebridgeError, InvalidInput
 from signaling import errors
-from signaling.bus import Backplane, room_channel
+from signaling.bus import EVERY_ROOM, Backplane, room_channel
 from signaling.live_room import (
     Connection,
     LiveRoom,
@@ -63,6 +63,7 @@ class Hub:
         self.clock = clock
         self.rooms: dict[int, LiveRoom] = {}
         self._lock = asyncio.Lock()
+        self._everywhere: asyncio.Task[None] | None = None
 
     def _rtc_ice_servers(self) -> list[RTCIceServer]:
         return [RTCIceServer(urls=s.urls if isinstance(s.urls, str) else list(s.urls),
@@ -86,6 +87,8 @@ class Hub:
             if self.backplane is not None:
                 live.renewer = asyncio.create_task(self._renew(key))
                 live.listener = asyncio.create_task(self._listen(conference_id, live))
+                if self._everywhere is None:
+                    self._everywhere = asyncio.create_task(self._listen_everywhere())
             self.rooms[conference_id] = live
             return live
 
@@ -101,6 +104,30 @@ class Hub:
         except Exception:  # the room goes on without live notices; say why in the log
             log.exception("live room %s: stopped listening to its channel", conference_id)
 
+    async def _listen_everywhere(self) -> None:
+        """Events for every room, from any instance: a person whose credentials were
+        revoked loses every room socket on this instance at once."""
+        assert self.backplane is not None
+        try:
+            async with self.backplane.subscribe(room_channel(EVERY_ROOM)) as events:
+                async for payload in events:
+                    try:
+                        event = room_events.from_payload(payload)
+                    except InvalidInput:
+                        log.warning("ignored a malformed event for every room: %r", payload)
+                        continue
+                    if isinstance(event, room_events.AccessRevoked):
+                        self.revoke(str(event.user_id))
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("stopped listening to the events for every room")
+
+    def revoke(self, user_id: str) -> None:
+        """Close every socket of ``user_id`` in the rooms this instance hosts."""
+        for live in self.rooms.values():
+            live.revoke(user_id)
+
     async def _relay(self, live: LiveRoom, payload: object) -> None:
         try:
             event = room_events.from_payload(payload)
@@ -115,6 +142,8 @@ class Hub:
             case room_events.DecisionSigned(item_id, outcome, revision):
                 live.deliver(live.room.announce(DecisionSigned(
                     item_id=str(item_id), outcome=outcome.value, revision=revision)))
+            case room_events.AccessRevoked(user_id):
+                live.revoke(str(user_id))
 
     async def _renew(self, key: str) -> None:
         assert self.backplane is not None
@@ -181,6 +210,11 @@ class Hub:
 
     async def close(self) -> None:
         """Shut every room: sockets closed, peer connections closed, ownership released."""
+        if self._everywhere is not None:
+            self._everywhere.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._everywhere
+            self._everywhere = None
         for conference_id, live in list(self.rooms.items()):
             await live.close()
             await self._release(conference_id, live)

@@ -44,6 +44,7 @@ log = logging.getLogger(__name__)
 
 CLOSE_REPLACED = 4001  # the same person joined again elsewhere
 CLOSE_DENIED = 4403  # the chair denied a guest
+CLOSE_REVOKED = 4401  # the person's credentials were revoked: sign in again
 
 
 class Transport(Protocol):
@@ -126,6 +127,12 @@ class LiveRoom:
         for pid, conn in list(self.connections.items()):
             if self.room.identity_of(pid).user_id == identity.user_id:
                 conn.close_after_queue(CLOSE_REPLACED)
+
+    def revoke(self, user_id: str) -> None:
+        """Close this person's sockets here (signed out everywhere, deactivated)."""
+        for pid, conn in list(self.connections.items()):
+            if self.room.identity_of(pid).user_id == user_id:
+                conn.close_after_queue(CLOSE_REVOKED)
 
     def deliver(self, outgoing: list[Outgoing]) -> None:
         for out in outgoing:

@@ -143,6 +143,8 @@ def advance(
     being discussed now."""
     at = now or utcnow()
     conf = get_conference(session, conference_id)
+    if not actor.active:
+        raise PermissionDenied("This account is deactivated.")
     require_may_advance(role=actor.role, is_chair=actor.id == conf.chair_id)
     item = get_item(session, item_id)
     if item.conference_id != conference_id:

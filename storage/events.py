@@ -14,12 +14,12 @@ from conference.room_events import RoomEvent
 _KEY = "casebridge.events"
 
 
-def record(session: Session, *, conference_id: int, event: RoomEvent) -> None:
-    """Queue ``event`` for the live room of ``conference_id``."""
+def record(session: Session, *, conference_id: int | None, event: RoomEvent) -> None:
+    """Queue ``event`` for the live room of ``conference_id`` (None: every room)."""
     session.info.setdefault(_KEY, []).append((conference_id, event))
 
 
-def take(session: Session) -> list[tuple[int, RoomEvent]]:
+def take(session: Session) -> list[tuple[int | None, RoomEvent]]:
     """Everything queued so far, emptying the queue."""
-    queued: list[tuple[int, RoomEvent]] = session.info.pop(_KEY, [])
+    queued: list[tuple[int | None, RoomEvent]] = session.info.pop(_KEY, [])
     return queued

@@ -55,6 +55,8 @@ class User(SQLModel, table=True):
     created_at: datetime = utc()
     failed_logins: int = 0
     locked_until: datetime | None = utc(nullable=True)
+    # Raised to revoke every session and token issued before (web/auth.py).
+    credential_generation: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
 
 
 class Conference(SQLModel, table=True):

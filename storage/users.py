@@ -16,7 +16,9 @@ from conference.people import (
     check_person,
     normalize_email,
 )
-from storage import audit
+from conference.permissions import require_admin
+from conference.room_events import AccessRevoked
+from storage import audit, events
 from storage.clock import utcnow
 from storage.errors import integrity_as_conflict
 from storage.passwords import hash_password
@@ -119,7 +121,6 @@ def update_user(
     administrator cannot be demoted or switched off.
     """
     from conference.people import check_admins_remain
-    from conference.permissions import require_admin
 
     require_admin(actor.role, "manage people")
     user = get_user(session, user_id)
@@ -145,6 +146,10 @@ def update_user(
         user.password_hash = hash_password(password)
         user.failed_logins, user.locked_until = 0, None
         changed["password"] = "reset"
+    if password is not None or "active" in changed:
+        # A new password or a change of access ends every session issued before
+        # (reactivation too, so nothing from before the deactivation revives).
+        revoke_credentials(session, user)
     if active and user.locked_until is not None:
         user.failed_logins, user.locked_until = 0, None
         changed["unlocked"] = True
@@ -153,4 +158,26 @@ def update_user(
     if changed:
         audit.record(session, actor_id=actor.id, action=AuditAction.UPDATED,
                      entity=Entity.USER, entity_id=user.id, detail=changed, now=now)
+    return user
+
+
+def revoke_credentials(session: Session, user: User) -> None:
+    """Every session cookie and API token issued to ``user`` so far stops working, and
+    their open room sockets close (after commit, on every instance)."""
+    assert user.id is not None
+    user.credential_generation += 1
+    session.add(user)
+    events.record(session, conference_id=None, event=AccessRevoked(user_id=user.id))
+
+
+def sign_out_everywhere(session: Session, *, actor: User, user_id: int,
+                        now: datetime | None = None) -> User:
+    """End every session and token of ``user_id``: oneself, or anyone for an admin."""
+    if actor.id != user_id:
+        require_admin(actor.role, "sign someone else out")
+    user = get_user(session, user_id)
+    revoke_credentials(session, user)
+    assert user.id is not None
+    audit.record(session, actor_id=actor.id, action=AuditAction.UPDATED, entity=Entity.USER,
+                 entity_id=user.id, detail={"signed_out_everywhere": True}, now=now)
     return user

@@ -54,21 +54,36 @@ def bearer_token(conn: HTTPConnection) -> str | None:
     return token.strip() or None if scheme.lower() == "bearer" else None
 
 
-def session_user_id(conn: HTTPConnection) -> int | None:
+def session_user_id(conn: HTTPConnection) -> tuple[int, int] | None:
+    """The signed-in person's id and the credential generation of their session."""
     value = conn.session.get("user_id") if "session" in conn.scope else None
-    return value if isinstance(value, int) else None
+    if not isinstance(value, int):
+        return None
+    generation = conn.session.get("gen", 0)
+    return value, generation if isinstance(generation, int) else -1
+
+
+def credential_holder(session: Session, user_id: int, generation: int) -> User | None:
+    """The person a cookie or token names, if it still counts: the account exists,
+    is active, and its credentials were not revoked since it was issued."""
+    user = session.get(User, user_id)
+    if user is None or not user.active or user.credential_generation != generation:
+        return None
+    return user
 
 
 def optional_user(conn: HTTPConnection, session: Session) -> User | None:
-    """The signed-in person, or None. A bad bearer token is an error, not anonymity."""
+    """The signed-in person, or None. A bad bearer token is an error, not anonymity;
+    a cookie or token issued before the person's credentials were revoked (sign-out,
+    a new password, deactivation, "sign out everywhere") no longer counts."""
     token = bearer_token(conn)
-    user_id = signer(conn).read_api(token) if token else session_user_id(conn)
-    if user_id is None:
+    claim = signer(conn).read_api(token) if token else session_user_id(conn)
+    if claim is None:
         return None
-    user = session.get(User, user_id)
-    if user is None or not user.active:
+    user = credential_holder(session, *claim)
+    if user is None:
         if token:
-            raise NotAuthenticated("This API token's account no longer exists.")
+            raise NotAuthenticated("This API token is no longer valid: sign in again.")
         conn.session.clear()
         return None
     return user
@@ -150,6 +165,7 @@ def sign_in(request: Request, user: User) -> None:
     # A fresh session on sign-in, so a planted session id is worthless.
     request.session.clear()
     request.session["user_id"] = user.id
+    request.session["gen"] = user.credential_generation
     request.session["csrf"] = secrets.token_urlsafe(32)
 
 

@@ -14,18 +14,20 @@ from typing import Any
 from starlette.types import ASGIApp
 
 from conference.room_events import RoomEvent, to_payload
-from signaling.bus import room_channel
+from signaling.bus import EVERY_ROOM, room_channel
 
 log = logging.getLogger(__name__)
 
 
-def publish_to_room(app: ASGIApp, conference_id: int, event: RoomEvent) -> None:
-    """Hand ``event`` to the backplane for the conference's room; never raises."""
+def publish_to_room(app: ASGIApp, conference_id: int | None, event: RoomEvent) -> None:
+    """Hand ``event`` to the backplane for the conference's room (None: for every
+    room, on every instance); never raises."""
     state = app.state  # type: ignore[attr-defined]
     loop: asyncio.AbstractEventLoop | None = getattr(state, "loop", None)
     if loop is None or loop.is_closed():
         return  # not serving (a test client without lifespan): nobody listens
-    coroutine = state.backplane.publish(room_channel(str(conference_id)), to_payload(event))
+    channel = room_channel(EVERY_ROOM if conference_id is None else str(conference_id))
+    coroutine = state.backplane.publish(channel, to_payload(event))
     try:
         running = asyncio.get_running_loop()
     except RuntimeError:

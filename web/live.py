@@ -32,7 +32,7 @@ from signaling.room import Identity
 from storage import agenda, cases, conferences, users
 from storage.engine import session_scope
 from storage.tables import User
-from web.auth import optional_user, signer
+from web.auth import credential_holder, optional_user, signer
 from web.db import db
 from web.pages.common import Viewer
 from web.templating import render
@@ -133,7 +133,7 @@ def _member_identity(user: User, role: ConferenceRole | None) -> Identity:
     )
 
 
-def _api_user_id(websocket: WebSocket, token: str) -> int | None:
+def _api_claim(websocket: WebSocket, token: str) -> tuple[int, int] | None:
     try:
         return signer(websocket).read_api(token)
     except NotAuthenticated:
@@ -147,13 +147,15 @@ def _identify(websocket: WebSocket, conference_id: int) -> Identity:
         conf = conferences.get_conference(session, conference_id)
         user: User | None = None
         if token:
-            user_id = _api_user_id(websocket, token)
-            if user_id is None:
+            claim = _api_claim(websocket, token)
+            if claim is None:
                 grant = signer(websocket).read_guest(token)
                 if grant.conference_id != conf.id:
                     raise PermissionDenied("This guest link is for another conference.")
                 return _guest_identity(grant, token)
-            user = users.get_user(session, user_id)
+            user = credential_holder(session, *claim)
+            if user is None:
+                raise NotAuthenticated("This API token is no longer valid: sign in again.")
         else:
             user = optional_user(websocket, session)
         if user is None or user.id is None:

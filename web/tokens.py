@@ -30,13 +30,18 @@ class TokenSigner:
         self._api = URLSafeTimedSerializer(secret_key, salt="casebridge.api-token")
         self._guest = URLSafeTimedSerializer(secret_key, salt="casebridge.guest-link")
 
-    def issue_api(self, user_id: int, *, ttl: timedelta = API_TOKEN_TTL) -> tuple[str, datetime]:
+    def issue_api(self, user_id: int, *, generation: int = 0,
+                  ttl: timedelta = API_TOKEN_TTL) -> tuple[str, datetime]:
+        """A bearer token for ``user_id``, valid while their credential generation
+        is still ``generation`` (raising it revokes the token)."""
         expires = utcnow() + ttl
-        return self._api.dumps({"uid": user_id, "exp": int(expires.timestamp())}), expires
+        return self._api.dumps({"uid": user_id, "gen": generation,
+                                "exp": int(expires.timestamp())}), expires
 
-    def read_api(self, token: str) -> int:
+    def read_api(self, token: str) -> tuple[int, int]:
+        """The token's person and the credential generation it was issued under."""
         data = self._load(self._api, token, "API token")
-        return int(data["uid"])
+        return int(data["uid"]), int(data.get("gen", 0))
 
     def issue_guest(self, *, conference_id: int, item_id: int, name: str,
                     ttl: timedelta = GUEST_LINK_TTL) -> tuple[str, datetime]:

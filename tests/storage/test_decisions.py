@@ -237,3 +237,30 @@ def test_decision_signing_leaves_an_event_for_the_room(session: Session, team: d
     assert events.take(session) == [(team["conf"].id, DecisionSigned(
         item_id=team["item"].id, outcome=Outcome.SURGERY_RECOMMENDED, revision=1))]
     assert events.take(session) == []  # taken once
+
+
+def test_decision_signed_row_and_append_only_tables_hold_against_raw_sql(
+        engine: Engine, session: Session, team: dict[str, Any]) -> None:
+    """Security issue item 10: TRUNCATE (PostgreSQL) and UPDATE of a signed decision
+    row worked; an amendment (version + 1, still signed) is the one way it changes."""
+    decisions.save_draft(session, actor=team["neuro"], item_id=team["item"].id,
+                         content=content(team), read_version=0)
+    decisions.sign(session, actor=team["chair"], item_id=team["item"].id, read_version=1)
+    session.commit()
+    with engine.connect() as conn:
+        for statement in ("UPDATE decision SET plan = 'changed'",
+                          "UPDATE decision SET status = 'draft', version = version + 1",
+                          "DELETE FROM decision"):
+            with pytest.raises(DBAPIError, match="signed decision"):
+                conn.execute(text(statement))
+            conn.rollback()
+        if engine.dialect.name == "postgresql":
+            for table in ("audit_event", "decision_revision"):
+                with pytest.raises(DBAPIError, match="append-only"):
+                    conn.execute(text(f"TRUNCATE {table} CASCADE"))
+                conn.rollback()
+    decisions.amend(session, actor=team["chair"], item_id=team["item"].id,
+                    reason="Imaging reviewed again", changes={"plan": "A new plan."})
+    session.commit()
+    assert decisions.get_decision(session, team["item"].id).plan == "A new plan."
+    assert [r.revision for r in decisions.history(session, team["item"].id)] == [1, 2]

@@ -20,7 +20,8 @@ async def issue_token(request: Request) -> Response:
     body = await read_body(request, TokenIn)
     user = await authenticate(request, body.email, body.password)
     assert user.id is not None
-    token, expires_at = signer(request).issue_api(user.id)
+    token, expires_at = signer(request).issue_api(user.id,
+                                                  generation=user.credential_generation)
     return JSONResponse(Token(access_token=token, expires_at=expires_at).model_dump(mode="json"))
 
 

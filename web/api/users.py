@@ -41,6 +41,18 @@ def update_user(call: Call[UserUpdateIn]) -> UserView:
     return UserView.model_validate(user)
 
 
+def sign_out_everywhere(call: Call[Empty]) -> UserView:
+    """End every session and token of the person (an admin for anyone)."""
+    user = users.sign_out_everywhere(call.session, actor=call.user, user_id=call.id())
+    return UserView.model_validate(user)
+
+
+def sign_myself_out_everywhere(call: Call[Empty]) -> UserView:
+    assert call.user.id is not None
+    user = users.sign_out_everywhere(call.session, actor=call.user, user_id=call.user.id)
+    return UserView.model_validate(user)
+
+
 routes = [
     operation("GET", "/users", list_users, body=Empty, summary="Everyone (coordinators, admins)",
               tag="users", response=UserView, many=True),
@@ -51,4 +63,10 @@ routes = [
               tag="users", response=UserView),
     operation("GET", "/users/me", me, body=Empty, summary="Who is signed in", tag="users",
               response=UserView),
+    operation("POST", "/users/{id:int}/sign-out-everywhere", sign_out_everywhere, body=Empty,
+              optional_body=True, tag="users", response=UserView,
+              summary="End every session and API token of a person (admins, or oneself)"),
+    operation("POST", "/auth/sign-out-everywhere", sign_myself_out_everywhere, body=Empty,
+              optional_body=True, tag="auth", response=UserView,
+              summary="End every session and API token of the caller"),
 ]

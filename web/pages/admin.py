@@ -12,7 +12,7 @@ from conference.errors import PermissionDenied
 from conference.people import SPECIALTY_LABELS, Role, Specialty
 from storage import users
 from storage.tables import User
-from web.api.schemas import UserIn, UserUpdateIn
+from web.api.schemas import Empty, UserIn, UserUpdateIn
 from web.pages.action import Posted, Refusal, Visit, action, view
 from web.pages.common import flash, page, see_other
 from web.pages.form_model import FormModel, Label, fields_of
@@ -87,6 +87,13 @@ def _without_password(again: Callable[[Posted[Any], int], Response]
     return render
 
 
+def _sign_out_everywhere(call: Posted[Empty]) -> Response:
+    _admin(call.user)
+    person = users.sign_out_everywhere(call.session, actor=call.user, user_id=call.id())
+    flash(call.request, f"{person.name} is signed out everywhere.")
+    return _person_page(call)
+
+
 LABELS = {"email": Label("An e-mail address"), "name": Label("A name"),
           "role": Label("role", choice=True), "specialty": Label("specialty", choice=True),
           "password": Label("A password", invalid="A password has at least 10 characters.")}
@@ -100,9 +107,12 @@ update = action(
     refusal=Refusal("name"))
 
 
+sign_out_everywhere = action(_sign_out_everywhere)
+
 routes = [
     Route("/admin/people", people),
     Route("/admin/people", add, methods=["POST"]),
     Route("/admin/people/{id:int}", person),
     Route("/admin/people/{id:int}", update, methods=["POST"]),
+    Route("/admin/people/{id:int}/sign-out-everywhere", sign_out_everywhere, methods=["POST"]),
 ]

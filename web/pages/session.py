@@ -10,6 +10,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from conference.errors import NotAuthenticated, TooManyRequests
+from storage import users
 from web.auth import authenticate, check_csrf, optional_user, sign_in, sign_out
 from web.db import db
 from web.templating import render
@@ -47,9 +48,19 @@ async def login(request: Request) -> Response:
     return RedirectResponse(next_url, status_code=303)
 
 
+def _end_sessions(request: Request) -> None:
+    """Signing out ends every session and token of the person, not only this cookie:
+    a copy of it (a shared workstation, a stolen cookie) stops working too."""
+    with db(request) as session:
+        user = optional_user(request, session)
+        if user is not None:
+            users.revoke_credentials(session, user)
+
+
 async def logout(request: Request) -> Response:
     form = await request.form()
     check_csrf(request, form.get("csrf_token"))
+    await run_in_threadpool(_end_sessions, request)
     sign_out(request)
     return RedirectResponse("/login", status_code=303)
 

@@ -390,3 +390,23 @@ async def test_socket_refused_advance_leaves_the_database_alone(live: Live) -> N
     answer, current = await _member_advances(live, "lee")
     assert answer == {"type": "error", "code": "forbidden", "message": answer["message"]}
     assert current is None
+
+
+async def test_socket_deactivation_closes_open_sockets_and_refuses_the_old_token(
+        live: Live) -> None:
+    """Security issue item 2: a deactivated person's token still opened a room and
+    their open socket stayed; now deactivation closes it at once (4401)."""
+    import httpx2
+
+    lee = await live.joined("lee", publish=False)
+    old_token = live.token("lee")
+    admin = {"Authorization": f"Bearer {live.token('admin')}"}
+    async with httpx2.AsyncClient(base_url=f"http://{live.base}", headers=admin) as api:
+        response = await api.patch(f"/api/v1/users/{live.users['lee']}", json={"active": False})
+        assert response.status_code == 200, response.text
+    assert await lee.wait_closed(timeout=5) == 4401
+    again = RoomClient(live.ws_url(), token=old_token)
+    await again.open()
+    assert await again.wait_closed() == 4401
+    await again.close()
+    await lee.close()
