@@ -19,6 +19,7 @@ from pydantic import (
     ConfigDict,
     Field,
     StringConstraints,
+    field_validator,
 )
 
 from conference.agenda import MAX_ITEM_MINUTES, MIN_ITEM_MINUTES
@@ -39,6 +40,7 @@ from conference.decision_outcomes import Outcome
 from conference.imaging import MAX_URL_LENGTH, Modality
 from conference.people import ConferenceRole, Role, Specialty
 from conference.quorum import QuorumRule, rule_from_dict
+from conference.text import NUL
 
 # Ids are positive and fit a 32-bit column on every backend; a larger number is
 # refused here rather than overflowing the database driver.
@@ -62,9 +64,18 @@ StartsAt = Annotated[AwareDatetime, AfterValidator(_plausible)]
 
 
 class Body(BaseModel):
-    """Base of every request body: strict types, no unknown fields."""
+    """Base of every request body: strict types, no unknown fields, no NUL in text."""
 
     model_config = ConfigDict(extra="forbid", strict=True)
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _no_nul(cls, value: Any) -> Any:
+        texts = value if isinstance(value, list) else [value]
+        for text in texts:
+            if isinstance(text, str) and NUL in text:
+                raise ValueError("text may not contain a NUL character")
+        return value
 
 
 class Empty(Body):

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from starlette.requests import Request
 
 from conference.errors import InvalidInput
+from conference.text import refuse_nul
 from web.auth import check_csrf
 
 BLANK_CARE_ROWS = 4
@@ -98,7 +99,7 @@ async def read_form(request: Request) -> Form:
     data: dict[str, list[str]] = {}
     for name, value in posted.multi_items():
         if isinstance(value, str) and name != "csrf_token":
-            data.setdefault(name, []).append(value)
+            data.setdefault(name, []).append(refuse_nul(value, field=name))
     return Form(data)
 
 

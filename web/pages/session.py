@@ -9,10 +9,12 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from conference.errors import NotAuthenticated, TooManyRequests
+from conference.errors import InvalidInput, NotAuthenticated, TooManyRequests
+from conference.text import NUL, refuse_nul
 from storage import users
 from web.auth import authenticate, check_csrf, optional_user, sign_in, sign_out
 from web.db import db
+from web.errors import status_for
 from web.templating import render
 
 
@@ -39,11 +41,13 @@ async def login(request: Request) -> Response:
     next_url = _safe_next(str(form.get("next", "/")))
     try:
         check_csrf(request, form.get("csrf_token"))
+        refuse_nul(email, field="email")
+        refuse_nul(password, field="password")
         user = await authenticate(request, email, password)
-    except (NotAuthenticated, TooManyRequests) as exc:
-        status = 429 if isinstance(exc, TooManyRequests) else 401
+    except (InvalidInput, NotAuthenticated, TooManyRequests) as exc:
         return render(request, "pages/login.html",
-                      {"error": exc.message, "email": email, "next": next_url}, status)
+                      {"error": exc.message, "email": email.replace(NUL, ""), "next": next_url},
+                      status_for(exc))
     sign_in(request, user)
     return RedirectResponse(next_url, status_code=303)
 
