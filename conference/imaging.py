@@ -42,14 +42,15 @@ def check_imaging_url(
     url: str,
     *,
     allowed_hosts: Collection[str] | None = None,
-    allow_loopback_http: bool = True,
+    allow_loopback_http: bool = False,
 ) -> str:
     """Return ``url`` if it is safe to show to the panel; otherwise raise
     :class:`ImagingLinkRejected` with a reason code.
 
-    Only ``https`` links are accepted, plus ``http`` to a loopback host when
-    ``allow_loopback_http`` (a viewer on the same workstation, in development).
-    ``allowed_hosts``, when given, is the hospital's allow-list of viewer hosts.
+    Only ``https`` links are accepted, plus ``http`` to a loopback host in
+    development (``allow_loopback_http``) or when the hospital's allow-list
+    (``allowed_hosts``) names that host: a loopback link in production points at
+    whichever computer opens it, never at the hospital's viewer.
     """
     value = url.strip()
     if not value:
@@ -82,11 +83,13 @@ def check_imaging_url(
             "credentials_in_url",
             "Imaging URLs must not contain a user name or password; the viewer signs people in.",
         )
-    if scheme == "http" and not (allow_loopback_http and host in LOOPBACK_HOSTS):
+    loopback_allowed = allow_loopback_http or (allowed_hosts is not None
+                                               and host in allowed_hosts)
+    if scheme == "http" and not (loopback_allowed and host in LOOPBACK_HOSTS):
         raise ImagingLinkRejected(
             "insecure_scheme",
-            "Imaging links must use https; plain http is only allowed to this computer "
-            "(localhost) during development.",
+            "Imaging links must use https; plain http to this computer (localhost) is "
+            "allowed only in development or when the hospital allow-lists it.",
         )
     if allowed_hosts is not None and host not in {h.lower() for h in allowed_hosts}:
         raise ImagingLinkRejected(

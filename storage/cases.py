@@ -39,10 +39,11 @@ from storage.tables import (
 
 @dataclass(frozen=True)
 class ImagingPolicy:
-    """The hospital's imaging-link settings (``CASEBRIDGE_IMAGING_HOSTS``)."""
+    """The hospital's imaging-link settings (``CASEBRIDGE_IMAGING_HOSTS``; loopback
+    http links only with ``CASEBRIDGE_DEVELOPMENT``)."""
 
     allowed_hosts: frozenset[str] | None = None
-    allow_loopback_http: bool = True
+    allow_loopback_http: bool = False
 
 
 def create_case(

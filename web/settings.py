@@ -11,6 +11,7 @@ from typing import Any
 
 from sqlalchemy.engine import make_url
 
+from storage.cases import ImagingPolicy
 from storage.engine import database_url
 
 
@@ -26,6 +27,12 @@ class Settings:
     ice_servers: list[dict[str, Any]] = field(default_factory=list)
     imaging_hosts: frozenset[str] | None = None
     secure_cookies: bool = False
+    development: bool = False
+
+    def imaging_policy(self) -> ImagingPolicy:
+        """Which imaging links the hospital accepts (loopback http only in development)."""
+        return ImagingPolicy(allowed_hosts=self.imaging_hosts,
+                             allow_loopback_http=self.development)
 
 
 def _ice_servers(raw: str) -> list[dict[str, Any]]:
@@ -80,4 +87,5 @@ def load_settings() -> Settings:
         imaging_hosts=frozenset(h.strip().lower() for h in hosts.split(",") if h.strip())
         if hosts else None,
         secure_cookies=os.environ.get("CASEBRIDGE_SECURE_COOKIES", "").lower() in ("1", "true"),
+        development=os.environ.get("CASEBRIDGE_DEVELOPMENT", "").lower() in ("1", "true"),
     )

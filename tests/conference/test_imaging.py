@@ -5,12 +5,24 @@ from conference.imaging import check_imaging_url, check_study_instance_uid
 
 
 @pytest.mark.parametrize("url", [
-    "https://pacs.example-hospital.org/viewer?study=1.2.3",
-    "http://localhost:8042/ohif/viewer?StudyInstanceUIDs=1.2.3",
-    "http://127.0.0.1/x", "http://[::1]:8080/x", "HTTPS://PACS.example.org/a",
+    "https://pacs.example-hospital.org/viewer?study=1.2.3", "HTTPS://PACS.example.org/a",
 ])
 def test_imaging_url_accepted(url: str) -> None:
     assert check_imaging_url(url) == url
+
+
+@pytest.mark.parametrize("url", [
+    "http://localhost:8042/ohif/viewer?StudyInstanceUIDs=1.2.3",
+    "http://127.0.0.1/x", "http://[::1]:8080/x",
+])
+def test_imaging_url_loopback_http_only_in_development_or_allow_listed(url: str) -> None:
+    """Security issue item 11: loopback links passed with the default settings."""
+    with pytest.raises(ImagingLinkRejected) as err:
+        check_imaging_url(url)
+    assert err.value.reason == "insecure_scheme"
+    assert check_imaging_url(url, allow_loopback_http=True) == url
+    host = url.split("//")[1].split("/")[0].rsplit(":", 1)[0] if "[" not in url else "::1"
+    assert check_imaging_url(url, allowed_hosts={host}) == url
 
 
 @pytest.mark.parametrize(("url", "reason"), [

@@ -6,7 +6,6 @@ from sqlmodel import Session
 
 from conference.permissions import require_organiser
 from storage import cases, decisions
-from storage.cases import ImagingPolicy
 from storage.tables import Case, DecisionRevision
 from web.api.endpoint import Call, operation
 from web.api.schemas import CareEntryIn, CaseIn, CasePatch, Empty, ImagingIn
@@ -56,7 +55,7 @@ def add_imaging(call: Call[ImagingIn]) -> ImagingView:
         call.session, actor=call.user, case_id=call.id(), url=body.url, modality=body.modality,
         study_date=body.study_date, description=body.description,
         study_instance_uid=body.study_instance_uid,
-        policy=ImagingPolicy(allowed_hosts=settings.imaging_hosts))
+        policy=settings.imaging_policy())
     return ImagingView.model_validate(link)
 
 

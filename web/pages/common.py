@@ -65,7 +65,7 @@ def settings_of(request: Request) -> Settings:
 
 
 def imaging_policy(request: Request) -> ImagingPolicy:
-    return ImagingPolicy(allowed_hosts=settings_of(request).imaging_hosts)
+    return settings_of(request).imaging_policy()
 
 
 def visible_conference(session: Session, user: User, conference_id: int) -> Conference:

@@ -215,3 +215,17 @@ def test_cases_care_history_added(client: TestClient, auth: Callable[[str], Head
     error_of(client.post(url, json={**entry, "kind": "prayer"}, headers=auth("coordinator")),
              422)
     error_of(client.post(url, json=entry, headers=auth("hale")), 404)
+
+
+def test_cases_loopback_imaging_link_refused_outside_development(
+        client: TestClient, auth: Callable[[str], Headers], settings: Settings) -> None:
+    """Security issue item 11: with the default settings a localhost link passed."""
+    link = {"url": "http://localhost:8042/viewer?study=1.2.3", "modality": "MR"}
+    refused = client.post(f"{CASES}/1/imaging", json=link, headers=auth("coordinator"))
+    assert refused.status_code == 422
+    assert refused.json()["error"]["details"]["reason"] == "insecure_scheme"
+    development = create_app(replace(settings, development=True))
+    with TestClient(development) as other:
+        accepted = other.post(f"{CASES}/1/imaging", json=link, headers=auth("coordinator"))
+        assert accepted.status_code == 201, accepted.text
+    development.state.engine.dispose()
