@@ -27,15 +27,15 @@ SESSION_COOKIE = "casebridge_session"
 
 
 def _routes() -> list[BaseRoute]:
-    from web import api, live
-    from web.pages import dashboard
+    from web import api, health, live
     from web.pages.routes import routes as pages
 
     return [
         *live.routes,
         *pages,
         Mount("/api/v1", routes=api.routes),
-        Route("/healthz", dashboard.healthz),
+        Route("/healthz", health.healthz),
+        Route("/readyz", health.readyz),
         Mount("/static", app=StaticFiles(directory=str(STATIC)), name="static"),
     ]
 

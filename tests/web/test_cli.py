@@ -119,7 +119,8 @@ def test_cli_serve_demo_answers_on_localhost(env: Path) -> None:
             pytest.fail("server did not answer")
         assert response.status_code == 200 and 'name="password"' in response.text
         with httpx2.Client(base_url=f"http://127.0.0.1:{port}") as c:
-            assert c.get("/healthz").json() == {"status": "ok"}
+            assert c.get("/healthz").json() == {"status": "ok", "database": "ok",
+                                               "redis": "not_configured"}
             c.get("/cases/1?token=supersecret-guest-token")
     finally:
         proc.terminate()

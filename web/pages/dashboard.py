@@ -5,8 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from sqlmodel import Session
-from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 from starlette.routing import Route
 
 from conference.agenda import ItemStatus
@@ -56,10 +55,6 @@ def home(visit: Visit) -> Response:
     if user.role is Role.ADMIN:
         ctx["people"] = users.list_users(session)
     return page(request, "pages/dashboard.html", ctx)
-
-
-async def healthz(request: Request) -> Response:
-    return JSONResponse({"status": "ok"})
 
 
 routes = [Route("/", home)]

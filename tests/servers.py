@@ -1,0 +1,109 @@
+"""Private PostgreSQL and Redis servers on free ports, for tests that stop them.
+
+The shared servers (127.0.0.1:5432, :6379) are never stopped by a test; a test
+that needs an outage starts its own here and stops it (PostgreSQL runs as the
+``postgres`` user, as ``initdb`` refuses root).
+"""
+
+from __future__ import annotations
+
+import glob
+import os
+import shutil
+import subprocess
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import redis
+
+from tests.ports import free_port
+
+
+def _pg_bin(name: str) -> str:
+    found = sorted(glob.glob(f"/usr/lib/postgresql/*/bin/{name}"))
+    if not found:
+        raise RuntimeError(f"PostgreSQL's {name} is not installed")
+    return found[-1]
+
+
+def _as_postgres(*args: str) -> list[str]:
+    return ["runuser", "-u", "postgres", "--", *args] if os.geteuid() == 0 else list(args)
+
+
+@dataclass
+class PrivatePostgres:
+    data: Path
+    port: int
+
+    @property
+    def url(self) -> str:
+        return f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/postgres"
+
+    def start(self) -> None:
+        subprocess.run(_as_postgres(
+            _pg_bin("pg_ctl"), "-D", str(self.data), "-w", "-l", str(self.data / "log"),
+            "-o", f"-p {self.port} -k {self.data} -c listen_addresses=127.0.0.1", "start"),
+            check=True, capture_output=True)
+
+    def stop(self) -> None:
+        subprocess.run(_as_postgres(_pg_bin("pg_ctl"), "-D", str(self.data), "-w", "-m",
+                                    "immediate", "stop"), check=False, capture_output=True)
+
+
+@contextmanager
+def private_postgres() -> Iterator[PrivatePostgres]:
+    folder = Path(tempfile.mkdtemp(prefix="cb-pg-"))
+    shutil.chown(folder, "postgres") if os.geteuid() == 0 else None
+    data = folder / "data"
+    subprocess.run(_as_postgres(_pg_bin("initdb"), "-D", str(data), "-A", "trust",
+                                "-U", "postgres"), check=True, capture_output=True)
+    server = PrivatePostgres(data, free_port())
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+@dataclass
+class PrivateRedis:
+    port: int
+    process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self) -> None:
+        self.process = subprocess.Popen(
+            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
+             "--appendonly", "no"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        client = redis.Redis(port=self.port)
+        for _ in range(200):
+            try:
+                client.ping()
+                break
+            except redis.ConnectionError:
+                time.sleep(0.02)
+        client.close()
+
+    def stop(self) -> None:
+        if self.process is not None:
+            self.process.kill()
+            self.process.wait()
+            self.process = None
+
+
+@contextmanager
+def private_redis() -> Iterator[PrivateRedis]:
+    server = PrivateRedis(free_port())
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
