@@ -243,8 +243,10 @@ class Room:
             raise InvalidState("already joined")
         participant.audio, participant.video = message.audio, message.video
         if participant.identity.conference_role == "guest":
-            # Only guests name themselves; members keep their account's name.
-            participant.display_name = message.display_name or ""
+            # Nobody names themselves: a guest is the name on their link (what the
+            # coordinator issued it for), a member their account's name. The
+            # ``display_name`` a client sends is ignored, so the chair's lobby
+            # shows who was invited, not who someone claims to be.
             participant.state = State.LOBBY
             self._lobby.append(participant_id)
             lobby = Lobby(position=len(self._lobby))

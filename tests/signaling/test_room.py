@@ -111,11 +111,12 @@ def test_room_join_member_keeps_account_name() -> None:
     assert room.present[0].display_name == "Dr Member"
 
 
-def test_room_join_guest_names_themselves() -> None:
+def test_room_join_guest_cannot_take_another_name() -> None:
+    """Security issue item 6: a guest link for "Guest Gina" joined as another doctor."""
     room = make_room(("chair", CHAIR))
     room.connect("g", GUEST)
-    room.join("g", Join(display_name="Dr Visiting, Lyon"))
-    assert room.lobby[0].display_name == "Dr Visiting, Lyon"
+    room.join("g", Join(display_name="Dr. Amara Okafor"))
+    assert room.lobby[0].display_name == GUEST.display_name
 
 
 def test_room_join_initial_media_state_is_shown() -> None:

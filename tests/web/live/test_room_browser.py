@@ -213,14 +213,13 @@ async def test_browser_guest_waits_in_the_lobby_until_the_chair_admits(live: Liv
     guest_ctx = await browser.new_context()
     guest = await guest_ctx.new_page()
     await guest.goto(f"{base}/conferences/{live.conference_id}/room?token={token}")
-    await guest.fill("#guest-name", "Dr. Martha Hale (Ridgeview)")
     await asyncio.sleep(1.0)
     await guest.click("#join")
     await guest.wait_for_selector("#lobby:not([hidden])")
     assert await guest.locator("#lobby-position").inner_text() == "1"
     admit = chair.locator("#waiting button", has_text="Admit")
     await admit.wait_for()
-    assert "Dr. Martha Hale (Ridgeview)" in await chair.locator("#waiting").inner_text()
+    assert "Dr. Hale" in await chair.locator("#waiting").inner_text()  # the link's name
     await chair.screenshot(path=str(ARTIFACTS / "3-guest-waiting.png"))
     await admit.click()
     await guest.wait_for_selector("#stage:not([hidden])")

@@ -70,7 +70,8 @@ def test_room_page_guest_link_shows_only_its_case(client: TestClient, demo: None
     assert page.status_code == 200
     assert page.text.count('class="case-brief"') == 1
     assert f'data-item-id="{items[-1].id}"' in page.text
-    assert 'id="guest-name"' in page.text
+    assert 'id="guest-name"' not in page.text
+    assert "You join as <strong>Dr. Hale</strong>" in page.text
     assert "#decision-" not in page.text  # guests read; they do not record decisions
     other, _ = app.state.signer.issue_guest(conference_id=conf_id + 1, item_id=1, name="X")
     assert client.get(f"/conferences/{conf_id}/room?token={other}").status_code == 404

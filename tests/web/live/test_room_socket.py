@@ -410,3 +410,18 @@ async def test_socket_deactivation_closes_open_sockets_and_refuses_the_old_token
     assert await again.wait_closed() == 4401
     await again.close()
     await lee.close()
+
+
+async def test_socket_guest_is_the_name_on_the_link(live: Live) -> None:
+    """Security issue item 6: a link issued for "Guest Gina" joined as "Dr. Amara
+    Okafor" and the chair's lobby showed only that name."""
+    token, _ = live.app.state.signer.issue_guest(conference_id=live.conference_id,
+                                                item_id=live.item_ids[-1], name="Guest Gina")
+    chair = await live.joined("okafor", publish=False)
+    guest = RoomClient(live.ws_url(), token=token)
+    await guest.open()
+    await guest.join(display_name="Dr. Amara Okafor")
+    waiting = await chair.expect(lambda m: m["type"] == "lobby-guests" and m["guests"])
+    assert [g["display_name"] for g in waiting["guests"]] == ["Guest Gina"]
+    await guest.close()
+    await chair.close()

@@ -23,8 +23,6 @@ function join() {
   s.addEventListener("open", () => {
     setStatus("Connected", "status-live");
     const message = { type: "join", audio: !state.audioMuted, video: !state.cameraOff && !$("audio-only").checked };
-    const guestName = $("guest-name");
-    if (guestName && guestName.value.trim()) message.display_name = guestName.value.trim();
     s.send(message);
   });
   // One message at a time, in arrival order: a browser applies session
