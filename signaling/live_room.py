@@ -108,6 +108,7 @@ class LiveRoom:
         self.room = room
         self.store = store
         self.connections: dict[str, Connection] = {}
+        self._attendance_lock = asyncio.Lock()
         self.router = MediaRouter(ice_servers=ice_servers, on_offer=self._offer)
         self.media: set[str] = set()  # participants with a peer connection
         self.renewer: asyncio.Task[None] | None = None
@@ -187,13 +188,16 @@ class LiveRoom:
     async def save_attendance(self, now: datetime) -> None:
         """Store who attended the current item, when that changed (not on every
         mute or camera toggle: those arrive far more often than people do)."""
-        item = self.room.current_item_id
-        if item is None:
-            return
-        users = self.room.attendance().get(item, frozenset())
-        if self.saved_attendance.get(item) != users:
-            await self.store.attendance(item, users, now)
-            self.saved_attendance[item] = users
+        # One write at a time: two connections' messages may both land here, and
+        # two concurrent first writes for one person would both insert the row.
+        async with self._attendance_lock:
+            item = self.room.current_item_id
+            if item is None:
+                return
+            users = self.room.attendance().get(item, frozenset())
+            if self.saved_attendance.get(item) != users:
+                await self.store.attendance(item, users, now)
+                self.saved_attendance[item] = users
 
     async def disconnect(self, conn: Connection) -> None:
         pid = conn.participant_id

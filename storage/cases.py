@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -103,14 +103,40 @@ def may_view(session: Session, *, viewer: User, case: Case) -> bool:
     )
 
 
-def view_case(session: Session, *, viewer: User, case_id: int, now: datetime | None = None) -> Case:
-    """Read a case as ``viewer``: refused (as not found) if they may not see it; audited."""
+def view_case(session: Session, *, viewer: User, case_id: int, via: str | None = None,
+              now: datetime | None = None) -> Case:
+    """Read a case as ``viewer``: refused (as not found) if they may not see it; audited
+    (``via`` names where it was shown when that is not the case page: "room")."""
     case = get_case(session, case_id)
     if not may_view(session, viewer=viewer, case=case):
         # Not found, not forbidden: an outsider learns nothing, not even that it exists.
         raise NotFound(f"No case with id {case_id}.")
     audit.record(session, actor_id=viewer.id, action=AuditAction.VIEWED, entity=Entity.CASE,
-                 entity_id=case_id, case_id=case_id, now=now)
+                 entity_id=case_id, case_id=case_id, detail={"via": via} if via else None,
+                 now=now)
+    return case
+
+
+def record_shown(session: Session, *, viewer: User, case_ids: Iterable[int], via: str,
+                 now: datetime | None = None) -> None:
+    """Audit the cases a list showed ``viewer`` (their question, age, urgency: case
+    content too), one event per case, naming the page (``via``)."""
+    for case_id in sorted(set(case_ids)):
+        audit.record(session, actor_id=viewer.id, action=AuditAction.VIEWED,
+                     entity=Entity.CASE, entity_id=case_id, case_id=case_id,
+                     detail={"via": via}, now=now)
+
+
+def view_case_as_guest(session: Session, *, case_id: int, guest: str, item_id: int,
+                       via: str | None = None, now: datetime | None = None) -> Case:
+    """Read the one case a guest link opens (the caller checked the link); audited
+    with the name the link was issued for."""
+    case = get_case(session, case_id)
+    detail: dict[str, object] = {"guest": guest, "item_id": item_id}
+    if via:
+        detail["via"] = via
+    audit.record(session, actor_id=None, action=AuditAction.VIEWED, entity=Entity.CASE,
+                 entity_id=case_id, case_id=case_id, detail=detail, now=now)
     return case
 
 

@@ -217,7 +217,15 @@ def _room_context(request: Request) -> dict[str, Any]:
         items = agenda.items(session, conf.id)
         if grant is not None:
             items = [i for i in items if i.id == grant.item_id]
-        case_rows = {i.case_id: cases.get_case(session, i.case_id) for i in items}
+        # Every case shown here is a view of case content: audited as one.
+        if user is not None:
+            case_rows = {i.case_id: cases.view_case(session, viewer=user, case_id=i.case_id,
+                                                    via="room") for i in items}
+        else:
+            assert grant is not None
+            case_rows = {i.case_id: cases.view_case_as_guest(
+                session, case_id=i.case_id, guest=grant.name, item_id=grant.item_id,
+                via="room") for i in items}
         return {
             "conference": conf, "items": items, "cases": case_rows, "is_chair": is_chair,
             "can_advance": user is not None and may_advance(role=user.role, is_chair=is_chair),

@@ -9,12 +9,11 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from conference.audit import AuditAction, Entity
 from conference.cases import Sex, TreatmentKind, TreatmentResponse, Urgency
 from conference.errors import NotAuthenticated, NotFound
 from conference.imaging import Modality
 from conference.permissions import require_organiser
-from storage import agenda, audit, cases, decisions
+from storage import agenda, cases, decisions
 from web.api.schemas import CareEntryIn, CaseIn, CasePatch, ImagingIn
 from web.auth import signer
 from web.db import db
@@ -111,10 +110,8 @@ def _guest_view(request: Request, case_id: int, token: str) -> Response:
         item = agenda.get_item(session, grant.item_id)
         if item.case_id != case_id or item.conference_id != grant.conference_id:
             raise NotFound(f"No case with id {case_id}.")
-        case = cases.get_case(session, case_id)
-        audit.record(session, actor_id=None, action=AuditAction.VIEWED, entity=Entity.CASE,
-                     entity_id=case_id, case_id=case_id,
-                     detail={"guest": grant.name, "item_id": item.id})
+        case = cases.view_case_as_guest(session, case_id=case_id, guest=grant.name,
+                                        item_id=grant.item_id)
         signed_revisions = decisions.history(session, grant.item_id)
         return page(request, "pages/case.html", {
             "case": case, "history": timeline(cases.care_history(session, case_id)),

@@ -104,6 +104,7 @@ def conference_context(session: Session, user: User, conference_id: int) -> dict
     items = agenda.items(session, conference_id)
     case_ids = [i.case_id for i in items]
     by_case = {c.id: c for c in (cases.get_case(session, cid) for cid in case_ids)}
+    cases.record_shown(session, viewer=user, case_ids=case_ids, via="conference")
     starts, clock = [], conf.starts_at
     for item in items:
         starts.append(clock)

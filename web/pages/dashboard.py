@@ -43,6 +43,7 @@ def home(visit: Visit) -> Response:
     request, session, user = visit.request, visit.session, visit.user
     confs = _conferences(session, user)
     visible = {c.id: c for c in cases.visible_cases(session, viewer=user)}
+    shown = {i.case_id for e in confs for i in e["items"]}
     ctx: dict[str, Any] = {"conferences": confs, "cases": visible, "steps": STEPS,
                            "organiser": is_organiser(user.role)}
     if is_organiser(user.role):
@@ -52,6 +53,8 @@ def home(visit: Visit) -> Response:
                              for state in e["decisions"].values() if state == "draft")
     if user.role is Role.REFERRING_CLINICIAN:
         ctx["requests"] = referrals.requests_of(session, viewer=user)
+        shown |= {r.case_id for r in ctx["requests"]}
+    cases.record_shown(session, viewer=user, case_ids=shown & set(visible), via="dashboard")
     if user.role is Role.ADMIN:
         ctx["people"] = users.list_users(session)
     return page(request, "pages/dashboard.html", ctx)

@@ -18,7 +18,7 @@ from conference.people import SPECIALTY_LABELS, Role, Specialty
 from conference.permissions import is_organiser, require_organiser
 from conference.referrals import RequestStatus, describe_duration
 from storage import agenda, cases, conferences, decisions, referrals, users
-from storage.tables import SecondOpinionRequest, User
+from storage.tables import Case, SecondOpinionRequest, User
 from web.api.schemas import DeclineIn, Empty, ImagingIn, RequestIn, ScheduleIn
 from web.pages.action import Posted, Refusal, Visit, action, view
 from web.pages.agenda import MINUTES
@@ -116,8 +116,13 @@ def _list_context(session: Session, user: User) -> dict[str, Any]:
         "organiser": is_organiser(user.role), "people": {u.id: u for u in
                                                          users.list_users(session)},
     }
+    shown = {r.case_id for r in rows}
     if ctx["organiser"]:
         ctx["queue"] = referrals.queue(session)
+        ctx["cases"] |= {r.case_id: cases.get_case(session, r.case_id) for r in ctx["queue"]}
+        shown |= {r.case_id for r in ctx["queue"]}
+    cases.record_shown(session, viewer=user, case_ids=shown, via="requests")
+    if ctx["organiser"]:
         answered, median = referrals.turnaround_summary(session)
         ctx["turnaround"] = (answered, describe_duration(median) if median else None)
         ctx["conference_options"] = [
@@ -186,6 +191,12 @@ def _timeline(row: SecondOpinionRequest) -> list[dict[str, Any]]:
     return steps
 
 
+def _shown(session: Session, user: User, case_id: int, via: str) -> Case:
+    """The request's case, its view audited (the request rule let the person in)."""
+    cases.record_shown(session, viewer=user, case_ids=[case_id], via=via)
+    return cases.get_case(session, case_id)
+
+
 @view
 def show(visit: Visit) -> Response:
     request, session, user = visit.request, visit.session, visit.user
@@ -195,7 +206,7 @@ def show(visit: Visit) -> Response:
         item = agenda.get_item(session, row.agenda_item_id)
         conf = conferences.get_conference(session, item.conference_id)
     return page(request, "pages/request.html", {
-        "row": row, "case": cases.get_case(session, row.case_id), "conf": conf,
+        "row": row, "case": _shown(session, user, row.case_id, "request"), "conf": conf,
         "item": item, "steps": _timeline(row),
         "requested_by": users.get_user(session, row.requested_by_id),
         "signed": decisions.latest_signed_for_case(session, row.case_id),
@@ -213,7 +224,7 @@ def letter(visit: Visit) -> Response:
         raise NotFound("The panel has not signed a decision on this request yet.")
     item = agenda.get_item(session, latest.agenda_item_id)
     return page(request, "pages/letter.html", {
-        "row": row, "case": cases.get_case(session, row.case_id), "rev": latest,
+        "row": row, "case": _shown(session, user, row.case_id, "letter"), "rev": latest,
         "revisions": decisions.history(session, latest.agenda_item_id),
         "conf": conferences.get_conference(session, item.conference_id),
         "people": {u.id: u for u in users.list_users(session)},

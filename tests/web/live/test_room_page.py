@@ -126,3 +126,36 @@ def test_no_label_is_copied_into_the_scripts() -> None:
     copied = [label for label in [*SPECIALTY_LABELS.values(), *OUTCOME_LABELS.values()]
               if f'"{label}"' in text or f'"{label.split()[0]}' in text and label != "Other"]
     assert copied == []
+
+
+def test_every_view_of_case_content_is_audited(client: TestClient, demo: None,
+                                               app: Starlette) -> None:
+    """Security issue item 7: the room and its agenda fragment showed every case's
+    summary without moving the case's audit count; so did the lists."""
+    from sqlmodel import Session
+
+    from conference.audit import Entity
+    from storage import audit
+
+    conf_id, items = _conference(app)
+    case_id = items[0].case_id
+
+    def views(via: str) -> int:
+        with Session(app.state.engine) as session:
+            return sum(1 for e in audit.events_for(session, entity=Entity.CASE,
+                                                   entity_id=case_id)
+                       if e.action.value == "viewed" and (e.detail or {}).get("via") == via)
+
+    sign_in(client, "lee@casebridge.example")
+    for path, via in ((f"/conferences/{conf_id}/room", "room"),
+                      (f"/conferences/{conf_id}/room/agenda", "room"),
+                      (f"/conferences/{conf_id}", "conference"), ("/", "dashboard")):
+        before = views(via)
+        assert client.get(path).status_code == 200
+        assert views(via) == before + 1, path
+    token, _ = app.state.signer.issue_guest(conference_id=conf_id, item_id=items[0].id,
+                                            name="Dr. Guest")
+    guest = TestClient(app)
+    before = views("room")
+    assert guest.get(f"/conferences/{conf_id}/room?token={token}").status_code == 200
+    assert views("room") == before + 1
