@@ -81,7 +81,8 @@ class RoomOwnership(Protocol):
         ...
 
     async def renew(self, room_id: str, instance_id: str, ttl: timedelta) -> bool:
-        """Extend our claim by ``ttl``; ``False`` if we no longer own the room."""
+        """Extend our claim by ``ttl``, re-asserting it if it vanished (a Redis
+        restart); ``False`` only if another instance owns the room now."""
         ...
 
     async def release(self, room_id: str, instance_id: str) -> bool:
@@ -184,9 +185,7 @@ class InProcessBackplane:
         return entry[0]
 
     async def renew(self, room_id: str, instance_id: str, ttl: timedelta) -> bool:
-        """Extend our claim; ``False`` if it lapsed or belongs to another."""
-        if await self.owner(room_id) != instance_id:
-            return False
+        """Extend our claim (taking it again if it lapsed); ``False`` if another owns it."""
         return await self.claim(room_id, instance_id, ttl)
 
     async def release(self, room_id: str, instance_id: str) -> bool:
@@ -200,10 +199,17 @@ class InProcessBackplane:
         """Nothing to release in-process."""
 
 
-# KEYS[1] room key, ARGV[1] instance id, ARGV[2] ttl in ms.
+# KEYS[1] room key, ARGV[1] instance id, ARGV[2] ttl in ms. A missing key (Redis
+# restarted, or the claim lapsed with nobody else taking it) is claimed again: the
+# owner re-asserts its claim; another instance's key is never touched.
 _RENEW = """
-if redis.call('GET', KEYS[1]) == ARGV[1] then
+local owner = redis.call('GET', KEYS[1])
+if owner == ARGV[1] then
     return redis.call('PEXPIRE', KEYS[1], ARGV[2])
+end
+if not owner then
+    redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+    return 1
 end
 return 0
 """
@@ -319,7 +325,8 @@ class RedisBackplane:
         return None if value is None else _text(value)
 
     async def renew(self, room_id: str, instance_id: str, ttl: timedelta) -> bool:
-        """PEXPIRE, only if the key still names us (Lua, atomic)."""
+        """PEXPIRE if the key names us, SET it again if it is gone (Lua, atomic);
+        ``False`` only when another instance owns the room."""
         with _map_redis_errors():
             done = await self._renew(keys=[self._key(room_id)], args=[instance_id, _millis(ttl)])
         return bool(done)

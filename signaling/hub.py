@@ -38,6 +38,7 @@ from signaling.protocol import (
     DecisionSigned,
     ErrorMessage,
     IceServer,
+    Reconnect,
     dump,
     error_message,
     parse,
@@ -47,6 +48,7 @@ from signaling.room import Identity, Room
 log = logging.getLogger(__name__)
 
 CLOSE_ELSEWHERE = 4409
+CLOSE_RECONNECT = 1012  # "service restart": not final, the client connects again
 OWNERSHIP_TTL = timedelta(seconds=15)
 
 
@@ -60,6 +62,7 @@ class Hub:
         self.ice_servers = tuple(ice_servers)
         self.backplane = backplane
         self.instance_id = instance_id or secrets.token_hex(8)
+        self.ownership_ttl = OWNERSHIP_TTL
         self.clock = clock
         self.rooms: dict[int, LiveRoom] = {}
         self._lock = asyncio.Lock()
@@ -77,7 +80,7 @@ class Hub:
                 return live
             key = f"conference:{conference_id}"
             if self.backplane is not None and not await self.backplane.claim(
-                    key, self.instance_id, OWNERSHIP_TTL):
+                    key, self.instance_id, self.ownership_ttl):
                 return None
             item_ids, current, started = await self.store.agenda(conference_id)
             room = Room(str(conference_id), agenda_item_ids=item_ids,
@@ -85,7 +88,7 @@ class Hub:
             room.restore_agenda(current, started)
             live = LiveRoom(conference_id, room, self.store, self._rtc_ice_servers())
             if self.backplane is not None:
-                live.renewer = asyncio.create_task(self._renew(key))
+                live.renewer = asyncio.create_task(self._renew(key, conference_id))
                 live.listener = asyncio.create_task(self._listen(conference_id, live))
                 if self._everywhere is None:
                     self._everywhere = asyncio.create_task(self._listen_everywhere())
@@ -145,13 +148,39 @@ class Hub:
             case room_events.AccessRevoked(user_id):
                 live.revoke(str(user_id))
 
-    async def _renew(self, key: str) -> None:
+    async def _renew(self, key: str, conference_id: int) -> None:
+        """Keep the room's claim alive. Redis down: keep hosting and retry (nobody
+        else can claim meanwhile); Redis back empty: the claim is re-asserted; the
+        claim found with another instance: stop hosting here (the fence), so one
+        room never runs on two instances."""
         assert self.backplane is not None
         while True:
-            await asyncio.sleep(OWNERSHIP_TTL.total_seconds() / 3)
-            if not await self.backplane.renew(key, self.instance_id, OWNERSHIP_TTL):
-                log.warning("lost ownership of %s", key)
+            await asyncio.sleep(self.ownership_ttl.total_seconds() / 3)
+            try:
+                still_ours = await self.backplane.renew(key, self.instance_id,
+                                                        self.ownership_ttl)
+            except errors.BackplaneUnavailable:
+                log.warning("cannot renew %s: the backplane is unreachable; retrying", key)
+                continue
+            if not still_ours:
+                log.warning("%s is owned by another instance now: handing the room over", key)
+                asyncio.get_running_loop().create_task(self._surrender(conference_id))
                 return
+
+    async def _surrender(self, conference_id: int) -> None:
+        """Stop hosting a room another instance now owns: every client is told
+        ``reconnect`` and its socket closed (1012) so it connects again, media
+        stops, nothing is released (the claim is not ours)."""
+        async with self._lock:
+            live = self.rooms.pop(conference_id, None)
+        if live is None:
+            return
+        for conn in list(live.connections.values()):
+            conn.send(Reconnect())
+            conn.close_after_queue(CLOSE_RECONNECT)
+        if live.listener is not None:
+            live.listener.cancel()
+        await live.router.close()
 
     async def serve(self, conference_id: int, identity: Identity, transport: Transport) -> None:
         """Run one connection from its first frame to its last."""

@@ -305,6 +305,13 @@ class AgendaChanged(_Message):
     type: Literal["agenda-changed"] = "agenda-changed"
 
 
+class Reconnect(_Message):
+    """This instance stops hosting the room (another owns it, or it is shutting
+    down): connect again; the same seat is kept."""
+
+    type: Literal["reconnect"] = "reconnect"
+
+
 class ErrorMessage(_Message):
     """The answer to any bad message; the connection lives on."""
 
@@ -328,6 +335,7 @@ ServerMessage = (
     | Denied
     | DecisionSigned
     | AgendaChanged
+    | Reconnect
     | ErrorMessage
 )
 

@@ -161,8 +161,10 @@ async def test_ownership_renew_only_by_owner(backplane: Backplane) -> None:
     await backplane.claim("r1", "instance-a", TTL)
     assert await backplane.renew("r1", "instance-a", TTL)
     assert not await backplane.renew("r1", "instance-b", TTL)
-    assert not await backplane.renew("r-none", "instance-a", TTL)
     assert await backplane.owner("r1") == "instance-a"
+    # A claim that vanished (Redis restarted empty) is re-asserted by its renewal.
+    assert await backplane.renew("r-gone", "instance-a", TTL)
+    assert await backplane.owner("r-gone") == "instance-a"
 
 
 async def test_ownership_release_only_by_owner(backplane: Backplane) -> None:
@@ -172,8 +174,8 @@ async def test_ownership_release_only_by_owner(backplane: Backplane) -> None:
     assert await backplane.release("r1", "instance-a")
     assert await backplane.owner("r1") is None
     assert not await backplane.release("r1", "instance-a")
-    assert not await backplane.renew("r1", "instance-a", TTL)
     assert await backplane.claim("r1", "instance-b", TTL)
+    assert not await backplane.renew("r1", "instance-a", TTL)  # fenced: b owns it now
 
 
 async def test_ownership_rejects_sub_millisecond_ttl(backplane: Backplane) -> None:
@@ -191,16 +193,16 @@ async def test_ownership_in_process_claim_expires_after_ttl() -> None:
     assert await backplane.owner("r1") == "instance-a"
     now[0] = 130.0
     assert await backplane.owner("r1") is None
-    assert not await backplane.renew("r1", "instance-a", timedelta(seconds=15))
     assert await backplane.claim("r1", "instance-b", timedelta(seconds=15))
+    assert not await backplane.renew("r1", "instance-a", timedelta(seconds=15))
 
 
 async def test_ownership_redis_claim_expires_after_ttl(redis_backplane: RedisBackplane) -> None:
     assert await redis_backplane.claim("r1", "instance-a", timedelta(milliseconds=50))
     await asyncio.sleep(0.15)
     assert await redis_backplane.owner("r1") is None
-    assert not await redis_backplane.renew("r1", "instance-a", TTL)
     assert await redis_backplane.claim("r1", "instance-b", TTL)
+    assert not await redis_backplane.renew("r1", "instance-a", TTL)
 
 
 async def test_ownership_redis_renew_extends_ttl(redis_backplane: RedisBackplane) -> None:

@@ -36,6 +36,7 @@ from signaling.protocol import (
     ParticipantJoined,
     ParticipantLeft,
     ParticipantUpdated,
+    Reconnect,
     ServerMessage,
     Tracks,
     Welcome,
@@ -105,6 +106,7 @@ SERVER_SAMPLES: list[ServerMessage] = [
     ErrorMessage(code="forbidden", message="only the chair may admit guests"),
     DecisionSigned(item_id="item-7", outcome="physical_therapy", revision=2),
     AgendaChanged(),
+    Reconnect(),
 ]
 
 

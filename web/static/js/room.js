@@ -94,6 +94,9 @@ async function onMessage(message) {
     case "agenda-changed":
       await refreshAgenda();
       break;
+    case "reconnect":
+      setStatus("Reconnecting…", "status-deferred"); // the server closes; we come back
+      break;
     case "error":
       if (message.code === "invalid_state" && state.peer?.rolledBack) {
         state.peer.rolledBack = false; // the answer to our rolled-back offer (glare)

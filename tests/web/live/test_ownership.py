@@ -1,0 +1,70 @@
+"""Room ownership across a Redis restart (security issue item 8: after a restart the
+owner key was gone, a second instance claimed a room the first still hosted, and an
+amended decision reached one instance's participants only). A private Redis is
+restarted; the shared one is never touched."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+
+import redis.asyncio as aioredis
+from sqlmodel import select
+
+from signaling.client import RoomClient
+from storage.demo import load_demo
+from storage.engine import session_scope
+from storage.tables import Conference, User
+from tests.servers import private_redis
+from tests.web.live.test_instances import _serve
+from web.app import create_app
+from web.settings import Settings
+
+TTL = timedelta(seconds=1.5)  # renewed every 0.5 s
+
+
+async def test_ownership_survives_a_redis_restart_and_is_fenced(database_url: str) -> None:
+    with private_redis() as rds:
+        settings = Settings(database_url=database_url, secret_key="shared-secret",
+                            redis_url=rds.url)
+        apps = [create_app(settings), create_app(settings)]
+        for app in apps:
+            app.state.hub.ownership_ttl = TTL
+        with session_scope(apps[0].state.engine) as session:
+            load_demo(session)
+            conf_id = session.exec(select(Conference)).one().id
+            people = {u.email.split("@")[0]: u.id for u in session.exec(select(User))}
+        served = [await _serve(app) for app in apps]
+        urls = [f"ws://127.0.0.1:{port}/ws/conferences/{conf_id}" for _, _, port in served]
+        key = f"conference:{conf_id}"
+        try:
+            host = RoomClient(urls[0], token=apps[0].state.signer.issue_api(people["okafor"])[0])
+            await host.open()
+            assert (await host.join())["type"] == "welcome"
+
+            rds.stop()   # Redis restarts empty: the owner key is gone
+            await asyncio.sleep(0.6)  # a renewal fails meanwhile; the room keeps going
+            rds.start()
+            await asyncio.sleep(1.0)  # the owner re-asserts its claim
+            assert await apps[0].state.backplane.owner(key) == apps[0].state.hub.instance_id
+            other = RoomClient(urls[1], token=apps[1].state.signer.issue_api(people["lee"])[0])
+            await other.open()
+            assert await other.wait_closed() == 4409  # not a second host
+            await other.close()
+            assert not apps[1].state.hub.rooms
+
+            # Fenced: should another instance hold the claim all the same (it won the
+            # window before the owner's renewal), the first stops hosting and tells
+            # its clients to reconnect.
+            client = aioredis.from_url(rds.url)
+            await client.set(f"casebridge:room-owner:{key}", "another-instance")
+            await client.aclose()
+            reconnect = await host.expect(lambda m: m["type"] == "reconnect", timeout=5)
+            assert reconnect == {"type": "reconnect"}
+            assert await host.wait_closed() == 1012
+            await RoomClient.wait_for(lambda: conf_id not in apps[0].state.hub.rooms)
+            await host.close()
+        finally:
+            for server, task, _ in served:
+                server.should_exit = True
+                await asyncio.wait_for(task, 15)
