@@ -10,6 +10,7 @@ from datetime import UTC, date, datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PlainSerializer
+from sqlmodel import SQLModel
 
 from conference.agenda import ItemStatus
 from conference.audit import AuditAction, Entity
@@ -146,27 +147,40 @@ class DissentView(View):
     opinion: str
 
 
-class DecisionView(DecisionFields):
-    """The working decision of an agenda item: a draft, or the signed current state."""
+# The decision views take their clinical fields from DecisionFields and their identity
+# from a head class. Pydantic orders fields base first, in reverse MRO, so the head,
+# listed last among the bases, puts its fields first: the JSON keeps the key order it
+# had before DecisionFields existed (id first). The heads are SQLModel, like
+# DecisionFields, so that the bases agree on one config (SQLModel's reads attributes too).
 
+
+class _DecisionHead(SQLModel):
     id: int
     agenda_item_id: int
     status: DecisionStatus
     version: int
+
+
+class DecisionView(DecisionFields, _DecisionHead):
+    """The working decision of an agenda item: a draft, or the signed current state."""
+
     dissent: list[DissentView]
     updated_by_id: int | None
     updated_at: UTCTime
 
 
-class RevisionView(DecisionFields):
-    """One signed revision: 1 is the signature, later ones amendments."""
-
+class _RevisionHead(SQLModel):
     id: int
     agenda_item_id: int
     case_id: int
     status: Literal["signed"] = "signed"
     revision: int
     version: int
+
+
+class RevisionView(DecisionFields, _RevisionHead):
+    """One signed revision: 1 is the signature, later ones amendments."""
+
     dissent: list[DissentView]
     amendment_reason: str | None
     signed_by_id: int
