@@ -12,6 +12,7 @@ import asyncio
 import hashlib
 import json
 from datetime import datetime
+from enum import Enum
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -22,9 +23,9 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route, WebSocketRoute
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
-from conference.decision_outcomes import OUTCOME_LABELS, Outcome
+from conference.decision_outcomes import Outcome
 from conference.errors import CasebridgeError, NotAuthenticated, NotFound, PermissionDenied
-from conference.people import SPECIALTY_LABELS, ConferenceRole, Role, Specialty
+from conference.people import ConferenceRole, Role, Specialty
 from conference.permissions import is_organiser, may_advance
 from signaling.hub import Hub
 from signaling.protocol import IceServer, parse_ice_servers
@@ -35,7 +36,7 @@ from storage.tables import User
 from web.auth import credential_holder, optional_user, signer
 from web.db import db
 from web.pages.common import Viewer
-from web.templating import render
+from web.templating import label, render
 from web.tokens import GuestGrant
 
 CLOSE_UNAUTHENTICATED = 4401
@@ -233,13 +234,16 @@ def _room_context(request: Request) -> dict[str, Any]:
         }
 
 
+ROOM_LABELS: dict[str, type[Enum]] = {
+    "specialties": Specialty, "outcomes": Outcome, "conference_roles": ConferenceRole,
+}
+
+
 def room_labels() -> dict[str, dict[str, str]]:
-    """The labels the room's script shows, from the server's tables (never copied)."""
-    return {
-        "specialties": {s.value: SPECIALTY_LABELS[s] for s in Specialty},
-        "outcomes": {o.value: OUTCOME_LABELS[o] for o in Outcome},
-        "conference_roles": {r.value: r.value.capitalize() for r in ConferenceRole},
-    }
+    """The labels the room's script shows, by the pages' own ``label`` rule: served in
+    the page as JSON, never copied (a copy drifted: "Orthopedic spine" for "Orthopedic
+    spine surgery")."""
+    return {name: {v.value: label(v) for v in kind} for name, kind in ROOM_LABELS.items()}
 
 
 async def room_page(request: Request) -> Response:

@@ -30,7 +30,10 @@ def _day(value: date | None) -> str:
     return value.strftime("%d %b %Y") if value else "undated"
 
 
-def _label(value: Any) -> str:
+def label(value: Any) -> str:
+    """How a page names an enum value: the domain's label table where there is one
+    (specialties, outcomes), else the value in words. The room's script gets these
+    same labels as JSON (``web.live.room_labels``), so it never keeps its own."""
     if isinstance(value, Specialty):
         return SPECIALTY_LABELS[value]
     if isinstance(value, Outcome):
@@ -39,7 +42,7 @@ def _label(value: Any) -> str:
     return text.replace("_", " ").capitalize()
 
 
-templates.env.filters.update(when=_when, day=_day, label=_label)
+templates.env.filters.update(when=_when, day=_day, label=label)
 
 
 def render(request: Request, name: str, context: dict[str, Any] | None = None,

@@ -137,6 +137,8 @@ async def test_browser_two_then_three_people_see_each_other(live: Live, browser:
     await wait_decoding(pt, {a})
     labels = await chair.locator(".video-tile .label").all_inner_texts()
     assert any("Jordan Lee" in text and "Physical therapy" in text for text in labels)
+    # The specialty and the conference role by the labels the page serves (room_labels).
+    assert "Dr. Amara Okafor (you) · Neurosurgery · Chair" in labels
     assert not any("Raman" in text for text in labels)
     await chair.screenshot(path=str(ARTIFACTS / "2-after-renegotiation.png"))
     for page in (chair, pain, pt):

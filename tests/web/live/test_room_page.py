@@ -1,13 +1,21 @@
 """The live room page: who may open it, and what a guest link shows."""
 
+import json
+import re
 from collections.abc import Sequence
+from pathlib import Path
 
 from sqlmodel import select
 from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
+from conference.decision_outcomes import OUTCOME_LABELS
+from conference.people import SPECIALTY_LABELS
 from storage.tables import AgendaItem, Conference
 from tests.web.conftest import sign_in
+from web.live import room_labels
+
+STATIC = Path(__file__).resolve().parents[3] / "web" / "static"
 
 
 def _conference(app: Starlette) -> tuple[int, Sequence[AgendaItem]]:
@@ -93,38 +101,37 @@ def test_room_agenda_fragment(client: TestClient, demo: None, app: Starlette) ->
                       follow_redirects=False).status_code == 303
 
 
+
 def test_room_page_serves_the_labels_the_script_shows(client: TestClient, demo: None,
-                                                       app: object) -> None:
-    import html
-    import json
-    import re
-
-    from conference.decision_outcomes import OUTCOME_LABELS
-    from conference.people import SPECIALTY_LABELS
-
+                                                       app: Starlette) -> None:
     conf_id, _ = _conference(app)
     sign_in(client, "lee@casebridge.example")
     page = client.get(f"/conferences/{conf_id}/room").text
     blob = re.search(r'<script type="application/json" id="room-labels">(.*?)</script>', page)
     assert blob is not None
-    labels = json.loads(html.unescape(blob.group(1)))
+    labels = json.loads(blob.group(1))
+    assert labels == room_labels()
     assert labels["specialties"] == {s.value: t for s, t in SPECIALTY_LABELS.items()}
     assert labels["outcomes"] == {o.value: t for o, t in OUTCOME_LABELS.items()}
+    assert labels["conference_roles"] == {"chair": "Chair", "member": "Member", "guest": "Guest"}
     assert labels["specialties"]["orthopedic_spine"] == "Orthopedic spine surgery"
 
 
-def test_no_label_is_copied_into_the_scripts() -> None:
+def _copies(label: str, text: str) -> bool:
+    """``label`` itself, or a quoted cut of it that a copy drifted to ("Orthopedic spine")."""
+    words = label.split()
+    cuts = [" ".join(words[:n]) for n in range(2, len(words))]
+    return label in text or any(re.search(re.escape(cut) + "[\"'`]", text) for cut in cuts)
+
+
+def test_room_no_label_is_copied_into_the_scripts() -> None:
     """The room's labels come from the server; a copy in JavaScript drifts (it did:
     "Orthopedic spine" against the server's "Orthopedic spine surgery")."""
-    import pathlib
-
-    from conference.decision_outcomes import OUTCOME_LABELS
-    from conference.people import SPECIALTY_LABELS
-
-    scripts = pathlib.Path(__file__).resolve().parents[3] / "web" / "static" / "js"
-    text = "\n".join(p.read_text() for p in scripts.glob("*.js"))
-    copied = [label for label in [*SPECIALTY_LABELS.values(), *OUTCOME_LABELS.values()]
-              if f'"{label}"' in text or f'"{label.split()[0]}' in text and label != "Other"]
+    served = {label for table in room_labels().values() for label in table.values()}
+    scripts = {p.relative_to(STATIC).as_posix(): p.read_text() for p in STATIC.rglob("*.js")}
+    assert "js/room.js" in scripts and "js/grid.js" in scripts
+    copied = sorted((name, label) for name, text in scripts.items() for label in served
+                    if _copies(label, text))
     assert copied == []
 
 
@@ -159,3 +166,9 @@ def test_every_view_of_case_content_is_audited(client: TestClient, demo: None,
     before = views("room")
     assert guest.get(f"/conferences/{conf_id}/room?token={token}").status_code == 200
     assert views("room") == before + 1
+
+
+def test_room_label_guard_catches_copies() -> None:
+    assert _copies("Orthopedic spine surgery", 'orthopedic_spine: "Orthopedic spine",')
+    assert _copies("Chair", "` · Chair`")
+    assert not _copies("Orthopedic spine surgery", "labels.specialties[info.specialty]")

@@ -1,4 +1,5 @@
-// The person's own devices: the check before joining, mute, camera, screen share.
+// The person's own devices: the check before joining, mute, camera, screen share,
+// audio only (the low-bandwidth choice).
 import { listDevices, levelMeter, openMedia } from "./devices.js";
 import { $, showError, state } from "./room-state.js";
 
@@ -20,9 +21,13 @@ export async function preview() {
   }
 }
 
+// Whether this person sends video: camera on, and not joined with audio only.
+export function sendsVideo() {
+  return !state.cameraOff && !$("audio-only").checked;
+}
+
 export function sendMediaState() {
-  const video = !state.cameraOff && !$("audio-only").checked;
-  state.signaling?.send({ type: "media", audio: !state.audioMuted, video });
+  state.signaling?.send({ type: "media", audio: !state.audioMuted, video: sendsVideo() });
 }
 
 export function toggleMute() {

@@ -1,5 +1,19 @@
-// The lobby as the chair sees it: who waits, with Admit and Deny.
-import { $, state } from "./room-state.js";
+// The lobby: a guest waiting to be admitted (or refused), and, for the chair, who
+// waits, with Admit and Deny.
+import { $, showError, state } from "./room-state.js";
+
+export function showLobby(position) {
+  $("precheck").hidden = true;
+  $("lobby").hidden = false;
+  $("lobby-position").textContent = position;
+}
+
+export function showDenied() {
+  state.denied = true;
+  $("lobby").hidden = true;
+  $("precheck").hidden = false;
+  showError("precheck-error", "The chair did not admit you to this meeting.");
+}
 
 export function showWaiting(guests) {
   const list = $("waiting");

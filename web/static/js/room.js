@@ -1,9 +1,9 @@
-// The live room page: joining, the signaling messages, leaving; the parts live in
-// room-state.js, grid.js, agenda.js, lobby.js and controls.js.
+// The live room page: joining, the signaling messages, leaving. The parts are
+// grid.js (video tiles), agenda.js, lobby.js and controls.js, sharing room-state.js.
 import { refreshAgenda, showCurrent, showSigned, tickTimer } from "./agenda.js";
-import { preview, toggleCamera, toggleMute, toggleShare } from "./controls.js";
+import { preview, sendsVideo, toggleCamera, toggleMute, toggleShare } from "./controls.js";
 import { attachRemote, removeParticipant, upsertParticipant } from "./grid.js";
-import { showWaiting } from "./lobby.js";
+import { showDenied, showLobby, showWaiting } from "./lobby.js";
 import { Peer } from "./peer.js";
 import { $, canAdvance, conferenceId, setStatus, showError, state, token } from "./room-state.js";
 import { Signaling } from "./signaling.js";
@@ -22,7 +22,7 @@ function join() {
   const s = state.signaling;
   s.addEventListener("open", () => {
     setStatus("Connected", "status-live");
-    const message = { type: "join", audio: !state.audioMuted, video: !state.cameraOff && !$("audio-only").checked };
+    const message = { type: "join", audio: !state.audioMuted, video: sendsVideo() };
     s.send(message);
   });
   // One message at a time, in arrival order: a browser applies session
@@ -53,15 +53,10 @@ function reportError(error) {
 async function onMessage(message) {
   switch (message.type) {
     case "lobby":
-      $("precheck").hidden = true;
-      $("lobby").hidden = false;
-      $("lobby-position").textContent = message.position;
+      showLobby(message.position);
       break;
     case "denied":
-      state.denied = true;
-      $("lobby").hidden = true;
-      $("precheck").hidden = false;
-      showError("precheck-error", "The chair did not admit you to this meeting.");
+      showDenied();
       break;
     case "welcome":
       await onWelcome(message);
@@ -133,7 +128,7 @@ async function onWelcome(message) {
   const mine = state.tiles.get(state.me);
   if (mine) {
     mine.querySelector("video").srcObject = state.screen || state.local;
-    mine.classList.toggle("no-video", $("audio-only").checked || state.cameraOff);
+    mine.classList.toggle("no-video", !sendsVideo());
   }
 }
 
