@@ -52,6 +52,13 @@ class _Section:
         return self.kind in ("audio", "video") and len(fields) > 3
 
     @property
+    def rejected(self) -> bool:
+        """Port 0 rejects an m-line (RFC 3264 section 6), unless it is ``a=bundle-only``:
+        then it is offered within the BUNDLE group (RFC 8843 section 7.2), as Firefox
+        offers every m-line but the first under ``bundlePolicy: "max-bundle"``."""
+        return self.lines[0].split()[1] == "0" and "a=bundle-only" not in self.lines
+
+    @property
     def payload_types(self) -> list[int]:
         return [int(pt) for pt in self.lines[0].split()[3:]]
 
@@ -117,14 +124,14 @@ def restrict_codecs(sdp: str, keep: Mapping[str, str]) -> str:
     """Drop every codec but ``keep[kind]`` (e.g. ``{"video": "VP8"}``) and its RTX.
 
     A forwarding server cannot transcode, so every sender in a room must use the
-    same codec per kind. Rejected m-lines (port 0) are left alone.
+    same codec per kind. Rejected m-lines (port 0, not bundle-only) are left alone.
 
     Raises ``ValueError`` if an active m-line offers no codec of its kind.
     """
     session, sections = _split(sdp)
     for section in sections:
         wanted = keep.get(section.kind)
-        if wanted is None or not section.rtp or section.lines[0].split()[1] == "0":
+        if wanted is None or not section.rtp or section.rejected:
             continue
         codecs = section.codecs()
         base = f"{section.kind}/{wanted.lower()}/"
