@@ -6,6 +6,7 @@ import asyncio
 import fractions
 import time
 from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -181,14 +182,40 @@ async def room() -> AsyncIterator[Room]:
     await room.close()
 
 
-@pytest.fixture
-def chrome_offer() -> str:
-    """A Chrome 120-style offer: VP8 at payload type 96, Chrome's extmap ids."""
-    return (FIXTURES / "chrome_offer.sdp").read_text()
+@dataclass(frozen=True)
+class BrowserOffer:
+    """A golden browser offer and what the server must read from it and keep."""
+
+    name: str
+    sdp: str
+    opus: int  # payload types the browser chose
+    vp8: int
+    vp8_rtx: int
+    audio_level: int  # its RTP header extension ids (RFC 8285)
+    abs_send_time: int
+    mid: int
+    stream: str  # the a=msid stream id both of its m-lines carry
+    ssrcs: dict[str, int]  # mid -> media SSRC
 
 
-@pytest.fixture
-def firefox_offer() -> str:
-    """A Firefox-style offer: VP8 at 120 (rtx 124), Opus at 109, the mid extension
-    at 3, ``{uuid}`` msids, session-level fingerprint, ``/recvonly`` extmaps."""
-    return (FIXTURES / "firefox_offer.sdp").read_text()
+BROWSER_OFFERS = {
+    # Chrome 120: VP8 at 96, Chrome's extmap ids, sendrecv m-lines.
+    "chrome": BrowserOffer(
+        "chrome", (FIXTURES / "chrome_offer.sdp").read_text(), opus=111, vp8=96, vp8_rtx=97,
+        audio_level=1, abs_send_time=2, mid=4, stream="5d8b7a9e-2c41-4f7e-9a55-0c6f1d2e3b4a",
+        ssrcs={"0": 1417389016, "1": 2960389318}),
+    # Firefox, as the room's script makes it (sendonly, bundlePolicy max-bundle): VP8 at
+    # 120 (rtx 124), Opus at 109, the mid extension at 3, {uuid} msids, a session-level
+    # fingerprint, /recvonly extmaps, and the video m-line at port 0 with a=bundle-only.
+    "firefox": BrowserOffer(
+        "firefox", (FIXTURES / "firefox_offer.sdp").read_text(), opus=109, vp8=120,
+        vp8_rtx=124, audio_level=1, abs_send_time=4, mid=3,
+        stream="{b6a1f0e2-5c3d-4e7f-9a8b-1c2d3e4f5a6b}",
+        ssrcs={"0": 2853706123, "1": 1493570254}),
+}
+
+
+@pytest.fixture(params=sorted(BROWSER_OFFERS))
+def browser_offer(request: pytest.FixtureRequest) -> BrowserOffer:
+    """Each golden browser offer in turn: the SDP code must read both shapes."""
+    return BROWSER_OFFERS[request.param]

@@ -11,8 +11,8 @@ from aiortc import RTCConfiguration, RTCPeerConnection
 
 from signaling.forwarding import MediaRouter
 from signaling.media_errors import Glare, InvalidSdp, InvalidState, UnknownParticipant
-from signaling.sdp import NegotiatedIds, count_media, restrict_codecs
-from tests.signaling.conftest import Room, wait_for
+from signaling.sdp import NegotiatedIds, count_media, media_ssrcs, restrict_codecs, stream_ids
+from tests.signaling.conftest import BrowserOffer, Room, wait_for
 
 CODECS = {"audio": "opus", "video": "VP8"}
 
@@ -21,20 +21,20 @@ def _sections(sdp: str) -> list[str]:
     return ["m=" + part for part in sdp.split("\r\nm=")[1:]]
 
 
-def _assert_chrome_ids(sdp: str) -> None:
-    """Every m-line uses Chrome's payload types and extension ids, and nothing else."""
+def _assert_ids(sdp: str, browser: BrowserOffer) -> None:
+    """Every m-line uses the browser's payload types and extension ids, and nothing else."""
     for section in _sections(sdp):
         rtpmaps = set(re.findall(r"a=rtpmap:(\d+ \S+)", section))
         if section.startswith("m=video"):
-            assert rtpmaps == {"96 VP8/90000", "97 rtx/90000"}, section
-            assert "a=fmtp:97 apt=96" in section
-            assert (
-                "a=extmap:2 http://www.webrtc.org/experiments/rtp-hdrext/abs-send-time" in section
-            )
+            assert rtpmaps == {f"{browser.vp8} VP8/90000", f"{browser.vp8_rtx} rtx/90000"}, section
+            assert f"a=fmtp:{browser.vp8_rtx} apt={browser.vp8}" in section
+            assert (f"a=extmap:{browser.abs_send_time} "
+                    "http://www.webrtc.org/experiments/rtp-hdrext/abs-send-time") in section
         else:
-            assert rtpmaps == {"111 opus/48000/2"}, section
-            assert "a=extmap:1 urn:ietf:params:rtp-hdrext:ssrc-audio-level" in section
-        assert "a=extmap:4 urn:ietf:params:rtp-hdrext:sdes:mid" in section
+            assert rtpmaps == {f"{browser.opus} opus/48000/2"}, section
+            assert (f"a=extmap:{browser.audio_level} "
+                    "urn:ietf:params:rtp-hdrext:ssrc-audio-level") in section
+        assert f"a=extmap:{browser.mid} urn:ietf:params:rtp-hdrext:sdes:mid" in section
 
 
 async def test_router_three_participants_receive_each_other(room: Room) -> None:
@@ -147,16 +147,42 @@ async def test_router_serializes_renegotiation_per_participant(room: Room) -> No
     assert len(ana.offers) == 2  # the first offer, then exactly one more for cho
 
 
-def test_sdp_reoffer_keeps_chrome_payload_types_and_extmap_ids(chrome_offer: str) -> None:
+def test_sdp_reoffer_keeps_the_browsers_payload_types_and_extmap_ids(
+        browser_offer: BrowserOffer) -> None:
     ids = NegotiatedIds()
-    ids.learn(restrict_codecs(chrome_offer, CODECS))
+    ids.learn(restrict_codecs(browser_offer.sdp, CODECS))
     aiortc_offer = _aiortc_offer()
     assert "a=rtpmap:97 VP8/90000" in aiortc_offer  # aiortc's own default differs
 
     pinned = ids.pin(restrict_codecs(aiortc_offer, CODECS))
 
-    _assert_chrome_ids(pinned)
+    _assert_ids(pinned, browser_offer)
     assert count_media(pinned) == count_media(aiortc_offer)
+
+
+def test_sdp_restrict_codecs_keeps_only_vp8_and_opus(browser_offer: BrowserOffer) -> None:
+    restricted = restrict_codecs(browser_offer.sdp, CODECS)
+    _assert_ids(restricted, browser_offer)
+    assert not re.search("VP9|H264|AV1|red/|ulpfec|G722|PCMU|telephone-event", restricted)
+    ids = NegotiatedIds()
+    ids.learn(restricted)
+    assert set(ids.payload_types) == {
+        "audio/opus/48000/2", "video/vp8/90000", "video/rtx/90000/apt=video/vp8/90000"}
+
+
+def test_sdp_restrict_codecs_leaves_a_rejected_mline_alone(browser_offer: BrowserOffer) -> None:
+    # Port 0 without a=bundle-only rejects the m-line (RFC 3264 section 6; RFC 8843 7.2).
+    rejected = re.sub(r"m=video \d+", "m=video 0", browser_offer.sdp).replace(
+        "a=bundle-only\n", "")
+    video = _sections(restrict_codecs(rejected, CODECS))[1]
+    assert video.startswith("m=video 0 ") and "a=rtpmap:" in video
+    assert video.replace("\r\n", "\n") in rejected  # left exactly as offered
+
+
+def test_sdp_stream_ids_and_ssrcs_of_a_browser_offer(browser_offer: BrowserOffer) -> None:
+    # Audio and video of one browser share one a=msid stream: one tile in the grid.
+    assert stream_ids(browser_offer.sdp) == {"0": browser_offer.stream, "1": browser_offer.stream}
+    assert media_ssrcs(browser_offer.sdp) == browser_offer.ssrcs
 
 
 def test_sdp_new_codecs_get_free_ids() -> None:
@@ -172,42 +198,47 @@ def test_sdp_new_codecs_get_free_ids() -> None:
     assert f"a=rtpmap:{ids.payload_types['video/vp8/90000']} VP8/90000" in pinned
 
 
-def test_sdp_restrict_codecs_refuses_an_mline_without_the_codec(chrome_offer: str) -> None:
-    only_h264 = chrome_offer.replace("VP8/90000", "H265/90000")
+def test_sdp_restrict_codecs_refuses_an_mline_without_the_codec(
+        browser_offer: BrowserOffer) -> None:
+    no_vp8 = browser_offer.sdp.replace("VP8/90000", "H265/90000")
     with pytest.raises(ValueError, match="VP8"):
-        restrict_codecs(only_h264, CODECS)
+        restrict_codecs(no_vp8, CODECS)
 
 
-async def test_router_reoffers_to_chrome_with_its_own_ids(chrome_offer: str) -> None:
+async def test_router_reoffers_to_a_browser_with_its_own_ids(browser_offer: BrowserOffer) -> None:
     captured: list[tuple[str, dict[str, str]]] = []
     room = Room()
+    name = browser_offer.name
 
     async def on_offer(participant_id: str, sdp: str, streams: dict[str, str]) -> None:
-        if participant_id == "chrome":
+        if participant_id == name:
             captured.append((sdp, streams))
         else:
             await room.clients[participant_id].on_offer(sdp, streams)
 
     room.router = MediaRouter(ice_servers=[], on_offer=on_offer)
     try:
-        await room.router.add("chrome")
-        answer = await room.router.accept_offer("chrome", chrome_offer)
-        _assert_chrome_ids(answer)
+        await room.router.add(name)
+        answer = await room.router.accept_offer(name, browser_offer.sdp)
+        _assert_ids(answer, browser_offer)
+        sources = room.router._peers[name].sources
+        assert {mid: s.ssrc for mid, s in sources.items()} == browser_offer.ssrcs
+        assert len({s.stream_id for s in sources.values()}) == 1  # one stream, as offered
         # Nothing answers this golden offer's ICE, so stand in for the connected
         # state the router waits for before it re-offers (the live-room browser
         # test covers the same re-offer with a real Chromium).
-        room.router._peers["chrome"].connected = True
+        room.router._peers[name].connected = True
 
         await room.join("bob")
         await wait_for(lambda: bool(captured))
         offer, streams = captured[0]
-        _assert_chrome_ids(offer)
+        _assert_ids(offer, browser_offer)
         assert set(streams.values()) == {"bob"}
         assert count_media(offer) == 4
 
         # Glare: the server's offer is outstanding and the server is impolite.
         with pytest.raises(Glare):
-            await room.router.accept_offer("chrome", chrome_offer)
+            await room.router.accept_offer(name, browser_offer.sdp)
     finally:
         await room.close()
         await room.router.close()
@@ -244,63 +275,3 @@ def _aiortc_offer() -> str:
 
     return asyncio.run(make())
 
-
-def _assert_firefox_ids(sdp: str) -> None:
-    """Every m-line uses Firefox's payload types and extension ids, and nothing else."""
-    for section in _sections(sdp):
-        rtpmaps = set(re.findall(r"a=rtpmap:(\d+ \S+)", section))
-        if section.startswith("m=video"):
-            assert rtpmaps == {"120 VP8/90000", "124 rtx/90000"}, section
-            assert "a=fmtp:124 apt=120" in section
-            assert (
-                "a=extmap:4 http://www.webrtc.org/experiments/rtp-hdrext/abs-send-time" in section
-            )
-        else:
-            assert rtpmaps == {"109 opus/48000/2"}, section
-            assert "a=extmap:1 urn:ietf:params:rtp-hdrext:ssrc-audio-level" in section
-        assert "a=extmap:3 urn:ietf:params:rtp-hdrext:sdes:mid" in section
-
-
-def test_sdp_reoffer_keeps_firefox_payload_types_and_extmap_ids(firefox_offer: str) -> None:
-    ids = NegotiatedIds()
-    ids.learn(restrict_codecs(firefox_offer, CODECS))
-    aiortc_offer = _aiortc_offer()
-    pinned = ids.pin(restrict_codecs(aiortc_offer, CODECS))
-    _assert_firefox_ids(pinned)
-    assert count_media(pinned) == count_media(aiortc_offer)
-
-
-def test_sdp_restrict_codecs_keeps_only_firefox_vp8_and_opus(firefox_offer: str) -> None:
-    restricted = restrict_codecs(firefox_offer, CODECS)
-    _assert_firefox_ids(restricted)
-    assert "VP9" not in restricted and "H264" not in restricted and "ulpfec" not in restricted
-    with pytest.raises(ValueError, match="VP8"):
-        restrict_codecs(firefox_offer.replace("VP8/90000", "AV1/90000"), CODECS)
-
-
-async def test_router_answers_firefox_and_reoffers_with_its_ids(firefox_offer: str) -> None:
-    captured: list[tuple[str, dict[str, str]]] = []
-    room = Room()
-
-    async def on_offer(participant_id: str, sdp: str, streams: dict[str, str]) -> None:
-        if participant_id == "firefox":
-            captured.append((sdp, streams))
-        else:
-            await room.clients[participant_id].on_offer(sdp, streams)
-
-    room.router = MediaRouter(ice_servers=[], on_offer=on_offer)
-    try:
-        await room.router.add("firefox")
-        answer = await room.router.accept_offer("firefox", firefox_offer)
-        _assert_firefox_ids(answer)
-        room.router._peers["firefox"].connected = True  # as for the Chrome offer above
-
-        await room.join("bob")
-        await wait_for(lambda: bool(captured))
-        offer, streams = captured[0]
-        _assert_firefox_ids(offer)
-        assert set(streams.values()) == {"bob"}
-        assert count_media(offer) == 4
-    finally:
-        await room.close()
-        await room.router.close()
