@@ -2,18 +2,53 @@
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 from datetime import UTC, date, datetime, timedelta
+from typing import Protocol, TypedDict, Unpack
 
 from sqlmodel import Session
 
-from conference.cases import CareEntry, CaseDetails, Sex, TreatmentKind, TreatmentResponse
+from conference.cases import (
+    CareEntry,
+    CaseDetails,
+    Sex,
+    TreatmentKind,
+    TreatmentResponse,
+    Urgency,
+)
 from conference.people import ConferenceRole, Role, Specialty
 from storage import agenda, cases, conferences, users
 from storage.tables import AgendaItem, Case, Conference, User
 
 PASSWORD = "correct horse battery"
 _seq = itertools.count(1)
+
+
+class _Row(Protocol):
+    @property
+    def id(self) -> int | None: ...
+
+
+def id_of(row: _Row) -> int:
+    """A stored row's id: a table's id is ``int | None`` until the row is flushed, and every
+    row a test passes on has been; failing here says so, where ``row.id or 0`` would not."""
+    assert row.id is not None, f"{row!r} has no id: it was never flushed"
+    return row.id
+
+
+class DetailsChanges(TypedDict, total=False):
+    """The fields of :class:`CaseDetails` a test may set; the rest keep the defaults below."""
+
+    patient_ref: str
+    age: int
+    sex: Sex
+    summary: str
+    question: str
+    urgency: Urgency
+    eases: str
+    worsens: str
+    care_history: tuple[CareEntry, ...]
 
 
 def user(session: Session, role: Role = Role.SPECIALIST, specialty: Specialty | None = None,
@@ -29,8 +64,8 @@ def coordinator(session: Session) -> User:
     return user(session, Role.COORDINATOR)
 
 
-def details(**kw: object) -> CaseDetails:
-    base: dict[str, object] = dict(
+def details(**kw: Unpack[DetailsChanges]) -> CaseDetails:
+    base = CaseDetails(
         patient_ref=f"SPN-{next(_seq):04d}", age=58, sex=Sex.FEMALE,
         summary="Chronic low back pain, 14 months, range of motion plateaued in PT.",
         question="Is she a candidate for surgery, or should conservative care continue?",
@@ -42,11 +77,10 @@ def details(**kw: object) -> CaseDetails:
                       notes="Relief lasted three weeks"),
         ),
     )
-    base.update(kw)
-    return CaseDetails(**base)
+    return dataclasses.replace(base, **kw)
 
 
-def case(session: Session, actor: User, **kw: object) -> Case:
+def case(session: Session, actor: User, **kw: Unpack[DetailsChanges]) -> Case:
     return cases.create_case(session, actor=actor, details=details(**kw))
 
 
@@ -54,17 +88,17 @@ def conference(session: Session, actor: User, chair: User, minutes: int = 60) ->
     return conferences.create_conference(
         session, actor=actor, title="Weekly spine conference",
         starts_at=datetime.now(UTC) + timedelta(days=1), duration_minutes=minutes,
-        chair_id=chair.id or 0,
+        chair_id=id_of(chair),
     )
 
 
 def member(session: Session, actor: User, conf: Conference, person: User,
            role: ConferenceRole = ConferenceRole.MEMBER) -> None:
-    conferences.add_member(session, actor=actor, conference_id=conf.id or 0,
-                           user_id=person.id or 0, conference_role=role)
+    conferences.add_member(session, actor=actor, conference_id=id_of(conf),
+                           user_id=id_of(person), conference_role=role)
 
 
 def item(session: Session, actor: User, conf: Conference, minutes: int = 15) -> AgendaItem:
     c = case(session, actor)
-    return agenda.add_item(session, actor=actor, conference_id=conf.id or 0, case_id=c.id or 0,
+    return agenda.add_item(session, actor=actor, conference_id=id_of(conf), case_id=id_of(c),
                            planned_minutes=minutes)
