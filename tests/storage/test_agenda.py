@@ -15,6 +15,7 @@ from conference.people import ConferenceRole, Role
 from storage import agenda, conferences
 from storage.tables import Conference, User
 from tests import factories
+from tests.factories import id_of
 
 
 @pytest.fixture
@@ -29,7 +30,7 @@ def test_agenda_items_in_order_with_running_total(session: Session,
                                                   setup: tuple[User, User, Conference]) -> None:
     coord, _, conf = setup
     a, b, c = (factories.item(session, coord, conf, m) for m in (15, 20, 20))
-    assert [i.id for i in agenda.items(session, conf.id)] == [a.id, b.id, c.id]
+    assert [i.id for i in agenda.items(session, id_of(conf))] == [a.id, b.id, c.id]
     t = agenda.timing(session, conf)
     assert (t.planned_minutes, t.over_by) == (55, 10)
 
@@ -39,7 +40,7 @@ def test_agenda_same_case_twice_conflicts(session: Session, setup: tuple[User, U
     coord, _, conf = setup
     item = factories.item(session, coord, conf)
     with pytest.raises(Conflict):
-        agenda.add_item(session, actor=coord, conference_id=conf.id, case_id=item.case_id,
+        agenda.add_item(session, actor=coord, conference_id=id_of(conf), case_id=item.case_id,
                         planned_minutes=10)
 
 
@@ -48,29 +49,30 @@ def test_agenda_add_rejects_bad_input(session: Session, setup: tuple[User, User,
     coord, chair, conf = setup
     c = factories.case(session, coord)
     with pytest.raises(InvalidInput):
-        agenda.add_item(session, actor=coord, conference_id=conf.id, case_id=c.id,
+        agenda.add_item(session, actor=coord, conference_id=id_of(conf), case_id=id_of(c),
                         planned_minutes=0)
     with pytest.raises(InvalidInput):
-        agenda.add_item(session, actor=coord, conference_id=conf.id, case_id=9999,
+        agenda.add_item(session, actor=coord, conference_id=id_of(conf), case_id=9999,
                         planned_minutes=10)
     with pytest.raises(NotFound):
-        agenda.add_item(session, actor=coord, conference_id=9999, case_id=c.id,
+        agenda.add_item(session, actor=coord, conference_id=9999, case_id=id_of(c),
                         planned_minutes=10)
     with pytest.raises(PermissionDenied):
-        agenda.add_item(session, actor=chair, conference_id=conf.id, case_id=c.id,
+        agenda.add_item(session, actor=chair, conference_id=id_of(conf), case_id=id_of(c),
                         planned_minutes=10)
 
 
 def test_agenda_reorder(session: Session, setup: tuple[User, User, Conference]) -> None:
     coord, _, conf = setup
     a, b, c = (factories.item(session, coord, conf) for _ in range(3))
-    result = agenda.reorder(session, actor=coord, conference_id=conf.id,
-                            item_ids=[c.id, a.id, b.id])
+    result = agenda.reorder(session, actor=coord, conference_id=id_of(conf),
+                            item_ids=[id_of(c), id_of(a), id_of(b)])
     assert [i.id for i in result] == [c.id, a.id, b.id]
     assert [i.position for i in result] == [0, 1, 2]
     with pytest.raises(AgendaMismatch):
-        agenda.reorder(session, actor=coord, conference_id=conf.id, item_ids=[a.id, b.id])
-    assert [i.id for i in agenda.items(session, conf.id)] == [c.id, a.id, b.id]
+        agenda.reorder(session, actor=coord, conference_id=id_of(conf),
+                       item_ids=[id_of(a), id_of(b)])
+    assert [i.id for i in agenda.items(session, id_of(conf))] == [c.id, a.id, b.id]
 
 
 def test_agenda_advance_requires_published_and_chair(session: Session,
@@ -78,42 +80,42 @@ def test_agenda_advance_requires_published_and_chair(session: Session,
     coord, chair, conf = setup
     a = factories.item(session, coord, conf)
     with pytest.raises(IllegalTransition):
-        agenda.advance(session, actor=chair, conference_id=conf.id, item_id=a.id)
-    conferences.set_status(session, actor=coord, conference_id=conf.id,
+        agenda.advance(session, actor=chair, conference_id=id_of(conf), item_id=id_of(a))
+    conferences.set_status(session, actor=coord, conference_id=id_of(conf),
                            status=ConferenceStatus.PUBLISHED)
     member = factories.user(session)
     factories.member(session, coord, conf, member)
     with pytest.raises(PermissionDenied):
-        agenda.advance(session, actor=member, conference_id=conf.id, item_id=a.id)
+        agenda.advance(session, actor=member, conference_id=id_of(conf), item_id=id_of(a))
 
 
 def test_agenda_advance_walks_items_and_goes_live(session: Session,
                                                   setup: tuple[User, User, Conference]) -> None:
     coord, chair, conf = setup
     a, b = factories.item(session, coord, conf), factories.item(session, coord, conf)
-    conferences.set_status(session, actor=coord, conference_id=conf.id,
+    conferences.set_status(session, actor=coord, conference_id=id_of(conf),
                            status=ConferenceStatus.PUBLISHED)
-    agenda.advance(session, actor=chair, conference_id=conf.id, item_id=a.id)
+    agenda.advance(session, actor=chair, conference_id=id_of(conf), item_id=id_of(a))
     assert conf.status is ConferenceStatus.LIVE
     assert (conf.current_item_id, a.status) == (a.id, ItemStatus.DISCUSSING)
     assert a.started_at is not None and conf.current_started_at is not None
-    agenda.advance(session, actor=chair, conference_id=conf.id, item_id=b.id)
+    agenda.advance(session, actor=chair, conference_id=id_of(conf), item_id=id_of(b))
     assert conf.current_item_id == b.id and a.ended_at is not None
     other = factories.conference(session, coord, chair)
     stranger = factories.item(session, coord, other)
     with pytest.raises(NotFound):
-        agenda.advance(session, actor=chair, conference_id=conf.id, item_id=stranger.id)
+        agenda.advance(session, actor=chair, conference_id=id_of(conf), item_id=id_of(stranger))
 
 
 def test_agenda_defer_and_take_up_again(session: Session, setup: tuple[User, User, Conference]
                                         ) -> None:
     coord, chair, conf = setup
     a = factories.item(session, coord, conf)
-    agenda.defer(session, actor=chair, item_id=a.id)
+    agenda.defer(session, actor=chair, item_id=id_of(a))
     assert a.status is ItemStatus.DEFERRED
-    conferences.set_status(session, actor=coord, conference_id=conf.id,
+    conferences.set_status(session, actor=coord, conference_id=id_of(conf),
                            status=ConferenceStatus.PUBLISHED)
-    agenda.advance(session, actor=chair, conference_id=conf.id, item_id=a.id)
+    agenda.advance(session, actor=chair, conference_id=id_of(conf), item_id=id_of(a))
     assert a.status is ItemStatus.DISCUSSING and a.ended_at is None
 
 
@@ -122,22 +124,23 @@ def test_agenda_attendance_recorded_once_per_person(session: Session,
     coord, chair, conf = setup
     a = factories.item(session, coord, conf)
     pt = factories.user(session)
-    agenda.record_attendance(session, item_id=a.id, user_ids=[chair.id])
-    agenda.record_attendance(session, item_id=a.id, user_ids=[chair.id, pt.id, pt.id])
-    assert agenda.present_for(session, a.id) == [chair.id, pt.id]
+    agenda.record_attendance(session, item_id=id_of(a), user_ids=[id_of(chair)])
+    agenda.record_attendance(session, item_id=id_of(a),
+                             user_ids=[id_of(chair), id_of(pt), id_of(pt)])
+    assert agenda.present_for(session, id_of(a)) == [chair.id, pt.id]
 
 
 def test_agenda_end_current_clears_the_live_item(session: Session,
                                                  setup: tuple[User, User, Conference]) -> None:
     coord, chair, conf = setup
     a = factories.item(session, coord, conf)
-    conferences.set_status(session, actor=coord, conference_id=conf.id,
+    conferences.set_status(session, actor=coord, conference_id=id_of(conf),
                            status=ConferenceStatus.PUBLISHED)
-    agenda.advance(session, actor=chair, conference_id=conf.id, item_id=a.id)
+    agenda.advance(session, actor=chair, conference_id=id_of(conf), item_id=id_of(a))
     member = factories.user(session)
     with pytest.raises(PermissionDenied):
-        agenda.end_current(session, actor=member, conference_id=conf.id)
-    agenda.end_current(session, actor=chair, conference_id=conf.id)
+        agenda.end_current(session, actor=member, conference_id=id_of(conf))
+    agenda.end_current(session, actor=chair, conference_id=id_of(conf))
     assert (conf.current_item_id, conf.current_started_at) == (None, None)
     assert a.ended_at is not None and a.status is ItemStatus.DISCUSSING
 
@@ -150,9 +153,9 @@ def test_agenda_changes_leave_an_event_for_the_room(session: Session,
     coord, chair, conf = setup
     events.take(session)
     a, b = factories.item(session, coord, conf), factories.item(session, coord, conf)
-    agenda.reorder(session, actor=coord, conference_id=conf.id, item_ids=[b.id, a.id])
-    agenda.set_minutes(session, actor=coord, item_id=a.id, planned_minutes=12)
-    agenda.defer(session, actor=chair, item_id=b.id)
+    agenda.reorder(session, actor=coord, conference_id=id_of(conf), item_ids=[id_of(b), id_of(a)])
+    agenda.set_minutes(session, actor=coord, item_id=id_of(a), planned_minutes=12)
+    agenda.defer(session, actor=chair, item_id=id_of(b))
     changed = (conf.id, AgendaChanged())
     assert events.take(session) == [changed] * 5
 
@@ -165,7 +168,7 @@ def test_agenda_advance_by_each_role(session: Session, setup: tuple[User, User, 
                                      who: str, allowed: bool) -> None:
     coord, chair, conf = setup
     a = factories.item(session, coord, conf)
-    conferences.set_status(session, actor=coord, conference_id=conf.id,
+    conferences.set_status(session, actor=coord, conference_id=id_of(conf),
                            status=ConferenceStatus.PUBLISHED)
     actors = {"chair": chair, "coordinator": coord}
     if who not in actors:
@@ -174,9 +177,9 @@ def test_agenda_advance_by_each_role(session: Session, setup: tuple[User, User, 
                          if who == "guest member" else ConferenceRole.MEMBER)
         actors[who] = person
     if allowed:
-        agenda.advance(session, actor=actors[who], conference_id=conf.id, item_id=a.id)
+        agenda.advance(session, actor=actors[who], conference_id=id_of(conf), item_id=id_of(a))
         assert conf.current_item_id == a.id
     else:
         with pytest.raises(PermissionDenied):
-            agenda.advance(session, actor=actors[who], conference_id=conf.id, item_id=a.id)
+            agenda.advance(session, actor=actors[who], conference_id=id_of(conf), item_id=id_of(a))
         assert conf.current_item_id is None

@@ -11,13 +11,14 @@ from conference.people import Role, Specialty
 from storage import audit, cases, referrals
 from storage.cases import ImagingPolicy
 from tests import factories
+from tests.factories import id_of
 
 
 def test_case_stored_with_history_of_care_in_order(session: Session) -> None:
     coord = factories.coordinator(session)
     c = factories.case(session, coord, eases="Sitting, flexion", worsens="Walking > 200 m")
     session.commit()
-    history = cases.care_history(session, c.id)
+    history = cases.care_history(session, id_of(c))
     assert [h.kind for h in history] == [TreatmentKind.PHYSICAL_THERAPY, TreatmentKind.INJECTION]
     assert history[1].notes == "Relief lasted three weeks"
     assert (c.eases, c.worsens) == ("Sitting, flexion", "Walking > 200 m")
@@ -45,8 +46,8 @@ def test_case_patient_name_refused(session: Session) -> None:
 def test_case_view_is_audited(session: Session) -> None:
     coord = factories.coordinator(session)
     c = factories.case(session, coord)
-    cases.view_case(session, viewer=coord, case_id=c.id)
-    events = audit.events_for(session, entity=Entity.CASE, entity_id=c.id)
+    cases.view_case(session, viewer=coord, case_id=id_of(c))
+    events = audit.events_for(session, entity=Entity.CASE, entity_id=id_of(c))
     assert [e.action for e in events] == [AuditAction.CREATED, AuditAction.VIEWED]
     assert events[1].actor_id == coord.id
 
@@ -60,7 +61,7 @@ def test_case_visibility(session: Session) -> None:
                                requested_specialties=[Specialty.NEUROSURGERY])
     conf = factories.conference(session, coord, chair)
     factories.member(session, coord, conf, member)
-    referrals.schedule(session, actor=coord, request_id=request.id, conference_id=conf.id,
+    referrals.schedule(session, actor=coord, request_id=id_of(request), conference_id=id_of(conf),
                        planned_minutes=15)
     for viewer in (coord, chair, member, gp):
         assert cases.view_case(session, viewer=viewer, case_id=request.case_id).id == (
@@ -75,12 +76,12 @@ def test_case_visibility(session: Session) -> None:
 def test_imaging_added_and_listed(session: Session) -> None:
     coord = factories.coordinator(session)
     c = factories.case(session, coord)
-    link = cases.add_imaging(session, actor=coord, case_id=c.id,
+    link = cases.add_imaging(session, actor=coord, case_id=id_of(c),
                              url="https://pacs.example.org/viewer?study=1.2.3",
                              modality=Modality.MR, study_date=date(2026, 9, 14),
                              description="Lumbar MRI without contrast",
                              study_instance_uid="1.2.840.113619.2.55.3")
-    assert [i.id for i in cases.imaging(session, c.id)] == [link.id]
+    assert [i.id for i in cases.imaging(session, id_of(c))] == [link.id]
     assert link.study_instance_uid == "1.2.840.113619.2.55.3"
 
 
@@ -95,20 +96,20 @@ def test_imaging_rejected_saves_nothing(session: Session, url: str, reason: str)
     c = factories.case(session, coord)
     policy = ImagingPolicy(allowed_hosts=frozenset({"pacs.example.org"}))
     with pytest.raises(ImagingLinkRejected) as err:
-        cases.add_imaging(session, actor=coord, case_id=c.id, url=url, modality=Modality.CT,
+        cases.add_imaging(session, actor=coord, case_id=id_of(c), url=url, modality=Modality.CT,
                           policy=policy)
     assert err.value.reason == reason
-    assert cases.imaging(session, c.id) == []
+    assert cases.imaging(session, id_of(c)) == []
 
 
 def test_imaging_future_study_and_bad_uid_rejected(session: Session) -> None:
     coord = factories.coordinator(session)
     c = factories.case(session, coord)
     with pytest.raises(InvalidInput):
-        cases.add_imaging(session, actor=coord, case_id=c.id, url="https://p.example.org/",
+        cases.add_imaging(session, actor=coord, case_id=id_of(c), url="https://p.example.org/",
                           modality=Modality.MR, study_date=date(2099, 1, 1))
     with pytest.raises(InvalidInput):
-        cases.add_imaging(session, actor=coord, case_id=c.id, url="https://p.example.org/",
+        cases.add_imaging(session, actor=coord, case_id=id_of(c), url="https://p.example.org/",
                           modality=Modality.MR, study_instance_uid="not-a-uid")
 
 
@@ -125,7 +126,7 @@ def test_imaging_who_may_add(session: Session) -> None:
                           url="https://pacs.example.org/a", modality=Modality.XR)
     chair = factories.user(session)
     conf = factories.conference(session, coord, chair)
-    referrals.schedule(session, actor=coord, request_id=request.id, conference_id=conf.id,
+    referrals.schedule(session, actor=coord, request_id=id_of(request), conference_id=id_of(conf),
                        planned_minutes=10)
     with pytest.raises(PermissionDenied):
         cases.add_imaging(session, actor=chair, case_id=request.case_id,
@@ -173,16 +174,16 @@ def test_case_corrected_until_a_decision_is_signed(session: Session) -> None:
     case = cases.update_case(session, actor=coord, case_id=item.case_id,
                              changes={"question": " Decompress now? ", "urgency": Urgency.URGENT})
     assert (case.question, case.urgency) == ("Decompress now?", Urgency.URGENT)
-    assert audit.events_for(session, entity=Entity.CASE, entity_id=case.id)[-1].detail == {
+    assert audit.events_for(session, entity=Entity.CASE, entity_id=id_of(case))[-1].detail == {
         "fields": ["question", "urgency"]}
     with pytest.raises(InvalidInput) as err:
-        cases.update_case(session, actor=coord, case_id=case.id, changes={"summary": " "})
+        cases.update_case(session, actor=coord, case_id=id_of(case), changes={"summary": " "})
     assert err.value.field == "summary"
     with pytest.raises(InvalidInput):
-        cases.update_case(session, actor=coord, case_id=case.id, changes={"patient_ref": "X1"})
-    decisions.save_draft(session, actor=chair, item_id=item.id, read_version=0,
-                         content=DecisionContent(Outcome.OTHER, "r", "p", 2, (chair.id,)))
-    decisions.sign(session, actor=chair, item_id=item.id)
+        cases.update_case(session, actor=coord, case_id=id_of(case), changes={"patient_ref": "X1"})
+    decisions.save_draft(session, actor=chair, item_id=id_of(item), read_version=0,
+                         content=DecisionContent(Outcome.OTHER, "r", "p", 2, (id_of(chair),)))
+    decisions.sign(session, actor=chair, item_id=id_of(item))
     with pytest.raises(Conflict) as conflict:
-        cases.update_case(session, actor=coord, case_id=case.id, changes={"question": "Else?"})
+        cases.update_case(session, actor=coord, case_id=id_of(case), changes={"question": "Else?"})
     assert conflict.value.code == "case_decided"

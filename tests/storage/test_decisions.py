@@ -23,6 +23,7 @@ from conference.referrals import RequestStatus
 from conference.room_events import DecisionSigned
 from storage import agenda, decisions, referrals
 from tests import factories
+from tests.factories import id_of
 
 
 @pytest.fixture
@@ -106,7 +107,7 @@ def test_decision_guests_and_outsiders_cannot_draft(session: Session, team: dict
 
 def test_decision_present_must_be_members(session: Session, team: dict[str, Any]) -> None:
     outsider = factories.user(session)
-    bad = DecisionContent(Outcome.OTHER, "r", "p", 4, (team["chair"].id, outsider.id))
+    bad = DecisionContent(Outcome.OTHER, "r", "p", 4, (id_of(team["chair"]), id_of(outsider)))
     with pytest.raises(InvalidInput) as err:
         decisions.save_draft(session, actor=team["neuro"], item_id=team["item"].id,
                              content=bad, read_version=0)
@@ -215,11 +216,11 @@ def test_decision_signing_answers_the_request(session: Session, team: dict[str, 
     clinician = factories.user(session, Role.REFERRING_CLINICIAN, Specialty.PRIMARY_CARE)
     request = referrals.submit(session, actor=clinician, details=factories.details(),
                                requested_specialties=[Specialty.NEUROSURGERY])
-    _, item = referrals.schedule(session, actor=team["coord"], request_id=request.id,
+    _, item = referrals.schedule(session, actor=team["coord"], request_id=id_of(request),
                                  conference_id=team["conf"].id, planned_minutes=20)
-    decisions.save_draft(session, actor=team["neuro"], item_id=item.id,
+    decisions.save_draft(session, actor=team["neuro"], item_id=id_of(item),
                          content=content(team), read_version=0)
-    decisions.sign(session, actor=team["chair"], item_id=item.id)
+    decisions.sign(session, actor=team["chair"], item_id=id_of(item))
     assert request.status is RequestStatus.ANSWERED
     assert request.discussed_at is not None and request.answered_at is not None
     assert request.answered_at >= request.scheduled_at >= request.submitted_at

@@ -8,6 +8,7 @@ from storage import audit, users
 from storage.passwords import verify_password
 from storage.tables import User
 from tests import factories
+from tests.factories import id_of
 
 
 @pytest.fixture
@@ -17,11 +18,11 @@ def admin(session: Session) -> User:
 
 def test_people_admin_changes_role_and_specialty(session: Session, admin: User) -> None:
     person = factories.user(session, Role.REFERRING_CLINICIAN, Specialty.PRIMARY_CARE)
-    users.update_user(session, actor=admin, user_id=person.id, role=Role.SPECIALIST,
+    users.update_user(session, actor=admin, user_id=id_of(person), role=Role.SPECIALIST,
                       specialty=Specialty.PAIN_MEDICINE, name="  Dr. New Name ")
     assert (person.role, person.specialty, person.name) == (
         Role.SPECIALIST, Specialty.PAIN_MEDICINE, "Dr. New Name")
-    event = audit.events_for(session, entity=Entity.USER, entity_id=person.id)[-1]
+    event = audit.events_for(session, entity=Entity.USER, entity_id=id_of(person))[-1]
     assert event.detail == {"name": "Dr. New Name", "role": "specialist",
                             "specialty": "pain_medicine"}
     assert event.actor_id == admin.id
@@ -30,7 +31,7 @@ def test_people_admin_changes_role_and_specialty(session: Session, admin: User) 
 def test_people_specialist_keeps_needing_a_specialty(session: Session, admin: User) -> None:
     person = factories.user(session, Role.SPECIALIST, Specialty.RADIOLOGY)
     with pytest.raises(InvalidInput) as err:
-        users.update_user(session, actor=admin, user_id=person.id, specialty=None)
+        users.update_user(session, actor=admin, user_id=id_of(person), specialty=None)
     assert err.value.field == "specialty"
     assert person.specialty is Specialty.RADIOLOGY
 
@@ -40,7 +41,8 @@ def test_people_password_reset_unlocks_and_is_not_logged(session: Session, admin
 
     person = factories.user(session)
     person.locked_until = datetime.now(UTC) + timedelta(minutes=10)
-    users.update_user(session, actor=admin, user_id=person.id, password="a brand new passphrase")
+    users.update_user(session, actor=admin, user_id=id_of(person),
+                      password="a brand new passphrase")
     assert verify_password(person.password_hash, "a brand new passphrase")
     assert person.locked_until is None
     event = audit.events_for(session, entity=Entity.USER, entity_id=person.id)[-1]
@@ -51,25 +53,25 @@ def test_people_password_reset_unlocks_and_is_not_logged(session: Session, admin
 
 def test_people_deactivate_and_reactivate(session: Session, admin: User) -> None:
     person = factories.user(session)
-    users.update_user(session, actor=admin, user_id=person.id, active=False)
+    users.update_user(session, actor=admin, user_id=id_of(person), active=False)
     assert person.active is False
-    users.update_user(session, actor=admin, user_id=person.id, active=True)
+    users.update_user(session, actor=admin, user_id=id_of(person), active=True)
     assert person.active is True
 
 
 def test_people_last_admin_cannot_be_removed(session: Session, admin: User) -> None:
     with pytest.raises(InvalidInput, match="at least one active administrator"):
-        users.update_user(session, actor=admin, user_id=admin.id, active=False)
+        users.update_user(session, actor=admin, user_id=id_of(admin), active=False)
     with pytest.raises(InvalidInput):
-        users.update_user(session, actor=admin, user_id=admin.id, role=Role.COORDINATOR)
+        users.update_user(session, actor=admin, user_id=id_of(admin), role=Role.COORDINATOR)
     second = factories.user(session, Role.ADMIN)
-    users.update_user(session, actor=second, user_id=admin.id, role=Role.COORDINATOR)
+    users.update_user(session, actor=second, user_id=id_of(admin), role=Role.COORDINATOR)
     assert admin.role is Role.COORDINATOR
 
 
 def test_people_only_admins_manage(session: Session, admin: User) -> None:
     coord = factories.coordinator(session)
     with pytest.raises(PermissionDenied):
-        users.update_user(session, actor=coord, user_id=admin.id, name="Hacked")
+        users.update_user(session, actor=coord, user_id=id_of(admin), name="Hacked")
     with pytest.raises(NotFound):
         users.update_user(session, actor=admin, user_id=99999, name="Nobody")

@@ -10,6 +10,7 @@ from conference.people import ConferenceRole, Role, Specialty
 from storage import conferences, users
 from storage.passwords import verify_password
 from tests import factories
+from tests.factories import id_of
 
 
 def test_users_create_hashes_password_and_normalizes_email(session: Session) -> None:
@@ -50,7 +51,7 @@ def test_conference_created_with_chair_as_member(session: Session) -> None:
     chair = factories.user(session)
     conf = factories.conference(session, coord, chair)
     assert conf.status is ConferenceStatus.DRAFT
-    rows = conferences.members(session, conf.id)
+    rows = conferences.members(session, id_of(conf))
     assert [(m.user_id, m.conference_role) for m, _ in rows] == [(chair.id,
                                                                  ConferenceRole.CHAIR)]
     assert conf.starts_at.tzinfo is not None
@@ -61,10 +62,10 @@ def test_conference_start_keeps_the_instant(session: Session) -> None:
     tz = datetime(2026, 12, 1, 7, 30, tzinfo=UTC).astimezone(
         __import__("datetime").timezone(timedelta(hours=-5)))
     conf = conferences.create_conference(session, actor=coord, title="Rural spine review",
-                                         starts_at=tz, duration_minutes=90, chair_id=coord.id)
+                                         starts_at=tz, duration_minutes=90, chair_id=id_of(coord))
     session.commit()
     session.expire_all()
-    again = conferences.get_conference(session, conf.id)
+    again = conferences.get_conference(session, id_of(conf))
     assert again.starts_at == datetime(2026, 12, 1, 7, 30, tzinfo=UTC)
 
 
@@ -89,7 +90,7 @@ def test_conference_members_added_once(session: Session) -> None:
     pt = factories.user(session, specialty=Specialty.PHYSICAL_THERAPY)
     conf = factories.conference(session, coord, chair)
     factories.member(session, coord, conf, pt)
-    assert conferences.role_in(session, conference_id=conf.id, user_id=pt.id) is (
+    assert conferences.role_in(session, conference_id=id_of(conf), user_id=id_of(pt)) is (
         ConferenceRole.MEMBER)
     with pytest.raises(Conflict):
         factories.member(session, coord, conf, pt, ConferenceRole.GUEST)
@@ -110,9 +111,9 @@ def test_conference_status_moves_and_refuses(session: Session) -> None:
     coord = factories.coordinator(session)
     conf = factories.conference(session, coord, coord)
     with pytest.raises(IllegalTransition):
-        conferences.set_status(session, actor=coord, conference_id=conf.id,
+        conferences.set_status(session, actor=coord, conference_id=id_of(conf),
                                status=ConferenceStatus.LIVE)
-    conferences.set_status(session, actor=coord, conference_id=conf.id,
+    conferences.set_status(session, actor=coord, conference_id=id_of(conf),
                            status=ConferenceStatus.PUBLISHED)
     assert conf.status is ConferenceStatus.PUBLISHED
 
@@ -140,14 +141,14 @@ def test_conference_own_quorum_rule_applies_to_signing(session: Session) -> None
     rule = rule_from_dict({"always": [{"name": "a physical therapist",
                                        "specialties": ["physical_therapy"]}]})
     with pytest.raises(PermissionDenied):
-        conferences.set_quorum_rule(session, actor=chair, conference_id=conf.id, rule=rule)
-    conferences.set_quorum_rule(session, actor=coord, conference_id=conf.id, rule=rule)
+        conferences.set_quorum_rule(session, actor=chair, conference_id=id_of(conf), rule=rule)
+    conferences.set_quorum_rule(session, actor=coord, conference_id=id_of(conf), rule=rule)
     assert conferences.quorum_rule(conf) == rule
-    decisions.save_draft(session, actor=chair, item_id=item.id, read_version=0,
-                         content=DecisionContent(Outcome.OTHER, "r", "p", 2, (chair.id,)))
+    decisions.save_draft(session, actor=chair, item_id=id_of(item), read_version=0,
+                         content=DecisionContent(Outcome.OTHER, "r", "p", 2, (id_of(chair),)))
     with pytest.raises(QuorumNotMet) as err:
-        decisions.sign(session, actor=chair, item_id=item.id)
+        decisions.sign(session, actor=chair, item_id=id_of(item))
     assert err.value.missing == ["a physical therapist"]
-    conferences.set_quorum_rule(session, actor=coord, conference_id=conf.id, rule=None)
+    conferences.set_quorum_rule(session, actor=coord, conference_id=id_of(conf), rule=None)
     assert conf.quorum_rule is None
-    decisions.sign(session, actor=chair, item_id=item.id)
+    decisions.sign(session, actor=chair, item_id=id_of(item))

@@ -10,6 +10,7 @@ from conference.referrals import RequestStatus
 from storage import audit, referrals
 from storage.tables import SecondOpinionRequest, User
 from tests import factories
+from tests.factories import id_of
 
 
 @pytest.fixture
@@ -33,7 +34,7 @@ def test_request_submitted_creates_the_case(session: Session, people: dict[str, 
     assert r.status is RequestStatus.SUBMITTED and r.submitted_at is not None
     assert r.requested_specialties == ["neurosurgery", "pain_medicine"]
     assert [q.id for q in referrals.queue(session)] == [r.id]
-    assert audit.events_for(session, entity=Entity.REQUEST, entity_id=r.id)
+    assert audit.events_for(session, entity=Entity.REQUEST, entity_id=id_of(r))
 
 
 def test_request_needs_specialties_and_a_clinician(session: Session, people: dict[str, Any]
@@ -47,11 +48,11 @@ def test_request_needs_specialties_and_a_clinician(session: Session, people: dic
 
 def test_request_accept_then_schedule(session: Session, people: dict[str, Any]) -> None:
     r = submit(session, people["gp"])
-    referrals.accept(session, actor=people["coord"], request_id=r.id)
+    referrals.accept(session, actor=people["coord"], request_id=id_of(r))
     assert r.status is RequestStatus.ACCEPTED and r.accepted_at is not None
     conf = factories.conference(session, people["coord"], people["spec"])
-    r, item = referrals.schedule(session, actor=people["coord"], request_id=r.id,
-                                 conference_id=conf.id, planned_minutes=20)
+    r, item = referrals.schedule(session, actor=people["coord"], request_id=id_of(r),
+                                 conference_id=id_of(conf), planned_minutes=20)
     assert (r.status, r.agenda_item_id, item.case_id) == (RequestStatus.SCHEDULED, item.id,
                                                           r.case_id)
     assert referrals.queue(session) == []
@@ -60,8 +61,8 @@ def test_request_accept_then_schedule(session: Session, people: dict[str, Any]) 
 def test_request_schedule_accepts_a_submitted_one(session: Session, people: dict[str, Any]) -> None:
     r = submit(session, people["gp"])
     conf = factories.conference(session, people["coord"], people["spec"])
-    referrals.schedule(session, actor=people["coord"], request_id=r.id, conference_id=conf.id,
-                       planned_minutes=20)
+    referrals.schedule(session, actor=people["coord"], request_id=id_of(r),
+                       conference_id=id_of(conf), planned_minutes=20)
     assert r.accepted_at is not None and r.scheduled_at is not None
 
 
@@ -69,32 +70,32 @@ def test_request_decline_needs_reason_and_is_final(session: Session, people: dic
                                                    ) -> None:
     r = submit(session, people["gp"])
     with pytest.raises(InvalidInput):
-        referrals.decline(session, actor=people["coord"], request_id=r.id, reason="")
-    referrals.decline(session, actor=people["coord"], request_id=r.id,
+        referrals.decline(session, actor=people["coord"], request_id=id_of(r), reason="")
+    referrals.decline(session, actor=people["coord"], request_id=id_of(r),
                       reason="Needs an MRI first; please attach it and resubmit.")
     assert r.status is RequestStatus.DECLINED and r.declined_at is not None
     conf = factories.conference(session, people["coord"], people["spec"])
     with pytest.raises(IllegalTransition):
-        referrals.schedule(session, actor=people["coord"], request_id=r.id,
-                           conference_id=conf.id, planned_minutes=20)
+        referrals.schedule(session, actor=people["coord"], request_id=id_of(r),
+                           conference_id=id_of(conf), planned_minutes=20)
     with pytest.raises(IllegalTransition):
-        referrals.accept(session, actor=people["coord"], request_id=r.id)
+        referrals.accept(session, actor=people["coord"], request_id=id_of(r))
 
 
 def test_request_only_coordinators_work_the_queue(session: Session, people: dict[str, Any]) -> None:
     r = submit(session, people["gp"])
     with pytest.raises(PermissionDenied):
-        referrals.accept(session, actor=people["gp"], request_id=r.id)
+        referrals.accept(session, actor=people["gp"], request_id=id_of(r))
     with pytest.raises(PermissionDenied):
-        referrals.decline(session, actor=people["spec"], request_id=r.id, reason="no")
+        referrals.decline(session, actor=people["spec"], request_id=id_of(r), reason="no")
 
 
 def test_request_visible_only_to_its_clinician(session: Session, people: dict[str, Any]) -> None:
     r = submit(session, people["gp"])
-    assert referrals.view_request(session, viewer=people["gp"], request_id=r.id) is r
-    assert referrals.view_request(session, viewer=people["coord"], request_id=r.id) is r
+    assert referrals.view_request(session, viewer=people["gp"], request_id=id_of(r)) is r
+    assert referrals.view_request(session, viewer=people["coord"], request_id=id_of(r)) is r
     with pytest.raises(NotFound):
-        referrals.view_request(session, viewer=people["other_gp"], request_id=r.id)
+        referrals.view_request(session, viewer=people["other_gp"], request_id=id_of(r))
     assert referrals.requests_of(session, viewer=people["other_gp"]) == []
     assert [x.id for x in referrals.requests_of(session, viewer=people["gp"])] == [r.id]
     with pytest.raises(NotFound):
@@ -113,12 +114,12 @@ def test_request_turnaround_summary(session: Session, people: dict[str, Any]) ->
     r = referrals.submit(session, actor=people["gp"], details=factories.details(),
                          requested_specialties=[Specialty.PAIN_MEDICINE], now=start)
     conf = factories.conference(session, people["coord"], people["spec"])
-    _, item = referrals.schedule(session, actor=people["coord"], request_id=r.id,
-                                 conference_id=conf.id, planned_minutes=10)
-    decisions.save_draft(session, actor=people["spec"], item_id=item.id, read_version=0,
+    _, item = referrals.schedule(session, actor=people["coord"], request_id=id_of(r),
+                                 conference_id=id_of(conf), planned_minutes=10)
+    decisions.save_draft(session, actor=people["spec"], item_id=id_of(item), read_version=0,
                          content=DecisionContent(Outcome.PAIN_MANAGEMENT, "r", "p", 4,
                                                  (people["spec"].id,)))
-    decisions.sign(session, actor=people["spec"], item_id=item.id,
+    decisions.sign(session, actor=people["spec"], item_id=id_of(item),
                    now=start + timedelta(days=2, hours=3))
     assert referrals.turnaround_of(r) == timedelta(days=2, hours=3)
     assert referrals.turnaround_summary(session) == (1, timedelta(days=2, hours=3))

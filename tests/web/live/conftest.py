@@ -18,6 +18,7 @@ from signaling.client import RoomClient
 from storage.demo import load_demo
 from storage.engine import session_scope
 from storage.tables import AgendaItem, Conference, User
+from tests.factories import id_of
 from tests.ports import free_port
 from tests.signaling.conftest import SyntheticVideo
 from web.app import create_app
@@ -68,7 +69,7 @@ async def live(database_url: str) -> AsyncIterator[Live]:
     task = asyncio.create_task(server.serve())
     while not server.started:
         await asyncio.sleep(0.02)
-    yield Live(app, f"127.0.0.1:{port}", conf.id, items, people)
+    yield Live(app, f"127.0.0.1:{port}", id_of(conf), items, people)
     server.should_exit = True
     await asyncio.wait_for(task, 15)
 
