@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 import itertools
 from datetime import UTC, date, datetime, timedelta
-from typing import Protocol, TypedDict, Unpack
+from typing import Protocol, TypedDict, TypeVar, Unpack
 
 from sqlmodel import Session
 
@@ -23,6 +23,7 @@ from storage.tables import AgendaItem, Case, Conference, User
 
 PASSWORD = "correct horse battery"
 _seq = itertools.count(1)
+T = TypeVar("T")
 
 
 class _Row(Protocol):
@@ -35,6 +36,13 @@ def id_of(row: _Row) -> int:
     row a test passes on has been; failing here says so, where ``row.id or 0`` would not."""
     assert row.id is not None, f"{row!r} has no id: it was never flushed"
     return row.id
+
+
+def found(value: T | None) -> T:
+    """A looked-up value the test needs to be there (a row, a regex match, a header): the
+    assertion names the missing thing, where reading an attribute of None would not."""
+    assert value is not None, "expected a value, found None"
+    return value
 
 
 class DetailsChanges(TypedDict, total=False):

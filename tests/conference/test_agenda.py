@@ -30,7 +30,7 @@ def test_reorder_accepts_permutation() -> None:
     ([1, 2], {"missing": [3], "unknown": []}),
     ([1, 2, 3, 4], {"missing": [], "unknown": [4]}),
 ])
-def test_reorder_rejects_other_sets(new: list[str], details: dict[str, Any]) -> None:
+def test_reorder_rejects_other_sets(new: list[int], details: dict[str, Any]) -> None:
     with pytest.raises(AgendaMismatch) as err:
         check_reorder([1, 2, 3], new)
     assert err.value.details == details

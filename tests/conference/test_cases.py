@@ -18,9 +18,10 @@ TODAY = date(2026, 11, 28)
 
 
 def entry(**kw: Any) -> CareEntry:
-    base = dict(kind=TreatmentKind.PHYSICAL_THERAPY, description="12 sessions, core stabilisation",
-                started_on=date(2026, 3, 1), ended_on=date(2026, 5, 1),
-                response=TreatmentResponse.UNCHANGED)
+    base: dict[str, Any] = dict(
+        kind=TreatmentKind.PHYSICAL_THERAPY, description="12 sessions, core stabilisation",
+        started_on=date(2026, 3, 1), ended_on=date(2026, 5, 1),
+        response=TreatmentResponse.UNCHANGED)
     base.update(kw)
     return CareEntry(**base)
 
@@ -42,7 +43,8 @@ def test_patient_ref_refuses_names_and_junk(ref: str) -> None:
     ({"question": ""}, "question"), ({"summary": "x" * 10_001}, "summary"),
 ])
 def test_check_case_rejects(kw: dict[str, Any], field: str) -> None:
-    args = dict(patient_ref="SPN-1", age=54, summary="Low back pain", question="Surgery?")
+    args: dict[str, Any] = dict(patient_ref="SPN-1", age=54, summary="Low back pain",
+                                question="Surgery?")
     args.update(kw)
     with pytest.raises(InvalidInput) as err:
         check_case(**args)

@@ -18,8 +18,8 @@ MEMBERS = {1, 2, 3}
 
 
 def content(**kw: Any) -> DecisionContent:
-    base = dict(outcome=Outcome.PHYSICAL_THERAPY, rationale="Plateaued ROM", plan="6 weeks PT",
-                follow_up_weeks=6, present_user_ids=(1, 2))
+    base: dict[str, Any] = dict(outcome=Outcome.PHYSICAL_THERAPY, rationale="Plateaued ROM",
+                                plan="6 weeks PT", follow_up_weeks=6, present_user_ids=(1, 2))
     base.update(kw)
     return DecisionContent(**base)
 

@@ -9,6 +9,7 @@ from typing import get_args
 import pytest
 from pydantic import ValidationError
 
+from conference.people import ConferenceRole, Role, Specialty
 from signaling import errors
 from signaling.protocol import (
     CLIENT_TYPES,
@@ -52,9 +53,9 @@ ALICE = ParticipantInfo(
     participant_id="p1",
     user_id="u1",
     display_name="Dr Alice Ng",
-    role="specialist",
-    specialty="neurosurgery",
-    conference_role="chair",
+    role=Role.SPECIALIST,
+    specialty=Specialty.NEUROSURGERY,
+    conference_role=ConferenceRole.CHAIR,
     audio=True,
     video=False,
 )
@@ -62,9 +63,9 @@ GUEST = ParticipantInfo(
     participant_id="p2",
     user_id="u2",
     display_name="Visiting fellow",
-    role="specialist",
+    role=Role.SPECIALIST,
     specialty=None,
-    conference_role="guest",
+    conference_role=ConferenceRole.GUEST,
     audio=False,
     video=False,
 )

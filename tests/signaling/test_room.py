@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from conference.people import ConferenceRole, Role, Specialty
 from signaling.errors import Forbidden, InvalidState, NotFound
 from signaling.protocol import (
     Admit,
@@ -30,11 +31,15 @@ from signaling.room import Identity, Outgoing, Room, State
 
 T0 = datetime(2025, 3, 4, 15, 0, tzinfo=UTC)
 T1 = T0 + timedelta(minutes=12)
-CHAIR = Identity("u-chair", "Dr Chair", "specialist", "neurosurgery", "chair")
-MEMBER = Identity("u-member", "Dr Member", "specialist", "radiology", "member")
-MEMBER2 = Identity("u-member2", "Dr Second", "specialist", "pain_medicine", "member")
-COORDINATOR = Identity("u-coord", "Coordinator", "coordinator")  # organiser, not a member
-GUEST = Identity("u-guest", "Guest account", "specialist", "other", "guest")
+CHAIR = Identity("u-chair", "Dr Chair", Role.SPECIALIST, Specialty.NEUROSURGERY,
+                 ConferenceRole.CHAIR)
+MEMBER = Identity("u-member", "Dr Member", Role.SPECIALIST, Specialty.RADIOLOGY,
+                  ConferenceRole.MEMBER)
+MEMBER2 = Identity("u-member2", "Dr Second", Role.SPECIALIST, Specialty.PAIN_MEDICINE,
+                   ConferenceRole.MEMBER)
+COORDINATOR = Identity("u-coord", "Coordinator", Role.COORDINATOR)  # organiser, not a member
+GUEST = Identity("u-guest", "Guest account", Role.SPECIALIST, Specialty.OTHER,
+                 ConferenceRole.GUEST)
 
 
 def inbox(outgoing: list[Outgoing]) -> dict[str, list[ServerMessage]]:
@@ -477,7 +482,7 @@ def test_room_handle_dispatches_every_room_message() -> None:
     assert room.attendance() == {"i3": {"u-chair", "u-guest"}}
 
 
-ADMIN_MEMBER = Identity("u-admin", "Avery Admin", "admin", None, "member")
+ADMIN_MEMBER = Identity("u-admin", "Avery Admin", Role.ADMIN, None, ConferenceRole.MEMBER)
 
 
 def test_room_advance_by_an_admin_member_is_allowed() -> None:

@@ -23,7 +23,7 @@ from conference.referrals import RequestStatus
 from conference.room_events import DecisionSigned
 from storage import agenda, decisions, referrals
 from tests import factories
-from tests.factories import id_of
+from tests.factories import found, id_of
 
 
 @pytest.fixture
@@ -70,7 +70,7 @@ def test_decision_save_over_stale_version_conflicts(session: Session, team: dict
         decisions.save_draft(session, actor=team["pain"], item_id=team["item"].id,
                              content=content(team, Outcome.OTHER), read_version=1)
     assert (err.value.expected, err.value.actual) == (1, 2)
-    assert decisions.get_decision(session, team["item"].id).outcome == (
+    assert found(decisions.get_decision(session, id_of(team["item"]))).outcome == (
         Outcome.SURGERY_RECOMMENDED)
 
 
@@ -94,7 +94,7 @@ def test_decision_concurrent_saves_one_wins(engine: Engine, session: Session, te
             decisions.save_draft(b, actor=team["pain"], item_id=team["item"].id,
                                  content=content(team, Outcome.PAIN_MANAGEMENT), read_version=1)
     session.expire_all()
-    assert decisions.get_decision(session, team["item"].id).outcome == Outcome.OTHER
+    assert found(decisions.get_decision(session, id_of(team["item"]))).outcome == Outcome.OTHER
 
 
 def test_decision_guests_and_outsiders_cannot_draft(session: Session, team: dict[str, Any]) -> None:
@@ -190,7 +190,7 @@ def test_decision_amend_adds_revision_keeps_earlier(session: Session, team: dict
     assert [r.revision for r in history] == [1, 2]
     assert history[0].plan.startswith("L4-5") and history[1].plan == "L3-5 decompression"
     assert history[1].amendment_reason == "Final MRI report shows L3-4 too"
-    assert decisions.latest_signed_for_case(session, team["item"].case_id).revision == 2
+    assert found(decisions.latest_signed_for_case(session, team["item"].case_id)).revision == 2
 
 
 def test_decision_amend_applies_quorum(session: Session, team: dict[str, Any]) -> None:
@@ -223,6 +223,7 @@ def test_decision_signing_answers_the_request(session: Session, team: dict[str, 
     decisions.sign(session, actor=team["chair"], item_id=id_of(item))
     assert request.status is RequestStatus.ANSWERED
     assert request.discussed_at is not None and request.answered_at is not None
+    assert request.scheduled_at is not None and request.submitted_at is not None
     assert request.answered_at >= request.scheduled_at >= request.submitted_at
 
 
@@ -263,5 +264,5 @@ def test_decision_signed_row_and_append_only_tables_hold_against_raw_sql(
     decisions.amend(session, actor=team["chair"], item_id=team["item"].id,
                     reason="Imaging reviewed again", changes={"plan": "A new plan."})
     session.commit()
-    assert decisions.get_decision(session, team["item"].id).plan == "A new plan."
+    assert found(decisions.get_decision(session, id_of(team["item"]))).plan == "A new plan."
     assert [r.revision for r in decisions.history(session, team["item"].id)] == [1, 2]

@@ -5,7 +5,7 @@ from sqlmodel import Session
 from conference.people import Role, Specialty
 from storage import agenda, referrals
 from tests import factories as f
-from tests.factories import id_of
+from tests.factories import found, id_of
 
 
 def test_items_for_case_lists_every_conference_holding_it(session: Session) -> None:
@@ -29,5 +29,5 @@ def test_request_for_case_finds_the_request_or_none(session: Session) -> None:
     request = referrals.submit(session, actor=clinician, details=f.details(),
                                requested_specialties=[Specialty.NEUROSURGERY])
     plain = f.case(session, coord)
-    assert referrals.request_for_case(session, request.case_id).id == request.id
+    assert found(referrals.request_for_case(session, request.case_id)).id == request.id
     assert referrals.request_for_case(session, id_of(plain)) is None

@@ -10,7 +10,7 @@ from conference.people import ConferenceRole, Role, Specialty
 from storage import conferences, users
 from storage.passwords import verify_password
 from tests import factories
-from tests.factories import id_of
+from tests.factories import found, id_of
 
 
 def test_users_create_hashes_password_and_normalizes_email(session: Session) -> None:
@@ -21,7 +21,7 @@ def test_users_create_hashes_password_and_normalizes_email(session: Session) -> 
     assert u.password_hash != "a long passphrase"
     assert verify_password(u.password_hash, "a long passphrase")
     assert not verify_password(u.password_hash, "wrong passphrase")
-    assert users.find_by_email(session, "DR.LEE@clinic.org").id == u.id
+    assert found(users.find_by_email(session, "DR.LEE@clinic.org")).id == u.id
 
 
 def test_users_duplicate_email_conflicts(session: Session) -> None:
@@ -38,7 +38,8 @@ def test_users_duplicate_email_conflicts(session: Session) -> None:
     ({"role": Role.SPECIALIST, "specialty": None}, "specialty"), ({"name": ""}, "name"),
 ])
 def test_users_create_rejects(session: Session, kw: dict[str, Any], field: str) -> None:
-    args = dict(email="x@y.org", name="X", role=Role.ADMIN, password="long enough pw")
+    args: dict[str, Any] = dict(email="x@y.org", name="X", role=Role.ADMIN,
+                                password="long enough pw")
     args.update(kw)
     with pytest.raises(InvalidInput) as err:
         users.create_user(session, **args)
