@@ -7,6 +7,7 @@ from starlette.testclient import TestClient
 
 from conference.signin import MAX_FAILURES
 from storage import users
+from tests.factories import found
 from tests.web.conftest import csrf_of, sign_in
 
 
@@ -53,7 +54,7 @@ def test_repeated_failures_lock_the_account(client: TestClient, demo: None, app:
     page = client.get("/login")
     token = csrf_of(page.text)
     with Session(app.state.engine) as session:
-        user = users.find_by_email(session, "lee@casebridge.example")
+        user = found(users.find_by_email(session, "lee@casebridge.example"))
         user.failed_logins = MAX_FAILURES - 1  # skip the slow-down delays in the test
         session.add(user)
         session.commit()
@@ -65,8 +66,8 @@ def test_repeated_failures_lock_the_account(client: TestClient, demo: None, app:
     assert response.status_code == 429
     assert "locked" in response.text
     with Session(app.state.engine) as session:
-        user = users.find_by_email(session, "lee@casebridge.example")
-        assert user.locked_until > datetime.now(UTC) + timedelta(minutes=14)
+        user = found(users.find_by_email(session, "lee@casebridge.example"))
+        assert found(user.locked_until) > datetime.now(UTC) + timedelta(minutes=14)
 
 
 def test_login_next_is_never_offsite(client: TestClient, demo: None) -> None:

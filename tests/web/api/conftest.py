@@ -7,7 +7,7 @@ from typing import Any
 
 import httpx2
 import pytest
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
@@ -16,6 +16,7 @@ from storage.demo import DEMO_PASSWORD
 from storage.engine import session_scope
 from storage.tables import AgendaItem, Conference, SecondOpinionRequest, User
 from tests import factories
+from tests.factories import id_of
 
 Headers = dict[str, str]
 
@@ -61,8 +62,8 @@ def item_ids(app: Starlette, conference_id: int) -> list[int]:
     """The demo conference's agenda item ids, in agenda order."""
     with Session(app.state.engine) as session:
         rows = session.exec(select(AgendaItem).where(AgendaItem.conference_id == conference_id)
-                            .order_by(AgendaItem.position)).all()
-        return [r.id or 0 for r in rows]
+                            .order_by(col(AgendaItem.position))).all()
+        return [id_of(r) for r in rows]
 
 
 @pytest.fixture

@@ -1,5 +1,6 @@
 from collections.abc import Callable
 from dataclasses import replace
+from typing import Any
 
 from starlette.testclient import TestClient
 
@@ -8,7 +9,7 @@ from web.app import create_app
 from web.settings import Settings
 
 CASES = "/api/v1/cases"
-CASE = {
+CASE: dict[str, Any] = {
     "patient_ref": "SPN-2026-0301", "age": 61, "sex": "female", "urgency": "soon",
     "summary": "L5 radiculopathy for 9 weeks.", "question": "Microdiscectomy or wait?",
     "care_history": [

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 
 import pytest
 import uvicorn
+from aiortc import RTCPeerConnection
 from aiortc.mediastreams import AudioStreamTrack
-from sqlmodel import select
+from sqlmodel import col, select
 from starlette.applications import Starlette
 
 from conference.conferences import ConferenceStatus
@@ -40,8 +41,10 @@ class Live:
         token: str = self.app.state.signer.issue_api(self.users[who])[0]
         return token
 
-    def client(self, who: str, **kw: object) -> RoomClient:
-        return RoomClient(self.ws_url(), token=self.token(who), **kw)
+    def client(self, who: str, *, receive_video: bool = True,
+               on_remote_offer: Callable[[RTCPeerConnection], None] | None = None) -> RoomClient:
+        return RoomClient(self.ws_url(), token=self.token(who), receive_video=receive_video,
+                          on_remote_offer=on_remote_offer)
 
     async def joined(self, who: str, *, publish: bool = True) -> RoomClient:
         client = self.client(who)
@@ -59,10 +62,10 @@ async def live(database_url: str) -> AsyncIterator[Live]:
         load_demo(session)
         conf = session.exec(select(Conference)).one()
         assert conf.id is not None and conf.status is ConferenceStatus.PUBLISHED
-        items = [i.id for i in session.exec(
+        items = [id_of(i) for i in session.exec(
             select(AgendaItem).where(AgendaItem.conference_id == conf.id)
-            .order_by(AgendaItem.position))]
-        people = {u.email.split("@")[0]: u.id for u in session.exec(select(User))}
+            .order_by(col(AgendaItem.position)))]
+        people = {u.email.split("@")[0]: id_of(u) for u in session.exec(select(User))}
     port = free_port()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning",
                                            ws_max_size=1 << 20, lifespan="on"))

@@ -17,6 +17,7 @@ from signaling.client import RoomClient
 from storage.demo import load_demo
 from storage.engine import session_scope
 from storage.tables import Conference, User
+from tests.factories import id_of
 from tests.ports import free_port
 from web.app import create_app
 from web.settings import Settings
@@ -103,7 +104,7 @@ async def test_instances_decision_signed_on_one_reaches_the_room_on_the_other(
         from storage import agenda
 
         conf_id = int(urls[0].rsplit("/", 1)[1])
-        item_id = agenda.items(session, conf_id)[0].id
+        item_id = id_of(agenda.items(session, conf_id)[0])
     base_b = "http://" + urls[1].split("/")[2]
     await _sign_over_api(base_b, apps[1].state.signer.issue_api(people["okafor"])[0], item_id,
                          [people["okafor"]])

@@ -8,6 +8,7 @@ from typing import Any
 from aiortc.mediastreams import AudioStreamTrack
 
 from signaling.client import RoomClient
+from tests.factories import found
 from tests.signaling.conftest import SyntheticVideo
 from tests.web.live.conftest import Live
 
@@ -114,9 +115,10 @@ async def test_media_low_bandwidth_declines_video_keeps_audio(live: Live) -> Non
     await thin.open()
     await thin.join()
     await thin.publish([AudioStreamTrack(), SyntheticVideo()])
-    await RoomClient.wait_for(lambda: thin.received_from("audio").get(a.participant_id, 0) > 5
-                              and a.received_from("video").get(thin.participant_id, 0) > 5,
-                              timeout=20)
+    await RoomClient.wait_for(
+        lambda: thin.received_from("audio").get(found(a.participant_id), 0) > 5
+        and a.received_from("video").get(found(thin.participant_id), 0) > 5,
+        timeout=20)
     video_in = [t for t in thin.pc.getTransceivers()
                 if t.kind == "video" and t.mid and t.direction != "sendonly"]
     assert video_in and all(t.currentDirection == "inactive" for t in video_in)
@@ -139,7 +141,7 @@ async def test_media_client_hook_sees_each_server_offer_before_answering(live: L
     await b.open()
     await b.join()
     await b.publish([AudioStreamTrack(), SyntheticVideo()])
-    await RoomClient.wait_for(lambda: b.received_from("video").get(a.participant_id, 0) > 0,
+    await RoomClient.wait_for(lambda: b.received_from("video").get(found(a.participant_id), 0) > 0,
                               timeout=15)
     assert seen and seen[0] == ("have-remote-offer", 4)
     await close_all(a, b)

@@ -5,7 +5,7 @@ import re
 from collections.abc import Sequence
 from pathlib import Path
 
-from sqlmodel import select
+from sqlmodel import col, select
 from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
@@ -24,7 +24,7 @@ def _conference(app: Starlette) -> tuple[int, Sequence[AgendaItem]]:
     with Session(app.state.engine) as session:
         conf = session.exec(select(Conference)).one()
         items = session.exec(select(AgendaItem).where(AgendaItem.conference_id == conf.id)
-                             .order_by(AgendaItem.position)).all()
+                             .order_by(col(AgendaItem.position))).all()
         assert conf.id is not None
         return conf.id, items
 

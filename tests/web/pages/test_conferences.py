@@ -4,6 +4,7 @@ from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
 from storage import agenda
+from tests.factories import found
 from tests.web.conftest import sign_in
 from tests.web.pages.conftest import (
     CHAIR,
@@ -61,7 +62,7 @@ def test_new_conference_shows_errors_next_to_fields_and_keeps_input(client: Test
     assert field_value(response.text, "chair_id") == "3"
     response = client.post("/conferences/new", data={
         **NEW, "starts_local": "next tuesday", "csrf_token": csrf})
-    assert "date and time" in field_error(response.text, "starts_local")
+    assert "date and time" in found(field_error(response.text, "starts_local"))
     assert field_value(response.text, "title") == "Thursday spine review"
 
 
@@ -98,7 +99,7 @@ def test_conference_page_is_not_found_for_outsiders(client: TestClient, outsider
 def test_conference_invite_adds_a_member(client: TestClient, demo: None, outsider: str) -> None:
     csrf = sign_in(client, COORDINATOR)
     html = client.get(f"/conferences/{DEMO_CONFERENCE}").text
-    outsider_id = re.search(r'<option value="(\d+)">Dr. Out Sider', html).group(1)
+    outsider_id = found(re.search(r'<option value="(\d+)">Dr. Out Sider', html)).group(1)
     response = client.post(f"/conferences/{DEMO_CONFERENCE}/members", data={
         "csrf_token": csrf, "user_id": outsider_id, "conference_role": "member"})
     assert response.status_code == 200  # followed the redirect
@@ -106,7 +107,7 @@ def test_conference_invite_adds_a_member(client: TestClient, demo: None, outside
     again = client.post(f"/conferences/{DEMO_CONFERENCE}/members", data={
         "csrf_token": csrf, "user_id": "3", "conference_role": "member"})
     assert again.status_code == 409  # a conflict, as the API answers it
-    assert "already a member" in field_error(again.text, "user_id")
+    assert "already a member" in found(field_error(again.text, "user_id"))
 
 
 def test_conference_invite_is_refused_to_a_member(client: TestClient, demo: None) -> None:
@@ -151,7 +152,7 @@ def test_agenda_minutes_change_and_bad_value_kept(client: TestClient, demo: None
     response = client.post(f"/conferences/{DEMO_CONFERENCE}/agenda/1/minutes",
                            data={"csrf_token": csrf, "planned_minutes": "500"})
     assert response.status_code == 422
-    assert "1 to 120 minutes" in field_error(response.text, "minutes-1")
+    assert "1 to 120 minutes" in found(field_error(response.text, "minutes-1"))
     assert field_value(response.text, "minutes-1") == "500"
 
 
@@ -182,7 +183,7 @@ def test_guest_link_opens_only_its_case(client: TestClient, demo: None) -> None:
     csrf = sign_in(client, COORDINATOR)
     html = client.post(f"/conferences/{DEMO_CONFERENCE}/agenda/3/guest-link",
                        data={"csrf_token": csrf, "name": "Dr. Visiting Fellow"}).text
-    link = re.search(r'id="guest-url-3" readonly value="([^"]+)"', html).group(1)
+    link = found(re.search(r'id="guest-url-3" readonly value="([^"]+)"', html)).group(1)
     path = link.replace("http://testserver", "")
     assert path.startswith("/cases/3?token=")
     client.cookies.clear()
@@ -208,7 +209,7 @@ def test_guest_link_needs_a_name(client: TestClient, demo: None) -> None:
     response = client.post(f"/conferences/{DEMO_CONFERENCE}/agenda/3/guest-link",
                            data={"csrf_token": csrf, "name": ""})
     assert response.status_code == 422
-    assert "Whom is the link for" in field_error(response.text, "guest-3")
+    assert "Whom is the link for" in found(field_error(response.text, "guest-3"))
 
 
 def test_guest_link_is_refused_to_a_guest_member(client: TestClient, demo: None) -> None:
@@ -221,7 +222,7 @@ def test_guest_link_is_refused_to_a_guest_member(client: TestClient, demo: None)
 def test_defer_a_case_from_the_conference_page(client: TestClient, demo: None) -> None:
     csrf = sign_in(client, COORDINATOR)
     page = client.get(f"/conferences/{DEMO_CONFERENCE}").text
-    item_id = int(re.search(r'/agenda/(\d+)/defer', page).group(1))
+    item_id = int(found(re.search(r'/agenda/(\d+)/defer', page)).group(1))
     response = client.post(f"/conferences/{DEMO_CONFERENCE}/agenda/{item_id}/defer",
                            data={"csrf_token": csrf}, follow_redirects=False)
     assert response.status_code == 303

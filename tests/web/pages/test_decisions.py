@@ -6,6 +6,7 @@ from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
 from storage import decisions
+from tests.factories import found
 from tests.web.conftest import sign_in
 from tests.web.pages.conftest import CHAIR, HALE, RAMAN, database, field_error, field_value
 
@@ -61,7 +62,7 @@ def test_stale_save_says_someone_else_changed_it_and_keeps_the_text(client: Test
     again = _save(client, csrf, rationale="My own wording", version="1")
     assert "Draft saved." in again.text
     with database(app) as session:
-        assert decisions.get_decision(session, ITEM).rationale == "My own wording"
+        assert found(decisions.get_decision(session, ITEM)).rationale == "My own wording"
 
 
 def test_sign_without_quorum_names_who_is_missing(client: TestClient, demo: None) -> None:

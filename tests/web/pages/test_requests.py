@@ -4,6 +4,7 @@ from starlette.testclient import TestClient
 from conference.people import Role, Specialty
 from storage import cases, referrals, users
 from storage.demo import DEMO_PASSWORD
+from tests.factories import found
 from tests.web.conftest import sign_in
 from tests.web.pages.conftest import (
     CHAIR,
@@ -61,14 +62,14 @@ def test_new_request_shows_every_problem_next_to_its_field(client: TestClient, d
         **REQUEST, "csrf_token": csrf, "requested_specialties": [],
         "imaging-0-url": "javascript:alert(1)", "age": ""})
     assert response.status_code == 422
-    assert "at least one specialty" in field_error(response.text, "requested_specialties")
-    assert "must use https" in field_error(response.text, "imaging-0-url")
+    assert "at least one specialty" in found(field_error(response.text, "requested_specialties"))
+    assert "must use https" in found(field_error(response.text, "imaging-0-url"))
     assert field_error(response.text, "age") == "Age is required."
     assert field_value(response.text, "imaging-0-url") == "javascript:alert(1)"
     assert field_value(response.text, "question") == "Cauda equina concerns: transfer today?"
     with database(app) as session:
-        assert len(referrals.requests_of(session, viewer=users.find_by_email(session, HALE))) \
-            == 2  # nothing half-saved
+        hale = found(users.find_by_email(session, HALE))
+        assert len(referrals.requests_of(session, viewer=hale)) == 2  # nothing half-saved
 
 
 def test_new_request_add_a_study_row(client: TestClient, demo: None) -> None:
@@ -120,7 +121,7 @@ def test_schedule_errors_are_shown_next_to_the_fields(client: TestClient, demo: 
     response = client.post(f"/requests/{SUBMITTED_REQUEST}/schedule", data={
         "csrf_token": csrf, "conference_id": str(DEMO_CONFERENCE), "planned_minutes": "0"})
     assert response.status_code == 422
-    assert "1 to 120 minutes" in field_error(response.text, f"minutes-{SUBMITTED_REQUEST}")
+    assert "1 to 120 minutes" in found(field_error(response.text, f"minutes-{SUBMITTED_REQUEST}"))
     assert field_value(response.text, f"minutes-{SUBMITTED_REQUEST}") == "0"
     assert field_value(response.text, f"conference-{SUBMITTED_REQUEST}") == str(DEMO_CONFERENCE)
 
@@ -130,7 +131,8 @@ def test_decline_needs_a_reason_then_the_clinician_sees_it(client: TestClient, d
     response = client.post(f"/requests/{SUBMITTED_REQUEST}/decline",
                            data={"csrf_token": csrf, "reason": " "})
     assert response.status_code == 422
-    assert "a reason is required" in field_error(response.text, f"reason-{SUBMITTED_REQUEST}")
+    reason_error = found(field_error(response.text, f"reason-{SUBMITTED_REQUEST}"))
+    assert "a reason is required" in reason_error
     client.post(f"/requests/{SUBMITTED_REQUEST}/decline",
                 data={"csrf_token": csrf, "reason": "Please refer to the fracture clinic."})
     client.cookies.clear()
