@@ -1,4 +1,4 @@
-from typing import Any
+from dataclasses import dataclass
 
 import pytest
 from sqlalchemy import text
@@ -22,12 +22,30 @@ from conference.people import ConferenceRole, Role, Specialty
 from conference.referrals import RequestStatus
 from conference.room_events import DecisionSigned
 from storage import agenda, decisions, referrals
+from storage.tables import AgendaItem, Conference, User
 from tests import factories
 from tests.factories import found, id_of
 
 
+@dataclass(frozen=True)
+class Team:
+    """A conference with a chair, two members and a guest, and one case on its agenda."""
+
+    coord: User
+    chair: User
+    neuro: User
+    pain: User
+    guest: User
+    conf: Conference
+    item: AgendaItem
+
+    def person(self, name: str) -> User:
+        return {"coord": self.coord, "chair": self.chair, "neuro": self.neuro,
+                "pain": self.pain, "guest": self.guest}[name]
+
+
 @pytest.fixture
-def team(session: Session) -> dict[str, Any]:
+def team(session: Session) -> Team:
     coord = factories.coordinator(session)
     chair = factories.user(session, Role.SPECIALIST, Specialty.RADIOLOGY, name="Dr. Chair")
     neuro = factories.user(session, Role.SPECIALIST, Specialty.NEUROSURGERY)
@@ -39,126 +57,126 @@ def team(session: Session) -> dict[str, Any]:
     factories.member(session, coord, conf, guest, ConferenceRole.GUEST)
     item = factories.item(session, coord, conf)
     session.commit()
-    return dict(coord=coord, chair=chair, neuro=neuro, pain=pain, guest=guest, conf=conf,
+    return Team(coord=coord, chair=chair, neuro=neuro, pain=pain, guest=guest, conf=conf,
                 item=item)
 
 
-def content(team: dict[str, Any], outcome: Outcome = Outcome.SURGERY_RECOMMENDED,
+def content(team: Team, outcome: Outcome = Outcome.SURGERY_RECOMMENDED,
             present: tuple[str, ...] = ("chair", "neuro", "pain")) -> DecisionContent:
     return DecisionContent(
         outcome=outcome, rationale="Stenosis with neurogenic claudication; two ESIs failed.",
         plan="L4-5 decompression; PT from week 2.", follow_up_weeks=6,
-        present_user_ids=tuple(team[p].id for p in present),
+        present_user_ids=tuple(id_of(team.person(p)) for p in present),
     )
 
 
-def test_decision_draft_created_at_version_one(session: Session, team: dict[str, Any]) -> None:
-    dec = decisions.save_draft(session, actor=team["neuro"], item_id=team["item"].id,
+def test_decision_draft_created_at_version_one(session: Session, team: Team) -> None:
+    dec = decisions.save_draft(session, actor=team.neuro, item_id=id_of(team.item),
                                content=content(team), read_version=0)
     assert (dec.version, dec.status) == (1, DecisionStatus.DRAFT)
-    dec = decisions.save_draft(session, actor=team["pain"], item_id=team["item"].id,
+    dec = decisions.save_draft(session, actor=team.pain, item_id=id_of(team.item),
                                content=content(team, Outcome.PAIN_MANAGEMENT), read_version=1)
     assert (dec.version, dec.outcome) == (2, Outcome.PAIN_MANAGEMENT)
 
 
-def test_decision_save_over_stale_version_conflicts(session: Session, team: dict[str, Any]) -> None:
-    decisions.save_draft(session, actor=team["neuro"], item_id=team["item"].id,
+def test_decision_save_over_stale_version_conflicts(session: Session, team: Team) -> None:
+    decisions.save_draft(session, actor=team.neuro, item_id=id_of(team.item),
                          content=content(team), read_version=0)
-    decisions.save_draft(session, actor=team["neuro"], item_id=team["item"].id,
+    decisions.save_draft(session, actor=team.neuro, item_id=id_of(team.item),
                          content=content(team), read_version=1)
     with pytest.raises(StaleVersion) as err:
-        decisions.save_draft(session, actor=team["pain"], item_id=team["item"].id,
+        decisions.save_draft(session, actor=team.pain, item_id=id_of(team.item),
                              content=content(team, Outcome.OTHER), read_version=1)
     assert (err.value.expected, err.value.actual) == (1, 2)
-    assert found(decisions.get_decision(session, id_of(team["item"]))).outcome == (
+    assert found(decisions.get_decision(session, id_of(team.item))).outcome == (
         Outcome.SURGERY_RECOMMENDED)
 
 
-def test_decision_new_draft_with_nonzero_version_conflicts(session: Session, team: dict[str, Any]
+def test_decision_new_draft_with_nonzero_version_conflicts(session: Session, team: Team
                                                            ) -> None:
     with pytest.raises(StaleVersion):
-        decisions.save_draft(session, actor=team["neuro"], item_id=team["item"].id,
+        decisions.save_draft(session, actor=team.neuro, item_id=id_of(team.item),
                              content=content(team), read_version=3)
 
 
-def test_decision_concurrent_saves_one_wins(engine: Engine, session: Session, team: dict[str, Any]
+def test_decision_concurrent_saves_one_wins(engine: Engine, session: Session, team: Team
                                             ) -> None:
-    decisions.save_draft(session, actor=team["neuro"], item_id=team["item"].id,
+    decisions.save_draft(session, actor=team.neuro, item_id=id_of(team.item),
                          content=content(team), read_version=0)
     session.commit()
     with Session(engine) as a, Session(engine) as b:
-        decisions.save_draft(a, actor=team["neuro"], item_id=team["item"].id,
+        decisions.save_draft(a, actor=team.neuro, item_id=id_of(team.item),
                              content=content(team, Outcome.OTHER), read_version=1)
         a.commit()
         with pytest.raises(StaleVersion):
-            decisions.save_draft(b, actor=team["pain"], item_id=team["item"].id,
+            decisions.save_draft(b, actor=team.pain, item_id=id_of(team.item),
                                  content=content(team, Outcome.PAIN_MANAGEMENT), read_version=1)
     session.expire_all()
-    assert found(decisions.get_decision(session, id_of(team["item"]))).outcome == Outcome.OTHER
+    assert found(decisions.get_decision(session, id_of(team.item))).outcome == Outcome.OTHER
 
 
-def test_decision_guests_and_outsiders_cannot_draft(session: Session, team: dict[str, Any]) -> None:
+def test_decision_guests_and_outsiders_cannot_draft(session: Session, team: Team) -> None:
     outsider = factories.user(session)
-    for who in (team["guest"], outsider):
+    for who in (team.guest, outsider):
         with pytest.raises(PermissionDenied):
-            decisions.save_draft(session, actor=who, item_id=team["item"].id,
+            decisions.save_draft(session, actor=who, item_id=id_of(team.item),
                                  content=content(team), read_version=0)
 
 
-def test_decision_present_must_be_members(session: Session, team: dict[str, Any]) -> None:
+def test_decision_present_must_be_members(session: Session, team: Team) -> None:
     outsider = factories.user(session)
-    bad = DecisionContent(Outcome.OTHER, "r", "p", 4, (id_of(team["chair"]), id_of(outsider)))
+    bad = DecisionContent(Outcome.OTHER, "r", "p", 4, (id_of(team.chair), id_of(outsider)))
     with pytest.raises(InvalidInput) as err:
-        decisions.save_draft(session, actor=team["neuro"], item_id=team["item"].id,
+        decisions.save_draft(session, actor=team.neuro, item_id=id_of(team.item),
                              content=bad, read_version=0)
     assert err.value.field == "present_user_ids"
 
 
-def test_decision_presence_defaults_to_attendance(session: Session, team: dict[str, Any]) -> None:
-    agenda.record_attendance(session, item_id=team["item"].id,
-                             user_ids=[team["chair"].id, team["pain"].id])
-    dec = decisions.save_draft(session, actor=team["neuro"], item_id=team["item"].id,
+def test_decision_presence_defaults_to_attendance(session: Session, team: Team) -> None:
+    agenda.record_attendance(session, item_id=id_of(team.item),
+                             user_ids=[id_of(team.chair), id_of(team.pain)])
+    dec = decisions.save_draft(session, actor=team.neuro, item_id=id_of(team.item),
                                content=content(team, present=()), read_version=0,
                                presence_given=False)
-    assert sorted(dec.present_user_ids) == sorted([team["chair"].id, team["pain"].id])
+    assert sorted(dec.present_user_ids) == sorted([id_of(team.chair), id_of(team.pain)])
 
 
-def test_decision_sign_refused_without_quorum_names_missing(session: Session, team: dict[str, Any]
+def test_decision_sign_refused_without_quorum_names_missing(session: Session, team: Team
                                                             ) -> None:
-    decisions.save_draft(session, actor=team["neuro"], item_id=team["item"].id,
+    decisions.save_draft(session, actor=team.neuro, item_id=id_of(team.item),
                          content=content(team, present=("chair", "neuro")), read_version=0)
     with pytest.raises(QuorumNotMet) as err:
-        decisions.sign(session, actor=team["chair"], item_id=team["item"].id)
+        decisions.sign(session, actor=team.chair, item_id=id_of(team.item))
     assert len(err.value.missing) == 1 and "non-surgical" in err.value.missing[0]
-    assert decisions.history(session, team["item"].id) == []
+    assert decisions.history(session, id_of(team.item)) == []
 
 
-def test_decision_only_chair_signs(session: Session, team: dict[str, Any]) -> None:
-    decisions.save_draft(session, actor=team["neuro"], item_id=team["item"].id,
+def test_decision_only_chair_signs(session: Session, team: Team) -> None:
+    decisions.save_draft(session, actor=team.neuro, item_id=id_of(team.item),
                          content=content(team), read_version=0)
     for who in ("neuro", "coord"):
         with pytest.raises(PermissionDenied):
-            decisions.sign(session, actor=team[who], item_id=team["item"].id)
+            decisions.sign(session, actor=team.person(who), item_id=id_of(team.item))
 
 
-def test_decision_sign_without_draft_is_not_found(session: Session, team: dict[str, Any]) -> None:
+def test_decision_sign_without_draft_is_not_found(session: Session, team: Team) -> None:
     with pytest.raises(NotFound):
-        decisions.sign(session, actor=team["chair"], item_id=team["item"].id)
+        decisions.sign(session, actor=team.chair, item_id=id_of(team.item))
 
 
-def test_decision_signed_is_immutable(engine: Engine, session: Session, team: dict[str, Any]
+def test_decision_signed_is_immutable(engine: Engine, session: Session, team: Team
                                       ) -> None:
-    decisions.save_draft(session, actor=team["neuro"], item_id=team["item"].id,
+    decisions.save_draft(session, actor=team.neuro, item_id=id_of(team.item),
                          content=content(team), read_version=0)
-    row = decisions.sign(session, actor=team["chair"], item_id=team["item"].id, read_version=1)
+    row = decisions.sign(session, actor=team.chair, item_id=id_of(team.item), read_version=1)
     session.commit()
     assert (row.revision, row.version) == (1, 2)
-    assert team["item"].status is ItemStatus.DECIDED
+    assert team.item.status is ItemStatus.DECIDED
     with pytest.raises(SignedDecisionImmutable):
-        decisions.save_draft(session, actor=team["neuro"], item_id=team["item"].id,
+        decisions.save_draft(session, actor=team.neuro, item_id=id_of(team.item),
                              content=content(team, Outcome.OTHER), read_version=2)
     with pytest.raises(IllegalTransition):
-        decisions.sign(session, actor=team["chair"], item_id=team["item"].id)
+        decisions.sign(session, actor=team.chair, item_id=id_of(team.item))
     with engine.connect() as conn:  # not even raw SQL changes a signed revision
         with pytest.raises(DBAPIError, match="append-only"):
             conn.execute(text("UPDATE decision_revision SET plan = 'changed'"))
@@ -166,88 +184,88 @@ def test_decision_signed_is_immutable(engine: Engine, session: Session, team: di
         with pytest.raises(DBAPIError, match="append-only"):
             conn.execute(text("DELETE FROM decision_revision"))
         conn.rollback()
-    assert decisions.history(session, team["item"].id)[0].plan.startswith("L4-5")
+    assert decisions.history(session, id_of(team.item))[0].plan.startswith("L4-5")
 
 
-def test_decision_amend_adds_revision_keeps_earlier(session: Session, team: dict[str, Any]) -> None:
-    decisions.save_draft(session, actor=team["neuro"], item_id=team["item"].id,
+def test_decision_amend_adds_revision_keeps_earlier(session: Session, team: Team) -> None:
+    decisions.save_draft(session, actor=team.neuro, item_id=id_of(team.item),
                          content=content(team), read_version=0)
-    decisions.sign(session, actor=team["chair"], item_id=team["item"].id)
+    decisions.sign(session, actor=team.chair, item_id=id_of(team.item))
     with pytest.raises(PermissionDenied):
-        decisions.amend(session, actor=team["neuro"], item_id=team["item"].id,
+        decisions.amend(session, actor=team.neuro, item_id=id_of(team.item),
                         reason="x", changes={})
     with pytest.raises(InvalidInput):
-        decisions.amend(session, actor=team["chair"], item_id=team["item"].id,
+        decisions.amend(session, actor=team.chair, item_id=id_of(team.item),
                         reason=" ", changes={"follow_up_weeks": 12})
     with pytest.raises(StaleVersion):
-        decisions.amend(session, actor=team["chair"], item_id=team["item"].id,
+        decisions.amend(session, actor=team.chair, item_id=id_of(team.item),
                         reason="MRI report", changes={}, read_version=1)
-    row = decisions.amend(session, actor=team["chair"], item_id=team["item"].id,
+    row = decisions.amend(session, actor=team.chair, item_id=id_of(team.item),
                           reason="Final MRI report shows L3-4 too", read_version=2,
                           changes={"plan": "L3-5 decompression", "follow_up_weeks": 8})
     assert (row.revision, row.version, row.follow_up_weeks) == (2, 3, 8)
-    history = decisions.history(session, team["item"].id)
+    history = decisions.history(session, id_of(team.item))
     assert [r.revision for r in history] == [1, 2]
     assert history[0].plan.startswith("L4-5") and history[1].plan == "L3-5 decompression"
     assert history[1].amendment_reason == "Final MRI report shows L3-4 too"
-    assert found(decisions.latest_signed_for_case(session, team["item"].case_id)).revision == 2
+    assert found(decisions.latest_signed_for_case(session, team.item.case_id)).revision == 2
 
 
-def test_decision_amend_applies_quorum(session: Session, team: dict[str, Any]) -> None:
-    decisions.save_draft(session, actor=team["neuro"], item_id=team["item"].id,
+def test_decision_amend_applies_quorum(session: Session, team: Team) -> None:
+    decisions.save_draft(session, actor=team.neuro, item_id=id_of(team.item),
                          content=content(team, Outcome.PAIN_MANAGEMENT, present=("chair",)),
                          read_version=0)
-    decisions.sign(session, actor=team["chair"], item_id=team["item"].id)
+    decisions.sign(session, actor=team.chair, item_id=id_of(team.item))
     with pytest.raises(QuorumNotMet):
-        decisions.amend(session, actor=team["chair"], item_id=team["item"].id,
+        decisions.amend(session, actor=team.chair, item_id=id_of(team.item),
                         reason="Surgeon reviewed", changes={"outcome": Outcome.SURGERY_RECOMMENDED})
-    assert len(decisions.history(session, team["item"].id)) == 1
+    assert len(decisions.history(session, id_of(team.item))) == 1
 
 
-def test_decision_amend_draft_refused(session: Session, team: dict[str, Any]) -> None:
-    decisions.save_draft(session, actor=team["neuro"], item_id=team["item"].id,
+def test_decision_amend_draft_refused(session: Session, team: Team) -> None:
+    decisions.save_draft(session, actor=team.neuro, item_id=id_of(team.item),
                          content=content(team), read_version=0)
     with pytest.raises(InvalidInput):
-        decisions.amend(session, actor=team["chair"], item_id=team["item"].id,
+        decisions.amend(session, actor=team.chair, item_id=id_of(team.item),
                         reason="x", changes={})
 
 
-def test_decision_signing_answers_the_request(session: Session, team: dict[str, Any]) -> None:
+def test_decision_signing_answers_the_request(session: Session, team: Team) -> None:
     clinician = factories.user(session, Role.REFERRING_CLINICIAN, Specialty.PRIMARY_CARE)
     request = referrals.submit(session, actor=clinician, details=factories.details(),
                                requested_specialties=[Specialty.NEUROSURGERY])
-    _, item = referrals.schedule(session, actor=team["coord"], request_id=id_of(request),
-                                 conference_id=team["conf"].id, planned_minutes=20)
-    decisions.save_draft(session, actor=team["neuro"], item_id=id_of(item),
+    _, item = referrals.schedule(session, actor=team.coord, request_id=id_of(request),
+                                 conference_id=id_of(team.conf), planned_minutes=20)
+    decisions.save_draft(session, actor=team.neuro, item_id=id_of(item),
                          content=content(team), read_version=0)
-    decisions.sign(session, actor=team["chair"], item_id=id_of(item))
+    decisions.sign(session, actor=team.chair, item_id=id_of(item))
     assert request.status is RequestStatus.ANSWERED
     assert request.discussed_at is not None and request.answered_at is not None
     assert request.scheduled_at is not None and request.submitted_at is not None
     assert request.answered_at >= request.scheduled_at >= request.submitted_at
 
 
-def test_decision_signing_leaves_an_event_for_the_room(session: Session, team: dict[str, Any]
+def test_decision_signing_leaves_an_event_for_the_room(session: Session, team: Team
                                                        ) -> None:
     from storage import events
 
     events.take(session)  # building the agenda announced itself; not what we look at
-    decisions.save_draft(session, actor=team["neuro"], item_id=team["item"].id,
+    decisions.save_draft(session, actor=team.neuro, item_id=id_of(team.item),
                          content=content(team), read_version=0)
     assert events.take(session) == []
-    decisions.sign(session, actor=team["chair"], item_id=team["item"].id)
-    assert events.take(session) == [(team["conf"].id, DecisionSigned(
-        item_id=team["item"].id, outcome=Outcome.SURGERY_RECOMMENDED, revision=1))]
+    decisions.sign(session, actor=team.chair, item_id=id_of(team.item))
+    assert events.take(session) == [(team.conf.id, DecisionSigned(
+        item_id=id_of(team.item), outcome=Outcome.SURGERY_RECOMMENDED, revision=1))]
     assert events.take(session) == []  # taken once
 
 
 def test_decision_signed_row_and_append_only_tables_hold_against_raw_sql(
-        engine: Engine, session: Session, team: dict[str, Any]) -> None:
+        engine: Engine, session: Session, team: Team) -> None:
     """Security issue item 10: TRUNCATE (PostgreSQL) and UPDATE of a signed decision
     row worked; an amendment (version + 1, still signed) is the one way it changes."""
-    decisions.save_draft(session, actor=team["neuro"], item_id=team["item"].id,
+    decisions.save_draft(session, actor=team.neuro, item_id=id_of(team.item),
                          content=content(team), read_version=0)
-    decisions.sign(session, actor=team["chair"], item_id=team["item"].id, read_version=1)
+    decisions.sign(session, actor=team.chair, item_id=id_of(team.item), read_version=1)
     session.commit()
     with engine.connect() as conn:
         for statement in ("UPDATE decision SET plan = 'changed'",
@@ -261,8 +279,8 @@ def test_decision_signed_row_and_append_only_tables_hold_against_raw_sql(
                 with pytest.raises(DBAPIError, match="append-only"):
                     conn.execute(text(f"TRUNCATE {table} CASCADE"))
                 conn.rollback()
-    decisions.amend(session, actor=team["chair"], item_id=team["item"].id,
+    decisions.amend(session, actor=team.chair, item_id=id_of(team.item),
                     reason="Imaging reviewed again", changes={"plan": "A new plan."})
     session.commit()
-    assert found(decisions.get_decision(session, id_of(team["item"]))).plan == "A new plan."
-    assert [r.revision for r in decisions.history(session, team["item"].id)] == [1, 2]
+    assert found(decisions.get_decision(session, id_of(team.item))).plan == "A new plan."
+    assert [r.revision for r in decisions.history(session, id_of(team.item))] == [1, 2]

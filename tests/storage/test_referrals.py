@@ -1,4 +1,3 @@
-from typing import Any
 
 import pytest
 from sqlmodel import Session
@@ -14,7 +13,7 @@ from tests.factories import id_of
 
 
 @pytest.fixture
-def people(session: Session) -> dict[str, Any]:
+def people(session: Session) -> dict[str, User]:
     return dict(
         coord=factories.coordinator(session),
         gp=factories.user(session, Role.REFERRING_CLINICIAN, Specialty.PRIMARY_CARE),
@@ -29,7 +28,7 @@ def submit(session: Session, who: User) -> SecondOpinionRequest:
                                                    Specialty.PAIN_MEDICINE])
 
 
-def test_request_submitted_creates_the_case(session: Session, people: dict[str, Any]) -> None:
+def test_request_submitted_creates_the_case(session: Session, people: dict[str, User]) -> None:
     r = submit(session, people["gp"])
     assert r.status is RequestStatus.SUBMITTED and r.submitted_at is not None
     assert r.requested_specialties == ["neurosurgery", "pain_medicine"]
@@ -37,7 +36,7 @@ def test_request_submitted_creates_the_case(session: Session, people: dict[str, 
     assert audit.events_for(session, entity=Entity.REQUEST, entity_id=id_of(r))
 
 
-def test_request_needs_specialties_and_a_clinician(session: Session, people: dict[str, Any]
+def test_request_needs_specialties_and_a_clinician(session: Session, people: dict[str, User]
                                                    ) -> None:
     with pytest.raises(InvalidInput):
         referrals.submit(session, actor=people["gp"], details=factories.details(),
@@ -46,7 +45,7 @@ def test_request_needs_specialties_and_a_clinician(session: Session, people: dic
         submit(session, people["spec"])
 
 
-def test_request_accept_then_schedule(session: Session, people: dict[str, Any]) -> None:
+def test_request_accept_then_schedule(session: Session, people: dict[str, User]) -> None:
     r = submit(session, people["gp"])
     referrals.accept(session, actor=people["coord"], request_id=id_of(r))
     assert r.status is RequestStatus.ACCEPTED and r.accepted_at is not None
@@ -58,7 +57,8 @@ def test_request_accept_then_schedule(session: Session, people: dict[str, Any]) 
     assert referrals.queue(session) == []
 
 
-def test_request_schedule_accepts_a_submitted_one(session: Session, people: dict[str, Any]) -> None:
+def test_request_schedule_accepts_a_submitted_one(session: Session, people: dict[str, User]
+                                                  ) -> None:
     r = submit(session, people["gp"])
     conf = factories.conference(session, people["coord"], people["spec"])
     referrals.schedule(session, actor=people["coord"], request_id=id_of(r),
@@ -66,7 +66,7 @@ def test_request_schedule_accepts_a_submitted_one(session: Session, people: dict
     assert r.accepted_at is not None and r.scheduled_at is not None
 
 
-def test_request_decline_needs_reason_and_is_final(session: Session, people: dict[str, Any]
+def test_request_decline_needs_reason_and_is_final(session: Session, people: dict[str, User]
                                                    ) -> None:
     r = submit(session, people["gp"])
     with pytest.raises(InvalidInput):
@@ -82,7 +82,8 @@ def test_request_decline_needs_reason_and_is_final(session: Session, people: dic
         referrals.accept(session, actor=people["coord"], request_id=id_of(r))
 
 
-def test_request_only_coordinators_work_the_queue(session: Session, people: dict[str, Any]) -> None:
+def test_request_only_coordinators_work_the_queue(session: Session, people: dict[str, User]
+                                                  ) -> None:
     r = submit(session, people["gp"])
     with pytest.raises(PermissionDenied):
         referrals.accept(session, actor=people["gp"], request_id=id_of(r))
@@ -90,7 +91,7 @@ def test_request_only_coordinators_work_the_queue(session: Session, people: dict
         referrals.decline(session, actor=people["spec"], request_id=id_of(r), reason="no")
 
 
-def test_request_visible_only_to_its_clinician(session: Session, people: dict[str, Any]) -> None:
+def test_request_visible_only_to_its_clinician(session: Session, people: dict[str, User]) -> None:
     r = submit(session, people["gp"])
     assert referrals.view_request(session, viewer=people["gp"], request_id=id_of(r)) is r
     assert referrals.view_request(session, viewer=people["coord"], request_id=id_of(r)) is r
@@ -102,7 +103,7 @@ def test_request_visible_only_to_its_clinician(session: Session, people: dict[st
         referrals.get_request(session, 9999)
 
 
-def test_request_turnaround_summary(session: Session, people: dict[str, Any]) -> None:
+def test_request_turnaround_summary(session: Session, people: dict[str, User]) -> None:
     from datetime import UTC, datetime, timedelta
 
     from conference.decision import DecisionContent
@@ -118,7 +119,7 @@ def test_request_turnaround_summary(session: Session, people: dict[str, Any]) ->
                                  conference_id=id_of(conf), planned_minutes=10)
     decisions.save_draft(session, actor=people["spec"], item_id=id_of(item), read_version=0,
                          content=DecisionContent(Outcome.PAIN_MANAGEMENT, "r", "p", 4,
-                                                 (people["spec"].id,)))
+                                                 (id_of(people["spec"]),)))
     decisions.sign(session, actor=people["spec"], item_id=id_of(item),
                    now=start + timedelta(days=2, hours=3))
     assert referrals.turnaround_of(r) == timedelta(days=2, hours=3)
