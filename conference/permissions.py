@@ -4,6 +4,10 @@ Coordinators (and admins) organise: they create conferences and cases and may
 enter any room. Members of a conference read its cases; members who are not
 guests draft decisions; only the chair signs and amends. A referring clinician
 sees only the cases they referred.
+
+Where two layers ask the same question (storage refuses, a page hides a button,
+the room socket closes), both call the one ``may_*`` rule here, so what people
+are shown and what the system does cannot drift apart.
 """
 
 from __future__ import annotations
@@ -32,13 +36,24 @@ def require_admin(role: Role, what: str) -> None:
 
 
 def may_advance(*, role: Role | str, is_chair: bool) -> bool:
-    """Who moves the live agenda: the conference's chair walks it, and an organiser
-    (coordinator or admin) may step in for them. Storage, the room and the room
-    page all ask this one rule, so the buttons, the room and the database agree."""
+    """Who moves the live agenda (makes an item current, or ends the current one).
+
+    The rule: the conference's chair, who walks the agenda; or an organiser, a
+    coordinator or an admin, who may step in for the chair. Admins administer the
+    system, so an admin who is only a plain member of the conference may advance
+    too; a plain member or a guest may not. ``role`` is the account role (its wire
+    value is accepted too, as the room holds it) and ``is_chair`` whether this
+    person chairs this conference.
+
+    Storage (:func:`storage.agenda.advance` and ``end_current``), the live room
+    (``signaling.room.Room.check_advance``, asked before anything is stored) and
+    the room page's buttons (``can_advance``) all ask this one rule, so the
+    buttons, the room and the database agree."""
     return is_chair or role in ORGANISERS
 
 
 def require_may_advance(*, role: Role | str, is_chair: bool) -> None:
+    """Raise unless :func:`may_advance`."""
     if not may_advance(role=role, is_chair=is_chair):
         raise PermissionDenied("Only the chair, a coordinator or an admin moves the agenda on.")
 
@@ -52,9 +67,29 @@ def can_view_case(
     return requested_by_id == user_id or member_of_its_conference
 
 
+def may_enter_conference(*, role: Role, conference_role: ConferenceRole | None) -> bool:
+    """Who may open a conference (its page, its room page, its room socket): its
+    members, whatever their conference role, and organisers, who run every
+    conference without being members of it."""
+    return conference_role is not None or is_organiser(role)
+
+
+def may_change_status(*, role: Role, is_chair: bool) -> bool:
+    """Who publishes, opens and closes a conference: an organiser, or its chair (who
+    opens and closes the meeting they run). The conference page offers the buttons
+    on this rule and storage refuses on it."""
+    return is_chair or is_organiser(role)
+
+
+def may_draft(conference_role: ConferenceRole | None) -> bool:
+    """Members and the chair draft decisions; guests and outsiders (organisers who
+    are not members included) do not: the panel that met decides."""
+    return conference_role in (ConferenceRole.CHAIR, ConferenceRole.MEMBER)
+
+
 def require_drafter(conference_role: ConferenceRole | None) -> None:
-    """Members and the chair draft decisions; guests and outsiders do not."""
-    if conference_role not in (ConferenceRole.CHAIR, ConferenceRole.MEMBER):
+    """Raise unless :func:`may_draft`."""
+    if not may_draft(conference_role):
         raise PermissionDenied("Only members of this conference can record its decisions.")
 
 

@@ -135,6 +135,13 @@ def move_item_status(item: AgendaItem, target: ItemStatus, now: datetime) -> Non
         item.ended_at = now
 
 
+def _require_may_advance(actor: User, conf: Conference) -> None:
+    """Moving the live agenda, either way: an active account, and the one rule."""
+    if not actor.active:
+        raise PermissionDenied("This account is deactivated.")
+    require_may_advance(role=actor.role, is_chair=actor.id == conf.chair_id)
+
+
 def advance(
     session: Session, *, actor: User, conference_id: int, item_id: int,
     now: datetime | None = None,
@@ -143,9 +150,7 @@ def advance(
     being discussed now."""
     at = now or utcnow()
     conf = get_conference(session, conference_id)
-    if not actor.active:
-        raise PermissionDenied("This account is deactivated.")
-    require_may_advance(role=actor.role, is_chair=actor.id == conf.chair_id)
+    _require_may_advance(actor, conf)
     item = get_item(session, item_id)
     if item.conference_id != conference_id:
         raise NotFound(f"Item {item_id} is not on this conference's agenda.")
@@ -173,11 +178,11 @@ def advance(
 def end_current(
     session: Session, *, actor: User, conference_id: int, now: datetime | None = None
 ) -> Conference:
-    """The chair (or a coordinator) stops discussing the current item without a new one."""
+    """The chair (or an organiser: :func:`may_advance`) stops discussing the current
+    item without a new one."""
     at = now or utcnow()
     conf = get_conference(session, conference_id)
-    if actor.id != conf.chair_id and not is_organiser(actor.role):
-        raise PermissionDenied("Only the chair or a coordinator moves the agenda on.")
+    _require_may_advance(actor, conf)
     if conf.current_item_id is not None:
         previous = session.get(AgendaItem, conf.current_item_id)
         if previous is not None and previous.ended_at is None:

@@ -10,7 +10,12 @@ from conference.audit import AuditAction, Entity
 from conference.conferences import ConferenceStatus, check_conference, move_conference
 from conference.errors import InvalidInput, NotFound
 from conference.people import ConferenceRole
-from conference.permissions import is_organiser, require_organiser
+from conference.permissions import (
+    is_organiser,
+    may_change_status,
+    may_enter_conference,
+    require_organiser,
+)
 from conference.quorum import DEFAULT_RULE, QuorumRule, rule_from_dict
 from storage import audit
 from storage.clock import utcnow
@@ -60,9 +65,8 @@ def visible_conference(session: Session, *, viewer: User, conference_id: int) ->
     (not forbidden: an outsider learns nothing, not even that it exists)."""
     conf = get_conference(session, conference_id)
     assert viewer.id is not None
-    if is_organiser(viewer.role):
-        return conf
-    if role_in(session, conference_id=conference_id, user_id=viewer.id) is None:
+    role = role_in(session, conference_id=conference_id, user_id=viewer.id)
+    if not may_enter_conference(role=viewer.role, conference_role=role):
         raise NotFound(f"No conference with id {conference_id}.")
     return conf
 
@@ -126,7 +130,7 @@ def set_status(
 ) -> Conference:
     """Publish, open, close: each move checked against the conference life cycle."""
     conf = get_conference(session, conference_id)
-    if not is_organiser(actor.role) and actor.id != conf.chair_id:
+    if not may_change_status(role=actor.role, is_chair=actor.id == conf.chair_id):
         require_organiser(actor.role, "change a conference's status")
     previous = conf.status
     conf.status = move_conference(conf.status, status)

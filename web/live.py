@@ -26,7 +26,7 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 from conference.decision_outcomes import Outcome
 from conference.errors import CasebridgeError, NotAuthenticated, NotFound, PermissionDenied
 from conference.people import ConferenceRole, Role, Specialty
-from conference.permissions import is_organiser, may_advance
+from conference.permissions import may_advance, may_enter_conference
 from signaling.hub import Hub
 from signaling.protocol import IceServer, parse_ice_servers
 from signaling.room import Identity
@@ -162,7 +162,7 @@ def _identify(websocket: WebSocket, conference_id: int) -> Identity:
         if user is None or user.id is None:
             raise NotAuthenticated("Sign in first.")
         role = conferences.role_in(session, conference_id=conference_id, user_id=user.id)
-        if role is None and not is_organiser(user.role):
+        if not may_enter_conference(role=user.role, conference_role=role):
             raise PermissionDenied("You are not a member of this conference.")
         return _member_identity(user, role)
 

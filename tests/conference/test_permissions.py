@@ -2,8 +2,15 @@
 
 import pytest
 
-from conference.people import Role
-from conference.permissions import may_advance
+from conference.errors import PermissionDenied
+from conference.people import ConferenceRole, Role
+from conference.permissions import (
+    may_advance,
+    may_change_status,
+    may_draft,
+    may_enter_conference,
+    require_drafter,
+)
 
 
 @pytest.mark.parametrize(("role", "is_chair", "allowed"), [
@@ -16,3 +23,44 @@ from conference.permissions import may_advance
 def test_may_advance_one_rule_for_every_layer(role: Role, is_chair: bool, allowed: bool) -> None:
     assert may_advance(role=role, is_chair=is_chair) is allowed
     assert may_advance(role=role.value, is_chair=is_chair) is allowed  # the room's wire form
+
+
+@pytest.mark.parametrize(("role", "conference_role", "allowed"), [
+    (Role.SPECIALIST, ConferenceRole.CHAIR, True),
+    (Role.SPECIALIST, ConferenceRole.MEMBER, True),
+    (Role.REFERRING_CLINICIAN, ConferenceRole.GUEST, True),
+    (Role.COORDINATOR, None, True),          # organisers run every conference
+    (Role.ADMIN, None, True),
+    (Role.SPECIALIST, None, False),          # an outsider
+    (Role.REFERRING_CLINICIAN, None, False),
+])
+def test_may_enter_conference_members_and_organisers(
+    role: Role, conference_role: ConferenceRole | None, allowed: bool
+) -> None:
+    assert may_enter_conference(role=role, conference_role=conference_role) is allowed
+
+
+@pytest.mark.parametrize(("role", "is_chair", "allowed"), [
+    (Role.SPECIALIST, True, True),
+    (Role.COORDINATOR, False, True),
+    (Role.ADMIN, False, True),
+    (Role.SPECIALIST, False, False),
+    (Role.REFERRING_CLINICIAN, False, False),
+])
+def test_may_change_status_organisers_and_the_chair(role: Role, is_chair: bool,
+                                                    allowed: bool) -> None:
+    assert may_change_status(role=role, is_chair=is_chair) is allowed
+
+
+@pytest.mark.parametrize(("conference_role", "allowed"), [
+    (ConferenceRole.CHAIR, True), (ConferenceRole.MEMBER, True),
+    (ConferenceRole.GUEST, False), (None, False),
+])
+def test_may_draft_members_and_the_chair_only(conference_role: ConferenceRole | None,
+                                              allowed: bool) -> None:
+    assert may_draft(conference_role) is allowed
+    if allowed:
+        require_drafter(conference_role)
+    else:
+        with pytest.raises(PermissionDenied):
+            require_drafter(conference_role)

@@ -184,3 +184,45 @@ def test_agenda_advance_by_each_role(session: Session, setup: tuple[User, User, 
         with pytest.raises(PermissionDenied):
             agenda.advance(session, actor=actors[who], conference_id=id_of(conf), item_id=id_of(a))
         assert conf.current_item_id is None
+
+
+@pytest.mark.parametrize(("who", "allowed"), [
+    ("chair", True), ("coordinator", True), ("admin member", True),
+    ("plain member", False), ("guest member", False),
+])
+def test_agenda_end_current_by_each_role(session: Session, setup: tuple[User, User, Conference],
+                                         who: str, allowed: bool) -> None:
+    """Ending the current item moves the live agenda too: the same rule as advancing."""
+    coord, chair, conf = setup
+    a = factories.item(session, coord, conf)
+    conferences.set_status(session, actor=coord, conference_id=conf.id,
+                           status=ConferenceStatus.PUBLISHED)
+    agenda.advance(session, actor=chair, conference_id=conf.id, item_id=a.id)
+    actors = {"chair": chair, "coordinator": coord}
+    if who not in actors:
+        person = factories.user(session, Role.ADMIN if who == "admin member" else Role.SPECIALIST)
+        factories.member(session, coord, conf, person, ConferenceRole.GUEST
+                         if who == "guest member" else ConferenceRole.MEMBER)
+        actors[who] = person
+    if allowed:
+        agenda.end_current(session, actor=actors[who], conference_id=conf.id)
+        assert conf.current_item_id is None
+    else:
+        with pytest.raises(PermissionDenied):
+            agenda.end_current(session, actor=actors[who], conference_id=conf.id)
+        assert conf.current_item_id == a.id
+
+
+def test_agenda_deactivated_chair_moves_nothing(session: Session,
+                                                setup: tuple[User, User, Conference]) -> None:
+    coord, chair, conf = setup
+    a = factories.item(session, coord, conf)
+    conferences.set_status(session, actor=coord, conference_id=conf.id,
+                           status=ConferenceStatus.PUBLISHED)
+    agenda.advance(session, actor=chair, conference_id=conf.id, item_id=a.id)
+    chair.active = False
+    with pytest.raises(PermissionDenied):
+        agenda.end_current(session, actor=chair, conference_id=conf.id)
+    with pytest.raises(PermissionDenied):
+        agenda.advance(session, actor=chair, conference_id=conf.id, item_id=a.id)
+    assert conf.current_item_id == a.id

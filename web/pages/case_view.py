@@ -16,7 +16,7 @@ from conference.cases import TreatmentKind, TreatmentResponse, Urgency
 from conference.decision import DecisionStatus
 from conference.decision_outcomes import OUTCOME_LABELS, SURGICAL_OUTCOMES
 from conference.people import ConferenceRole
-from conference.permissions import can_edit_case, is_organiser
+from conference.permissions import can_edit_case, is_organiser, may_draft
 from conference.quorum import missing_for_quorum
 from storage import agenda, audit, cases, conferences, decisions, referrals, users
 from storage.tables import (
@@ -32,7 +32,6 @@ from storage.tables import (
 from web.pages.common import page
 from web.pages.forms import Form
 
-DRAFTERS = (ConferenceRole.CHAIR, ConferenceRole.MEMBER)
 OUTCOME_OPTIONS = [(o.value, label) for o, label in OUTCOME_LABELS.items()]
 
 
@@ -107,8 +106,8 @@ def _panel(session: Session, viewer: User, item: AgendaItem) -> DecisionPanel | 
     panel = DecisionPanel(
         item=item, conf=conf, members=conferences.members(session, conf.id or 0),
         decision=dec, revisions=decisions.history(session, item.id),
-        show_draft=is_organiser(viewer.role) or role in DRAFTERS,
-        can_draft=role in DRAFTERS, is_chair=viewer.id == conf.chair_id,
+        show_draft=is_organiser(viewer.role) or may_draft(role),
+        can_draft=may_draft(role), is_chair=viewer.id == conf.chair_id,
         attendance=attendance,
     )
     panel.form = decision_form(dec, attendance)

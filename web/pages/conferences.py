@@ -14,7 +14,7 @@ from starlette.routing import Route
 from conference.conferences import CONFERENCE_TRANSITIONS, ConferenceStatus
 from conference.decision import DecisionStatus
 from conference.people import SPECIALTY_LABELS, Role
-from conference.permissions import is_organiser, require_organiser
+from conference.permissions import is_organiser, may_change_status, require_organiser
 from conference.quorum import describe_rule
 from storage import agenda, cases, conferences, decisions, users
 from storage.tables import User
@@ -129,7 +129,7 @@ def conference_context(session: Session, user: User, conference_id: int) -> dict
         ctx["invitable_options"] = [
             (u.id, f"{u.name} · {SPECIALTY_LABELS[u.specialty] if u.specialty else u.role.value}")
             for u in users.list_users(session) if u.id not in member_ids and u.active]
-    if organiser or user.id == conf.chair_id:
+    if may_change_status(role=user.role, is_chair=user.id == conf.chair_id):
         ctx["status_actions"] = [(target, text) for (source, target), text
                                  in STATUS_ACTIONS.items()
                                  if source is conf.status

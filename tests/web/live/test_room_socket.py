@@ -358,38 +358,74 @@ async def test_socket_mute_toggles_do_not_rewrite_attendance(live: Live,
         await c.close()
 
 
-async def _member_advances(live: Live, who: str) -> tuple[dict[str, object], int | None]:
-    """``who`` joins as a plain member and advances; the room's answer and the
-    database's current item afterwards."""
+async def _in_the_room(live: Live, who: str) -> list[RoomClient]:
+    """``who`` in the room (made a plain member first if they belong to no role
+    here; a guest member admitted by the chair); their client comes first."""
     with Session(live.app.state.engine) as session:
         coordinator = users.get_user(session, live.users["coordinator"])
-        if conferences.role_in(session, conference_id=live.conference_id,
-                               user_id=live.users[who]) is None:
+        person = users.get_user(session, live.users[who])
+        if who == "admin" and conferences.role_in(
+                session, conference_id=live.conference_id, user_id=live.users[who]) is None:
             conferences.add_member(session, actor=coordinator,
                                    conference_id=live.conference_id, user_id=live.users[who],
                                    conference_role=ConferenceRole.MEMBER)
             session.commit()
-    client = await live.joined(who, publish=False)
+        guest = conferences.role_in(session, conference_id=live.conference_id,
+                                    user_id=live.users[who]) is ConferenceRole.GUEST
+        assert person.active
+    if not guest:
+        return [await live.joined(who, publish=False)]
+    chair = await live.joined("okafor", publish=False)
+    client = live.client(who)
+    await client.open()
+    assert (await client.join())["type"] == "lobby"
+    waiting = await chair.expect(lambda m: m["type"] == "lobby-guests" and m["guests"])
+    await chair.send({"type": "admit", "participant_id": waiting["guests"][0]["participant_id"]})
+    await client.expect(lambda m: m["type"] == "welcome")
+    return [client, chair]
+
+
+async def _conference_over_api(live: Live) -> dict[str, Any]:
+    import httpx2
+
+    headers = {"Authorization": f"Bearer {live.token('coordinator')}"}
+    async with httpx2.AsyncClient(base_url=f"http://{live.base}", headers=headers) as api:
+        response = await api.get(f"/api/v1/conferences/{live.conference_id}")
+    assert response.status_code == 200
+    body: dict[str, Any] = response.json()
+    return body
+
+
+@pytest.mark.parametrize(("who", "role", "allowed"), [
+    ("okafor", "chair", True),
+    ("coordinator", "coordinator (not a member)", True),
+    ("admin", "admin who is a plain member", True),
+    ("lee", "plain member", False),
+    ("hale", "guest member, admitted", False),
+])
+async def test_socket_advance_one_answer_in_room_and_database(live: Live, who: str, role: str,
+                                                              allowed: bool) -> None:
+    """The room's answer to ``advance`` and the conference the API shows afterwards
+    agree for every role: an advance is stored only when the room accepts it."""
+    before = await _conference_over_api(live)
+    clients = await _in_the_room(live, who)
     item = str(live.item_ids[1])
-    await client.send({"type": "advance", "item_id": item})
-    answer = await client.expect(lambda m: m["type"] in ("agenda", "error"))
-    await asyncio.sleep(0.2)
-    with Session(live.app.state.engine) as session:
-        current = conferences.get_conference(session, live.conference_id).current_item_id
-    await client.close()
-    return answer, current
-
-
-async def test_socket_admin_member_advance_one_answer_in_room_and_database(live: Live) -> None:
-    answer, current = await _member_advances(live, "admin")
-    assert answer["type"] == "agenda" and answer["current_item_id"] == str(live.item_ids[1])
-    assert current == live.item_ids[1]
-
-
-async def test_socket_refused_advance_leaves_the_database_alone(live: Live) -> None:
-    answer, current = await _member_advances(live, "lee")
-    assert answer == {"type": "error", "code": "forbidden", "message": answer["message"]}
-    assert current is None
+    mark = len(clients[0].messages)
+    await clients[0].send({"type": "advance", "item_id": item})
+    answer = await clients[0].expect(lambda m: m["type"] in ("agenda", "error"), after=mark)
+    await asyncio.sleep(0.2)  # a stray write would have landed by now
+    after = await _conference_over_api(live)
+    status = {i["id"]: i["status"] for i in after["agenda"]}
+    if allowed:
+        assert answer["type"] == "agenda" and answer["current_item_id"] == item, role
+        assert after["current_item_id"] == live.item_ids[1], role
+        assert status[live.item_ids[1]] == "discussing" and after["status"] == "live"
+    else:
+        assert answer == {"type": "error", "code": "forbidden", "message": answer["message"]}
+        # Nothing stored: the same status, current item and agenda (timing is the clock's).
+        assert {**after, "timing": None} == {**before, "timing": None}, role
+    for client in clients:
+        await client.close()
 
 
 async def test_socket_deactivation_closes_open_sockets_and_refuses_the_old_token(
