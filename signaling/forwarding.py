@@ -52,12 +52,8 @@ from aiortc.mediastreams import MediaStreamTrack
 from aiortc.rtcrtpparameters import RTCRtpCodecCapability
 
 from signaling import encoded
-from signaling.media_errors import (
-    Glare,
-    InvalidState,
-    UnknownParticipant,
-    map_aiortc_errors,
-)
+from signaling.errors import Glare, InvalidState, UnknownParticipant
+from signaling.media_errors import map_aiortc_errors
 from signaling.sdp import NegotiatedIds, media_ssrcs, restrict_codecs, stream_ids
 
 __all__ = ["KEYFRAME_REQUEST_INTERVAL", "MediaRouter", "OnOffer"]

@@ -36,7 +36,6 @@ from signaling.live_room import (
 from signaling.protocol import (
     AgendaChanged,
     DecisionSigned,
-    ErrorMessage,
     IceServer,
     Reconnect,
     dump,
@@ -186,9 +185,8 @@ class Hub:
         """Run one connection from its first frame to its last."""
         live = await self._room(conference_id)
         if live is None:
-            await transport.send(dump(ErrorMessage(
-                code="invalid_state",
-                message="This room is hosted by another Casebridge instance.")))
+            await transport.send(dump(error_message(errors.InvalidState(
+                "This room is hosted by another Casebridge instance."))))
             await transport.close(CLOSE_ELSEWHERE)
             return
         conn = Connection(secrets.token_urlsafe(12), transport)
@@ -217,8 +215,8 @@ class Hub:
                 # A bug or a failing dependency (the database) must not cost the
                 # person their seat: log it, say so, and read the next message.
                 log.exception("live room %s: message failed", live.conference_id)
-                conn.send(ErrorMessage(code="invalid_state",
-                                       message="The server could not handle that message."))
+                conn.send(error_message(errors.InvalidState(
+                    "The server could not handle that message.")))
 
     async def _drop(self, conference_id: int, live: LiveRoom) -> None:
         async with self._lock:

@@ -2,8 +2,9 @@
 
 aiortc failures never leave the media router raw: ``map_aiortc_errors`` turns
 them into :class:`InvalidSdp` or :class:`InvalidState` of ``signaling.errors``
-(the one tree; the router also raises its :class:`Glare` and
-:class:`UnknownParticipant`, re-exported here for its callers).
+(the one tree). The router's own :class:`Glare` and :class:`UnknownParticipant`
+are re-exported here only so existing imports keep working; new code imports
+every error from ``signaling.errors``.
 """
 
 from __future__ import annotations

@@ -339,16 +339,7 @@ ServerMessage = (
     | ErrorMessage
 )
 
-def _tag(value: Any) -> str | None:
-    """The message's ``type``; None (so: invalid_message) unless a string in an object."""
-    if isinstance(value, dict):
-        kind = value.get("type")
-        return kind if isinstance(kind, str) else None
-    return getattr(value, "type", None)
 
-
-# One pass: the JSON text is parsed and validated at once, the "type" choosing the
-# model (a discriminated union); strict JSON rules (ISO times, arrays).
 def _types(union: Any) -> frozenset[str]:
     return frozenset(cls.model_fields["type"].default for cls in get_args(union))
 
@@ -356,8 +347,24 @@ def _types(union: Any) -> frozenset[str]:
 CLIENT_TYPES = _types(ClientMessage)  # the "type" names each side may send
 SERVER_TYPES = _types(ServerMessage)
 
+
+def _tag(value: Any) -> str | None:
+    """The message's ``type``; None (so: invalid_message) unless a string in an object.
+
+    A callable discriminator rather than ``Field(discriminator="type")``: with the
+    field name, pydantic reports ``{"type": 5}`` as an unknown tag (so
+    unknown_type), where a "type" that is no string is an invalid message."""
+    if isinstance(value, dict):
+        kind = value.get("type")
+        return kind if isinstance(kind, str) else None
+    return getattr(value, "type", None)
+
+
 def _adapter(union: Any) -> TypeAdapter[Any]:
-    """``union`` as one discriminated union: each model tagged by its ``type``."""
+    """``union`` as one discriminated union: each model tagged by its ``type``.
+
+    One pass: the JSON text is parsed and validated at once, the ``type`` choosing
+    the model; strict JSON rules (ISO times, arrays)."""
     tagged: list[Any] = [Annotated[cls, Tag(cls.model_fields["type"].default)]
                          for cls in get_args(union)]
     choices: Any = functools.reduce(operator.or_, tagged)

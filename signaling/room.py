@@ -242,7 +242,7 @@ class Room:
         if participant.state is not State.CONNECTED:
             raise InvalidState("already joined")
         participant.audio, participant.video = message.audio, message.video
-        if participant.identity.conference_role == "guest":
+        if participant.identity.conference_role is ConferenceRole.GUEST:
             # Nobody names themselves: a guest is the name on their link (what the
             # coordinator issued it for), a member their account's name. The
             # ``display_name`` a client sends is ignored, so the chair's lobby
@@ -272,7 +272,7 @@ class Room:
         """Raise unless this present participant may move the agenda (the one rule,
         :func:`conference.permissions.may_advance`); asked before anything is stored."""
         who = self._present_actor(actor_id).identity
-        if not may_advance(role=who.role, is_chair=who.conference_role == "chair"):
+        if not may_advance(role=who.role, is_chair=who.conference_role is ConferenceRole.CHAIR):
             raise Forbidden("only the chair, a coordinator or an admin may advance the agenda")
 
     def advance(self, actor_id: str, item_id: str | None, now: datetime) -> list[Outgoing]:
@@ -322,7 +322,7 @@ class Room:
         return participant
 
     def _require_chair(self, actor_id: str, action: str) -> None:
-        if self._present_actor(actor_id).identity.conference_role != "chair":
+        if self._present_actor(actor_id).identity.conference_role is not ConferenceRole.CHAIR:
             raise Forbidden(f"only the chair may {action}")
 
     def _guest_in_lobby(self, participant_id: str) -> _Participant:
@@ -347,7 +347,7 @@ class Room:
             ice_servers=self.ice_servers,
         )
         out = [Outgoing(participant.participant_id, welcome)]
-        if participant.identity.conference_role == "chair" and self._lobby:
+        if participant.identity.conference_role is ConferenceRole.CHAIR and self._lobby:
             out.append(Outgoing(participant.participant_id, self._lobby_guests()))
         joined = ParticipantJoined(participant=participant.info())
         return out + self._broadcast(joined, but=participant.participant_id)
@@ -388,5 +388,6 @@ class Room:
         return [Outgoing(p.participant_id, message) for p in present if p.participant_id != but]
 
     def _to_chairs(self, message: ServerMessage) -> list[Outgoing]:
-        chairs = (p for p in self._in_state(State.PRESENT) if p.identity.conference_role == "chair")
+        chairs = (p for p in self._in_state(State.PRESENT)
+                  if p.identity.conference_role is ConferenceRole.CHAIR)
         return [Outgoing(p.participant_id, message) for p in chairs]

@@ -9,6 +9,7 @@ from typing import get_args
 import pytest
 from pydantic import ValidationError
 
+from conference import people
 from conference.people import ConferenceRole, Role, Specialty
 from signaling import errors
 from signaling.protocol import (
@@ -176,6 +177,23 @@ def test_dump_writes_contract_field_names() -> None:
         "started_at": "2025-03-04T15:30:00Z",
         "ice_servers": [{"urls": ["turn:turn.example.org"], "username": "u", "credential": "c"}],
     }
+
+
+def test_participant_roles_are_the_domain_enums_with_their_wire_values() -> None:
+    from_enums = ParticipantInfo(
+        participant_id="p1", user_id="u1", display_name="Dr Alice Ng",
+        role=people.Role.SPECIALIST, specialty=people.Specialty.NEUROSURGERY,
+        conference_role=people.ConferenceRole.CHAIR, audio=True, video=False,
+    )
+    assert from_enums == ALICE and ALICE.role is people.Role.SPECIALIST
+    assert from_enums.model_dump_json() == ALICE.model_dump_json()
+    assert json.loads(from_enums.model_dump_json()) == {
+        "participant_id": "p1", "user_id": "u1", "display_name": "Dr Alice Ng",
+        "role": "specialist", "specialty": "neurosurgery", "conference_role": "chair",
+        "audio": True, "video": False,
+    }
+    read = ParticipantInfo.model_validate_json(from_enums.model_dump_json())
+    assert read.conference_role is people.ConferenceRole.CHAIR
 
 
 def test_dump_writes_candidate_in_webrtc_spelling() -> None:

@@ -76,6 +76,9 @@ async def test_socket_welcome_lists_everyone(live: Live) -> None:
     ('{"type": "teleport"}', "unknown_type"),
     ('{"type": "media", "audio": "yes", "video": true}', "invalid_message"),
     ("[1, 2]", "invalid_message"),
+    ('{"type": 5}', "invalid_message"),
+    ('{"type": "welcome", "participant_id": "p"}', "unknown_type"),  # a server message
+    ("x" * 200_000, "too_large"),  # measured before it is parsed
     ('{"type": "offer", "sdp": "v=0 garbage"}', "invalid_sdp"),
     (json.dumps({"type": "offer", "sdp": "x" * 200_000}), "too_large"),
     ('{"type": "advance", "item_id": "424242"}', "not_found"),
