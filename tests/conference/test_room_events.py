@@ -4,7 +4,13 @@ import pytest
 
 from conference.decision_outcomes import Outcome
 from conference.errors import InvalidInput
-from conference.room_events import AgendaChanged, DecisionSigned, from_payload, to_payload
+from conference.room_events import (
+    AccessRevoked,
+    AgendaChanged,
+    DecisionSigned,
+    from_payload,
+    to_payload,
+)
 
 
 def test_room_events_round_trip_in_the_first_rounds_json() -> None:
@@ -13,6 +19,9 @@ def test_room_events_round_trip_in_the_first_rounds_json() -> None:
                                   "outcome": "pain_management", "revision": 2}
     assert from_payload(to_payload(signed)) == signed
     assert from_payload(to_payload(AgendaChanged())) == AgendaChanged()
+    revoked = AccessRevoked(user_id=5)
+    assert to_payload(revoked) == {"type": "access-revoked", "user_id": "5"}
+    assert from_payload(to_payload(revoked)) == revoked
 
 
 @pytest.mark.parametrize("payload", [
@@ -22,6 +31,8 @@ def test_room_events_round_trip_in_the_first_rounds_json() -> None:
     {"type": "decision-signed", "item_id": "7", "outcome": "pain_management", "revision": 0},
     {"type": "decision-signed", "item_id": "7", "outcome": "pain_management",
      "revision": True},
+    {"type": "access-revoked"}, {"type": "access-revoked", "user_id": 5},
+    {"type": "access-revoked", "user_id": "someone"},
 ])
 def test_room_events_refuse_what_is_not_one(payload: object) -> None:
     with pytest.raises(InvalidInput):
