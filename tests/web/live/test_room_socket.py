@@ -361,6 +361,44 @@ async def test_socket_mute_toggles_do_not_rewrite_attendance(live: Live,
         await c.close()
 
 
+async def test_socket_people_joining_at_once_write_attendance_one_at_a_time(
+    live: Live, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two joins racing each other must not write the same attendance rows at once
+    (the loser failed on the unique key and the newcomer went unrecorded)."""
+    chair = await live.joined("okafor", publish=False)
+    item = str(live.item_ids[0])
+    await chair.send({"type": "advance", "item_id": item})
+    await chair.expect(lambda m: m["type"] == "agenda")
+    store = live.app.state.hub.store
+    original = store.attendance
+    in_flight, most = 0, 0
+
+    async def slow(*args: Any, **kwargs: Any) -> None:
+        nonlocal in_flight, most
+        in_flight += 1
+        most = max(most, in_flight)
+        await asyncio.sleep(0.3)  # long enough for the other join to arrive
+        try:
+            await original(*args, **kwargs)
+        finally:
+            in_flight -= 1
+
+    monkeypatch.setattr(store, "attendance", slow)
+    others = await asyncio.gather(live.joined("raman", publish=False),
+                                  live.joined("brooks", publish=False))
+    expected = {live.users[who] for who in ("okafor", "raman", "brooks")}
+
+    def recorded() -> set[int]:
+        with Session(live.app.state.engine) as session:
+            return set(agenda.present_for(session, int(item)))
+
+    await RoomClient.wait_for(lambda: recorded() == expected)
+    assert most == 1
+    for client in (chair, *others):
+        await client.close()
+
+
 async def _in_the_room(live: Live, who: str) -> list[RoomClient]:
     """``who`` in the room (made a plain member first if they belong to no role
     here; a guest member admitted by the chair); their client comes first."""
