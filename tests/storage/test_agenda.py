@@ -195,9 +195,9 @@ def test_agenda_end_current_by_each_role(session: Session, setup: tuple[User, Us
     """Ending the current item moves the live agenda too: the same rule as advancing."""
     coord, chair, conf = setup
     a = factories.item(session, coord, conf)
-    conferences.set_status(session, actor=coord, conference_id=conf.id,
+    conferences.set_status(session, actor=coord, conference_id=id_of(conf),
                            status=ConferenceStatus.PUBLISHED)
-    agenda.advance(session, actor=chair, conference_id=conf.id, item_id=a.id)
+    agenda.advance(session, actor=chair, conference_id=id_of(conf), item_id=id_of(a))
     actors = {"chair": chair, "coordinator": coord}
     if who not in actors:
         person = factories.user(session, Role.ADMIN if who == "admin member" else Role.SPECIALIST)
@@ -205,11 +205,11 @@ def test_agenda_end_current_by_each_role(session: Session, setup: tuple[User, Us
                          if who == "guest member" else ConferenceRole.MEMBER)
         actors[who] = person
     if allowed:
-        agenda.end_current(session, actor=actors[who], conference_id=conf.id)
+        agenda.end_current(session, actor=actors[who], conference_id=id_of(conf))
         assert conf.current_item_id is None
     else:
         with pytest.raises(PermissionDenied):
-            agenda.end_current(session, actor=actors[who], conference_id=conf.id)
+            agenda.end_current(session, actor=actors[who], conference_id=id_of(conf))
         assert conf.current_item_id == a.id
 
 
@@ -217,12 +217,12 @@ def test_agenda_deactivated_chair_moves_nothing(session: Session,
                                                 setup: tuple[User, User, Conference]) -> None:
     coord, chair, conf = setup
     a = factories.item(session, coord, conf)
-    conferences.set_status(session, actor=coord, conference_id=conf.id,
+    conferences.set_status(session, actor=coord, conference_id=id_of(conf),
                            status=ConferenceStatus.PUBLISHED)
-    agenda.advance(session, actor=chair, conference_id=conf.id, item_id=a.id)
+    agenda.advance(session, actor=chair, conference_id=id_of(conf), item_id=id_of(a))
     chair.active = False
     with pytest.raises(PermissionDenied):
-        agenda.end_current(session, actor=chair, conference_id=conf.id)
+        agenda.end_current(session, actor=chair, conference_id=id_of(conf))
     with pytest.raises(PermissionDenied):
-        agenda.advance(session, actor=chair, conference_id=conf.id, item_id=a.id)
+        agenda.advance(session, actor=chair, conference_id=id_of(conf), item_id=id_of(a))
     assert conf.current_item_id == a.id
