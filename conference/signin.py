@@ -1,13 +1,32 @@
-"""Slowing down and locking out repeated failed sign-ins (OWASP ASVS 2.2.1)."""
+"""Slowing down and stopping repeated failed sign-ins (OWASP ASVS 2.2.1).
+
+Failures are counted twice: per (account, client address) and per address alone.
+An attacker's failures thus slow and stop the attacker's address, never the owner
+signing in from elsewhere, and guessing one password across many accounts from
+one address is stopped too. An address nobody holds an account for is counted,
+slowed and refused exactly like an existing one, so the answers reveal nothing.
+Each attempt is counted *before* its password is checked (atomically, in the
+database), so parallel guesses cannot slip in between a check and its count.
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 FREE_ATTEMPTS = 2
-MAX_FAILURES = 5
+MAX_FAILURES = 5            # per (account, address)
+ADDRESS_MAX_FAILURES = 30   # per address, across accounts (a shared hospital NAT types too)
 LOCKOUT = timedelta(minutes=15)
 MAX_DELAY_SECONDS = 4.0
+
+
+@dataclass(frozen=True)
+class Attempts:
+    """How many failed attempts, this one included, fall in the current window."""
+
+    account: int   # by this address on this account
+    address: int   # by this address on any account
 
 
 def delay_after(failures: int) -> float:
@@ -17,11 +36,12 @@ def delay_after(failures: int) -> float:
     return min(MAX_DELAY_SECONDS, 0.5 * 2.0 ** (failures - FREE_ATTEMPTS - 1))
 
 
-def locked_until(failures: int, now: datetime) -> datetime | None:
-    """When ``failures`` reaches the limit, the account rests until the returned time."""
-    return now + LOCKOUT if failures >= MAX_FAILURES else None
+def may_check(attempts: Attempts) -> bool:
+    """Is this attempt's password checked at all, or refused unseen?"""
+    return attempts.account <= MAX_FAILURES and attempts.address <= ADDRESS_MAX_FAILURES
 
 
-def is_locked(until: datetime | None, now: datetime) -> bool:
-    """Is the account still resting after too many failures?"""
-    return until is not None and now < until
+def window_start(now: datetime) -> datetime:
+    """Failures before this are forgotten: a count whose last failure is older starts
+    afresh. A refused attempt counts too, so hammering keeps the address refused."""
+    return now - LOCKOUT

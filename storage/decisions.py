@@ -136,13 +136,13 @@ def _revisions(session: Session, item_id: int) -> list[DecisionRevision]:
     ))
 
 
-def _insert_revision(session: Session, *, item: AgendaItem, dec: Decision, actor: User,
-                     revision: int, reason: str | None, at: datetime) -> DecisionRevision:
+def _insert_revision(session: Session, *, item: AgendaItem, version: int,
+                     content: DecisionContent, actor: User, revision: int, reason: str | None,
+                     at: datetime) -> DecisionRevision:
     assert actor.id is not None and item.id is not None
     row = DecisionRevision(
-        agenda_item_id=item.id, case_id=item.case_id, revision=revision, version=dec.version,
-        amendment_reason=reason, signed_by_id=actor.id, signed_at=at,
-        **_columns(content_of(dec)),
+        agenda_item_id=item.id, case_id=item.case_id, revision=revision, version=version,
+        amendment_reason=reason, signed_by_id=actor.id, signed_at=at, **_columns(content),
     )
     with integrity_as_conflict("Someone else signed this decision at the same moment."):
         session.add(row)
@@ -176,8 +176,8 @@ def sign(
     dec = _compare_and_set(session, dec, dec.version, {"status": DecisionStatus.SIGNED,
                                                        "updated_by_id": actor.id,
                                                        "updated_at": at})
-    row = _insert_revision(session, item=item, dec=dec, actor=actor, revision=1, reason=None,
-                           at=at)
+    row = _insert_revision(session, item=item, version=dec.version, content=content_of(dec),
+                           actor=actor, revision=1, reason=None, at=at)
     move_item_status(item, ItemStatus.DECIDED, at)
     session.add(item)
     referrals.answer_for_case(session, case_id=item.case_id, at=at)
@@ -210,11 +210,13 @@ def amend(
     content = replace(content_of(dec), **changes)
     check_content(content, member_ids=member_ids(session, item.conference_id))
     _check_quorum(session, item, content)
+    revision = len(_revisions(session, item_id)) + 1
+    # The revision first: the database lets a signed row change only into what a
+    # recorded revision of its next version says (migration 0003's trigger).
+    row = _insert_revision(session, item=item, version=dec.version + 1, content=content,
+                           actor=actor, revision=revision, reason=reason.strip(), at=at)
     dec = _compare_and_set(session, dec, dec.version,
                            {**_columns(content), "updated_by_id": actor.id, "updated_at": at})
-    revision = len(_revisions(session, item_id)) + 1
-    row = _insert_revision(session, item=item, dec=dec, actor=actor, revision=revision,
-                           reason=reason.strip(), at=at)
     _announce(session, item, row)
     audit.record(session, actor_id=actor.id, action=AuditAction.AMENDED, entity=Entity.DECISION,
                  entity_id=dec.id or 0, case_id=item.case_id,

@@ -16,13 +16,14 @@ from sqlalchemy.engine import Engine, make_url
 from sqlmodel import Session, create_engine
 
 DEFAULT_DATABASE_URL = "sqlite:///./casebridge.db"
-# Database work runs in worker threads (Starlette's limiter: 40 at once), each
-# holding one connection for one short unit of work and never across an await.
-# Ten kept open and up to thirty more on demand cover all forty, so a thread
-# never waits for a connection; a process thus opens at most 40 connections to
-# PostgreSQL (its default max_connections is 100: mind it with several instances).
+# Database work runs in worker threads (Starlette's limiter: 40 at once, plus
+# sign-in's own 4: web/auth.py), each holding one connection for one short unit
+# of work and never across an await. Ten kept open and up to thirty-four more on
+# demand cover all forty-four, so a thread never waits for a connection; a
+# process thus opens at most 44 connections to PostgreSQL (its default
+# max_connections is 100: mind it with several instances).
 POOL_SIZE = 10
-POOL_OVERFLOW = 30
+POOL_OVERFLOW = 34
 POOL_TIMEOUT_SECONDS = 10
 
 

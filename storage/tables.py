@@ -53,10 +53,25 @@ class User(SQLModel, table=True):
     password_hash: str = Field(max_length=255)
     active: bool = True
     created_at: datetime = utc()
-    failed_logins: int = 0
-    locked_until: datetime | None = utc(nullable=True)
     # Raised to revoke every session and token issued before (web/auth.py).
     credential_generation: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+
+
+class SignInThrottle(SQLModel, table=True):
+    """Failed sign-ins counted per (account, client address) and per address alone
+    (``account`` empty), so an attacker's failures slow the attacker and not the
+    owner signing in from elsewhere (``conference/signin.py``, ``storage/throttle.py``).
+    ``account`` is a digest of the typed address: unknown ones are counted the same
+    way as existing ones, and what strangers typed is not kept readable."""
+
+    __tablename__ = "sign_in_throttle"
+    __table_args__ = (UniqueConstraint("account", "address"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    account: str = Field(max_length=64)
+    address: str = Field(max_length=64)
+    failures: int
+    last_failure_at: datetime = utc()
 
 
 class Conference(SQLModel, table=True):

@@ -18,7 +18,7 @@ from conference.people import (
 )
 from conference.permissions import require_admin
 from conference.room_events import AccessRevoked
-from storage import audit, events
+from storage import audit, events, throttle
 from storage.clock import utcnow
 from storage.errors import integrity_as_conflict
 from storage.passwords import hash_password
@@ -80,21 +80,7 @@ def count_users(session: Session) -> int:
     return session.exec(select(func.count()).select_from(User)).one()
 
 
-def record_failed_sign_in(session: Session, user: User, *, now: datetime) -> User:
-    """Count a failure; at the limit the account is locked for a while."""
-    from conference.signin import locked_until
-
-    user.failed_logins += 1
-    lock = locked_until(user.failed_logins, now)
-    if lock is not None:
-        user.locked_until, user.failed_logins = lock, 0
-    session.add(user)
-    return user
-
-
 def record_sign_in(session: Session, user: User, *, now: datetime) -> None:
-    user.failed_logins, user.locked_until = 0, None
-    session.add(user)
     assert user.id is not None
     audit.record(session, actor_id=user.id, action=AuditAction.SIGNED_IN, entity=Entity.USER,
                  entity_id=user.id, now=now)
@@ -144,15 +130,13 @@ def update_user(
             setattr(user, field, value)
     if password is not None:
         user.password_hash = hash_password(password)
-        user.failed_logins, user.locked_until = 0, None
         changed["password"] = "reset"
     if password is not None or "active" in changed:
         # A new password or a change of access ends every session issued before
         # (reactivation too, so nothing from before the deactivation revives).
         revoke_credentials(session, user)
-    if active and user.locked_until is not None:
-        user.failed_logins, user.locked_until = 0, None
-        changed["unlocked"] = True
+        # ... and whoever was refused for failed tries on this account may try again.
+        throttle.forget_account(session, email=user.email)
     session.add(user)
     assert user.id is not None
     if changed:

@@ -16,13 +16,14 @@ import secrets
 import threading
 from typing import Any
 
+import anyio
+import anyio.to_thread
 from sqlmodel import Session
-from starlette.concurrency import run_in_threadpool
 from starlette.requests import HTTPConnection, Request
 
 from conference.errors import NotAuthenticated, PermissionDenied, TooManyRequests
-from conference.signin import delay_after, is_locked
-from storage import users
+from conference.signin import LOCKOUT, delay_after, may_check
+from storage import throttle, users
 from storage.clock import utcnow
 from storage.engine import session_scope
 from storage.passwords import hash_password, verify_password
@@ -40,6 +41,11 @@ _DUMMY_HASH = hash_password("not a real password, only for timing")
 # a flood of sign-ins queues here instead of starving the event loop (which
 # forwards the rooms' media) of CPU.
 _HASHING = threading.BoundedSemaphore(max(1, (os.cpu_count() or 2) - 1))
+# Sign-ins get worker threads of their own (a few: hashing is capped above anyway),
+# so a flood of them queues on the loop, holding nothing, and never occupies the
+# threads every other request needs (storage/engine.py sizes the pool for both).
+SIGN_IN_THREADS = 4
+_SIGN_IN_LIMITER = anyio.CapacityLimiter(SIGN_IN_THREADS)
 
 
 def signer(conn: HTTPConnection) -> TokenSigner:
@@ -128,37 +134,49 @@ async def authenticate(conn: HTTPConnection, email: str, password: str) -> User:
     session and no connection held, so a flood of bad sign-ins can neither empty
     the connection pool nor stall the event loop that forwards the rooms' media.
     """
-    user, delay = await run_in_threadpool(_check_password, conn, email, password)
+    user, delay = await anyio.to_thread.run_sync(_check_password, conn, email, password,
+                                                 limiter=_SIGN_IN_LIMITER)
     if user is None:
         await asyncio.sleep(delay)
         raise NotAuthenticated("That email and password do not match.")
     return user
 
 
+def client_address(conn: HTTPConnection) -> str:
+    """Where the attempt comes from (behind a proxy, uvicorn reads X-Forwarded-For
+    from the addresses it is told to trust: loopback by default)."""
+    return conn.client.host if conn.client else "unknown"
+
+
 def _check_password(conn: HTTPConnection, email: str, password: str) -> tuple[User | None, float]:
-    """The person if the password is right; otherwise None and how long to wait."""
-    now = utcnow()
-    with session_scope(conn.app.state.engine) as session:
-        user = users.find_by_email(session, email)
-        if user is not None and is_locked(user.locked_until, now):
-            assert user.locked_until is not None
-            wait = int((user.locked_until - now).total_seconds()) + 1
-            raise TooManyRequests(
-                f"Too many failed sign-ins: this account is locked for {wait // 60 + 1} more "
-                "minutes.", retry_after=wait)
-        with _HASHING:
-            ok = verify_password(user.password_hash if user else _DUMMY_HASH, password)
-        if user is None or not ok or not user.active:
-            # For the security log: which account (never the password, nor an unknown
-            # address someone typed, which may be another person's data).
-            log.warning("failed sign-in for %s",
-                        f"user {user.id}" if user else "an unknown email")
-            if user is None:
-                return None, 0.0
-            users.record_failed_sign_in(session, user, now=now)
-            return None, delay_after(user.failed_logins)
+    """The person if the password is right; otherwise None and how long to wait.
+
+    The attempt is counted (committed) before its password is checked, so parallel
+    guesses each see their own count; no connection is held while Argon2 runs. An
+    unknown address is counted, hashed, slowed and refused exactly like a known one.
+    """
+    now, address = utcnow(), client_address(conn)
+    engine = conn.app.state.engine
+    with session_scope(engine) as session:
+        attempts = throttle.count_attempt(session, email=email, address=address, now=now)
+        user = users.find_by_email(session, email) if may_check(attempts) else None
+    if not may_check(attempts):
+        raise TooManyRequests(
+            f"Too many failed sign-ins from here: wait {LOCKOUT.seconds // 60} minutes "
+            "before trying again.", retry_after=LOCKOUT.seconds)
+    with _HASHING:
+        ok = verify_password(user.password_hash if user else _DUMMY_HASH, password)
+    if user is None or not ok or not user.active:
+        # For the security log: which account (never the password, nor an unknown
+        # address someone typed, which may be another person's data).
+        log.warning("failed sign-in for %s from %s",
+                    f"user {user.id}" if user else "an unknown email", address)
+        return None, delay_after(attempts.account)
+    with session_scope(engine) as session:
+        throttle.forgive(session, email=email, address=address)
+        throttle.forget_stale(session, now=now)
         users.record_sign_in(session, user, now=now)
-        return user, 0.0
+    return user, 0.0
 
 
 def sign_in(request: Request, user: User) -> None:

@@ -1,6 +1,14 @@
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
-from conference.signin import LOCKOUT, MAX_FAILURES, delay_after, is_locked, locked_until
+from conference.signin import (
+    ADDRESS_MAX_FAILURES,
+    LOCKOUT,
+    MAX_FAILURES,
+    Attempts,
+    delay_after,
+    may_check,
+    window_start,
+)
 
 NOW = datetime(2026, 11, 28, 9, tzinfo=UTC)
 
@@ -10,13 +18,11 @@ def test_signin_first_failures_are_free_then_slow_down() -> None:
     assert delay_after(50) == 4.0
 
 
-def test_signin_locks_at_the_limit() -> None:
-    assert locked_until(MAX_FAILURES - 1, NOW) is None
-    assert locked_until(MAX_FAILURES, NOW) == NOW + LOCKOUT
+def test_signin_checks_only_within_both_limits() -> None:
+    assert may_check(Attempts(account=MAX_FAILURES, address=ADDRESS_MAX_FAILURES))
+    assert not may_check(Attempts(account=MAX_FAILURES + 1, address=1))
+    assert not may_check(Attempts(account=1, address=ADDRESS_MAX_FAILURES + 1))
 
 
-def test_signin_lock_expires() -> None:
-    until = NOW + timedelta(minutes=1)
-    assert is_locked(until, NOW)
-    assert not is_locked(until, until)
-    assert not is_locked(None, NOW)
+def test_signin_window_is_the_lockout() -> None:
+    assert window_start(NOW) == NOW - LOCKOUT

@@ -284,3 +284,23 @@ def test_decision_signed_row_and_append_only_tables_hold_against_raw_sql(
     session.commit()
     assert found(decisions.get_decision(session, id_of(team.item))).plan == "A new plan."
     assert [r.revision for r in decisions.history(session, id_of(team.item))] == [1, 2]
+
+
+def test_decision_signed_fields_change_only_as_a_recorded_revision(
+        engine: Engine, session: Session, team: Team) -> None:
+    """A raw UPDATE that mimics an amendment (version + 1, still signed) but records
+    no revision is refused: the signed row always says what its latest revision says."""
+    decisions.save_draft(session, actor=team.neuro, item_id=id_of(team.item),
+                         content=content(team), read_version=0)
+    decisions.sign(session, actor=team.chair, item_id=id_of(team.item), read_version=1)
+    session.commit()
+    with engine.connect() as conn:
+        for change in ("plan = 'changed'", "outcome = 'other'", "follow_up_weeks = 99",
+                       "agenda_item_id = agenda_item_id", "rationale = 'rewritten'"):
+            with pytest.raises(DBAPIError, match="signed decision"):
+                conn.execute(text(f"UPDATE decision SET {change}, version = version + 1"))
+            conn.rollback()
+    decisions.amend(session, actor=team.chair, item_id=id_of(team.item),
+                    reason="Imaging reviewed again", changes={"outcome": Outcome.OTHER})
+    session.commit()
+    assert found(decisions.get_decision(session, id_of(team.item))).outcome is Outcome.OTHER

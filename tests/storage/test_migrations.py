@@ -29,7 +29,7 @@ def test_migration_upgrades_empty_database_to_models(request: pytest.FixtureRequ
     engine = make_engine(_fresh_url(request, tmp_path, backend))
     assert current_revision(engine) is None
     upgrade(engine)
-    assert current_revision(engine) == head_revision() == "0002"
+    assert current_revision(engine) == head_revision() == "0003"
     with engine.connect() as conn:
         diff = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}),
                                 SQLModel.metadata)
@@ -81,5 +81,5 @@ def test_migration_downgrades_to_empty_and_up_again(request: pytest.FixtureReque
     assert set(inspect(engine).get_table_names()) <= {"alembic_version"}
     assert current_revision(engine) is None
     upgrade(engine)  # the triggers and function are recreated without clashing
-    assert current_revision(engine) == "0002"
+    assert current_revision(engine) == "0003"
     engine.dispose()

@@ -4,7 +4,7 @@ from sqlmodel import Session
 from conference.audit import Entity
 from conference.errors import InvalidInput, NotFound, PermissionDenied
 from conference.people import Role, Specialty
-from storage import audit, users
+from storage import audit, throttle, users
 from storage.passwords import verify_password
 from storage.tables import User
 from tests import factories
@@ -36,19 +36,27 @@ def test_people_specialist_keeps_needing_a_specialty(session: Session, admin: Us
     assert person.specialty is Specialty.RADIOLOGY
 
 
-def test_people_password_reset_unlocks_and_is_not_logged(session: Session, admin: User) -> None:
-    from datetime import UTC, datetime, timedelta
+def test_people_password_reset_lets_refused_addresses_try_again_and_is_not_logged(
+        session: Session, admin: User) -> None:
+    from datetime import UTC, datetime
+
+    from conference.signin import MAX_FAILURES
 
     person = factories.user(session)
-    person.locked_until = datetime.now(UTC) + timedelta(minutes=10)
+    now = datetime.now(UTC)
+    for _ in range(MAX_FAILURES + 1):
+        throttle.count_attempt(session, email=person.email, address="203.0.113.9", now=now)
     users.update_user(session, actor=admin, user_id=id_of(person),
                       password="a brand new passphrase")
     assert verify_password(person.password_hash, "a brand new passphrase")
-    assert person.locked_until is None
-    event = audit.events_for(session, entity=Entity.USER, entity_id=person.id)[-1]
+    # The account's count starts again; the address's own count across accounts stays.
+    attempts = throttle.count_attempt(session, email=person.email, address="203.0.113.9",
+                                      now=now)
+    assert (attempts.account, attempts.address) == (1, MAX_FAILURES + 2)
+    event = audit.events_for(session, entity=Entity.USER, entity_id=id_of(person))[-1]
     assert event.detail == {"password": "reset"}
     with pytest.raises(InvalidInput):
-        users.update_user(session, actor=admin, user_id=person.id, password="short")
+        users.update_user(session, actor=admin, user_id=id_of(person), password="short")
 
 
 def test_people_deactivate_and_reactivate(session: Session, admin: User) -> None:

@@ -14,6 +14,6 @@ async def test_signin_flood_leaves_the_server_answering(database_url: str) -> No
         pages = await flood(base, logins=40, probes=3, probe_path="/login")
     assert sorted(set(result.statuses + pages.statuses)) == [401]  # no 500, no pool timeout
     # A frozen server answered after minutes; a healthy one in milliseconds. The
-    # bound is generous for a shared machine: the figures live in bench/signin_flood.py.
-    assert max(result.probe_seconds) < 5, result.probe_seconds
-    assert max(pages.probe_seconds) < 10, pages.probe_seconds
+    # bound leaves room for a busy shared machine: the figures live in
+    # bench/signin_flood.py.
+    assert max(result.probe_seconds + pages.probe_seconds) < 2, (result, pages)
