@@ -173,3 +173,10 @@ def test_request_describe_duration(value: timedelta, text: str) -> None:
     from conference.referrals import describe_duration
 
     assert describe_duration(value) == text
+
+
+def test_text_nul_found_in_nested_text() -> None:
+    from conference.text import holds_nul
+
+    assert holds_nul(["fine", {"opinion": "x\x00"}])
+    assert not holds_nul({"opinion": "fine", "n": 3})

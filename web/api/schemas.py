@@ -40,7 +40,7 @@ from conference.decision_outcomes import Outcome
 from conference.imaging import MAX_URL_LENGTH, Modality
 from conference.people import ConferenceRole, Role, Specialty
 from conference.quorum import QuorumRule, rule_from_dict
-from conference.text import NUL
+from conference.text import holds_nul
 
 # Ids are positive and fit a 32-bit column on every backend; a larger number is
 # refused here rather than overflowing the database driver.
@@ -71,10 +71,10 @@ class Body(BaseModel):
     @field_validator("*", mode="after")
     @classmethod
     def _no_nul(cls, value: Any) -> Any:
-        texts = value if isinstance(value, list) else [value]
-        for text in texts:
-            if isinstance(text, str) and NUL in text:
-                raise ValueError("text may not contain a NUL character")
+        # The same rule as the forms' (conference/text.py); a ValueError is how
+        # pydantic reports it, naming the field.
+        if holds_nul(value):
+            raise ValueError("text may not contain a NUL character")
         return value
 
 
