@@ -161,35 +161,39 @@ def test_agenda_changes_leave_an_event_for_the_room(session: Session,
     assert events.take(session) == [changed] * 5
 
 
-@pytest.mark.parametrize(("who", "allowed"), [
-    ("chair", True), ("coordinator", True), ("admin member", True),
-    ("plain member", False), ("guest member", False),
-])
+ROLES = [("chair", True), ("coordinator", True), ("admin member", True),
+         ("plain member", False), ("guest member", False)]
+
+
+def _actor(session: Session, setup: tuple[User, User, Conference], who: str) -> User:
+    """The person in role ``who`` on the setup's conference (made a member if need be)."""
+    coord, chair, conf = setup
+    if who in ("chair", "coordinator"):
+        return chair if who == "chair" else coord
+    person = factories.user(session, Role.ADMIN if who == "admin member" else Role.SPECIALIST)
+    factories.member(session, coord, conf, person,
+                     ConferenceRole.GUEST if who == "guest member" else ConferenceRole.MEMBER)
+    return person
+
+
+@pytest.mark.parametrize(("who", "allowed"), ROLES)
 def test_agenda_advance_by_each_role(session: Session, setup: tuple[User, User, Conference],
                                      who: str, allowed: bool) -> None:
     coord, chair, conf = setup
     a = factories.item(session, coord, conf)
     conferences.set_status(session, actor=coord, conference_id=id_of(conf),
                            status=ConferenceStatus.PUBLISHED)
-    actors = {"chair": chair, "coordinator": coord}
-    if who not in actors:
-        person = factories.user(session, Role.ADMIN if who == "admin member" else Role.SPECIALIST)
-        factories.member(session, coord, conf, person, ConferenceRole.GUEST
-                         if who == "guest member" else ConferenceRole.MEMBER)
-        actors[who] = person
+    actor = _actor(session, setup, who)
     if allowed:
-        agenda.advance(session, actor=actors[who], conference_id=id_of(conf), item_id=id_of(a))
+        agenda.advance(session, actor=actor, conference_id=id_of(conf), item_id=id_of(a))
         assert conf.current_item_id == a.id
     else:
         with pytest.raises(PermissionDenied):
-            agenda.advance(session, actor=actors[who], conference_id=id_of(conf), item_id=id_of(a))
+            agenda.advance(session, actor=actor, conference_id=id_of(conf), item_id=id_of(a))
         assert conf.current_item_id is None
 
 
-@pytest.mark.parametrize(("who", "allowed"), [
-    ("chair", True), ("coordinator", True), ("admin member", True),
-    ("plain member", False), ("guest member", False),
-])
+@pytest.mark.parametrize(("who", "allowed"), ROLES)
 def test_agenda_end_current_by_each_role(session: Session, setup: tuple[User, User, Conference],
                                          who: str, allowed: bool) -> None:
     """Ending the current item moves the live agenda too: the same rule as advancing."""
@@ -198,18 +202,13 @@ def test_agenda_end_current_by_each_role(session: Session, setup: tuple[User, Us
     conferences.set_status(session, actor=coord, conference_id=id_of(conf),
                            status=ConferenceStatus.PUBLISHED)
     agenda.advance(session, actor=chair, conference_id=id_of(conf), item_id=id_of(a))
-    actors = {"chair": chair, "coordinator": coord}
-    if who not in actors:
-        person = factories.user(session, Role.ADMIN if who == "admin member" else Role.SPECIALIST)
-        factories.member(session, coord, conf, person, ConferenceRole.GUEST
-                         if who == "guest member" else ConferenceRole.MEMBER)
-        actors[who] = person
+    actor = _actor(session, setup, who)
     if allowed:
-        agenda.end_current(session, actor=actors[who], conference_id=id_of(conf))
+        agenda.end_current(session, actor=actor, conference_id=id_of(conf))
         assert conf.current_item_id is None
     else:
         with pytest.raises(PermissionDenied):
-            agenda.end_current(session, actor=actors[who], conference_id=id_of(conf))
+            agenda.end_current(session, actor=actor, conference_id=id_of(conf))
         assert conf.current_item_id == a.id
 
 
