@@ -91,7 +91,7 @@ def _sign_out_everywhere(call: Posted[Empty]) -> Response:
     _admin(call.user)
     person = users.sign_out_everywhere(call.session, actor=call.user, user_id=call.id())
     flash(call.request, f"{person.name} is signed out everywhere.")
-    return _person_page(call)
+    return see_other(f"/admin/people/{call.id()}")
 
 
 LABELS = {"email": Label("An e-mail address"), "name": Label("A name"),
