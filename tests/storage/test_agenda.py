@@ -13,7 +13,7 @@ from conference.errors import (
 )
 from conference.people import ConferenceRole, Role
 from storage import agenda, conferences
-from storage.tables import Conference, User
+from storage.tables import AgendaItem, Conference, User
 from tests import factories
 from tests.factories import id_of
 
@@ -134,10 +134,7 @@ def test_agenda_attendance_recorded_once_per_person(session: Session,
 def test_agenda_end_current_clears_the_live_item(session: Session,
                                                  setup: tuple[User, User, Conference]) -> None:
     coord, chair, conf = setup
-    a = factories.item(session, coord, conf)
-    conferences.set_status(session, actor=coord, conference_id=id_of(conf),
-                           status=ConferenceStatus.PUBLISHED)
-    agenda.advance(session, actor=chair, conference_id=id_of(conf), item_id=id_of(a))
+    a = _live_item(session, setup)
     member = factories.user(session)
     with pytest.raises(PermissionDenied):
         agenda.end_current(session, actor=member, conference_id=id_of(conf))
@@ -176,13 +173,28 @@ def _actor(session: Session, setup: tuple[User, User, Conference], who: str) -> 
     return person
 
 
+def _published_item(session: Session, setup: tuple[User, User, Conference]) -> AgendaItem:
+    """One item on the setup's conference, published so that it can go live."""
+    coord, _, conf = setup
+    item = factories.item(session, coord, conf)
+    conferences.set_status(session, actor=coord, conference_id=id_of(conf),
+                           status=ConferenceStatus.PUBLISHED)
+    return item
+
+
+def _live_item(session: Session, setup: tuple[User, User, Conference]) -> AgendaItem:
+    """A published item the chair has made current."""
+    _, chair, conf = setup
+    item = _published_item(session, setup)
+    agenda.advance(session, actor=chair, conference_id=id_of(conf), item_id=id_of(item))
+    return item
+
+
 @pytest.mark.parametrize(("who", "allowed"), ROLES)
 def test_agenda_advance_by_each_role(session: Session, setup: tuple[User, User, Conference],
                                      who: str, allowed: bool) -> None:
-    coord, chair, conf = setup
-    a = factories.item(session, coord, conf)
-    conferences.set_status(session, actor=coord, conference_id=id_of(conf),
-                           status=ConferenceStatus.PUBLISHED)
+    _, _, conf = setup
+    a = _published_item(session, setup)
     actor = _actor(session, setup, who)
     if allowed:
         agenda.advance(session, actor=actor, conference_id=id_of(conf), item_id=id_of(a))
@@ -197,11 +209,8 @@ def test_agenda_advance_by_each_role(session: Session, setup: tuple[User, User, 
 def test_agenda_end_current_by_each_role(session: Session, setup: tuple[User, User, Conference],
                                          who: str, allowed: bool) -> None:
     """Ending the current item moves the live agenda too: the same rule as advancing."""
-    coord, chair, conf = setup
-    a = factories.item(session, coord, conf)
-    conferences.set_status(session, actor=coord, conference_id=id_of(conf),
-                           status=ConferenceStatus.PUBLISHED)
-    agenda.advance(session, actor=chair, conference_id=id_of(conf), item_id=id_of(a))
+    _, chair, conf = setup
+    a = _live_item(session, setup)
     actor = _actor(session, setup, who)
     if allowed:
         agenda.end_current(session, actor=actor, conference_id=id_of(conf))
@@ -215,10 +224,7 @@ def test_agenda_end_current_by_each_role(session: Session, setup: tuple[User, Us
 def test_agenda_deactivated_chair_moves_nothing(session: Session,
                                                 setup: tuple[User, User, Conference]) -> None:
     coord, chair, conf = setup
-    a = factories.item(session, coord, conf)
-    conferences.set_status(session, actor=coord, conference_id=id_of(conf),
-                           status=ConferenceStatus.PUBLISHED)
-    agenda.advance(session, actor=chair, conference_id=id_of(conf), item_id=id_of(a))
+    a = _live_item(session, setup)
     chair.active = False
     with pytest.raises(PermissionDenied):
         agenda.end_current(session, actor=chair, conference_id=id_of(conf))

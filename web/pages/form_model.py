@@ -138,16 +138,14 @@ class FormModel(Generic[B]):
     came from; ``labels`` (keys like ``care_history.*.kind``) name the fields."""
 
     def __init__(self, model: type[B], *, labels: Mapping[str, Label],
-                 shape: Shape | None = None, fixed: Mapping[str, Any] | None = None) -> None:
+                 shape: Shape | None = None) -> None:
         self.model = model
         self.labels = labels
         self.shape = shape
-        self.fixed = dict(fixed or {})
 
     def read(self, form: Form) -> B:
         """The valid body, or :class:`FormInvalid` with each problem on its field."""
         data, names = self.shape(form) if self.shape else (fields_of(form, self.model), {})
-        data.update(self.fixed)
         for name, to in names.items():  # the domain names list entries field[0].name
             form.aliases[name] = to
             first, _, rest = name.partition(".")
