@@ -24,6 +24,7 @@ class AuditAction(StrEnum):
     REMOVED = "removed"
     REORDERED = "reordered"
     SIGNED_IN = "signed_in"
+    REVOKED = "revoked"
 
 
 class Entity(StrEnum):
@@ -34,6 +35,7 @@ class Entity(StrEnum):
     DECISION = "decision"
     REQUEST = "request"
     IMAGING = "imaging"
+    GUEST_LINK = "guest_link"
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,8 @@ are shown and what the system does cannot drift apart.
 
 from __future__ import annotations
 
+from collections.abc import Collection
+
 from conference.errors import PermissionDenied
 from conference.people import ConferenceRole, Role
 
@@ -72,6 +74,21 @@ def may_enter_conference(*, role: Role, conference_role: ConferenceRole | None) 
     members, whatever their conference role, and organisers, who run every
     conference without being members of it."""
     return conference_role is not None or is_organiser(role)
+
+
+def takes_part(*, conference_role: ConferenceRole | None, own_item_ids: Collection[str],
+               current_item_id: str | None) -> bool:
+    """Whether a person in a live room takes part in it now (hears, is heard, sees
+    and is seen). A guest, whether by a guest link or as a member whose conference
+    role is ``guest``, takes part only while one of their own agenda items
+    (``own_item_ids``) is current; everyone else whenever they are in the room.
+
+    The live room (``signaling.room.Room``) moves guests between the lobby and the
+    room on this rule each time the agenda moves; the room page shows a guest the
+    current case on it."""
+    if conference_role is not ConferenceRole.GUEST:
+        return True
+    return current_item_id is not None and current_item_id in own_item_ids
 
 
 def may_change_status(*, role: Role, is_chair: bool) -> bool:

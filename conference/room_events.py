@@ -39,7 +39,14 @@ class AccessRevoked:
     user_id: int
 
 
-RoomEvent = DecisionSigned | AgendaChanged | AccessRevoked
+@dataclass(frozen=True)
+class GuestLinkRevoked:
+    """A coordinator revoked a guest link: whoever is in the room with it is closed."""
+
+    link_id: int
+
+
+RoomEvent = DecisionSigned | AgendaChanged | AccessRevoked | GuestLinkRevoked
 
 
 def to_payload(event: RoomEvent) -> dict[str, Any]:
@@ -49,6 +56,8 @@ def to_payload(event: RoomEvent) -> dict[str, Any]:
                 "outcome": event.outcome.value, "revision": event.revision}
     if isinstance(event, AccessRevoked):
         return {"type": "access-revoked", "user_id": str(event.user_id)}
+    if isinstance(event, GuestLinkRevoked):
+        return {"type": "guest-link-revoked", "link_id": str(event.link_id)}
     return {"type": "agenda-changed"}
 
 
@@ -64,6 +73,11 @@ def from_payload(payload: Any) -> RoomEvent:
         if not isinstance(user_id, str) or not user_id.isdigit():
             raise InvalidInput("an access-revoked event needs a user_id")
         return AccessRevoked(user_id=int(user_id))
+    if kind == "guest-link-revoked":
+        link_id = payload.get("link_id")
+        if not isinstance(link_id, str) or not link_id.isdigit():
+            raise InvalidInput("a guest-link-revoked event needs a link_id")
+        return GuestLinkRevoked(link_id=int(link_id))
     if kind != "decision-signed":
         raise InvalidInput(f"unknown room event {kind!r}")
     item_id, outcome, revision = (payload.get(k) for k in ("item_id", "outcome", "revision"))

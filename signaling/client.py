@@ -50,7 +50,8 @@ class RoomClient:
         self.url = f"{url}{'&' if '?' in url else '?'}token={token}" if token else url
         self.headers = headers or {}
         # Never let aiortc fall back to a public STUN server (none is reachable here).
-        self.pc = RTCPeerConnection(RTCConfiguration(iceServers=list(ice_servers)))
+        self.ice_servers = list(ice_servers)
+        self.pc = RTCPeerConnection(RTCConfiguration(iceServers=self.ice_servers))
         self.consume = consume
         self.receive_video = receive_video  # False: the low-bandwidth mode, audio only in
         # Called with the peer connection once a server offer is applied, before the
@@ -114,6 +115,20 @@ class RoomClient:
                 raise RuntimeError(f"offer refused: {answer['message']}")
             await self.pc.setRemoteDescription(
                 RTCSessionDescription(sdp=answer["sdp"], type="answer"))
+
+    async def renew_peer(self) -> None:
+        """A new peer connection, for when the server dropped this participant's media
+        (a guest sent back to the lobby, then let in again): ``publish`` again after."""
+        async with self._chain:
+            await self.pc.close()
+            self.pc = RTCPeerConnection(RTCConfiguration(iceServers=self.ice_servers))
+            self.pc.on("track", self._on_track)
+
+    async def packets_received(self) -> int:
+        """RTP packets received so far on the current peer connection (its stats)."""
+        report = await self.pc.getStats()
+        return sum(getattr(s, "packetsReceived", 0) for s in report.values()
+                   if s.type == "inbound-rtp")
 
     async def expect(self, predicate: Callable[[Message], bool], *, after: int = 0,
                      timeout: float = 10.0) -> Message:

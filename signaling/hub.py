@@ -144,6 +144,8 @@ class Hub:
             case room_events.DecisionSigned(item_id, outcome, revision):
                 live.deliver(live.room.announce(DecisionSigned(
                     item_id=str(item_id), outcome=outcome.value, revision=revision)))
+            case room_events.GuestLinkRevoked(link_id):
+                live.revoke_guest_link(link_id)
 
     async def _renew(self, key: str, conference_id: int) -> None:
         """Keep the room's claim alive. Redis down: keep hosting and retry (nobody

@@ -135,6 +135,12 @@ class LiveRoom:
             if self.room.identity_of(pid).user_id == user_id:
                 conn.close_after_queue(CLOSE_REVOKED)
 
+    def revoke_guest_link(self, link_id: int) -> None:
+        """Close the sockets of whoever came by this guest link (it was revoked)."""
+        for pid, conn in list(self.connections.items()):
+            if self.room.identity_of(pid).guest_link_id == link_id:
+                conn.close_after_queue(CLOSE_REVOKED)
+
     def deliver(self, outgoing: list[Outgoing]) -> None:
         for out in outgoing:
             conn = self.connections.get(out.to)
@@ -172,13 +178,18 @@ class LiveRoom:
                     await self.store.advance(self.conference_id, identity.user_id,
                                              message.item_id, now)
                 self.deliver(self.room.handle(pid, message, now))
-                await self.save_attendance(now)
+                await self.follow_room(now)
             case _:
-                was_present = self.room.state_of(pid) is State.PRESENT
                 self.deliver(self.room.handle(pid, message, now))
-                if was_present and self.room.state_of(pid) is not State.PRESENT:
-                    await self._drop_media(pid)
-                await self.save_attendance(now)
+                await self.follow_room(now)
+
+    async def follow_room(self, now: datetime) -> None:
+        """After the room changed: media only for who is in it (a guest sent back to
+        the lobby stops sending and receiving at once), attendance stored."""
+        for pid in list(self.media):
+            if pid not in self.room or self.room.state_of(pid) is not State.PRESENT:
+                await self._drop_media(pid)
+        await self.save_attendance(now)
 
     async def _drop_media(self, pid: str) -> None:
         if pid in self.media:

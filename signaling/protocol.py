@@ -78,6 +78,7 @@ __all__ = [
     "Leave",
     "Lobby",
     "LobbyGuests",
+    "LobbyReason",
     "MAX_FRAME_BYTES",
     "Media",
     "Offer",
@@ -226,6 +227,8 @@ class ParticipantInfo(_Message):
     conference_role: ConferenceRole | None
     audio: bool
     video: bool
+    # A guest's own agenda items (the cases they take part in); empty for others.
+    item_ids: tuple[Id, ...] = ()
 
 
 class Welcome(_Message):
@@ -239,11 +242,17 @@ class Welcome(_Message):
     ice_servers: tuple[IceServer, ...] = ()
 
 
+LobbyReason = Literal["another_case"]
+
+
 class Lobby(_Message):
-    """You wait for the chair; ``position`` 1 is next in line."""
+    """You wait; ``position`` 1 is next in line. Without a ``reason`` you wait for the
+    chair to admit you; ``another_case``: the panel is discussing another patient,
+    and you are brought in (or may be admitted) when your case is current."""
 
     type: Literal["lobby"] = "lobby"
     position: Annotated[int, Field(ge=1)]
+    reason: LobbyReason | None = None
 
 
 class Tracks(_Message):

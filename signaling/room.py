@@ -8,7 +8,18 @@ chooses (one per WebSocket). Its states::
                               +--join (guest)--> LOBBY --admit----+  (admit: by a chair)
 
     LOBBY --leave, deny--> CONNECTED        PRESENT --leave--> CONNECTED
+    PRESENT --advance to another case (a guest)--> LOBBY
+    LOBBY --advance back to their case, admitted for it before (a guest)--> PRESENT
     any state --disconnect--> (absent)
+
+A guest (a guest link, or a member whose conference role is ``guest``) takes
+part only while one of their own agenda items is current
+(:func:`conference.permissions.takes_part`): the chair admits them for that
+case; when the agenda moves on they go back to the lobby (``lobby`` with the
+reason ``another_case``), and when their case is current again they come back
+in by themselves, the chair having admitted them for it once. Media follows
+the states: the shell negotiates and forwards media for PRESENT participants
+only (``ensure_present``) and drops it when one leaves that state.
 
 Every operation returns the messages to send, already addressed to single
 participants (``Outgoing``): the room alone knows who is present and who waits
@@ -32,7 +43,7 @@ from datetime import datetime
 from typing import assert_never
 
 from conference.people import ConferenceRole, Role, Specialty
-from conference.permissions import may_advance
+from conference.permissions import may_advance, takes_part
 from signaling.errors import Forbidden, InvalidState, NotFound
 from signaling.protocol import (
     Admit,
@@ -75,10 +86,13 @@ class Identity:
     role: Role
     specialty: Specialty | None = None
     conference_role: ConferenceRole | None = None  # None: organiser, not a member
+    item_ids: frozenset[str] = frozenset()  # a guest's own agenda items
+    guest_link_id: int | None = None  # the link a guest came by, so it can be revoked
 
     def __post_init__(self) -> None:
         # The domain's enums, also when built from their wire values ("chair").
         object.__setattr__(self, "role", Role(self.role))
+        object.__setattr__(self, "item_ids", frozenset(self.item_ids))
         if self.specialty is not None:
             object.__setattr__(self, "specialty", Specialty(self.specialty))
         if self.conference_role is not None:
@@ -113,7 +127,12 @@ class _Participant:
             conference_role=who.conference_role,
             audio=self.audio,
             video=self.video,
+            item_ids=tuple(sorted(who.item_ids)) if self.is_guest else (),
         )
+
+    @property
+    def is_guest(self) -> bool:
+        return self.identity.conference_role is ConferenceRole.GUEST
 
 
 class Room:
@@ -134,6 +153,7 @@ class Room:
         self._participants: dict[str, _Participant] = {}
         self._lobby: list[str] = []  # participant ids, first in line first
         self._attendance: dict[str, set[str]] = {}
+        self._admitted: dict[str, set[str]] = {}  # guest user id -> items admitted for
 
     # ------------------------------------------------------------ queries
 
@@ -242,21 +262,26 @@ class Room:
         if participant.state is not State.CONNECTED:
             raise InvalidState("already joined")
         participant.audio, participant.video = message.audio, message.video
-        if participant.identity.conference_role is ConferenceRole.GUEST:
+        if participant.is_guest and not self._readmitted(participant):
             # Nobody names themselves: a guest is the name on their link (what the
             # coordinator issued it for), a member their account's name. The
             # ``display_name`` a client sends is ignored, so the chair's lobby
             # shows who was invited, not who someone claims to be.
             participant.state = State.LOBBY
             self._lobby.append(participant_id)
-            lobby = Lobby(position=len(self._lobby))
+            lobby = self._lobby_notice(participant, len(self._lobby))
             return [Outgoing(participant_id, lobby), *self._to_chairs(self._lobby_guests())]
         return self._enter(participant)
 
     def admit(self, actor_id: str, participant_id: str) -> list[Outgoing]:
-        """A chair lets a guest in from the lobby."""
+        """A chair lets a guest in from the lobby, for their case, which must be current."""
         self._require_chair(actor_id, "admit guests")
         guest = self._guest_in_lobby(participant_id)
+        if not self._takes_part(guest):
+            raise InvalidState(f"{guest.info().display_name}'s case is not under discussion: "
+                               "admit them when it is current")
+        assert self.current_item_id is not None  # a guest takes part in a current item only
+        self._admitted.setdefault(guest.identity.user_id, set()).add(self.current_item_id)
         out = self._drop_from_lobby(guest)
         return self._enter(guest) + out
 
@@ -266,6 +291,7 @@ class Room:
         guest = self._guest_in_lobby(participant_id)
         out = self._drop_from_lobby(guest)
         guest.state = State.CONNECTED
+        self._admitted.pop(guest.identity.user_id, None)  # not back in by themselves
         return [Outgoing(participant_id, Denied()), *out]
 
     def check_advance(self, actor_id: str) -> None:
@@ -284,9 +310,11 @@ class Room:
             return [Outgoing(actor_id, self._agenda())]  # double click: resync the sender
         self._current_item_id = item_id
         self._started_at = None if item_id is None else now
-        for participant in self._in_state(State.PRESENT):
-            self._attend(participant)
-        return self._broadcast(self._agenda())
+        waiting = list(self._lobby)
+        out = self._seat_guests() + self._broadcast(self._agenda()) + self._recall_guests()
+        if self._lobby != waiting:
+            out += self._to_chairs(self._lobby_guests())
+        return out
 
     def set_media(self, participant_id: str, *, audio: bool, video: bool) -> list[Outgoing]:
         """The participant's own microphone and camera state."""
@@ -336,6 +364,48 @@ class Room:
     def _in_state(self, state: State) -> Iterator[_Participant]:
         return (p for p in self._participants.values() if p.state is state)
 
+    def _takes_part(self, participant: _Participant) -> bool:
+        who = participant.identity
+        return takes_part(conference_role=who.conference_role, own_item_ids=who.item_ids,
+                          current_item_id=self.current_item_id)
+
+    def _readmitted(self, guest: _Participant) -> bool:
+        """Their case is current and the chair admitted them for it before."""
+        return self._takes_part(guest) and (
+            self.current_item_id in self._admitted.get(guest.identity.user_id, ()))
+
+    def _lobby_notice(self, guest: _Participant, position: int) -> Lobby:
+        return Lobby(position=position,
+                     reason=None if self._takes_part(guest) else "another_case")
+
+    def _seat_guests(self) -> list[Outgoing]:
+        """After the agenda moved: guests whose case is no longer current go back to
+        the lobby (the end of the line); everyone still present attends the item."""
+        out: list[Outgoing] = []
+        for participant in list(self._in_state(State.PRESENT)):
+            if self._takes_part(participant):
+                self._attend(participant)
+                if participant.is_guest and self.current_item_id is not None:
+                    # Another of their own cases: they stay, admitted for it too.
+                    self._admitted[participant.identity.user_id].add(self.current_item_id)
+                continue
+            participant.state = State.LOBBY
+            self._lobby.append(participant.participant_id)
+            out += self._broadcast(ParticipantLeft(participant_id=participant.participant_id))
+        return out
+
+    def _recall_guests(self) -> list[Outgoing]:
+        """After the agenda moved: guests admitted before for the case now current come
+        back in; everyone still waiting learns their place and why they wait."""
+        out: list[Outgoing] = []
+        for pid in list(self._lobby):
+            guest = self._participants[pid]
+            if self._readmitted(guest):
+                self._lobby.remove(pid)
+                out += self._enter(guest)
+        return out + [Outgoing(pid, self._lobby_notice(self._participants[pid], position))
+                      for position, pid in enumerate(self._lobby, start=1)]
+
     def _enter(self, participant: _Participant) -> list[Outgoing]:
         participant.state = State.PRESENT
         self._attend(participant)
@@ -366,7 +436,7 @@ class Room:
         index = self._lobby.index(guest.participant_id)
         del self._lobby[index]
         moved = [
-            Outgoing(pid, Lobby(position=position))
+            Outgoing(pid, self._lobby_notice(self._participants[pid], position))
             for position, pid in enumerate(self._lobby[index:], start=index + 1)
         ]
         return moved + self._to_chairs(self._lobby_guests())

@@ -240,6 +240,24 @@ class SecondOpinionRequest(SQLModel, table=True):
     answered_at: datetime | None = utc(nullable=True)
 
 
+class GuestLink(SQLModel, table=True):
+    """A link that lets one outside clinician see one agenda item's case and join the
+    live room while it is current (``conference/guest_links.py``). The signed token
+    names the row, so a revoked or expired link stops working at once."""
+
+    __tablename__ = "guest_link"
+
+    id: int | None = Field(default=None, primary_key=True)
+    conference_id: int = Field(foreign_key="conference.id", index=True)
+    agenda_item_id: int = Field(foreign_key="agenda_item.id", index=True)
+    name: str = Field(max_length=200)
+    created_by_id: int | None = Field(default=None, foreign_key="user.id")
+    created_at: datetime = utc()
+    expires_at: datetime = utc()
+    revoked_at: datetime | None = utc(nullable=True)
+    revoked_by_id: int | None = Field(default=None, foreign_key="user.id")
+
+
 class AuditEvent(SQLModel, table=True):
     __tablename__ = "audit_event"
     __table_args__ = (Index("ix_audit_event_entity", "entity", "entity_id"),)

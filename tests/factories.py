@@ -7,7 +7,8 @@ import itertools
 from datetime import UTC, date, datetime, timedelta
 from typing import Protocol, TypedDict, TypeVar, Unpack
 
-from sqlmodel import Session
+from sqlmodel import Session, col, select
+from starlette.applications import Starlette
 
 from conference.cases import (
     CareEntry,
@@ -18,7 +19,8 @@ from conference.cases import (
     Urgency,
 )
 from conference.people import ConferenceRole, Role, Specialty
-from storage import agenda, cases, conferences, users
+from storage import agenda, cases, conferences, guest_links, users
+from storage.engine import session_scope
 from storage.tables import AgendaItem, Case, Conference, User
 
 PASSWORD = "correct horse battery"
@@ -110,3 +112,25 @@ def item(session: Session, actor: User, conf: Conference, minutes: int = 15) -> 
     c = case(session, actor)
     return agenda.add_item(session, actor=actor, conference_id=id_of(conf), case_id=id_of(c),
                            planned_minutes=minutes)
+
+
+def guest_token(app: Starlette, *, item_id: int, name: str,
+                lifetime: timedelta | None = None) -> str:
+    """A guest link to one agenda item, made as a coordinator makes it (stored, so it
+    can be revoked), and the token its holder uses."""
+    with session_scope(app.state.engine) as session:
+        actor = session.exec(select(User).where(
+            col(User.role).in_([Role.COORDINATOR, Role.ADMIN]))).first() \
+            or coordinator(session)
+        link = guest_links.create_link(session, actor=actor, item_id=item_id, name=name,
+                                       lifetime=lifetime)
+        token: str = app.state.signer.issue_guest(link)
+        return token
+
+
+def other_conference_item(app: Starlette) -> int:
+    """An agenda item of a second conference (for links that must not open the first)."""
+    with session_scope(app.state.engine) as session:
+        actor = coordinator(session)
+        chair = user(session)
+        return id_of(item(session, actor, conference(session, actor, chair)))

@@ -15,6 +15,7 @@ import os
 import secrets
 import threading
 from typing import Any
+from urllib.parse import urlencode
 
 import anyio
 import anyio.to_thread
@@ -23,11 +24,11 @@ from starlette.requests import HTTPConnection, Request
 
 from conference.errors import NotAuthenticated, PermissionDenied, TooManyRequests
 from conference.signin import LOCKOUT, delay_after, may_check
-from storage import throttle, users
+from storage import guest_links, throttle, users
 from storage.clock import utcnow
 from storage.engine import session_scope
 from storage.passwords import hash_password, verify_password
-from storage.tables import User
+from storage.tables import AgendaItem, GuestLink, User
 from web.tokens import GuestGrant, TokenSigner
 
 log = logging.getLogger(__name__)
@@ -102,9 +103,20 @@ def require_user(conn: HTTPConnection, session: Session) -> User:
     return user
 
 
-def guest_grant(conn: HTTPConnection) -> GuestGrant | None:
-    token = conn.query_params.get("token") or conn.session.get("guest_token")
-    return signer(conn).read_guest(token) if isinstance(token, str) and token else None
+def guest_link_url(conn: HTTPConnection, session: Session, link: GuestLink, token: str) -> str:
+    """The absolute address a guest opens: the case page of the link's agenda item
+    (absolute, so it can be pasted into an e-mail as it is)."""
+    case_id = session.get(AgendaItem, link.agenda_item_id).case_id  # type: ignore[union-attr]
+    return f"{str(conn.base_url).rstrip('/')}/cases/{case_id}?{urlencode({'token': token})}"
+
+
+def guest_link(conn: HTTPConnection, session: Session, token: str) -> GuestGrant:
+    """What a guest link's token grants, if its stored link still works (not revoked,
+    not expired); :class:`NotAuthenticated` saying why not."""
+    grant = signer(conn).read_guest(token)
+    guest_links.active_link(session, link_id=grant.link_id, conference_id=grant.conference_id,
+                            item_id=grant.item_id)
+    return grant
 
 
 def csrf_token(conn: HTTPConnection) -> str:

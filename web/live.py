@@ -9,7 +9,6 @@ member, 4404 no such conference.
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import json
 from datetime import datetime
 from enum import Enum
@@ -17,6 +16,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from sqlalchemy.engine import Engine
+from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
@@ -32,8 +32,8 @@ from signaling.protocol import IceServer, parse_ice_servers
 from signaling.room import Identity
 from storage import agenda, cases, conferences, users
 from storage.engine import session_scope
-from storage.tables import User
-from web.auth import credential_holder, optional_user, signer
+from storage.tables import Conference, User
+from web.auth import credential_holder, guest_link, optional_user, signer
 from web.db import db
 from web.pages.common import Viewer
 from web.templating import label, render
@@ -120,17 +120,22 @@ class SocketTransport:
             pass  # already closed
 
 
-def _guest_identity(grant: GuestGrant, token: str) -> Identity:
-    # A guest-link holder has no account: a stable pseudonymous id per link.
-    digest = hashlib.sha256(token.encode()).hexdigest()[:12]
-    return Identity(user_id=f"guest-{digest}", display_name=grant.name,
-                    role=Role.REFERRING_CLINICIAN, conference_role=ConferenceRole.GUEST)
+def _guest_identity(grant: GuestGrant) -> Identity:
+    # A guest-link holder has no account: a stable pseudonymous id per stored link.
+    return Identity(user_id=f"guest-link-{grant.link_id}", display_name=grant.name,
+                    role=Role.REFERRING_CLINICIAN, conference_role=ConferenceRole.GUEST,
+                    item_ids=frozenset({str(grant.item_id)}), guest_link_id=grant.link_id)
 
 
-def _member_identity(user: User, role: ConferenceRole | None) -> Identity:
+def _member_identity(session: Session, conf: Conference, user: User,
+                     role: ConferenceRole | None) -> Identity:
+    # A guest member takes part for the cases they referred (their own requests).
+    own = frozenset(str(i.id) for i in agenda.items(session, conf.id or 0)
+                    if cases.get_case(session, i.case_id).requested_by_id == user.id) \
+        if role is ConferenceRole.GUEST else frozenset()
     return Identity(
         user_id=str(user.id), display_name=user.name, role=user.role,
-        specialty=user.specialty, conference_role=role,
+        specialty=user.specialty, conference_role=role, item_ids=own,
     )
 
 
@@ -150,10 +155,10 @@ def _identify(websocket: WebSocket, conference_id: int) -> Identity:
         if token:
             claim = _api_claim(websocket, token)
             if claim is None:
-                grant = signer(websocket).read_guest(token)
+                grant = guest_link(websocket, session, token)
                 if grant.conference_id != conf.id:
                     raise PermissionDenied("This guest link is for another conference.")
-                return _guest_identity(grant, token)
+                return _guest_identity(grant)
             user = credential_holder(session, *claim)
             if user is None:
                 raise NotAuthenticated("This API token is no longer valid: sign in again.")
@@ -164,7 +169,7 @@ def _identify(websocket: WebSocket, conference_id: int) -> Identity:
         role = conferences.role_in(session, conference_id=conference_id, user_id=user.id)
         if not may_enter_conference(role=user.role, conference_role=role):
             raise PermissionDenied("You are not a member of this conference.")
-        return _member_identity(user, role)
+        return _member_identity(session, conf, user, role)
 
 
 def _same_origin(websocket: WebSocket) -> bool:
@@ -203,7 +208,7 @@ def _room_context(request: Request) -> dict[str, Any]:
         conf = conferences.get_conference(session, int(raw_id))
         assert conf.id is not None
         user = optional_user(request, session)
-        grant = signer(request).read_guest(token) if token and user is None else None
+        grant = guest_link(request, session, token) if token and user is None else None
         if user is None and grant is None:
             raise NotAuthenticated("Sign in first.")
         if user is not None and user.id is not None:

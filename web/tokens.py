@@ -10,19 +10,21 @@ from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
 from conference.errors import NotAuthenticated
 from storage.clock import utcnow
+from storage.tables import GuestLink
 
 API_TOKEN_TTL = timedelta(hours=12)
-GUEST_LINK_TTL = timedelta(days=2)
 
 
 @dataclass(frozen=True)
 class GuestGrant:
-    """What a guest link lets its holder see: one agenda item of one conference."""
+    """What a guest link lets its holder see: one agenda item of one conference. The
+    stored link (``link_id``) decides whether it still does: see ``web.auth.guest_link``."""
 
     conference_id: int
     item_id: int
     name: str
     expires_at: datetime
+    link_id: int
 
 
 class TokenSigner:
@@ -43,17 +45,21 @@ class TokenSigner:
         data = self._load(self._api, token, "API token")
         return int(data["uid"]), int(data.get("gen", 0))
 
-    def issue_guest(self, *, conference_id: int, item_id: int, name: str,
-                    ttl: timedelta = GUEST_LINK_TTL) -> tuple[str, datetime]:
-        expires = utcnow() + ttl
-        token = self._guest.dumps({"cid": conference_id, "iid": item_id, "name": name,
-                                   "exp": int(expires.timestamp())})
-        return token, expires
+    def issue_guest(self, link: GuestLink) -> str:
+        """The token of a stored guest link: it names the row, so revoking the row
+        ends it; its own expiry is the row's."""
+        return self._guest.dumps({"lid": link.id, "cid": link.conference_id,
+                                  "iid": link.agenda_item_id, "name": link.name,
+                                  "exp": int(link.expires_at.timestamp())})
 
     def read_guest(self, token: str) -> GuestGrant:
         data = self._load(self._guest, token, "guest link")
+        if not isinstance(data.get("lid"), int):
+            # Signed before links were stored: nothing can revoke it, so it is refused.
+            raise NotAuthenticated("This guest link is not valid any more: ask for a new one.")
         return GuestGrant(int(data["cid"]), int(data["iid"]), str(data["name"]),
-                          datetime.fromtimestamp(int(data["exp"]), tz=utcnow().tzinfo))
+                          datetime.fromtimestamp(int(data["exp"]), tz=utcnow().tzinfo),
+                          int(data["lid"]))
 
     @staticmethod
     def _load(serializer: URLSafeTimedSerializer, token: str, what: str) -> dict[str, Any]:

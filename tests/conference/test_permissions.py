@@ -10,6 +10,7 @@ from conference.permissions import (
     may_draft,
     may_enter_conference,
     require_drafter,
+    takes_part,
 )
 
 
@@ -64,3 +65,19 @@ def test_may_draft_members_and_the_chair_only(conference_role: ConferenceRole | 
     else:
         with pytest.raises(PermissionDenied):
             require_drafter(conference_role)
+
+
+@pytest.mark.parametrize(("conference_role", "own", "current", "expected"), [
+    (ConferenceRole.GUEST, {"3"}, "3", True),         # their case
+    (ConferenceRole.GUEST, {"3"}, "4", False),        # another patient's
+    (ConferenceRole.GUEST, {"3"}, None, False),       # nothing under discussion
+    (ConferenceRole.GUEST, set(), "3", False),        # no case of theirs at all
+    (ConferenceRole.MEMBER, set(), "4", True),
+    (ConferenceRole.CHAIR, set(), None, True),
+    (None, set(), "4", True),                         # an organiser, not a member
+])
+def test_takes_part_guests_only_in_their_own_case(conference_role: ConferenceRole | None,
+                                                  own: set[str], current: str | None,
+                                                  expected: bool) -> None:
+    assert takes_part(conference_role=conference_role, own_item_ids=own,
+                      current_item_id=current) is expected

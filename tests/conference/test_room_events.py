@@ -8,6 +8,7 @@ from conference.room_events import (
     AccessRevoked,
     AgendaChanged,
     DecisionSigned,
+    GuestLinkRevoked,
     from_payload,
     to_payload,
 )
@@ -22,6 +23,9 @@ def test_room_events_round_trip_in_the_first_rounds_json() -> None:
     revoked = AccessRevoked(user_id=5)
     assert to_payload(revoked) == {"type": "access-revoked", "user_id": "5"}
     assert from_payload(to_payload(revoked)) == revoked
+    link = GuestLinkRevoked(link_id=12)
+    assert to_payload(link) == {"type": "guest-link-revoked", "link_id": "12"}
+    assert from_payload(to_payload(link)) == link
 
 
 @pytest.mark.parametrize("payload", [
@@ -33,6 +37,7 @@ def test_room_events_round_trip_in_the_first_rounds_json() -> None:
      "revision": True},
     {"type": "access-revoked"}, {"type": "access-revoked", "user_id": 5},
     {"type": "access-revoked", "user_id": "someone"},
+    {"type": "guest-link-revoked"}, {"type": "guest-link-revoked", "link_id": 12},
 ])
 def test_room_events_refuse_what_is_not_one(payload: object) -> None:
     with pytest.raises(InvalidInput):

@@ -171,6 +171,7 @@ def test_dump_writes_contract_field_names() -> None:
                 "conference_role": "chair",
                 "audio": True,
                 "video": False,
+                "item_ids": [],
             }
         ],
         "current_item_id": "item-7",
@@ -190,7 +191,7 @@ def test_participant_roles_are_the_domain_enums_with_their_wire_values() -> None
     assert json.loads(from_enums.model_dump_json()) == {
         "participant_id": "p1", "user_id": "u1", "display_name": "Dr Alice Ng",
         "role": "specialist", "specialty": "neurosurgery", "conference_role": "chair",
-        "audio": True, "video": False,
+        "audio": True, "video": False, "item_ids": [],
     }
     read = ParticipantInfo.model_validate_json(from_enums.model_dump_json())
     assert read.conference_role is people.ConferenceRole.CHAIR

@@ -39,7 +39,7 @@ MEMBER2 = Identity("u-member2", "Dr Second", Role.SPECIALIST, Specialty.PAIN_MED
                    ConferenceRole.MEMBER)
 COORDINATOR = Identity("u-coord", "Coordinator", Role.COORDINATOR)  # organiser, not a member
 GUEST = Identity("u-guest", "Guest account", Role.SPECIALIST, Specialty.OTHER,
-                 ConferenceRole.GUEST)
+                 ConferenceRole.GUEST, item_ids=frozenset({"i1"}))
 
 
 def inbox(outgoing: list[Outgoing]) -> dict[str, list[ServerMessage]]:
@@ -55,8 +55,11 @@ def enter(room: Room, pid: str, identity: Identity) -> list[Outgoing]:
     return room.join(pid, Join())
 
 
-def make_room(*present: tuple[str, Identity]) -> Room:
+def make_room(*present: tuple[str, Identity], current: str | None = None) -> Room:
+    """A room with items i1-i3 (``current`` under discussion) and these people in it.
+    The guest's case is i1: guest tests make it current, unless they test otherwise."""
     room = Room("conf-1", agenda_item_ids=["i1", "i2", "i3"])
+    room.restore_agenda(current, T0 if current else None)
     for pid, identity in present:
         enter(room, pid, identity)
     return room
@@ -135,7 +138,7 @@ def test_room_join_initial_media_state_is_shown() -> None:
 
 
 def test_room_join_guest_waits_in_lobby() -> None:
-    room = make_room(("chair", CHAIR), ("m", MEMBER))
+    room = make_room(("chair", CHAIR), ("m", MEMBER), current="i1")
     got = inbox(enter(room, "g", GUEST))
     assert got["g"] == [Lobby(position=1)]
     assert got["chair"] == [LobbyGuests(guests=room.lobby)]
@@ -145,7 +148,7 @@ def test_room_join_guest_waits_in_lobby() -> None:
 
 
 def test_room_join_chair_sees_guests_already_waiting() -> None:
-    room = make_room()
+    room = make_room(current="i1")
     enter(room, "g", GUEST)
     got = inbox(enter(room, "chair", CHAIR))
     assert isinstance(got["chair"][0], Welcome)
@@ -154,7 +157,7 @@ def test_room_join_chair_sees_guests_already_waiting() -> None:
 
 
 def test_room_admit_guest_welcomed_and_announced() -> None:
-    room = make_room(("chair", CHAIR), ("m", MEMBER))
+    room = make_room(("chair", CHAIR), ("m", MEMBER), current="i1")
     enter(room, "g", GUEST)
     got = inbox(room.admit("chair", "g"))
     welcome = got["g"][0]
@@ -169,7 +172,7 @@ def test_room_admit_guest_welcomed_and_announced() -> None:
 
 
 def test_room_admit_by_member_is_forbidden() -> None:
-    room = make_room(("chair", CHAIR), ("m", MEMBER))
+    room = make_room(("chair", CHAIR), ("m", MEMBER), current="i1")
     enter(room, "g", GUEST)
     with pytest.raises(Forbidden):
         room.admit("m", "g")
@@ -177,14 +180,14 @@ def test_room_admit_by_member_is_forbidden() -> None:
 
 
 def test_room_admit_by_coordinator_is_forbidden() -> None:
-    room = make_room(("c", COORDINATOR))
+    room = make_room(("c", COORDINATOR), current="i1")
     enter(room, "g", GUEST)
     with pytest.raises(Forbidden):
         room.admit("c", "g")
 
 
 def test_room_admit_by_guest_in_lobby_is_invalid_state() -> None:
-    room = make_room(("chair", CHAIR))
+    room = make_room(("chair", CHAIR), current="i1")
     enter(room, "g1", GUEST)
     enter(room, "g2", GUEST)
     with pytest.raises(InvalidState):
@@ -211,7 +214,7 @@ def test_room_admit_present_member_is_invalid_state() -> None:
 
 
 def test_room_deny_guest_gets_denied_and_leaves_lobby() -> None:
-    room = make_room(("chair", CHAIR))
+    room = make_room(("chair", CHAIR), current="i1")
     enter(room, "g1", GUEST)
     enter(room, "g2", GUEST)
     got = inbox(room.deny("chair", "g1"))
@@ -223,14 +226,14 @@ def test_room_deny_guest_gets_denied_and_leaves_lobby() -> None:
 
 
 def test_room_deny_by_member_is_forbidden() -> None:
-    room = make_room(("chair", CHAIR), ("m", MEMBER))
+    room = make_room(("chair", CHAIR), ("m", MEMBER), current="i1")
     enter(room, "g", GUEST)
     with pytest.raises(Forbidden):
         room.deny("m", "g")
 
 
 def test_room_lobby_positions_move_up_when_first_is_admitted() -> None:
-    room = make_room(("chair", CHAIR))
+    room = make_room(("chair", CHAIR), current="i1")
     for pid in ("g1", "g2", "g3"):
         enter(room, pid, GUEST)
     got = inbox(room.admit("chair", "g1"))
@@ -239,7 +242,7 @@ def test_room_lobby_positions_move_up_when_first_is_admitted() -> None:
 
 
 def test_room_lobby_positions_move_up_only_behind_a_leaver() -> None:
-    room = make_room(("chair", CHAIR))
+    room = make_room(("chair", CHAIR), current="i1")
     for pid in ("g1", "g2", "g3"):
         enter(room, pid, GUEST)
     got = inbox(room.leave("g2"))
@@ -249,7 +252,7 @@ def test_room_lobby_positions_move_up_only_behind_a_leaver() -> None:
 
 
 def test_room_lobby_positions_move_up_when_guest_disconnects() -> None:
-    room = make_room()
+    room = make_room(current="i1")
     enter(room, "g1", GUEST)
     enter(room, "g2", GUEST)
     assert inbox(room.disconnect("g1")) == {"g2": [Lobby(position=1)]}
@@ -264,7 +267,8 @@ def test_room_advance_by_chair_tells_everyone_present() -> None:
     enter(room, "g", GUEST)
     got = inbox(room.advance("chair", "i1", T0))
     expected = [Agenda(current_item_id="i1", started_at=T0)]
-    assert got == {"chair": expected, "m": expected}
+    # The guest waits on: now for the chair to admit them, their case being current.
+    assert got == {"chair": expected, "m": expected, "g": [Lobby(position=1)]}
     assert (room.current_item_id, room.started_at) == ("i1", T0)
 
 
@@ -282,7 +286,7 @@ def test_room_advance_by_member_is_forbidden() -> None:
 
 
 def test_room_advance_by_admitted_guest_is_forbidden() -> None:
-    room = make_room(("chair", CHAIR))
+    room = make_room(("chair", CHAIR), current="i1")
     enter(room, "g", GUEST)
     room.admit("chair", "g")
     with pytest.raises(Forbidden):
@@ -349,7 +353,7 @@ def test_room_media_before_join_is_invalid_state() -> None:
 
 
 def test_room_media_in_lobby_is_kept_private_until_admitted() -> None:
-    room = make_room(("chair", CHAIR))
+    room = make_room(("chair", CHAIR), current="i1")
     enter(room, "g", GUEST)
     assert room.set_media("g", audio=False, video=False) == []
     room.admit("chair", "g")
@@ -423,10 +427,10 @@ def test_room_attendance_counts_mid_item_joiner_and_early_leaver() -> None:
 def test_room_attendance_excludes_guests_in_lobby() -> None:
     room = make_room(("chair", CHAIR))
     enter(room, "g", GUEST)
-    room.advance("chair", "i1", T0)
-    room.advance("chair", "i2", T1)
+    room.advance("chair", "i2", T0)
+    room.advance("chair", "i1", T1)
     room.admit("chair", "g")
-    assert room.attendance() == {"i1": {"u-chair"}, "i2": {"u-chair", "u-guest"}}
+    assert room.attendance() == {"i2": {"u-chair"}, "i1": {"u-chair", "u-guest"}}
 
 
 def test_room_attendance_excludes_non_member_organiser() -> None:
@@ -471,6 +475,7 @@ def test_room_handle_dispatches_every_room_message() -> None:
     room.handle("chair", Join(), T0)
     room.handle("g1", Join(), T0)
     room.handle("g2", Join(), T0)
+    room.handle("chair", Advance(item_id="i1"), T0)
     room.handle("chair", Admit(participant_id="g1"), T0)
     room.handle("chair", Deny(participant_id="g2"), T0)
     room.handle("chair", Advance(item_id="i3"), T1)
@@ -479,7 +484,7 @@ def test_room_handle_dispatches_every_room_message() -> None:
     assert ids(room) == ["chair"]
     assert room.state_of("g2") is State.CONNECTED
     assert (room.current_item_id, room.started_at) == ("i3", T1)
-    assert room.attendance() == {"i3": {"u-chair", "u-guest"}}
+    assert room.attendance() == {"i1": {"u-chair", "u-guest"}, "i3": {"u-chair"}}
 
 
 ADMIN_MEMBER = Identity("u-admin", "Avery Admin", Role.ADMIN, None, ConferenceRole.MEMBER)
@@ -492,3 +497,114 @@ def test_room_advance_by_an_admin_member_is_allowed() -> None:
     assert room.current_item_id == "i1"
     with pytest.raises(Forbidden):
         room.check_advance("m")
+
+
+# ------------------------------------------------------------------ guests and their case
+# Issue 9 item 1: a guest admitted for case A stayed in the room, hearing and seen,
+# while the panel discussed other patients.
+
+REFERRER = Identity("u-ref", "Dr Referrer", Role.REFERRING_CLINICIAN, None,
+                    ConferenceRole.GUEST, item_ids=frozenset({"i1", "i3"}))
+
+
+def test_room_guest_arriving_during_another_case_waits_for_theirs() -> None:
+    room = make_room(("chair", CHAIR), current="i2")
+    got = inbox(enter(room, "g", GUEST))
+    assert got["g"] == [Lobby(position=1, reason="another_case")]
+    assert [g.item_ids for g in room.lobby] == [("i1",)]  # the chair sees which case
+    with pytest.raises(InvalidState, match="not under discussion"):
+        room.admit("chair", "g")
+    assert room.state_of("g") is State.LOBBY and ids(room) == ["chair"]
+
+
+def test_room_guest_goes_back_to_the_lobby_when_the_agenda_moves_on() -> None:
+    room = make_room(("chair", CHAIR), ("m", MEMBER), current="i1")
+    enter(room, "g", GUEST)
+    room.admit("chair", "g")
+    got = inbox(room.advance("chair", "i2", T1))
+    agenda = Agenda(current_item_id="i2", started_at=T1)
+    assert got["g"] == [Lobby(position=1, reason="another_case")]  # not the agenda
+    assert got["m"] == [ParticipantLeft(participant_id="g"), agenda]
+    assert got["chair"] == [ParticipantLeft(participant_id="g"), agenda,
+                            LobbyGuests(guests=room.lobby)]
+    assert room.state_of("g") is State.LOBBY and ids(room) == ["chair", "m"]
+    with pytest.raises(InvalidState):
+        room.ensure_present("g")  # no media negotiated for them any more
+    assert room.attendance()["i2"] == {"u-chair", "u-member"}
+
+
+def test_room_guest_comes_back_by_themselves_when_their_case_returns() -> None:
+    room = make_room(("chair", CHAIR), ("m", MEMBER), current="i1")
+    enter(room, "g", GUEST)
+    room.admit("chair", "g")
+    room.advance("chair", "i2", T1)
+    got = inbox(room.advance("chair", "i1", T1))
+    assert isinstance(got["g"][0], Welcome) and got["g"][0].current_item_id == "i1"
+    assert ParticipantJoined(participant=room.present[2]) in got["m"]
+    assert got["chair"][-1] == LobbyGuests(guests=())
+    assert ids(room) == ["chair", "m", "g"] and room.lobby == ()
+
+
+def test_room_guest_never_admitted_waits_for_the_chair_when_their_case_comes() -> None:
+    room = make_room(("chair", CHAIR), current="i2")
+    enter(room, "g", GUEST)
+    got = inbox(room.advance("chair", "i1", T1))
+    assert got["g"] == [Lobby(position=1)]  # no reason: the chair may admit them now
+    assert "g" not in ids(room)
+    room.admit("chair", "g")
+    assert ids(room) == ["chair", "g"]
+
+
+def test_room_guest_reconnecting_during_their_case_is_let_back_in() -> None:
+    room = make_room(("chair", CHAIR), current="i1")
+    enter(room, "g", GUEST)
+    room.admit("chair", "g")
+    room.disconnect("g")  # a dropped network
+    got = inbox(enter(room, "g-again", GUEST))
+    assert isinstance(got["g-again"][0], Welcome)
+    room.advance("chair", "i2", T1)
+    room.disconnect("g-again")
+    assert inbox(enter(room, "g-3", GUEST))["g-3"] == [Lobby(position=1, reason="another_case")]
+
+
+def test_room_denied_guest_is_not_let_back_in_by_themselves() -> None:
+    room = make_room(("chair", CHAIR), current="i1")
+    enter(room, "g", GUEST)
+    room.admit("chair", "g")
+    room.advance("chair", "i2", T1)
+    room.advance("chair", "i1", T1)
+    room.leave("g")
+    room.join("g", Join())
+    room.advance("chair", "i2", T1)
+    room.deny("chair", "g")
+    room.join("g", Join())
+    room.advance("chair", "i1", T1)
+    assert room.state_of("g") is State.LOBBY
+
+
+def test_room_guest_leaves_when_discussion_ends() -> None:
+    room = make_room(("chair", CHAIR), current="i1")
+    enter(room, "g", GUEST)
+    room.admit("chair", "g")
+    room.advance("chair", None, T1)
+    assert room.state_of("g") is State.LOBBY and ids(room) == ["chair"]
+
+
+def test_room_guest_with_two_cases_stays_between_them() -> None:
+    room = make_room(("chair", CHAIR), current="i1")
+    enter(room, "r", REFERRER)
+    room.admit("chair", "r")
+    room.advance("chair", "i3", T1)  # their other patient
+    assert room.state_of("r") is State.PRESENT
+    assert room.attendance()["i3"] == {"u-chair", "u-ref"}
+    room.disconnect("r")
+    assert isinstance(inbox(enter(room, "r2", REFERRER))["r2"][0], Welcome)
+    room.advance("chair", "i2", T1)
+    assert room.state_of("r2") is State.LOBBY
+
+
+def test_room_members_stay_whatever_the_agenda() -> None:
+    room = make_room(("chair", CHAIR), ("m", MEMBER), ("c", COORDINATOR), current="i1")
+    for item in ("i2", None, "i3"):
+        room.advance("chair", item, T1)
+        assert ids(room) == ["chair", "m", "c"]

@@ -13,6 +13,7 @@ from storage.tables import (
     Case,
     Conference,
     Decision,
+    GuestLink,
     ImagingLink,
     SecondOpinionRequest,
     User,
@@ -26,6 +27,7 @@ TABLES: dict[Entity, type[SQLModel]] = {
     Entity.USER: User, Entity.CONFERENCE: Conference, Entity.CASE: Case,
     Entity.AGENDA_ITEM: AgendaItem, Entity.DECISION: Decision,
     Entity.REQUEST: SecondOpinionRequest, Entity.IMAGING: ImagingLink,
+    Entity.GUEST_LINK: GuestLink,
 }
 
 

@@ -37,6 +37,7 @@ from conference.cases import (
 from conference.conferences import MAX_DURATION_MINUTES, MIN_DURATION_MINUTES, ConferenceStatus
 from conference.decision import MAX_FOLLOW_UP_WEEKS, DecisionContent, Dissent
 from conference.decision_outcomes import Outcome
+from conference.guest_links import MAX_LIFETIME_HOURS
 from conference.imaging import MAX_URL_LENGTH, Modality
 from conference.people import ConferenceRole, Role, Specialty
 from conference.quorum import QuorumRule, rule_from_dict
@@ -292,7 +293,9 @@ class DeclineIn(Body):
 
 class GuestLinkIn(Body):
     name: Name = Field(description="Who the link is for, shown in the room")
-    expires_in_hours: Annotated[int, Field(ge=1, le=7 * 24)] = 48
+    expires_in_hours: Annotated[int, Field(ge=1, le=MAX_LIFETIME_HOURS)] | None = Field(
+        default=None, description="Lifetime in hours; without it the link lasts until the "
+                                  "conference has ended")
 
 
 class AuditQuery(BaseModel):

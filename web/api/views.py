@@ -12,16 +12,20 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, PlainSerializer
 from sqlmodel import SQLModel
 
+from conference import guest_links
 from conference.agenda import ItemStatus
 from conference.audit import AuditAction, Entity
 from conference.cases import Sex, TreatmentKind, TreatmentResponse, Urgency
 from conference.conferences import ConferenceStatus
 from conference.decision import DecisionStatus
 from conference.decision_outcomes import Outcome
+from conference.guest_links import LinkState
 from conference.imaging import Modality
 from conference.people import ConferenceRole, Role, Specialty
 from conference.referrals import RequestStatus
+from storage.clock import utcnow
 from storage.tables import DecisionFields
+from storage.tables import GuestLink as GuestLinkRow
 
 
 def _utc(value: datetime) -> str:
@@ -239,9 +243,33 @@ class AuditEventView(View):
 
 
 class GuestLink(View):
+    id: int
     token: str
     url: str
     expires_at: UTCTime
     conference_id: int
     agenda_item_id: int
     name: str
+
+
+class GuestLinkEntry(View):
+    """A stored guest link as coordinators see it (the token itself is not kept)."""
+
+    id: int
+    conference_id: int
+    agenda_item_id: int
+    name: str
+    created_at: UTCTime
+    expires_at: UTCTime
+    revoked_at: UTCTime | None
+    state: LinkState
+
+    @classmethod
+    def of(cls, link: GuestLinkRow) -> GuestLinkEntry:
+        assert link.id is not None
+        return cls(id=link.id, conference_id=link.conference_id,
+                   agenda_item_id=link.agenda_item_id, name=link.name,
+                   created_at=link.created_at, expires_at=link.expires_at,
+                   revoked_at=link.revoked_at,
+                   state=guest_links.state(expires_at=link.expires_at,
+                                           revoked_at=link.revoked_at, now=utcnow()))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from sqlmodel import Session
 from starlette.responses import Response
 from starlette.routing import Route
@@ -9,10 +11,10 @@ from starlette.routing import Route
 from conference.agenda import MAX_ITEM_MINUTES, MIN_ITEM_MINUTES
 from conference.errors import NotFound
 from conference.permissions import require_organiser
-from storage import agenda
+from storage import agenda, guest_links
 from storage.tables import AgendaItem
 from web.api.schemas import AgendaItemIn, AgendaItemPatch, Empty, GuestLinkIn
-from web.auth import signer
+from web.auth import guest_link_url, signer
 from web.pages.action import Posted, Refusal, action
 from web.pages.common import flash, see_other, visible_conference
 from web.pages.conferences import again
@@ -80,14 +82,27 @@ def _guest_link(call: Posted[GuestLinkIn]) -> Response:
     conf_id, item_id = call.id(), call.id("item_id")
     require_organiser(call.user.role, "share a case with a guest")
     visible_conference(call.session, call.user, conf_id)
-    item = _item_of(call.session, conf_id, item_id)
-    name = call.values.name
-    token, expires = signer(call.request).issue_guest(conference_id=conf_id, item_id=item_id,
-                                                      name=name)
-    url = f"{str(call.request.base_url).rstrip('/')}/cases/{item.case_id}?token={token}"
-    call.extra["guest_link"] = {"item_id": item_id, "url": url, "name": name,
-                                "expires_at": expires}
+    _item_of(call.session, conf_id, item_id)
+    hours = call.values.expires_in_hours
+    link = guest_links.create_link(call.session, actor=call.user, item_id=item_id,
+                                   name=call.values.name,
+                                   lifetime=None if hours is None else timedelta(hours=hours))
+    url = guest_link_url(call.request, call.session, link, signer(call.request).issue_guest(link))
+    call.extra["guest_link"] = {"item_id": item_id, "url": url, "name": link.name,
+                                "expires_at": link.expires_at}
     return again(call, 200)
+
+
+def _revoke_guest_link(call: Posted[Empty]) -> Response:
+    """Withdraw a guest link: it stops working, a guest in the room is disconnected."""
+    conf_id = call.id()
+    visible_conference(call.session, call.user, conf_id)
+    link = guest_links.get_link(call.session, call.id("link_id"))
+    if link.conference_id != conf_id:
+        raise NotFound(f"No guest link with id {link.id} in this conference.")
+    guest_links.revoke(call.session, actor=call.user, link_id=call.id("link_id"))
+    flash(call.request, f"The guest link for {link.name} no longer works.")
+    return see_other(f"/conferences/{conf_id}#guest-links")
 
 
 move = action(_move)
@@ -97,6 +112,7 @@ minutes = action(
     refusal=Refusal("planned_minutes"),
     field_names=lambda call: {"planned_minutes": f"minutes-{call.id('item_id')}"})
 WHOM = "Whom is the link for? Their name is shown on the page."
+revoke_guest_link = action(_revoke_guest_link)
 guest_link = action(
     _guest_link, again=again, refusal=Refusal("name"),
     model=FormModel(GuestLinkIn, labels={"name": Label("Name", required=WHOM, invalid=WHOM)}),
@@ -109,5 +125,7 @@ routes = [
     Route("/conferences/{id:int}/agenda/{item_id:int}/minutes", minutes, methods=["POST"]),
     Route("/conferences/{id:int}/agenda/{item_id:int}/defer", defer, methods=["POST"]),
     Route("/conferences/{id:int}/agenda/{item_id:int}/guest-link", guest_link,
+          methods=["POST"]),
+    Route("/conferences/{id:int}/guest-links/{link_id:int}/revoke", revoke_guest_link,
           methods=["POST"]),
 ]

@@ -15,7 +15,7 @@ from conference.imaging import Modality
 from conference.permissions import require_organiser
 from storage import agenda, cases, decisions
 from web.api.schemas import CareEntryIn, CaseIn, CasePatch, ImagingIn
-from web.auth import signer
+from web.auth import guest_link
 from web.db import db
 from web.pages.action import Posted, Refusal, Visit, action, view
 from web.pages.case_view import case_page, timeline
@@ -102,11 +102,11 @@ def _show(visit: Visit) -> Response:
 
 def _guest_view(request: Request, case_id: int, token: str) -> Response:
     """A guest link opens one case, read-only, and nothing else (no navigation)."""
-    try:
-        grant = signer(request).read_guest(token)
-    except NotAuthenticated as exc:
-        return render(request, "pages/error.html", {"error": exc, "status": 401}, 401)
     with db(request) as session:
+        try:
+            grant = guest_link(request, session, token)
+        except NotAuthenticated as exc:
+            return render(request, "pages/error.html", {"error": exc, "status": 401}, 401)
         item = agenda.get_item(session, grant.item_id)
         if item.case_id != case_id or item.conference_id != grant.conference_id:
             raise NotFound(f"No case with id {case_id}.")

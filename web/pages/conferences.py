@@ -11,12 +11,14 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from conference import guest_links as link_rules
 from conference.conferences import CONFERENCE_TRANSITIONS, ConferenceStatus
 from conference.decision import DecisionStatus
 from conference.people import SPECIALTY_LABELS, Role
 from conference.permissions import is_organiser, may_change_status, require_organiser
 from conference.quorum import describe_rule
-from storage import agenda, cases, conferences, decisions, users
+from storage import agenda, cases, conferences, decisions, guest_links, users
+from storage.clock import utcnow
 from storage.tables import User
 from web.api.schemas import ConferenceIn, ConferenceStatusIn, MemberIn
 from web.pages.action import Posted, Refusal, Visit, action, view
@@ -129,6 +131,12 @@ def conference_context(session: Session, user: User, conference_id: int) -> dict
         ctx["invitable_options"] = [
             (u.id, f"{u.name} · {SPECIALTY_LABELS[u.specialty] if u.specialty else u.role.value}")
             for u in users.list_users(session) if u.id not in member_ids and u.active]
+        now = utcnow()
+        ctx["item_cases"] = {i.id: by_case.get(i.case_id) for i in items}
+        ctx["guest_links"] = [
+            (link, link_rules.state(expires_at=link.expires_at, revoked_at=link.revoked_at,
+                                    now=now))
+            for link in guest_links.links_for(session, conf.id)]
     if may_change_status(role=user.role, is_chair=user.id == conf.chair_id):
         ctx["status_actions"] = [(target, text) for (source, target), text
                                  in STATUS_ACTIONS.items()

@@ -1,8 +1,10 @@
 from collections.abc import Callable
+from datetime import datetime, timedelta
 from urllib.parse import parse_qs, urlsplit
 
 from starlette.testclient import TestClient
 
+from conference.guest_links import OVERRUN_MARGIN
 from tests.web.api.conftest import Headers, error_of
 from tests.web.conftest import SECRET
 from web.tokens import TokenSigner
@@ -55,3 +57,65 @@ def test_guest_links_unknown_item_and_auth(client: TestClient, auth: Callable[[s
                          headers=auth("coordinator")), 404)
     error_of(client.post(f"/api/v1/agenda-items/{item_ids[2]}/guest-links",
                          json={"name": "X"}), 401)
+
+
+def test_guest_links_last_until_the_conference_has_ended(
+        client: TestClient, auth: Callable[[str], Headers], item_ids: list[int],
+        conference_id: int) -> None:
+    """Issue 9 item 3: a link sent a week ahead was dead on the day (48 hours)."""
+    conf = client.get(f"/api/v1/conferences/{conference_id}", headers=auth("coordinator")).json()
+    link = client.post(f"/api/v1/agenda-items/{item_ids[2]}/guest-links",
+                       json={"name": "Dr. Ortiz"}, headers=auth("coordinator")).json()
+    ends = datetime.fromisoformat(conf["starts_at"]) + timedelta(
+        minutes=conf["duration_minutes"])
+    assert datetime.fromisoformat(link["expires_at"]) == ends + OVERRUN_MARGIN
+    assert isinstance(link["id"], int)
+    short = client.post(f"/api/v1/agenda-items/{item_ids[2]}/guest-links",
+                        json={"name": "Dr. Brief", "expires_in_hours": 1},
+                        headers=auth("coordinator")).json()
+    assert datetime.fromisoformat(short["expires_at"]) < ends  # an explicit lifetime wins
+
+
+def test_guest_links_listed_and_revoked(client: TestClient, auth: Callable[[str], Headers],
+                                        item_ids: list[int], conference_id: int) -> None:
+    made = [client.post(f"/api/v1/agenda-items/{item_ids[i]}/guest-links",
+                        json={"name": name}, headers=auth("coordinator")).json()
+            for i, name in ((0, "Dr. First"), (2, "Dr. Second"))]
+    listed = client.get(f"/api/v1/conferences/{conference_id}/guest-links",
+                        headers=auth("coordinator")).json()
+    assert [(e["id"], e["name"], e["state"]) for e in listed] == [
+        (made[1]["id"], "Dr. Second", "active"), (made[0]["id"], "Dr. First", "active")]
+    assert "token" not in listed[0]  # the token is not kept
+    case_page = urlsplit(made[0]["url"])
+    assert client.get(f"{case_page.path}?{case_page.query}").status_code == 200
+
+    revoked = client.delete(f"/api/v1/guest-links/{made[0]['id']}", headers=auth("coordinator"))
+    assert revoked.status_code == 200 and revoked.json()["state"] == "revoked"
+    again = client.delete(f"/api/v1/guest-links/{made[0]['id']}", headers=auth("coordinator"))
+    assert again.json()["revoked_at"] == revoked.json()["revoked_at"]  # changes nothing
+    closed = client.get(f"{case_page.path}?{case_page.query}")
+    assert closed.status_code == 401 and "withdrawn" in closed.text
+    other = urlsplit(made[1]["url"])
+    assert client.get(f"{other.path}?{other.query}").status_code == 200  # only that one
+    events = client.get("/api/v1/audit", params={"entity": "guest_link", "id": made[0]["id"]},
+                        headers=auth("coordinator")).json()
+    assert [e["action"] for e in events] == ["created", "revoked"]
+
+
+def test_guest_links_list_and_revoke_are_for_coordinators(
+        client: TestClient, auth: Callable[[str], Headers], item_ids: list[int],
+        conference_id: int) -> None:
+    link = client.post(f"/api/v1/agenda-items/{item_ids[0]}/guest-links",
+                       json={"name": "Dr. First"}, headers=auth("coordinator")).json()
+    error_of(client.get(f"/api/v1/conferences/{conference_id}/guest-links",
+                        headers=auth("okafor")), 403)
+    error_of(client.delete(f"/api/v1/guest-links/{link['id']}", headers=auth("okafor")), 403)
+    error_of(client.delete("/api/v1/guest-links/999", headers=auth("coordinator")), 404)
+
+
+def test_guest_links_signed_before_they_were_stored_are_refused(client: TestClient) -> None:
+    from itsdangerous import URLSafeTimedSerializer
+
+    old = URLSafeTimedSerializer(SECRET, salt="casebridge.guest-link").dumps(
+        {"cid": 1, "iid": 1, "name": "Old", "exp": 4102444800})
+    assert client.get(f"/cases/1?token={old}").status_code == 401

@@ -10,6 +10,7 @@ import pytest
 from playwright.async_api import Browser, BrowserContext, Page, async_playwright
 
 from storage.demo import DEMO_PASSWORD
+from tests.factories import guest_token
 from tests.web.live.conftest import Live
 
 pytestmark = pytest.mark.browser
@@ -208,8 +209,7 @@ async def test_browser_low_bandwidth_mode_receives_no_video(live: Live, browser:
 async def test_browser_guest_waits_in_the_lobby_until_the_chair_admits(live: Live, browser: Browser
                                                                        ) -> None:
     base = f"http://{live.base}"
-    token, _ = live.app.state.signer.issue_guest(conference_id=live.conference_id,
-                                                item_id=live.item_ids[-1], name="Dr. Hale")
+    token = guest_token(live.app, item_id=live.item_ids[-1], name="Dr. Hale")
     _, chair = await sign_in(browser, base, "okafor@casebridge.example")
     a = await enter_room(chair, base, live.conference_id)
     guest_ctx = await browser.new_context()
@@ -223,6 +223,10 @@ async def test_browser_guest_waits_in_the_lobby_until_the_chair_admits(live: Liv
     await admit.wait_for()
     assert "Dr. Hale" in await chair.locator("#waiting").inner_text()  # the link's name
     await chair.screenshot(path=str(ARTIFACTS / "3-guest-waiting.png"))
+    # A guest takes part in their own case only: the chair brings it up, then admits.
+    await chair.click(f"button.advance[data-item-id='{live.item_ids[-1]}']")
+    await guest.wait_for_function(
+        "() => !document.querySelector('#lobby').hidden")
     await admit.click()
     await guest.wait_for_selector("#stage:not([hidden])")
     g = str(await guest.evaluate("() => window.casebridgeRoom.state.me"))

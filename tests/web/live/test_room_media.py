@@ -3,12 +3,13 @@
 import asyncio
 import threading
 import time
+from functools import partial
 from typing import Any
 
 from aiortc.mediastreams import AudioStreamTrack
 
 from signaling.client import RoomClient
-from tests.factories import found
+from tests.factories import found, guest_token
 from tests.signaling.conftest import SyntheticVideo
 from tests.web.live.conftest import Live
 
@@ -145,3 +146,61 @@ async def test_media_client_hook_sees_each_server_offer_before_answering(live: L
                               timeout=15)
     assert seen and seen[0] == ("have-remote-offer", 4)
     await close_all(a, b)
+
+
+def tracks_from(client: RoomClient, publisher: str | None) -> list[Any]:
+    """The tracks ``client`` receives from ``publisher``, as they are now."""
+    return [t.receiver.track for t in client.receiving() if client.publisher_of(t) == publisher]
+
+
+async def test_media_guest_hears_and_is_heard_only_while_their_case_is_current(
+        live: Live) -> None:
+    """Issue 9 item 1: a guest admitted for one case stayed connected, sending and
+    receiving audio and video, while the panel discussed another patient. Counted in
+    RTP packets and frames, not only in messages."""
+    their_case, other_case = str(live.item_ids[-1]), str(live.item_ids[0])
+    chair, member = await live.joined("okafor"), await live.joined("raman")
+    await chair.send({"type": "advance", "item_id": their_case})
+    guest = RoomClient(live.ws_url(), token=guest_token(live.app, item_id=int(their_case),
+                                                          name="Dr. Ines Ortiz"))
+    await guest.open()
+    await guest.join()
+    waiting = await chair.expect(lambda m: m["type"] == "lobby-guests" and m["guests"])
+    await chair.send({"type": "admit", "participant_id": waiting["guests"][0]["participant_id"]})
+    gid = (await guest.expect(lambda m: m["type"] == "welcome"))["participant_id"]
+    await guest.publish([AudioStreamTrack(), SyntheticVideo(fps=15)])
+    def hears_guest(panel: RoomClient) -> bool:
+        return panel.received_from("audio").get(gid, 0) > 5 \
+            and panel.received_from("video").get(gid, 0) > 5
+
+    for panel in (chair, member):
+        await RoomClient.wait_for(partial(hears_guest, panel), timeout=20)
+    await RoomClient.wait_for(lambda: len(guest.received_from("video")) == 2, timeout=20)
+    heard = {panel: tracks_from(panel, gid) for panel in (chair, member)}
+    assert all(len(tracks) == 2 for tracks in heard.values())  # their audio and video
+
+    mark = len(guest.messages)
+    await chair.send({"type": "advance", "item_id": other_case})
+    lobby = await guest.expect(lambda m: m["type"] == "lobby", after=mark)
+    assert lobby == {"type": "lobby", "position": 1, "reason": "another_case"}
+    assert not [m for m in guest.messages[mark:] if m["type"] == "agenda"]
+    room = live.app.state.hub.rooms[live.conference_id]
+    assert gid not in room.media and gid not in room.router._peers  # no media at the server
+    await asyncio.sleep(1.0)  # whatever was in flight has arrived
+    packets = await guest.packets_received()
+    frames = {panel: [panel.frames[t] for t in heard[panel]] for panel in (chair, member)}
+    await asyncio.sleep(2.0)
+    assert await guest.packets_received() == packets  # the guest hears and sees nothing
+    for panel in (chair, member):  # and nobody hears or sees the guest
+        assert [panel.frames[t] for t in heard[panel]] == frames[panel]
+        assert gid not in panel.received_from("audio") and gid not in panel.received_from("video")
+
+    mark = len(guest.messages)
+    await chair.send({"type": "advance", "item_id": their_case})
+    back = await guest.expect(lambda m: m["type"] == "welcome", after=mark)  # no new admit
+    assert back["participant_id"] == gid and back["current_item_id"] == their_case
+    await guest.renew_peer()
+    await guest.publish([AudioStreamTrack(), SyntheticVideo(fps=15)])
+    await RoomClient.wait_for(lambda: chair.received_from("video").get(gid, 0) > 5, timeout=20)
+    await RoomClient.wait_for(lambda: len(guest.received_from("audio")) == 2, timeout=20)
+    await close_all(chair, member, guest)

@@ -12,6 +12,7 @@ from starlette.testclient import TestClient
 from conference.decision_outcomes import OUTCOME_LABELS
 from conference.people import SPECIALTY_LABELS
 from storage.tables import AgendaItem, Conference
+from tests.factories import guest_token, id_of, other_conference_item
 from tests.web.conftest import sign_in
 from web.live import room_labels
 
@@ -70,8 +71,7 @@ def test_room_page_needs_sign_in(client: TestClient, demo: None, app: Starlette)
 def test_room_page_guest_link_shows_only_its_case(client: TestClient, demo: None, app: Starlette
                                                   ) -> None:
     conf_id, items = _conference(app)
-    token, _ = app.state.signer.issue_guest(conference_id=conf_id, item_id=items[-1].id,
-                                           name="Dr. Hale")
+    token = guest_token(app, item_id=id_of(items[-1]), name="Dr. Hale")
     case_page = client.get(f"/cases/{items[-1].case_id}?token={token}")
     assert f'href="/conferences/{conf_id}/room?token={token}"' in case_page.text
     page = client.get(f"/conferences/{conf_id}/room?token={token}")
@@ -81,7 +81,7 @@ def test_room_page_guest_link_shows_only_its_case(client: TestClient, demo: None
     assert 'id="guest-name"' not in page.text
     assert "You join as <strong>Dr. Hale</strong>" in page.text
     assert "#decision-" not in page.text  # guests read; they do not record decisions
-    other, _ = app.state.signer.issue_guest(conference_id=conf_id + 1, item_id=1, name="X")
+    other = guest_token(app, item_id=other_conference_item(app), name="X")
     assert client.get(f"/conferences/{conf_id}/room?token={other}").status_code == 404
 
 
@@ -92,8 +92,7 @@ def test_room_agenda_fragment(client: TestClient, demo: None, app: Starlette) ->
     assert fragment.status_code == 200 and "<html" not in fragment.text
     assert fragment.text.count('class="case-brief"') == len(items)
     assert 'id="agenda-h"' in fragment.text
-    token, _ = app.state.signer.issue_guest(conference_id=conf_id, item_id=items[0].id,
-                                           name="Guest")
+    token = guest_token(app, item_id=id_of(items[0]), name="Guest")
     client.cookies.clear()
     guest = client.get(f"/conferences/{conf_id}/room/agenda?token={token}")
     assert guest.text.count('class="case-brief"') == 1
@@ -160,8 +159,7 @@ def test_every_view_of_case_content_is_audited(client: TestClient, demo: None,
         before = views(via)
         assert client.get(path).status_code == 200
         assert views(via) == before + 1, path
-    token, _ = app.state.signer.issue_guest(conference_id=conf_id, item_id=items[0].id,
-                                            name="Dr. Guest")
+    token = guest_token(app, item_id=id_of(items[0]), name="Dr. Guest")
     guest = TestClient(app)
     before = views("room")
     assert guest.get(f"/conferences/{conf_id}/room?token={token}").status_code == 200

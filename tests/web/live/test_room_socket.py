@@ -10,6 +10,9 @@ from sqlmodel import Session
 from conference.people import ConferenceRole
 from signaling.client import RoomClient
 from storage import agenda, conferences, users
+from storage.engine import session_scope
+from storage.tables import Case
+from tests.factories import guest_token, other_conference_item
 from tests.web.live.conftest import Live
 
 # The app's whole path, from request to SQL, on PostgreSQL as well as SQLite.
@@ -158,15 +161,21 @@ async def test_socket_reopened_room_resumes_current_item(live: Live) -> None:
 
 
 async def test_socket_guest_link_waits_in_lobby_until_admitted(live: Live) -> None:
-    token, _ = live.app.state.signer.issue_guest(conference_id=live.conference_id,
-                                                item_id=live.item_ids[-1], name="Dr. Hale")
+    token = guest_token(live.app, item_id=live.item_ids[-1], name="Dr. Hale")
     chair = await live.joined("okafor", publish=False)
     guest = RoomClient(live.ws_url(), token=token)
     await guest.open()
     lobby = await guest.join(display_name="Dr. Hale (guest)")
-    assert lobby == {"type": "lobby", "position": 1}
+    # No case is current: the guest waits for theirs (not yet for the chair).
+    assert lobby == {"type": "lobby", "position": 1, "reason": "another_case"}
     waiting = await chair.expect(lambda m: m["type"] == "lobby-guests" and m["guests"])
     guest_id = waiting["guests"][0]["participant_id"]
+    assert waiting["guests"][0]["item_ids"] == [str(live.item_ids[-1])]
+    await chair.send({"type": "admit", "participant_id": guest_id})
+    refused = await chair.expect(lambda m: m["type"] == "error")
+    assert refused["code"] == "invalid_state" and "not under discussion" in refused["message"]
+    await chair.send({"type": "advance", "item_id": str(live.item_ids[-1])})
+    assert await guest.expect(lambda m: m["type"] == "lobby" and m["reason"] is None)
     await chair.send({"type": "admit", "participant_id": guest_id})
     welcome = await guest.expect(lambda m: m["type"] == "welcome")
     assert welcome["participant_id"] == guest_id
@@ -177,8 +186,7 @@ async def test_socket_guest_link_waits_in_lobby_until_admitted(live: Live) -> No
 
 
 async def test_socket_guest_link_for_another_conference_refused(live: Live) -> None:
-    token, _ = live.app.state.signer.issue_guest(conference_id=live.conference_id + 1,
-                                                item_id=1, name="Someone")
+    token = guest_token(live.app, item_id=other_conference_item(live.app), name="Someone")
     client = RoomClient(live.ws_url(), token=token)
     await client.open()
     assert await client.wait_closed() == 4403
@@ -252,8 +260,7 @@ async def test_socket_refuses_another_sites_page(live: Live) -> None:
 
 
 async def test_socket_denied_guest_is_told_and_closed(live: Live) -> None:
-    token, _ = live.app.state.signer.issue_guest(conference_id=live.conference_id,
-                                                item_id=live.item_ids[0], name="Unknown caller")
+    token = guest_token(live.app, item_id=live.item_ids[0], name="Unknown caller")
     chair = await live.joined("okafor", publish=False)
     guest = RoomClient(live.ws_url(), token=token)
     await guest.open()
@@ -284,8 +291,7 @@ async def _sign_over_api(base: str, token: str, item_id: int, present: list[int]
 async def test_socket_room_hears_of_a_decision_signed_over_the_api(live: Live) -> None:
     chair = await live.joined("okafor", publish=False)
     pain = await live.joined("raman", publish=False)
-    token, _ = live.app.state.signer.issue_guest(conference_id=live.conference_id,
-                                                item_id=live.item_ids[0], name="Waiting guest")
+    token = guest_token(live.app, item_id=live.item_ids[0], name="Waiting guest")
     guest = RoomClient(live.ws_url(), token=token)
     await guest.open()
     await guest.join(display_name="Waiting guest")  # in the lobby: hears nothing
@@ -421,6 +427,9 @@ async def _in_the_room(live: Live, who: str) -> list[RoomClient]:
     await client.open()
     assert (await client.join())["type"] == "lobby"
     waiting = await chair.expect(lambda m: m["type"] == "lobby-guests" and m["guests"])
+    # A guest is admitted for their own case, which the chair brings up first.
+    await chair.send({"type": "advance", "item_id": waiting["guests"][0]["item_ids"][0]})
+    await client.expect(lambda m: m["type"] == "lobby" and m["reason"] is None)
     await chair.send({"type": "admit", "participant_id": waiting["guests"][0]["participant_id"]})
     await client.expect(lambda m: m["type"] == "welcome")
     return [client, chair]
@@ -448,8 +457,8 @@ async def test_socket_advance_one_answer_in_room_and_database(live: Live, who: s
                                                               allowed: bool) -> None:
     """The room's answer to ``advance`` and the conference the API shows afterwards
     agree for every role: an advance is stored only when the room accepts it."""
-    before = await _conference_over_api(live)
     clients = await _in_the_room(live, who)
+    before = await _conference_over_api(live)
     item = str(live.item_ids[1])
     mark = len(clients[0].messages)
     await clients[0].send({"type": "advance", "item_id": item})
@@ -492,8 +501,7 @@ async def test_socket_deactivation_closes_open_sockets_and_refuses_the_old_token
 async def test_socket_guest_is_the_name_on_the_link(live: Live) -> None:
     """Security issue item 6: a link issued for "Guest Gina" joined as "Dr. Amara
     Okafor" and the chair's lobby showed only that name."""
-    token, _ = live.app.state.signer.issue_guest(conference_id=live.conference_id,
-                                                item_id=live.item_ids[-1], name="Guest Gina")
+    token = guest_token(live.app, item_id=live.item_ids[-1], name="Guest Gina")
     chair = await live.joined("okafor", publish=False)
     guest = RoomClient(live.ws_url(), token=token)
     await guest.open()
@@ -502,3 +510,64 @@ async def test_socket_guest_is_the_name_on_the_link(live: Live) -> None:
     assert [g["display_name"] for g in waiting["guests"]] == ["Guest Gina"]
     await guest.close()
     await chair.close()
+
+
+async def test_socket_revoked_guest_link_closes_the_guests_socket_at_once(live: Live) -> None:
+    """Issue 9 item 3: links can be revoked; a connected guest is closed at once."""
+    import httpx2
+
+    chair = await live.joined("okafor", publish=False)
+    coordinator = {"Authorization": f"Bearer {live.token('coordinator')}"}
+    async with httpx2.AsyncClient(base_url=f"http://{live.base}", headers=coordinator) as api:
+        made = await api.post(f"/api/v1/agenda-items/{live.item_ids[0]}/guest-links",
+                              json={"name": "Dr. Ines Ortiz"})
+        link = made.json()
+        kept = (await api.post(f"/api/v1/agenda-items/{live.item_ids[0]}/guest-links",
+                               json={"name": "Dr. Kept"})).json()
+        guest, other = (RoomClient(live.ws_url(), token=t) for t in (link["token"],
+                                                                      kept["token"]))
+        for client in (guest, other):
+            await client.open()
+            await client.join()
+        assert (await api.delete(f"/api/v1/guest-links/{link['id']}")).status_code == 200
+    assert await guest.wait_closed(timeout=5) == 4401
+    waiting = await chair.expect(lambda m: m["type"] == "lobby-guests"
+                                 and [g["display_name"] for g in m["guests"]] == ["Dr. Kept"])
+    assert waiting["guests"][0]["display_name"] == "Dr. Kept"
+    assert other.close_code is None  # another link of the same case is not touched
+    again = RoomClient(live.ws_url(), token=link["token"])
+    await again.open()
+    assert await again.wait_closed() == 4401
+    for client in (chair, guest, other, again):
+        await client.close()
+
+
+async def test_socket_guest_member_takes_part_in_their_own_case_only(live: Live) -> None:
+    """Issue 9 item 1, for a member whose conference role is guest: Dr. Hale, who
+    referred one of the cases, stayed in the room for every other patient."""
+    with session_scope(live.app.state.engine) as session:
+        own = [str(i.id) for i in agenda.items(session, live.conference_id)
+               if session.get(Case, i.case_id).requested_by_id == live.users["hale"]]  # type: ignore[union-attr]
+    others = [str(i) for i in live.item_ids if str(i) not in own]
+    assert own and others
+    chair = await live.joined("okafor", publish=False)
+    hale = live.client("hale")
+    await hale.open()
+    assert await hale.join() == {"type": "lobby", "position": 1, "reason": "another_case"}
+    await chair.send({"type": "advance", "item_id": own[0]})
+    await hale.expect(lambda m: m["type"] == "lobby" and m["reason"] is None)
+    waiting = await chair.expect(lambda m: m["type"] == "lobby-guests" and m["guests"])
+    assert waiting["guests"][0]["item_ids"] == own
+    await chair.send({"type": "admit", "participant_id": waiting["guests"][0]["participant_id"]})
+    await hale.expect(lambda m: m["type"] == "welcome")
+    mark = len(hale.messages)
+    await chair.send({"type": "advance", "item_id": others[0]})
+    assert (await hale.expect(lambda m: m["type"] == "lobby", after=mark))["reason"] == \
+        "another_case"
+    left = await chair.expect(lambda m: m["type"] == "participant-left")
+    assert left["participant_id"] == waiting["guests"][0]["participant_id"]
+    with session_scope(live.app.state.engine) as session:
+        present = agenda.present_for(session, int(others[0]))
+    assert live.users["hale"] not in present  # not counted for another patient's case
+    for client in (chair, hale):
+        await client.close()

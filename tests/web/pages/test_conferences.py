@@ -204,6 +204,39 @@ def test_guest_link_opens_only_its_case(client: TestClient, demo: None) -> None:
     assert client.get(f"/cases/3?token={token}x").status_code == 401
 
 
+def test_guest_links_listed_and_revoked_on_the_conference_page(client: TestClient,
+                                                                demo: None) -> None:
+    """Issue 9 item 3: links are stored, listed on the conference page, revocable."""
+    csrf = sign_in(client, COORDINATOR)
+    html = client.post(f"/conferences/{DEMO_CONFERENCE}/agenda/3/guest-link",
+                       data={"csrf_token": csrf, "name": "Dr. Visiting Fellow"}).text
+    link = found(re.search(r'id="guest-url-3" readonly value="([^"]+)"', html)).group(1)
+    page = client.get(f"/conferences/{DEMO_CONFERENCE}").text
+    listing = page[page.index('id="guest-links"'):]
+    assert "Dr. Visiting Fellow" in listing and "SPN-2026-0155" in listing
+    assert "Active" in listing
+    revoke = found(re.search(r'action="(/conferences/\d+/guest-links/\d+/revoke)"', listing))
+    done = client.post(revoke.group(1), data={"csrf_token": csrf})
+    assert "no longer works" in done.text
+    listing = done.text[done.text.index('id="guest-links"'):]
+    assert "Revoked" in listing and "/revoke" not in listing
+    client.cookies.clear()
+    assert client.get(link.replace("http://testserver", "")).status_code == 401
+
+
+def test_guest_links_list_is_for_coordinators(client: TestClient, demo: None) -> None:
+    csrf = sign_in(client, COORDINATOR)
+    client.post(f"/conferences/{DEMO_CONFERENCE}/agenda/3/guest-link",
+                data={"csrf_token": csrf, "name": "Dr. Visiting Fellow"})
+    client.cookies.clear()
+    csrf = sign_in(client, "okafor@casebridge.example")
+    page = client.get(f"/conferences/{DEMO_CONFERENCE}").text
+    assert 'id="guest-links"' not in page and "Dr. Visiting Fellow" not in page
+    response = client.post(f"/conferences/{DEMO_CONFERENCE}/guest-links/1/revoke",
+                           data={"csrf_token": csrf})
+    assert response.status_code == 403
+
+
 def test_guest_link_needs_a_name(client: TestClient, demo: None) -> None:
     csrf = sign_in(client, COORDINATOR)
     response = client.post(f"/conferences/{DEMO_CONFERENCE}/agenda/3/guest-link",
