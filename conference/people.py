@@ -79,6 +79,18 @@ def check_person(*, name: str, role: Role, specialty: Specialty | None) -> None:
         raise InvalidInput("A specialist needs a specialty.", field="specialty")
 
 
+MAX_CREDENTIALS = 100
+
+
+def check_credentials(value: str) -> str:
+    """The letters after a signer's name ("MD, FRCSC"), trimmed; one short line."""
+    value = value.strip()
+    if len(value) > MAX_CREDENTIALS or any(c in value for c in "\r\n\t"):
+        raise InvalidInput(f"Credentials are one line of at most {MAX_CREDENTIALS} "
+                           "characters, e.g. MD, FRCSC.", field="credentials")
+    return value
+
+
 def check_password(password: str) -> None:
     """Passwords are at least 10 characters: long beats clever (NIST SP 800-63B 5.1.1)."""
     if len(password) < 10:

@@ -7,6 +7,7 @@ measured.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -55,6 +56,33 @@ def path_to(current: RequestStatus, target: RequestStatus) -> list[RequestStatus
         return order[order.index(current) + 1 : order.index(target) + 1]
     move_request(current, target)
     return [target]
+
+
+# The referrer's own chart number: a code with at least one digit (so a name alone
+# never fits), letters, digits, spaces and . _ - / # inside.
+_REFERRER_PATIENT_ID = re.compile(r"^(?=.*\d)[A-Za-z0-9][A-Za-z0-9 ._/#-]{0,63}$")
+MAX_REFERRER_PATIENT_ID = 64
+
+
+def check_referrer_patient_id(value: str | None) -> str | None:
+    """The referring clinician's own identifier for the patient, trimmed (blank is
+    none), or :class:`InvalidInput`: it is printed on the letter for their records,
+    so it is a chart number, never a name."""
+    value = (value or "").strip()
+    if not value:
+        return None
+    if not _REFERRER_PATIENT_ID.match(value):
+        raise InvalidInput(
+            "Your patient identifier is a chart number: up to 64 letters, digits, spaces "
+            "or . _ - / #, with at least one digit, never the patient's name.",
+            field="referrer_patient_id")
+    return value
+
+
+def letter_id(request_id: int, revision: int) -> str:
+    """The decision letter's stable reference: the request and the signed revision
+    it prints (an amendment is a new letter, ``CB-12-R2``)."""
+    return f"CB-{request_id}-R{revision}"
 
 
 def check_requested_specialties(values: list[Specialty]) -> None:

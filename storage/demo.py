@@ -55,6 +55,10 @@ PEOPLE = [
      Role.REFERRING_CLINICIAN, Specialty.PRIMARY_CARE),
 ]
 
+# What the signed letters print after the name.
+CREDENTIALS = {"okafor": "MD, FRCSC", "brooks": "MD, FRCSC", "raman": "MD, FRCPC",
+               "petrova": "MD, CCFP", "nguyen": "MD, FRCPC", "hale": "MD, CCFP"}
+
 
 def _d(days_ago: int, today: date) -> date:
     return today - timedelta(days=days_ago)
@@ -186,9 +190,10 @@ def load_demo(session: Session, *, now: datetime | None = None) -> list[Login]:
     today = at.date()
     people: dict[str, User] = {}
     for email, name, role, specialty in PEOPLE:
-        people[email.split("@")[0]] = users.create_user(
+        key = email.split("@")[0]
+        people[key] = users.create_user(
             session, email=email, name=name, role=role, specialty=specialty,
-            password=DEMO_PASSWORD, now=at)
+            credentials=CREDENTIALS.get(key, ""), password=DEMO_PASSWORD, now=at)
     coord, chair = people["coordinator"], people["okafor"]
     tz = ZoneInfo("America/Chicago")
     days_ahead = (1 - at.astimezone(tz).weekday()) % 7 or 7  # next Tuesday
@@ -219,7 +224,8 @@ def load_demo(session: Session, *, now: datetime | None = None) -> list[Login]:
     hale = people["hale"]
     scheduled = referrals.submit(session, actor=hale, details=_request(today),
                                  requested_specialties=[Specialty.NEUROSURGERY,
-                                                        Specialty.PHYSICAL_THERAPY], now=at)
+                                                        Specialty.PHYSICAL_THERAPY],
+                                 referrer_patient_id="RRC 0044712", now=at)
     assert scheduled.id is not None
     referrals.schedule(session, actor=coord, request_id=scheduled.id, conference_id=conf.id,
                        planned_minutes=15, now=at)

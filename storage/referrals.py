@@ -14,6 +14,7 @@ from conference.permissions import is_organiser, require_organiser
 from conference.referrals import (
     RequestStatus,
     check_decline_reason,
+    check_referrer_patient_id,
     check_requested_specialties,
     median_turnaround,
     path_to,
@@ -40,20 +41,23 @@ def submit(
     actor: User,
     details: CaseDetails,
     requested_specialties: list[Specialty],
+    referrer_patient_id: str | None = None,
     now: datetime | None = None,
 ) -> SecondOpinionRequest:
-    """A referring clinician asks the team about a case; the case is created with it."""
+    """A referring clinician asks the team about a case; the case is created with it.
+    ``referrer_patient_id`` is their own chart number, printed on the letter."""
     if actor.role is not Role.REFERRING_CLINICIAN and not is_organiser(actor.role):
         raise PermissionDenied("Only a referring clinician (or a coordinator for them) "
                                "submits a second-opinion request.")
     check_requested_specialties(requested_specialties)
+    own_id = check_referrer_patient_id(referrer_patient_id)
     at = now or utcnow()
     case = create_case(session, actor=actor, details=details, requested_by_id=actor.id, now=at)
     assert case.id is not None and actor.id is not None
     request = SecondOpinionRequest(
         case_id=case.id, requested_by_id=actor.id,
         requested_specialties=sorted({s.value for s in requested_specialties}),
-        submitted_at=at,
+        referrer_patient_id=own_id, submitted_at=at,
     )
     session.add(request)
     session.flush()

@@ -55,6 +55,8 @@ class User(SQLModel, table=True):
     created_at: datetime = utc()
     # Raised to revoke every session and token issued before (web/auth.py).
     credential_generation: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+    # The letters after the name on a signed letter ("MD, FRCSC"); empty for most.
+    credentials: str = Field(default="", max_length=100, sa_column_kwargs={"server_default": ""})
 
 
 class SignInThrottle(SQLModel, table=True):
@@ -227,6 +229,9 @@ class SecondOpinionRequest(SQLModel, table=True):
     case_id: int = Field(foreign_key="case.id", unique=True)
     requested_by_id: int = Field(foreign_key="user.id", index=True)
     requested_specialties: list[str] = Field(default_factory=list, sa_column=Column(JSON))
+    # The referring clinician's own identifier for the patient (their chart number),
+    # printed on the letter so they can file it; optional.
+    referrer_patient_id: str | None = Field(default=None, max_length=64)
     status: RequestStatus = Field(
         default=RequestStatus.SUBMITTED, sa_type=enum_type(RequestStatus)
     )

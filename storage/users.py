@@ -12,6 +12,7 @@ from conference.people import (
     Attendee,
     Role,
     Specialty,
+    check_credentials,
     check_password,
     check_person,
     normalize_email,
@@ -33,6 +34,7 @@ def create_user(
     role: Role,
     password: str,
     specialty: Specialty | None = None,
+    credentials: str = "",
     actor_id: int | None = None,
     now: datetime | None = None,
 ) -> User:
@@ -42,6 +44,7 @@ def create_user(
     check_password(password)
     user = User(
         email=address, name=name.strip(), role=role, specialty=specialty,
+        credentials=check_credentials(credentials),
         password_hash=hash_password(password), created_at=now or utcnow(),
     )
     with integrity_as_conflict(f"Someone already uses {address}."):
@@ -99,9 +102,11 @@ def update_user(
     specialty: Specialty | None | object = UNCHANGED,
     active: bool | None = None,
     password: str | None = None,
+    credentials: str | None = None,
     now: datetime | None = None,
 ) -> User:
-    """An administrator changes a person's name, role, specialty, access or password.
+    """An administrator changes a person's name, role, specialty, access, password or
+    credentials (the letters after the name on a signed letter).
 
     Every change is audited (the new password never is); the last active
     administrator cannot be demoted or switched off.
@@ -119,12 +124,14 @@ def update_user(
     if password is not None:
         check_password(password)
     new_active = user.active if active is None else active
+    new_credentials = user.credentials if credentials is None else check_credentials(credentials)
     if user.role is Role.ADMIN and user.active and (new_role is not Role.ADMIN or not new_active):
         others = session.exec(select(User.id).where(
             User.role == Role.ADMIN, col(User.active).is_(True), User.id != user.id)).all()
         check_admins_remain(active_admins_after=len(others))
     for field, value in (("name", new_name), ("role", new_role),
-                         ("specialty", new_specialty), ("active", new_active)):
+                         ("specialty", new_specialty), ("active", new_active),
+                         ("credentials", new_credentials)):
         if getattr(user, field) != value:
             changed[field] = getattr(value, "value", value)
             setattr(user, field, value)

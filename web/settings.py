@@ -14,9 +14,20 @@ from sqlalchemy.engine import make_url
 from storage.cases import ImagingPolicy
 from storage.engine import database_url
 
+DEFAULT_INSTITUTION = "Multidisciplinary Spine Conference"
+
 
 class ConfigError(Exception):
     """A setting is missing or malformed; the message names the variable."""
+
+
+@dataclass(frozen=True)
+class Institution:
+    """Who sends the decision letters: the letterhead's name, address and phone."""
+
+    name: str = DEFAULT_INSTITUTION
+    address: str = ""
+    phone: str = ""
 
 
 @dataclass(frozen=True)
@@ -28,6 +39,7 @@ class Settings:
     imaging_hosts: frozenset[str] | None = None
     secure_cookies: bool = False
     development: bool = False
+    institution: Institution = field(default_factory=Institution)
 
     def imaging_policy(self) -> ImagingPolicy:
         """Which imaging links the hospital accepts (loopback http only in development)."""
@@ -71,6 +83,18 @@ def _secret_key(db_url: str) -> str:
     return path.read_text().strip()
 
 
+def _institution() -> Institution:
+    def value(name: str) -> str:
+        text = os.environ.get(f"CASEBRIDGE_INSTITUTION_{name}", "").strip()
+        if len(text) > 300:
+            raise ConfigError(f"CASEBRIDGE_INSTITUTION_{name} is at most 300 characters.")
+        return text
+    # The address may be given on one line with " | " or "; " between its lines.
+    lines = [part.strip() for part in value("ADDRESS").replace(";", "|").split("|")]
+    return Institution(name=value("NAME") or DEFAULT_INSTITUTION,
+                       address="\n".join(line for line in lines if line), phone=value("PHONE"))
+
+
 def load_settings() -> Settings:
     """Read every ``CASEBRIDGE_*`` variable; raise :class:`ConfigError` on a bad one."""
     db_url = database_url()
@@ -88,4 +112,5 @@ def load_settings() -> Settings:
         if hosts else None,
         secure_cookies=os.environ.get("CASEBRIDGE_SECURE_COOKIES", "").lower() in ("1", "true"),
         development=os.environ.get("CASEBRIDGE_DEVELOPMENT", "").lower() in ("1", "true"),
+        institution=_institution(),
     )

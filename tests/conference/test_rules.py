@@ -15,12 +15,21 @@ from conference.conferences import (
 )
 from conference.decision import DECISION_TRANSITIONS, DecisionStatus
 from conference.errors import IllegalTransition, InvalidInput
-from conference.people import Role, Specialty, check_password, check_person, normalize_email
+from conference.people import (
+    Role,
+    Specialty,
+    check_credentials,
+    check_password,
+    check_person,
+    normalize_email,
+)
 from conference.referrals import (
     REQUEST_TRANSITIONS,
     RequestStatus,
     check_decline_reason,
+    check_referrer_patient_id,
     check_requested_specialties,
+    letter_id,
     move_request,
     path_to,
     turnaround,
@@ -180,3 +189,28 @@ def test_text_nul_found_in_nested_text() -> None:
 
     assert holds_nul(["fine", {"opinion": "x\x00"}])
     assert not holds_nul({"opinion": "fine", "n": 3})
+
+
+def test_credentials_one_short_line() -> None:
+    assert check_credentials("  MD, FRCSC ") == "MD, FRCSC"
+    for bad in ("MD\nFRCSC", "x" * 101):
+        with pytest.raises(InvalidInput) as err:
+            check_credentials(bad)
+        assert err.value.field == "credentials"
+
+
+@pytest.mark.parametrize("value,kept", [("", None), ("   ", None), (None, None),
+                                        (" MRN 0044712 ", "MRN 0044712"), ("A-1/2#3", "A-1/2#3")])
+def test_referrer_patient_id_kept_trimmed(value: str | None, kept: str | None) -> None:
+    assert check_referrer_patient_id(value) == kept
+
+
+@pytest.mark.parametrize("value", ["Jane Doe", "12\n34", "x1" * 33, "-123"])
+def test_referrer_patient_id_refuses_names_and_odd_text(value: str) -> None:
+    with pytest.raises(InvalidInput) as err:
+        check_referrer_patient_id(value)
+    assert err.value.field == "referrer_patient_id"
+
+
+def test_letter_id_names_request_and_revision() -> None:
+    assert letter_id(12, 3) == "CB-12-R3"

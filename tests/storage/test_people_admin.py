@@ -83,3 +83,18 @@ def test_people_only_admins_manage(session: Session, admin: User) -> None:
         users.update_user(session, actor=coord, user_id=id_of(admin), name="Hacked")
     with pytest.raises(NotFound):
         users.update_user(session, actor=admin, user_id=99999, name="Nobody")
+
+
+def test_people_credentials_are_set_changed_and_audited(session: Session, admin: User) -> None:
+    person = users.create_user(session, email="cred@x.example", name="Dr. Cred",
+                               role=Role.SPECIALIST, specialty=Specialty.NEUROSURGERY,
+                               password="long enough pw", credentials=" MD ")
+    assert person.credentials == "MD"
+    users.update_user(session, actor=admin, user_id=id_of(person), credentials="MD, FRCSC ")
+    session.expire_all()
+    assert users.get_user(session, id_of(person)).credentials == "MD, FRCSC"
+    event = audit.events_for(session, entity=Entity.USER, entity_id=id_of(person))[-1]
+    assert event.detail == {"credentials": "MD, FRCSC"}
+    with pytest.raises(InvalidInput) as err:
+        users.update_user(session, actor=admin, user_id=id_of(person), credentials="MD\nPhD")
+    assert err.value.field == "credentials"

@@ -124,3 +124,18 @@ def test_request_turnaround_summary(session: Session, people: dict[str, User]) -
                    now=start + timedelta(days=2, hours=3))
     assert referrals.turnaround_of(r) == timedelta(days=2, hours=3)
     assert referrals.turnaround_summary(session) == (1, timedelta(days=2, hours=3))
+
+
+def test_request_keeps_the_referrers_own_patient_id(session: Session, people: dict[str, User]
+                                                    ) -> None:
+    r = referrals.submit(session, actor=people["gp"], details=factories.details(),
+                         requested_specialties=[Specialty.NEUROSURGERY],
+                         referrer_patient_id="  MRN 004-471 ")
+    session.expire_all()
+    assert referrals.get_request(session, id_of(r)).referrer_patient_id == "MRN 004-471"
+    assert submit(session, people["gp"]).referrer_patient_id is None
+    with pytest.raises(InvalidInput) as refused:
+        referrals.submit(session, actor=people["gp"], details=factories.details(),
+                         requested_specialties=[Specialty.NEUROSURGERY],
+                         referrer_patient_id="Jane Doe")
+    assert refused.value.field == "referrer_patient_id"

@@ -28,7 +28,8 @@ def request_view(session: Session, request: SecondOpinionRequest) -> RequestView
 def submit(call: Call[RequestIn]) -> RequestView:
     body = call.body
     request = referrals.submit(call.session, actor=call.user, details=body.to_domain(),
-                               requested_specialties=list(body.requested_specialties))
+                               requested_specialties=list(body.requested_specialties),
+                               referrer_patient_id=body.referrer_patient_id)
     return request_view(call.session, request)
 
 

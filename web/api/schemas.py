@@ -39,8 +39,9 @@ from conference.decision import MAX_FOLLOW_UP_WEEKS, DecisionContent, Dissent
 from conference.decision_outcomes import Outcome
 from conference.guest_links import MAX_LIFETIME_HOURS
 from conference.imaging import MAX_URL_LENGTH, Modality
-from conference.people import ConferenceRole, Role, Specialty
+from conference.people import MAX_CREDENTIALS, ConferenceRole, Role, Specialty
 from conference.quorum import QuorumRule, rule_from_dict
+from conference.referrals import MAX_REFERRER_PATIENT_ID
 from conference.text import holds_nul
 
 # Ids are positive and fit a 32-bit column on every backend; a larger number is
@@ -88,12 +89,17 @@ class TokenIn(Body):
     password: Annotated[str, Field(max_length=1024)]
 
 
+Credentials = Annotated[str, Field(max_length=MAX_CREDENTIALS,
+                                   description='The letters after the name, e.g. "MD, FRCSC"')]
+
+
 class UserIn(Body):
     email: Annotated[str, Field(max_length=254)]
     name: Name
     role: Role
     specialty: Specialty | None = None
     password: Annotated[str, Field(min_length=10, max_length=1024)]
+    credentials: Credentials = ""
 
 
 class UserUpdateIn(Body):
@@ -104,6 +110,7 @@ class UserUpdateIn(Body):
     specialty: Specialty | None = None
     active: bool | None = None
     password: Annotated[str, Field(min_length=10, max_length=1024)] | None = None
+    credentials: Credentials | None = None
 
 
 class ConferenceIn(Body):
@@ -207,6 +214,9 @@ class CaseIn(Body):
 
 class RequestIn(CaseIn):
     requested_specialties: Annotated[list[Specialty], Field(min_length=1, max_length=10)]
+    referrer_patient_id: Annotated[str, Field(max_length=MAX_REFERRER_PATIENT_ID)] | None = Field(
+        default=None, description="Your own identifier for the patient (a chart number), "
+                                  "printed on the decision letter")
 
 
 class ImagingIn(Body):

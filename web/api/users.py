@@ -26,7 +26,7 @@ def create_user(call: Call[UserIn]) -> UserView:
     body = call.body
     user = users.create_user(call.session, email=body.email, name=body.name, role=body.role,
                              specialty=body.specialty, password=body.password,
-                             actor_id=call.user.id)
+                             credentials=body.credentials, actor_id=call.user.id)
     return UserView.model_validate(user)
 
 
@@ -35,7 +35,7 @@ def update_user(call: Call[UserUpdateIn]) -> UserView:
     sent = body.model_fields_set
     user = users.update_user(
         call.session, actor=call.user, user_id=call.id(), name=body.name, role=body.role,
-        active=body.active, password=body.password,
+        active=body.active, password=body.password, credentials=body.credentials,
         specialty=body.specialty if "specialty" in sent else users.UNCHANGED,
     )
     return UserView.model_validate(user)
@@ -59,7 +59,8 @@ routes = [
     operation("POST", "/users", create_user, body=UserIn, summary="Add a person (admins)",
               tag="users", response=UserView, status=201),
     operation("PATCH", "/users/{id:int}", update_user, body=UserUpdateIn,
-              summary="Change a person's name, role, specialty, access or password (admins)",
+              summary="Change a person's name, role, specialty, access, password or credentials "
+                      "(admins)",
               tag="users", response=UserView),
     operation("GET", "/users/me", me, body=Empty, summary="Who is signed in", tag="users",
               response=UserView),

@@ -62,6 +62,7 @@ class UserView(View):
     role: Role
     specialty: Specialty | None
     active: bool
+    credentials: str
 
 
 class MemberView(View):
@@ -217,6 +218,7 @@ class RequestView(View):
     case_id: int
     requested_by_id: int
     requested_specialties: list[Specialty]
+    referrer_patient_id: str | None
     status: RequestStatus
     decline_reason: str | None
     agenda_item_id: int | None

@@ -44,7 +44,8 @@ def _add(call: Posted[UserIn]) -> Response:
     body = call.values
     created = users.create_user(call.session, email=body.email, name=body.name,
                                 role=body.role, specialty=body.specialty,
-                                password=body.password, actor_id=call.user.id)
+                                credentials=body.credentials, password=body.password,
+                                actor_id=call.user.id)
     flash(call.request, f"{created.name} can now sign in.")
     return see_other("/admin/people")
 
@@ -54,7 +55,8 @@ def _person_page(visit: Visit, form: Form | None = None, status: int = 200) -> R
     if form is None:
         form = Form.of({"name": person.name, "role": person.role.value,
                         "specialty": person.specialty.value if person.specialty else "",
-                        "active": "yes" if person.active else "no"})
+                        "active": "yes" if person.active else "no",
+                        "credentials": person.credentials})
     return page(visit.request, "pages/person.html", {
         "person": person, "form": form, "role_options": ROLE_OPTIONS,
         "specialty_options": SPECIALTY_OPTIONS}, status)
@@ -73,7 +75,7 @@ def _update(call: Posted[UserUpdateIn]) -> Response:
     changed = users.update_user(
         call.session, actor=call.user, user_id=call.id(), name=body.name, role=body.role,
         specialty=body.specialty, active=call.form.get("active") == "yes",
-        password=body.password)
+        password=body.password, credentials=body.credentials)
     flash(call.request, f"Saved the changes to {changed.name}.")
     return see_other("/admin/people")
 
@@ -96,7 +98,8 @@ def _sign_out_everywhere(call: Posted[Empty]) -> Response:
 
 LABELS = {"email": Label("An e-mail address"), "name": Label("A name"),
           "role": Label("role", choice=True), "specialty": Label("specialty", choice=True),
-          "password": Label("A password", invalid="A password has at least 10 characters.")}
+          "password": Label("A password", invalid="A password has at least 10 characters."),
+          "credentials": Label("Credentials")}
 add = action(_add, again=_without_password(lambda call, status: _page(call, call.form, status)),
              model=FormModel(UserIn, labels=LABELS), refusal=Refusal("email"))
 update = action(

@@ -16,16 +16,18 @@ from conference.errors import InvalidInput, NotFound, PermissionDenied
 from conference.imaging import check_imaging_url
 from conference.people import SPECIALTY_LABELS, Role, Specialty
 from conference.permissions import is_organiser, require_organiser
-from conference.referrals import RequestStatus, describe_duration
+from conference.referrals import RequestStatus, describe_duration, letter_id
 from storage import agenda, cases, conferences, decisions, referrals, users
 from storage.tables import Case, SecondOpinionRequest, User
 from web.api.schemas import DeclineIn, Empty, ImagingIn, RequestIn, ScheduleIn
 from web.pages.action import Posted, Refusal, Visit, action, view
 from web.pages.agenda import MINUTES
+from web.pages.case_view import timeline
 from web.pages.cases import CASE_LABELS, CHOICES, IMAGING_LABELS, case_fields
-from web.pages.common import flash, imaging_policy, page, see_other
+from web.pages.common import flash, imaging_policy, page, see_other, settings_of
 from web.pages.form_model import FormModel, Label, rows_of
 from web.pages.forms import BLANK_CARE_ROWS, BLANK_IMAGING_ROWS, Form
+from web.pdf import pdf_of
 
 SPECIALTY_OPTIONS = [(s.value, SPECIALTY_LABELS[s]) for s in Specialty]
 STEPS = [
@@ -58,7 +60,8 @@ def _request_fields(form: Form) -> tuple[dict[str, Any], dict[str, str]]:
 REQUEST_FORM = FormModel(RequestForm, labels={
     **CASE_LABELS, **{f"imaging.*.{name}": label for name, label in IMAGING_LABELS.items()},
     "imaging.*.url": Label("The viewer link",
-                           required="Paste the viewer link for this study.")},
+                           required="Paste the viewer link for this study."),
+    "referrer_patient_id": Label("Your patient identifier")},
     shape=_request_fields)
 
 
@@ -91,7 +94,8 @@ def _submit(call: Posted[Any]) -> Response:
             call.form.fail(f"imaging-{n}-url", exc.message)
     body = REQUEST_FORM.read(call.form)
     row = referrals.submit(call.session, actor=call.user, details=body.to_domain(),
-                           requested_specialties=body.requested_specialties)
+                           requested_specialties=body.requested_specialties,
+                           referrer_patient_id=body.referrer_patient_id)
     for n, link in enumerate(body.imaging):
         try:
             cases.add_imaging(call.session, actor=call.user, case_id=row.case_id,
@@ -214,23 +218,47 @@ def show(visit: Visit) -> Response:
     })
 
 
-@view
-def letter(visit: Visit) -> Response:
-    """The signed decision letter, laid out to print or save as PDF from the browser."""
+def _letter(visit: Visit, *, pdf: bool) -> Response:
+    """The latest signed decision on the request, as the letter the referrer files."""
     request, session, user = visit.request, visit.session, visit.user
     row = referrals.view_request(session, viewer=user, request_id=visit.id())
     latest = decisions.latest_signed_for_case(session, row.case_id)
     if latest is None:
         raise NotFound("The panel has not signed a decision on this request yet.")
+    assert row.id is not None
     item = agenda.get_item(session, latest.agenda_item_id)
-    return page(request, "pages/letter.html", {
-        "row": row, "case": _shown(session, user, row.case_id, "letter"), "rev": latest,
+    case = _shown(session, user, row.case_id, "letter.pdf" if pdf else "letter")
+    reference = letter_id(row.id, latest.revision)
+    html = page(request, "pages/letter.html", {
+        "row": row, "case": case, "rev": latest, "letter_id": reference, "pdf": pdf,
         "revisions": decisions.history(session, latest.agenda_item_id),
         "conf": conferences.get_conference(session, item.conference_id),
         "people": {u.id: u for u in users.list_users(session)},
         "requested_by": users.get_user(session, row.requested_by_id),
+        "history": timeline(cases.care_history(session, row.case_id)),
+        # What the panel had before it: the studies linked by the time it signed.
+        "imaging": [i for i in cases.imaging(session, row.case_id)
+                    if i.added_at <= latest.signed_at],
+        "institution": settings_of(request).institution,
         "printed_at": datetime.now().astimezone(),
     })
+    if not pdf:
+        return html
+    return Response(pdf_of(bytes(html.body).decode()), media_type="application/pdf", headers={
+        "content-disposition": f'inline; filename="{reference}.pdf"',
+        "cache-control": "no-store"})
+
+
+@view
+def letter(visit: Visit) -> Response:
+    """The signed decision letter, laid out to print from the browser."""
+    return _letter(visit, pdf=False)
+
+
+@view
+def letter_pdf(visit: Visit) -> Response:
+    """The same letter as a PDF document, made on the server."""
+    return _letter(visit, pdf=True)
 
 
 routes = [
@@ -239,6 +267,7 @@ routes = [
     Route("/requests/new", new_request, methods=["POST"]),
     Route("/requests/{id:int}", show),
     Route("/requests/{id:int}/letter", letter),
+    Route("/requests/{id:int}/letter.pdf", letter_pdf),
     Route("/requests/{id:int}/accept", accept, methods=["POST"]),
     Route("/requests/{id:int}/decline", decline, methods=["POST"]),
     Route("/requests/{id:int}/schedule", schedule, methods=["POST"]),

@@ -38,6 +38,22 @@ def test_requests_submit_validation(client: TestClient, auth: Callable[[str], He
     error_of(client.post(REQUESTS, json=payload, headers=auth("hale")), 422)
 
 
+def test_requests_submit_keeps_the_referrers_own_patient_id(
+        client: TestClient, auth: Callable[[str], Headers]) -> None:
+    response = client.post(REQUESTS, json={**REQUEST, "referrer_patient_id": " MRN 77-1 "},
+                           headers=auth("hale"))
+    assert response.status_code == 201, response.text
+    assert response.json()["referrer_patient_id"] == "MRN 77-1"
+    got = client.get(f"{REQUESTS}/{response.json()['id']}", headers=auth("hale"))
+    assert got.json()["referrer_patient_id"] == "MRN 77-1"
+    error = error_of(client.post(REQUESTS, json={**REQUEST, "referrer_patient_id": "Jane Doe"},
+                                 headers=auth("hale")), 422)
+    assert error["details"]["field"] == "referrer_patient_id"
+    error = error_of(client.post(REQUESTS, json={**REQUEST, "referrer_patient_id": "9" * 65},
+                                 headers=auth("hale")), 422)
+    assert error["details"]["field"] == "referrer_patient_id"
+
+
 def test_requests_submit_refused_to_specialist(client: TestClient, auth: Callable[[str], Headers]
                                                ) -> None:
     error_of(client.post(REQUESTS, json=REQUEST, headers=auth("okafor")), 403)

@@ -34,6 +34,21 @@ def test_users_create_by_admin(client: TestClient, auth: Callable[[str], Headers
     assert isinstance(body["id"], int)
 
 
+def test_users_credentials_set_and_changed(client: TestClient, auth: Callable[[str], Headers]
+                                           ) -> None:
+    created = client.post(USERS, json={**NEW, "credentials": "MD"}, headers=auth("admin"))
+    assert created.status_code == 201, created.text
+    assert created.json()["credentials"] == "MD"
+    url = f"{USERS}/{created.json()['id']}"
+    changed = client.patch(url, json={"credentials": "MD, FRCPC"}, headers=auth("admin"))
+    assert changed.json()["credentials"] == "MD, FRCPC"
+    kept = client.patch(url, json={"name": "Dr. Wei Chen"}, headers=auth("admin"))
+    assert kept.json()["credentials"] == "MD, FRCPC"
+    error = error_of(client.patch(url, json={"credentials": "x" * 101}, headers=auth("admin")),
+                     422)
+    assert error["details"]["field"] == "credentials"
+
+
 def test_users_create_refused_to_coordinator(client: TestClient, auth: Callable[[str], Headers]
                                              ) -> None:
     error_of(client.post(USERS, json=NEW, headers=auth("coordinator")), 403)

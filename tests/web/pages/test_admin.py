@@ -84,11 +84,12 @@ def test_admin_edits_a_person(client: TestClient, demo: None) -> None:
     assert page.status_code == 200 and 'value="Jordan Lee, DPT"' in page.text
     saved = client.post(f"/admin/people/{person}", data={
         "csrf_token": csrf, "name": "Jordan Lee, DPT, OCS", "role": "specialist",
-        "specialty": "physical_therapy", "active": "no", "password": ""},
-        follow_redirects=False)
+        "specialty": "physical_therapy", "active": "no", "password": "",
+        "credentials": "DPT, OCS"}, follow_redirects=False)
     assert saved.status_code == 303
     listing = client.get("/admin/people").text
     assert "Jordan Lee, DPT, OCS" in listing and "Inactive" in listing
+    assert field_value(client.get(f"/admin/people/{person}").text, "credentials") == "DPT, OCS"
 
 
 def test_admin_edit_errors_keep_what_was_typed(client: TestClient, demo: None) -> None:

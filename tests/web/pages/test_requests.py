@@ -1,8 +1,12 @@
+import dataclasses
+import io
+
+from pypdf import PdfReader
 from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
 from conference.people import Role, Specialty
-from storage import cases, referrals, users
+from storage import cases, conferences, referrals, users
 from storage.demo import DEMO_PASSWORD
 from tests.factories import found
 from tests.web.conftest import sign_in
@@ -18,6 +22,7 @@ from tests.web.pages.conftest import (
     field_error,
     field_value,
 )
+from web.settings import Institution
 
 REQUEST = {"patient_ref": "RRC-77001", "age": "47", "sex": "female", "urgency": "urgent",
            "question": "Cauda equina concerns: transfer today?", "summary": "Saddle numbness.",
@@ -44,14 +49,17 @@ def test_new_request_is_refused_to_a_specialist(client: TestClient, demo: None) 
 def test_new_request_creates_request_case_and_imaging(client: TestClient, demo: None, app: Starlette
                                                       ) -> None:
     csrf = sign_in(client, HALE)
-    response = client.post("/requests/new", data={**REQUEST, "csrf_token": csrf},
+    response = client.post("/requests/new", data={**REQUEST, "csrf_token": csrf,
+                                                  "referrer_patient_id": " MRN 5521 "},
                            follow_redirects=False)
     assert response.status_code == 303
     html = client.get(response.headers["location"]).text
     assert "Request sent." in html and "RRC-77001" in html and "Submitted</span>" in html
+    assert "your patient identifier MRN 5521" in html
     with database(app) as session:
         row = referrals.get_request(session, int(response.headers["location"].split("/")[-1]))
         assert row.requested_specialties == ["neurosurgery", "orthopedic_spine"]
+        assert row.referrer_patient_id == "MRN 5521"
         assert [i.description for i in cases.imaging(session, row.case_id)] == ["Lumbar CT"]
 
 
@@ -159,10 +167,8 @@ def test_request_timeline_shows_each_step_with_its_time(client: TestClient, demo
     assert "/letter" not in html
 
 
-def test_letter_once_answered_with_everything_a_clinic_files(client: TestClient, demo: None
-                                                             ) -> None:
-    sign_in(client, HALE)
-    assert client.get(f"/requests/{SCHEDULED_REQUEST}/letter").status_code == 404
+def _sign_then_amend(client: TestClient) -> None:
+    """The chair signs the scheduled request's decision (with a dissent), then amends it."""
     client.cookies.clear()
     csrf = sign_in(client, CHAIR)
     client.post("/cases/7/decisions/7", data={
@@ -172,17 +178,82 @@ def test_letter_once_answered_with_everything_a_clinic_files(client: TestClient,
     client.post("/cases/7/decisions/7/amend", data={
         "csrf_token": csrf, "outcome": "physical_therapy", "rationale": "Improving.",
         "plan": "Supervised PT.", "follow_up_weeks": "4", "present_user_ids": ["3", "5"],
+        "dissent_rows": "1", "dissent-0-user_id": "5",
+        "dissent-0-opinion": "Would image again before any therapy.",
         "version": "2", "reason": "PT available locally after all"})
     client.cookies.clear()
+
+
+def test_letter_once_answered_with_everything_a_clinic_files(client: TestClient, demo: None
+                                                             ) -> None:
+    sign_in(client, HALE)
+    assert client.get(f"/requests/{SCHEDULED_REQUEST}/letter").status_code == 404
+    _sign_then_amend(client)
     sign_in(client, HALE)
     assert "Read the decision letter" in client.get(f"/requests/{SCHEDULED_REQUEST}").text
     html = client.get(f"/requests/{SCHEDULED_REQUEST}/letter").text
     for text in ("Multidisciplinary Spine Conference", "RRC-88412", "Does the new weakness",
                  "Physical therapy", "Supervised PT.", "Review in 4 weeks",
-                 "Dr. Priya Raman — Pain medicine", "Signed by <strong>Dr. Amara Okafor",
+                 "Dr. Priya Raman, MD, FRCPC — Pain medicine",
+                 'class="signer">Dr. Amara Okafor, MD, FRCSC</strong>, chair of the conference',
                  "PT available locally after all", "Original decision (Continue conservative",
-                 'src="/static/js/print.js"', "Print or save as PDF"):
+                 f"CB-{SCHEDULED_REQUEST}-R2", "Revision</dt><dd>2 of 2",
+                 'Your patient identifier</th><td><strong class="referrer-id">RRC 0044712',
+                 "What the panel reviewed", "Would image again before any therapy.",
+                 'src="/static/js/print.js"', f'href="/requests/{SCHEDULED_REQUEST}/letter.pdf"'):
         assert text in html, text
+
+
+def _pdf_text(body: bytes) -> str:
+    return "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(body)).pages)
+
+
+def test_letter_pdf_holds_what_the_letter_says(client: TestClient, demo: None, app: Starlette
+                                               ) -> None:
+    app.state.settings = dataclasses.replace(app.state.settings, institution=Institution(
+        name="Lakeside General Hospital", address="200 Shore Road\nLakeside ON K0A 1B0",
+        phone="+1 613 555 0100"))
+    sign_in(client, HALE)
+    assert client.get(f"/requests/{SCHEDULED_REQUEST}/letter.pdf").status_code == 404
+    _sign_then_amend(client)
+    sign_in(client, HALE)
+    response = client.get(f"/requests/{SCHEDULED_REQUEST}/letter.pdf")
+    assert response.status_code == 200
+    assert response.headers["content-type"] == "application/pdf"
+    assert response.headers["cache-control"] == "no-store"
+    assert f'filename="CB-{SCHEDULED_REQUEST}-R2.pdf"' in response.headers["content-disposition"]
+    assert response.content.startswith(b"%PDF-")
+    text = " ".join(_pdf_text(response.content).split())
+    with database(app) as session:
+        conf = conferences.get_conference(session, DEMO_CONFERENCE)
+        meeting = f"{conf.starts_at:%d %b %Y}"
+    for expected in ("Lakeside General Hospital", "200 Shore Road", "Lakeside ON K0A 1B0",
+                     "+1 613 555 0100", f"CB-{SCHEDULED_REQUEST}-R2", "Physical therapy",
+                     "Supervised PT.", "Signed by Dr. Amara Okafor, MD, FRCSC",
+                     "chair of the conference", "RRC 0044712", "RRC-88412", meeting,
+                     "History of care", "Imaging", "Would image again before any therapy.",
+                     "PT available locally after all"):
+        assert expected in text, expected
+    assert "Download PDF" not in text  # the page's tools are not part of the letter
+
+
+def test_letter_pdf_is_refused_like_the_letter(client: TestClient, demo: None, app: Starlette
+                                               ) -> None:
+    _sign_then_amend(client)
+    with database(app) as session:
+        other = users.create_user(session, email="far@clinic.example", name="Dr. Far Away",
+                                  role=Role.REFERRING_CLINICIAN,
+                                  specialty=Specialty.PRIMARY_CARE, password=DEMO_PASSWORD)
+        assert other.id is not None
+    for who, status in (("far@clinic.example", 404), (COORDINATOR, 200), (HALE, 200)):
+        client.cookies.clear()
+        sign_in(client, who)
+        for path in ("letter", "letter.pdf"):
+            got = client.get(f"/requests/{SCHEDULED_REQUEST}/{path}", follow_redirects=False)
+            assert got.status_code == status, (who, path)
+    client.cookies.clear()
+    signed_out = client.get(f"/requests/{SCHEDULED_REQUEST}/letter.pdf", follow_redirects=False)
+    assert signed_out.status_code == 303 and "/login" in signed_out.headers["location"]
 
 
 def test_requests_page_shows_the_median_turnaround(client: TestClient, demo: None) -> None:
