@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
 
-from conference.errors import Conflict, InvalidInput
+from conference.errors import Conflict, InvalidInput, gather
 
 
 class Sex(StrEnum):
@@ -75,34 +75,46 @@ def check_patient_ref(patient_ref: str) -> str:
     return value
 
 
-def check_text(value: str, *, field: str, required: bool, limit: int = TEXT_LIMIT) -> None:
-    """Refuse an empty required text or one past ``limit`` characters."""
+def check_text(value: str, *, field: str, required: bool, limit: int = TEXT_LIMIT,
+               name: str | None = None) -> None:
+    """Refuse an empty required text or one past ``limit`` characters; messages call
+    it ``name`` (default: the field in words)."""
+    said = name or field.replace("_", " ").capitalize()
     if required and not value.strip():
-        raise InvalidInput(f"{field.replace('_', ' ').capitalize()} is required.", field=field)
+        raise InvalidInput(f"{said} is required.", field=field)
     if len(value) > limit:
-        raise InvalidInput(f"{field} is at most {limit} characters.", field=field)
+        raise InvalidInput(f"{said} is at most {limit} characters.", field=field)
+
+
+def check_age(age: int) -> None:
+    if not 0 <= age <= MAX_AGE:
+        raise InvalidInput(f"Age must be between 0 and {MAX_AGE}.", field="age")
 
 
 def check_case(*, patient_ref: str, age: int, summary: str, question: str) -> None:
-    """The fields every case needs before a panel can look at it."""
-    check_patient_ref(patient_ref)
-    if not 0 <= age <= MAX_AGE:
-        raise InvalidInput(f"Age must be between 0 and {MAX_AGE}.", field="age")
-    check_text(summary, field="summary", required=True)
-    check_text(question, field="question", required=True)
+    """The fields every case needs before a panel can look at it (every problem at once)."""
+    gather(lambda: check_patient_ref(patient_ref), lambda: check_age(age),
+           lambda: check_text(summary, field="summary", required=True),
+           lambda: check_text(question, field="question", required=True))
 
 
 def check_care_entry(entry: CareEntry, *, today: date, index: int = 0) -> None:
     """A treatment needs a description and dates that make sense."""
     prefix = f"care_history[{index}]"
-    check_text(entry.description, field=f"{prefix}.description", required=True, limit=2000)
-    check_text(entry.notes, field=f"{prefix}.notes", required=False, limit=2000)
-    if entry.started_on and entry.started_on > today:
-        raise InvalidInput("A treatment already tried cannot start in the future.",
-                           field=f"{prefix}.started_on")
-    if entry.started_on and entry.ended_on and entry.ended_on < entry.started_on:
-        raise InvalidInput("A treatment cannot end before it started.",
-                           field=f"{prefix}.ended_on")
+
+    def dates() -> None:
+        if entry.started_on and entry.started_on > today:
+            raise InvalidInput("A treatment already tried cannot start in the future.",
+                               field=f"{prefix}.started_on")
+        if entry.started_on and entry.ended_on and entry.ended_on < entry.started_on:
+            raise InvalidInput("A treatment cannot end before it started.",
+                               field=f"{prefix}.ended_on")
+
+    gather(lambda: check_text(entry.description, field=f"{prefix}.description", required=True,
+                              limit=2000, name="The description"),
+           lambda: check_text(entry.notes, field=f"{prefix}.notes", required=False, limit=2000,
+                              name="The notes"),
+           dates)
 
 
 def care_timeline(entries: list[CareEntry]) -> list[CareEntry]:
@@ -127,15 +139,19 @@ class CaseDetails:
 
 
 def check_case_details(details: CaseDetails, *, today: date) -> None:
-    """Check a whole case, its history of care included."""
-    check_case(patient_ref=details.patient_ref, age=details.age, summary=details.summary,
-               question=details.question)
-    check_text(details.eases, field="eases", required=False, limit=2000)
-    check_text(details.worsens, field="worsens", required=False, limit=2000)
-    if len(details.care_history) > 100:
-        raise InvalidInput("At most 100 treatments per case.", field="care_history")
-    for index, entry in enumerate(details.care_history):
-        check_care_entry(entry, today=today, index=index)
+    """Check a whole case, its history of care included; every problem at once."""
+
+    def count() -> None:
+        if len(details.care_history) > 100:
+            raise InvalidInput("At most 100 treatments per case.", field="care_history")
+
+    gather(lambda: check_case(patient_ref=details.patient_ref, age=details.age,
+                              summary=details.summary, question=details.question),
+           lambda: check_text(details.eases, field="eases", required=False, limit=2000),
+           lambda: check_text(details.worsens, field="worsens", required=False, limit=2000),
+           count,
+           *(lambda i=index, e=entry: check_care_entry(e, today=today, index=i)
+             for index, entry in enumerate(details.care_history[:100])))
 
 
 EDITABLE_FIELDS = ("summary", "question", "urgency", "eases", "worsens")

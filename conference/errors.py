@@ -6,7 +6,8 @@ messages, so nothing here knows about HTTP or WebSockets::
 
     CasebridgeError
     ├── InvalidInput                 a value breaks a rule (422)
-    │   └── ImagingLinkRejected      an imaging URL is unsafe or not allowed
+    │   ├── ImagingLinkRejected      an imaging URL is unsafe or not allowed
+    │   └── InvalidInputs            several values break rules at once (see gather)
     ├── NotAuthenticated             nobody is signed in (401)
     ├── PermissionDenied             signed in, but not allowed (403)
     ├── TooManyRequests              too many tries; wait ``retry_after`` seconds (429)
@@ -24,7 +25,7 @@ Each error has a snake_case ``code`` (the API's ``error.code``), a human
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 
@@ -61,6 +62,35 @@ class ImagingLinkRejected(InvalidInput):
         super().__init__(message, field="url")
         self.reason = reason
         self.details = {"field": "url", "reason": reason}
+
+
+class InvalidInputs(InvalidInput):
+    """Several values break rules at once. It reads as the first problem (its message
+    and field); ``problems`` holds each, so a form can mark every field in one go."""
+
+    def __init__(self, problems: Sequence[InvalidInput]) -> None:
+        first = problems[0]
+        super().__init__(first.message, field=first.field, code=first.code)
+        self.problems = tuple(problems)
+        self.details = {"field": first.field, "errors": [
+            {"field": p.field, "message": p.message} for p in self.problems]}
+
+
+def gather(*checks: Callable[[], object]) -> None:
+    """Run every check, even after one refuses: raise nothing, the one problem found,
+    or :class:`InvalidInputs` with all of them (a person fixes a form in one pass)."""
+    problems: list[InvalidInput] = []
+    for check in checks:
+        try:
+            check()
+        except InvalidInputs as exc:
+            problems.extend(exc.problems)
+        except InvalidInput as exc:
+            problems.append(exc)
+    if len(problems) == 1:
+        raise problems[0]
+    if problems:
+        raise InvalidInputs(problems)
 
 
 class NotAuthenticated(CasebridgeError):

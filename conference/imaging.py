@@ -68,7 +68,9 @@ def check_imaging_url(
         host = (parts.hostname or "").lower()
         parts.port  # noqa: B018 - raises ValueError on a port that is not a number
     except ValueError as exc:
-        raise ImagingLinkRejected("malformed", f"This is not a valid URL: {exc}.") from exc
+        raise ImagingLinkRejected(
+            "malformed", "This is not a web address: copy it from your imaging viewer's "
+            "address bar.") from exc
     scheme = parts.scheme.lower()
     if scheme not in ("https", "http"):
         shown = scheme or "none"
@@ -88,8 +90,8 @@ def check_imaging_url(
     if scheme == "http" and not (loopback_allowed and host in LOOPBACK_HOSTS):
         raise ImagingLinkRejected(
             "insecure_scheme",
-            "Imaging links must use https; plain http to this computer (localhost) is "
-            "allowed only in development or when the hospital allow-lists it.",
+            "Imaging links must use https: copy the https address from your imaging "
+            "viewer.",
         )
     if allowed_hosts is not None and host not in {h.lower() for h in allowed_hosts}:
         raise ImagingLinkRejected(

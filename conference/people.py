@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass
 from enum import StrEnum
 
-from conference.errors import InvalidInput
+from conference.errors import InvalidInput, gather
 
 
 class Role(StrEnum):
@@ -70,13 +70,19 @@ def normalize_email(email: str) -> str:
 
 
 def check_person(*, name: str, role: Role, specialty: Specialty | None) -> None:
-    """A person needs a name, and a specialist needs a specialty."""
-    if not name.strip():
-        raise InvalidInput("A name is required.", field="name")
-    if len(name) > 200:
-        raise InvalidInput("A name is at most 200 characters.", field="name")
-    if role is Role.SPECIALIST and specialty is None:
-        raise InvalidInput("A specialist needs a specialty.", field="specialty")
+    """A person needs a name, and a specialist needs a specialty (both said at once)."""
+
+    def named() -> None:
+        if not name.strip():
+            raise InvalidInput("A name is required.", field="name")
+        if len(name) > 200:
+            raise InvalidInput("A name is at most 200 characters.", field="name")
+
+    def specialised() -> None:
+        if role is Role.SPECIALIST and specialty is None:
+            raise InvalidInput("A specialist needs a specialty.", field="specialty")
+
+    gather(named, specialised)
 
 
 MAX_CREDENTIALS = 100

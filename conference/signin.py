@@ -14,11 +14,25 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from conference.errors import InvalidInput, gather
+
 FREE_ATTEMPTS = 2
 MAX_FAILURES = 5            # per (account, address)
 ADDRESS_MAX_FAILURES = 30   # per address, across accounts (a shared hospital NAT types too)
 LOCKOUT = timedelta(minutes=15)
 MAX_DELAY_SECONDS = 4.0
+
+
+def check_filled(*, email: str, password: str) -> None:
+    """Both fields typed. A blank one is said as such (both at once), not as a wrong
+    password, and is no attempt: nothing is counted or slowed for it."""
+
+    def typed(value: str, field: str, message: str) -> None:
+        if not value.strip():
+            raise InvalidInput(message, field=field)
+
+    gather(lambda: typed(email, "email", "Enter your email address."),
+           lambda: typed(password, "password", "Enter your password."))
 
 
 @dataclass(frozen=True)

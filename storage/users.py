@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlmodel import Session, col, func, select
 
 from conference.audit import AuditAction, Entity
-from conference.errors import NotFound
+from conference.errors import NotFound, gather
 from conference.people import (
     Attendee,
     Role,
@@ -39,9 +39,10 @@ def create_user(
     now: datetime | None = None,
 ) -> User:
     """Create a person; an email already in use is a conflict."""
+    gather(lambda: normalize_email(email),
+           lambda: check_person(name=name, role=role, specialty=specialty),
+           lambda: check_password(password), lambda: check_credentials(credentials))
     address = normalize_email(email)
-    check_person(name=name, role=role, specialty=specialty)
-    check_password(password)
     user = User(
         email=address, name=name.strip(), role=role, specialty=specialty,
         credentials=check_credentials(credentials),
@@ -120,9 +121,9 @@ def update_user(
     new_specialty = user.specialty if specialty is UNCHANGED else specialty
     assert new_specialty is None or isinstance(new_specialty, Specialty)
     new_name = user.name if name is None else name.strip()
-    check_person(name=new_name, role=new_role, specialty=new_specialty)
-    if password is not None:
-        check_password(password)
+    gather(lambda: check_person(name=new_name, role=new_role, specialty=new_specialty),
+           lambda: check_password(password) if password is not None else None,
+           lambda: check_credentials(credentials) if credentials is not None else None)
     new_active = user.active if active is None else active
     new_credentials = user.credentials if credentials is None else check_credentials(credentials)
     if user.role is Role.ADMIN and user.active and (new_role is not Role.ADMIN or not new_active):

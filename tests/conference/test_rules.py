@@ -14,7 +14,7 @@ from conference.conferences import (
     move_conference,
 )
 from conference.decision import DECISION_TRANSITIONS, DecisionStatus
-from conference.errors import IllegalTransition, InvalidInput
+from conference.errors import IllegalTransition, InvalidInput, InvalidInputs, gather
 from conference.people import (
     Role,
     Specialty,
@@ -34,6 +34,7 @@ from conference.referrals import (
     path_to,
     turnaround,
 )
+from conference.signin import check_filled
 
 MACHINES: list[tuple[Any, Any, Any]] = [
     (ConferenceStatus, CONFERENCE_TRANSITIONS, move_conference),
@@ -214,3 +215,35 @@ def test_referrer_patient_id_refuses_names_and_odd_text(value: str) -> None:
 
 def test_letter_id_names_request_and_revision() -> None:
     assert letter_id(12, 3) == "CB-12-R3"
+
+
+def test_gather_runs_every_check_and_keeps_each_problem() -> None:
+    ran: list[str] = []
+
+    def refuse(field: str) -> None:
+        ran.append(field)
+        raise InvalidInput(f"{field} is wrong.", field=field)
+
+    gather(lambda: ran.append("fine"))
+    with pytest.raises(InvalidInput) as one:
+        gather(lambda: None, lambda: refuse("a"))
+    assert not isinstance(one.value, InvalidInputs) and one.value.field == "a"
+    with pytest.raises(InvalidInputs) as many:
+        gather(lambda: refuse("b"), lambda: gather(lambda: refuse("c"), lambda: refuse("d")))
+    assert [p.field for p in many.value.problems] == ["b", "c", "d"]
+    assert (many.value.field, many.value.message) == ("b", "b is wrong.")
+    assert many.value.details["errors"][2] == {"field": "d", "message": "d is wrong."}
+    assert ran == ["fine", "a", "b", "c", "d"]
+
+
+def test_sign_in_fields_blank_are_named_together() -> None:
+    check_filled(email="a@b.example", password="x")
+    with pytest.raises(InvalidInputs) as both:
+        check_filled(email=" ", password="")
+    assert [p.field for p in both.value.problems] == ["email", "password"]
+
+
+def test_person_problems_are_named_together() -> None:
+    with pytest.raises(InvalidInputs) as both:
+        check_person(name=" ", role=Role.SPECIALIST, specialty=None)
+    assert [p.field for p in both.value.problems] == ["name", "specialty"]

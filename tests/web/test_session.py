@@ -49,6 +49,23 @@ def test_wrong_password_keeps_email_and_says_why(client: TestClient, demo: None)
     assert 'value="okafor@casebridge.example"' in response.text
 
 
+def test_empty_sign_in_fields_say_so_both_at_once(client: TestClient, demo: None) -> None:
+    page = client.get("/login")
+    response = client.post("/login", data={"email": "  ", "password": "",
+                                           "csrf_token": csrf_of(page.text)})
+    assert response.status_code == 422
+    html = response.text
+    assert "do not match" not in html
+    assert 'data-error-summary' in html and 'role="alert"' in html
+    assert '<a href="#f-email">Enter your email address.</a>' in html
+    assert '<a href="#f-password">Enter your password.</a>' in html
+    assert 'id="f-password" name="password" value=""' in html
+    response = client.post("/login", data={"email": "okafor@casebridge.example", "password": "",
+                                           "csrf_token": csrf_of(page.text)})
+    assert "Enter your password." in response.text and "Enter your email" not in response.text
+    assert 'value="okafor@casebridge.example"' in response.text
+
+
 def _fail_from(app: Starlette, email: str, address: str, times: int) -> None:
     """Failed tries counted as the server counts them, without their slow-down delays."""
     with Session(app.state.engine) as session:

@@ -2,22 +2,32 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Mapping
+from enum import StrEnum
+from typing import Any, TypeVar
 
 from starlette.responses import Response
 from starlette.routing import Route
 
-from conference.errors import PermissionDenied
-from conference.people import SPECIALTY_LABELS, Role, Specialty
+from conference.errors import PermissionDenied, gather
+from conference.people import (
+    SPECIALTY_LABELS,
+    Role,
+    Specialty,
+    check_credentials,
+    check_person,
+    normalize_email,
+)
 from storage import users
 from storage.tables import User
 from web.api.schemas import Empty, UserIn, UserUpdateIn
 from web.pages.action import Posted, Refusal, Visit, action, view
+from web.pages.cases import typed
 from web.pages.common import flash, page, see_other
 from web.pages.form_model import FormModel, Label, fields_of
 from web.pages.forms import Form
 
+E = TypeVar("E", bound=StrEnum)
 ROLE_OPTIONS = [(r.value, r.value.replace("_", " ").capitalize()) for r in Role]
 SPECIALTY_OPTIONS = [(s.value, SPECIALTY_LABELS[s]) for s in Specialty]
 
@@ -96,17 +106,33 @@ def _sign_out_everywhere(call: Posted[Empty]) -> Response:
     return see_other(f"/admin/people/{call.id()}")
 
 
+def _choice(kind: type[E], value: object) -> E | None:
+    return kind(value) if value in {m.value for m in kind} else None
+
+
+def person_rules(data: Mapping[str, Any]) -> None:
+    """The person rules on what was typed (``conference/people.py``): a bad address
+    and a specialist without a specialty are said together."""
+    role = _choice(Role, data.get("role"))
+    gather(lambda: normalize_email(typed(data, "email")) if "email" in data else None,
+           lambda: check_person(name=typed(data, "name") or "-", role=role,
+                                specialty=_choice(Specialty, data.get("specialty")))
+           if role else None,
+           lambda: check_credentials(typed(data, "credentials")))
+
+
 LABELS = {"email": Label("An e-mail address"), "name": Label("A name"),
           "role": Label("role", choice=True), "specialty": Label("specialty", choice=True),
           "password": Label("A password", invalid="A password has at least 10 characters."),
           "credentials": Label("Credentials")}
 add = action(_add, again=_without_password(lambda call, status: _page(call, call.form, status)),
-             model=FormModel(UserIn, labels=LABELS), refusal=Refusal("email"))
+             model=FormModel(UserIn, labels=LABELS, rules=person_rules), refusal=Refusal("email"))
 update = action(
     _update, again=_without_password(lambda call, status: _person_page(call, call.form, status)),
     model=FormModel(UserUpdateIn, labels=LABELS, shape=lambda form: (
         {k: v for k, v in fields_of(form, UserUpdateIn).items() if k not in ("active", "password")}
-        | ({"password": form.get("password")} if form.get("password") else {}), {})),
+        | ({"password": form.get("password")} if form.get("password") else {}), {}),
+        rules=person_rules),
     refusal=Refusal("name"))
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from starlette.concurrency import run_in_threadpool
@@ -9,8 +10,15 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from conference.cases import Sex, TreatmentKind, TreatmentResponse, Urgency
-from conference.errors import NotAuthenticated, NotFound
+from conference.cases import (
+    Sex,
+    TreatmentKind,
+    TreatmentResponse,
+    Urgency,
+    check_patient_ref,
+    check_text,
+)
+from conference.errors import NotAuthenticated, NotFound, gather
 from conference.imaging import Modality
 from conference.permissions import require_organiser
 from storage import agenda, cases, decisions
@@ -59,7 +67,28 @@ def case_fields(form: Form, model: type[CaseIn]) -> tuple[dict[str, Any], dict[s
     return data, names
 
 
-CASE_FORM = FormModel(CaseIn, labels=CASE_LABELS, shape=lambda form: case_fields(form, CaseIn))
+def typed(data: Mapping[str, Any], name: str) -> str:
+    """A text field as typed ("" when the form did not send it)."""
+    value = data.get(name)
+    return value if isinstance(value, str) else ""
+
+
+def case_rules(data: Mapping[str, Any]) -> None:
+    """The case's own words, judged as typed (``conference/cases.py``), so a blank
+    question shows beside a missing age rather than on the next submit."""
+    care = data.get("care_history") or []
+    gather(lambda: check_patient_ref(typed(data, "patient_ref")) if "patient_ref" in data
+           else None,
+           lambda: check_text(typed(data, "summary"), field="summary", required=True),
+           lambda: check_text(typed(data, "question"), field="question", required=True),
+           *(lambda i=index, row=entry: check_text(
+               typed(row, "description"), field=f"care_history[{i}].description",
+               required=True, limit=2000, name="The description")
+             for index, entry in enumerate(care) if isinstance(entry, Mapping)))
+
+
+CASE_FORM = FormModel(CaseIn, labels=CASE_LABELS, shape=lambda form: case_fields(form, CaseIn),
+                      rules=case_rules)
 
 
 def _new_page(visit: Visit, form: Form, status: int = 200) -> Response:

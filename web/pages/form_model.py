@@ -10,7 +10,11 @@ for the same reasons. Two things differ, and are handled here:
 - a person reads the messages: each pydantic error becomes a sentence built from
   the field's :class:`Label` ("Age must be a whole number.") and is put next to
   the form field it came from (``names`` maps the model's ``care_history.0.kind``
-  to the form's ``care-2-kind``).
+  to the form's ``care-2-kind``);
+- a person fixes the whole form in one pass: the domain's own rules on values that
+  need no other (``rules``: "the question is required", "a specialist needs a
+  specialty") run on what was typed even when another field is already wrong, so
+  every problem is shown at once, not one more on each submit.
 """
 
 from __future__ import annotations
@@ -23,10 +27,14 @@ from typing import Annotated, Any, Generic, TypeVar, Union, get_args, get_origin
 from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
-from web.pages.forms import Form, FormInvalid
+from conference.errors import InvalidInput
+from web.pages.forms import Form, apply_error
 
 B = TypeVar("B", bound=BaseModel)
 Shape = Callable[[Form], tuple[dict[str, Any], Mapping[str, str]]]
+# The domain's checks on the values as typed (the shaped data): raise InvalidInput
+# (or InvalidInputs, see conference.errors.gather) for every problem found.
+Rules = Callable[[Mapping[str, Any]], None]
 
 
 @dataclass(frozen=True)
@@ -135,13 +143,15 @@ def _pattern(loc: tuple[int | str, ...]) -> str:
 class FormModel(Generic[B]):
     """Reads a form into ``model``. ``shape`` builds the model's input from the form
     when it is not flat (rows of treatments) and says which form field each part
-    came from; ``labels`` (keys like ``care_history.*.kind``) name the fields."""
+    came from; ``labels`` (keys like ``care_history.*.kind``) name the fields;
+    ``rules`` are the domain's checks that judge the typed values on their own."""
 
     def __init__(self, model: type[B], *, labels: Mapping[str, Label],
-                 shape: Shape | None = None) -> None:
+                 shape: Shape | None = None, rules: Rules | None = None) -> None:
         self.model = model
         self.labels = labels
         self.shape = shape
+        self.rules = rules
 
     def read(self, form: Form) -> B:
         """The valid body, or :class:`FormInvalid` with each problem on its field."""
@@ -152,6 +162,7 @@ class FormModel(Generic[B]):
             index, _, last = rest.partition(".")
             if index.isdigit():
                 form.aliases[f"{first}[{index}].{last}"] = to
+        body: B | None = None
         try:
             body = self.model.model_validate(data, strict=False)
         except ValidationError as exc:
@@ -159,6 +170,11 @@ class FormModel(Generic[B]):
                 loc = ".".join(str(part) for part in error["loc"])
                 form.fail(names.get(loc, loc), message(error, self.labels.get(
                     _pattern(error["loc"]))))
-            raise FormInvalid(next(iter(form.errors.values()))) from None
-        form.check()  # what ``shape`` found wrong on its own (an unknown time zone)
+        if self.rules is not None:
+            try:  # after the model's messages: a field keeps its first one
+                self.rules(data)
+            except InvalidInput as exc:
+                apply_error(form, exc)
+        form.check()  # the model's, the rules' and what ``shape`` found (a time zone)
+        assert body is not None
         return body

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 from starlette.requests import Request
 
-from conference.errors import InvalidInput
+from conference.errors import InvalidInput, InvalidInputs
 from conference.text import refuse_nul
 from web.auth import check_csrf
 
@@ -105,6 +105,8 @@ async def read_form(request: Request) -> Form:
 
 def apply_error(form: Form, exc: InvalidInput, *, rename: Mapping[str, str] | None = None,
                 fallback: str = "form") -> None:
-    """Put a domain refusal next to its field (``rename`` maps domain names to form names)."""
-    name = exc.field or fallback
-    form.fail((rename or {}).get(name) or form.aliases.get(name, name), exc.message)
+    """Put a domain refusal next to its field (``rename`` maps domain names to form
+    names); a refusal of several values puts each problem next to its own field."""
+    for problem in exc.problems if isinstance(exc, InvalidInputs) else (exc,):
+        name = problem.field or fallback
+        form.fail((rename or {}).get(name) or form.aliases.get(name, name), problem.message)

@@ -12,18 +12,23 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from conference.conferences import ConferenceStatus
-from conference.errors import InvalidInput, NotFound, PermissionDenied
+from conference.errors import InvalidInput, NotFound, PermissionDenied, gather
 from conference.imaging import check_imaging_url
 from conference.people import SPECIALTY_LABELS, Role, Specialty
 from conference.permissions import is_organiser, require_organiser
-from conference.referrals import RequestStatus, describe_duration, letter_id
+from conference.referrals import (
+    RequestStatus,
+    check_referrer_patient_id,
+    describe_duration,
+    letter_id,
+)
 from storage import agenda, cases, conferences, decisions, referrals, users
 from storage.tables import Case, SecondOpinionRequest, User
 from web.api.schemas import DeclineIn, Empty, ImagingIn, RequestIn, ScheduleIn
 from web.pages.action import Posted, Refusal, Visit, action, view
 from web.pages.agenda import MINUTES
 from web.pages.case_view import timeline
-from web.pages.cases import CASE_LABELS, CHOICES, IMAGING_LABELS, case_fields
+from web.pages.cases import CASE_LABELS, CHOICES, IMAGING_LABELS, case_fields, case_rules, typed
 from web.pages.common import flash, imaging_policy, page, see_other, settings_of
 from web.pages.form_model import FormModel, Label, rows_of
 from web.pages.forms import BLANK_CARE_ROWS, BLANK_IMAGING_ROWS, Form
@@ -62,7 +67,9 @@ REQUEST_FORM = FormModel(RequestForm, labels={
     "imaging.*.url": Label("The viewer link",
                            required="Paste the viewer link for this study."),
     "referrer_patient_id": Label("Your patient identifier")},
-    shape=_request_fields)
+    shape=_request_fields, rules=lambda data: gather(
+        lambda: case_rules(data),
+        lambda: check_referrer_patient_id(typed(data, "referrer_patient_id"))))
 
 
 def _new_page(visit: Visit, form: Form, status: int = 200) -> Response:

@@ -9,12 +9,14 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from conference.errors import InvalidInput, NotAuthenticated, TooManyRequests
+from conference.errors import InvalidInput, NotAuthenticated, TooManyRequests, gather
+from conference.signin import check_filled
 from conference.text import NUL, refuse_nul
 from storage import users
 from web.auth import authenticate, check_csrf, optional_user, sign_in, sign_out
 from web.db import db
 from web.errors import status_for
+from web.pages.forms import Form, apply_error
 from web.templating import render
 
 
@@ -30,24 +32,33 @@ def _signed_in_already(request: Request) -> bool:
         return optional_user(request, session) is not None
 
 
+def _login_page(request: Request, form: Form, next_url: str, *, error: str | None = None,
+                status: int = 200) -> Response:
+    return render(request, "pages/login.html", {"form": form, "error": error, "next": next_url},
+                  status)
+
+
 async def login(request: Request) -> Response:
     if request.method == "GET":
         if await run_in_threadpool(_signed_in_already, request):
             return RedirectResponse(_safe_next(request.query_params.get("next")), 303)
-        return render(request, "pages/login.html",
-                      {"next": request.query_params.get("next", "/"), "email": ""})
+        return _login_page(request, Form(), request.query_params.get("next", "/"))
     form = await request.form()
     email, password = str(form.get("email", "")), str(form.get("password", ""))
     next_url = _safe_next(str(form.get("next", "/")))
+    typed = Form.of({"email": email.replace(NUL, "")})
     try:
         check_csrf(request, form.get("csrf_token"))
-        refuse_nul(email, field="email")
-        refuse_nul(password, field="password")
+        gather(lambda: refuse_nul(email, field="email"),
+               lambda: refuse_nul(password, field="password"))
+        check_filled(email=email, password=password)
         user = await authenticate(request, email, password)
-    except (InvalidInput, NotAuthenticated, TooManyRequests) as exc:
-        return render(request, "pages/login.html",
-                      {"error": exc.message, "email": email.replace(NUL, ""), "next": next_url},
-                      status_for(exc))
+    except InvalidInput as exc:
+        apply_error(typed, exc)
+        return _login_page(request, typed, next_url, status=status_for(exc))
+    except (NotAuthenticated, TooManyRequests) as exc:
+        return _login_page(request, typed, next_url, error=exc.message,
+                           status=status_for(exc))
     sign_in(request, user)
     return RedirectResponse(next_url, status_code=303)
 

@@ -53,6 +53,17 @@ def test_cases_create_names_the_bad_nested_field(client: TestClient, auth: Calla
     assert error["details"]["field"] == "care_history[0].ended_on"
 
 
+def test_cases_create_lists_every_problem_of_the_case(client: TestClient,
+                                                      auth: Callable[[str], Headers]) -> None:
+    history = [{**CASE["care_history"][0], "description": " ", "started_on": "2026-03-01"}]
+    error = error_of(client.post(CASES, json={**CASE, "patient_ref": "Jane Doe", "question": "",
+                                              "care_history": history},
+                                 headers=auth("coordinator")), 422, "invalid_input")
+    assert error["details"]["field"] == "patient_ref"  # the first, as before
+    assert [e["field"] for e in error["details"]["errors"]] == [
+        "patient_ref", "question", "care_history[0].description", "care_history[0].ended_on"]
+
+
 def test_cases_create_refused_to_specialist_and_clinician(client: TestClient,
                                                           auth: Callable[[str], Headers]) -> None:
     error_of(client.post(CASES, json=CASE, headers=auth("okafor")), 403)

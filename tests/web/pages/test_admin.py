@@ -52,6 +52,30 @@ def test_people_specialist_needs_a_specialty(client: TestClient, demo: None) -> 
     assert field_error(response.text, "specialty") == "A specialist needs a specialty."
 
 
+def test_people_reports_every_error_at_once(client: TestClient, demo: None) -> None:
+    csrf = sign_in(client, ADMIN)
+    response = client.post("/admin/people", data={
+        "csrf_token": csrf, "name": " ", "email": "not-an-email", "role": "specialist",
+        "specialty": "", "password": "short", "credentials": "MD\nPhD"})
+    assert response.status_code == 422
+    for name in ("name", "email", "specialty", "password", "credentials"):
+        assert field_error(response.text, name), name
+        assert f'<a href="#f-{name}">' in response.text, name
+    assert "5 things to correct" in response.text
+
+
+def test_admin_edit_reports_every_error_at_once(client: TestClient, demo: None) -> None:
+    csrf = sign_in(client, ADMIN)
+    person = _person_id(client, "Dr. Priya Raman")
+    response = client.post(f"/admin/people/{person}", data={
+        "csrf_token": csrf, "name": "Dr. P. Raman", "role": "specialist", "specialty": "",
+        "active": "yes", "password": "short", "credentials": "x" * 101})
+    assert response.status_code == 422
+    assert field_error(response.text, "specialty") == "A specialist needs a specialty."
+    assert field_error(response.text, "password") == "A password has at least 10 characters."
+    assert found(field_error(response.text, "credentials")).startswith("Credentials")
+
+
 def test_people_refuses_a_duplicate_email(client: TestClient, demo: None) -> None:
     csrf = sign_in(client, ADMIN)
     response = client.post("/admin/people", data={

@@ -80,6 +80,30 @@ def test_new_request_shows_every_problem_next_to_its_field(client: TestClient, d
         assert len(referrals.requests_of(session, viewer=hale)) == 2  # nothing half-saved
 
 
+def test_new_request_reports_every_error_at_once_with_a_summary(client: TestClient,
+                                                                demo: None) -> None:
+    csrf = sign_in(client, HALE)
+    response = client.post("/requests/new", data={
+        **REQUEST, "csrf_token": csrf, "question": " ", "age": "", "requested_specialties": [],
+        "care-0-description": "", "referrer_patient_id": "Jane Doe",
+        "imaging-0-url": "http://localhost/x"})
+    assert response.status_code == 422
+    html = response.text
+    expected = {"question": "Question is required.", "age": "Age is required.",
+                "care-0-description": "The description is required.",
+                "requested_specialties": "Name at least one specialty you want an opinion from.",
+                "referrer_patient_id": None, "imaging-0-url": None}
+    for name, message in expected.items():
+        shown = found(field_error(html, name))
+        assert message is None or shown == message, (name, shown)
+        assert f'<a href="#f-{name}">' in html, name
+    summary = html[html.index("data-error-summary"):html.index("</ul>")]
+    assert 'role="alert"' in html[html.index('class="error-summary"') - 5:][:200]
+    assert summary.count("<li>") == len(expected)
+    assert "6 things to correct" in summary
+    assert "development" not in html
+
+
 def test_new_request_add_a_study_row(client: TestClient, demo: None) -> None:
     csrf = sign_in(client, HALE)
     html = client.post("/requests/new", data={**REQUEST, "csrf_token": csrf,
