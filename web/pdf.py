@@ -14,7 +14,7 @@ from typing import Any
 from weasyprint import CSS, HTML
 
 CSS_DIR = Path(__file__).resolve().parent / "static" / "css"
-STYLESHEETS = ("app.css", "print.css")
+STYLESHEETS = ("app.css", "print.css", "pdf.css")
 
 
 def _fetch_nothing(url: str, *args: Any, **kwargs: Any) -> Any:

@@ -73,6 +73,12 @@ class Form:
     def fail(self, name: str, message: str) -> None:
         self.errors.setdefault(name, message)
 
+    def problems(self) -> list[tuple[str, str]]:
+        """Each field's message in the order the fields were posted (the page's order),
+        fields that sent nothing (an unticked group) after them."""
+        order = {name: n for n, name in enumerate(self.data)}
+        return sorted(self.errors.items(), key=lambda item: order.get(item[0], len(order)))
+
     def check(self) -> None:
         if self.errors:
             raise FormInvalid(next(iter(self.errors.values())))

@@ -176,10 +176,14 @@ def _read_letter(tab: Tab, request_id: str) -> None:
     expect(letter).to_contain_text("Dr. Priya Raman")
     tab.shot("11-clinician-letter")
     p.evaluate("window.print = () => { window.__printed = true; }")
-    p.get_by_role("button", name="Print or save as PDF").click()
+    p.get_by_role("button", name="Print", exact=True).click()
     assert p.evaluate("window.__printed === true")
+    pdf = p.request.get(tab.base_url + f"/requests/{request_id}/letter.pdf")
+    assert pdf.ok and pdf.headers["content-type"] == "application/pdf"
+    assert pdf.body().startswith(b"%PDF-")
     p.emulate_media(media="print")
-    expect(p.get_by_role("button", name="Print or save as PDF")).to_be_hidden()
+    expect(p.get_by_role("button", name="Print", exact=True)).to_be_hidden()
+    expect(p.get_by_role("link", name="Download PDF")).to_be_hidden()
     tab.shot("12-clinician-letter-print")
 
 

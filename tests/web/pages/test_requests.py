@@ -101,6 +101,9 @@ def test_new_request_reports_every_error_at_once_with_a_summary(client: TestClie
     assert 'role="alert"' in html[html.index('class="error-summary"') - 5:][:200]
     assert summary.count("<li>") == len(expected)
     assert "6 things to correct" in summary
+    order = [summary.index(f'href="#f-{name}"') for name in
+             ("age", "question", "care-0-description", "imaging-0-url", "requested_specialties")]
+    assert order == sorted(order)  # the page's order, the unticked group last
     assert "development" not in html
 
 
