@@ -195,7 +195,9 @@ add_treatment = action(
     _add_treatment, again=lambda call, status: _case_again(call, status, "care_form"),
     model=FormModel(CareEntryIn, labels={
         name.partition(".*.")[2]: label for name, label in CASE_LABELS.items()
-        if name.startswith("care_history")}),
+        if name.startswith("care_history")}, rules=lambda data: check_text(
+            typed(data, "description"), field="description", required=True, limit=2000,
+            name="The description")),
     refusal=Refusal("description", rename=_CARE_FIELDS))
 edit_case = action(
     _edit_case, again=lambda call, status: _case_again(call, status, "edit_form"),

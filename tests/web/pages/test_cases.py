@@ -174,6 +174,24 @@ def test_case_treatment_errors_next_to_the_field(client: TestClient, demo: None)
     assert field_error(response.text, "ended_on") and 'value="ESI"' in response.text
 
 
+def test_case_treatment_and_correction_forms_report_every_error(client: TestClient,
+                                                                demo: None) -> None:
+    csrf = sign_in(client, COORDINATOR)
+    response = client.post("/cases/1/care-history", data={
+        "csrf_token": csrf, "kind": "", "description": " ", "started_on": "",
+        "ended_on": "", "response": "unchanged", "notes": ""})
+    assert response.status_code == 422
+    assert field_error(response.text, "kind") == "Choose kind of treatment."
+    assert field_error(response.text, "description") == "The description is required."
+    assert 'id="error-summary-care"' in response.text
+    response = client.post("/cases/2/edit", data={
+        "csrf_token": csrf, "question": "", "summary": " ", "urgency": "urgent"})
+    assert response.status_code == 422
+    assert field_error(response.text, "question") == "Question is required."
+    assert field_error(response.text, "summary") == "Summary is required."
+    assert "2 things to correct" in response.text
+
+
 def test_case_corrections_until_signed(client: TestClient, demo: None) -> None:
     csrf = sign_in(client, COORDINATOR)
     response = client.post("/cases/2/edit", data={
