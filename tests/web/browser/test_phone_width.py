@@ -8,6 +8,7 @@ from collections.abc import Callable
 from datetime import timedelta
 
 import pytest
+from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import expect
 
 from conference.conferences import ConferenceStatus
@@ -17,6 +18,7 @@ from storage import conferences, decisions, users
 from storage.engine import session_scope
 from tests.factories import found
 from tests.web.browser.conftest import LiveServer, Tab
+from tests.web.browser.test_accessibility import WCAG_AA
 
 pytestmark = pytest.mark.browser
 
@@ -77,6 +79,7 @@ def test_phone_width_pages_fit_and_the_menu_folds(open_page: Callable[..., Tab],
     expect(nav).to_be_visible()
     expect(nav.get_by_role("link", name="Requests")).to_be_visible()
     assert page.evaluate("document.scrollingElement.scrollWidth") <= PHONE
+    assert Axe().run(page, options=WCAG_AA).response["violations"] == []
     coordinator.shot("phone-menu-open")
     nav.get_by_role("link", name="Requests").click()
     page.wait_for_url(coordinator.base_url + "/requests")
@@ -137,6 +140,7 @@ def test_error_summary_takes_focus_and_leads_to_each_field(open_page: Callable[.
     expect(page.locator("#f-age")).to_have_attribute("aria-invalid", "true")
     expect(page.locator("#f-age")).to_have_attribute("aria-describedby", "age-error")
     assert page.evaluate("document.scrollingElement.scrollWidth") <= width
+    assert Axe().run(page, options=WCAG_AA).response["violations"] == []
     tab.shot(f"{'phone' if width == PHONE else 'desktop'}-request-form-errors")
     summary.locator('a[href="#f-question"]').click()
     expect(page.locator("#f-question")).to_be_focused()
