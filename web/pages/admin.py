@@ -115,7 +115,7 @@ def person_rules(data: Mapping[str, Any]) -> None:
     and a specialist without a specialty are said together."""
     role = _choice(Role, data.get("role"))
     gather(lambda: normalize_email(typed(data, "email")) if "email" in data else None,
-           lambda: check_person(name=typed(data, "name") or "-", role=role,
+           lambda: check_person(name=typed(data, "name"), role=role,
                                 specialty=_choice(Specialty, data.get("specialty")))
            if role else None,
            lambda: check_credentials(typed(data, "credentials")))
