@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from dataclasses import dataclass
 from datetime import datetime
 from enum import Enum
 from typing import Any
@@ -26,15 +27,16 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 from conference.decision_outcomes import Outcome
 from conference.errors import CasebridgeError, NotAuthenticated, NotFound, PermissionDenied
 from conference.people import ConferenceRole, Role, Specialty
-from conference.permissions import may_advance, may_enter_conference
+from conference.permissions import may_advance, may_draft, may_enter_conference
 from signaling.hub import Hub
 from signaling.protocol import IceServer, parse_ice_servers
 from signaling.room import Identity
-from storage import agenda, cases, conferences, users
+from storage import agenda, cases, conferences, referrals, users
 from storage.engine import session_scope
-from storage.tables import Conference, User
+from storage.tables import AgendaItem, CareEntry, Conference, ImagingLink, User
 from web.auth import credential_holder, guest_link, optional_user, signer
 from web.db import db
+from web.pages.case_view import OUTCOME_OPTIONS, timeline
 from web.pages.common import Viewer
 from web.templating import label, render
 from web.tokens import GuestGrant
@@ -232,11 +234,47 @@ def _room_context(request: Request) -> dict[str, Any]:
             case_rows = {i.case_id: cases.view_case_as_guest(
                 session, case_id=i.case_id, guest=grant.name, item_id=grant.item_id,
                 via="room") for i in items}
+        conference_role = (conferences.role_in(session, conference_id=conf.id, user_id=user.id)
+                           if user is not None and user.id is not None else None)
         return {
             "conference": conf, "items": items, "cases": case_rows, "is_chair": is_chair,
             "can_advance": user is not None and may_advance(role=user.role, is_chair=is_chair),
-            "guest": grant, "token": token or "",
+            "may_draft": may_draft(conference_role), "guest": grant,
+            "is_guest": grant is not None or conference_role is ConferenceRole.GUEST,
+            "token": token or "", "briefs": _briefs(session, items),
+            "members": conferences.members(session, conf.id),
+            "outcome_options": OUTCOME_OPTIONS,
         }
+
+
+@dataclass(frozen=True)
+class Brief:
+    """What the room shows of one case beside the video: the history of care, the
+    imaging (each link opens the viewer in a new tab), who referred it and which
+    specialties they asked for."""
+
+    history: list[CareEntry]
+    imaging: list[ImagingLink]
+    referrer: User | None
+    specialties: list[Specialty]
+
+
+def _briefs(session: Session, items: list[AgendaItem]) -> dict[int, Brief]:
+    out: dict[int, Brief] = {}
+    for item in items:
+        if item.case_id in out:
+            continue
+        request = referrals.request_for_case(session, item.case_id)
+        case = cases.get_case(session, item.case_id)
+        referrer_id = request.requested_by_id if request else case.requested_by_id
+        asked = [Specialty(s) for s in (request.requested_specialties if request else [])
+                 if s in Specialty._value2member_map_]
+        out[item.case_id] = Brief(
+            history=timeline(cases.care_history(session, item.case_id)),
+            imaging=cases.imaging(session, item.case_id),
+            referrer=users.get_user(session, referrer_id) if referrer_id else None,
+            specialties=asked)
+    return out
 
 
 ROOM_LABELS: dict[str, type[Enum]] = {
@@ -254,7 +292,11 @@ def room_labels() -> dict[str, dict[str, str]]:
 async def room_page(request: Request) -> Response:
     """The live room: video grid, current case, agenda."""
     context = await run_in_threadpool(_room_context, request)
-    return render(request, "pages/room.html", {**context, "labels": room_labels()})
+    # Names for the ids the room hears about (who is present, who signed): never
+    # "#4" on a screen.
+    people = {str(u.id): u.name for _, u in context["members"]}
+    return render(request, "pages/room.html",
+                  {**context, "labels": room_labels(), "people": people})
 
 
 async def room_agenda(request: Request) -> Response:

@@ -21,7 +21,7 @@ from conference.cases import (
 from conference.errors import NotAuthenticated, NotFound, gather
 from conference.imaging import Modality
 from conference.permissions import require_organiser
-from storage import agenda, cases, decisions
+from storage import agenda, cases, decisions, users
 from web.api.schemas import CareEntryIn, CaseIn, CasePatch, ImagingIn
 from web.auth import guest_link
 from web.db import db
@@ -142,11 +142,16 @@ def _guest_view(request: Request, case_id: int, token: str) -> Response:
         case = cases.view_case_as_guest(session, case_id=case_id, guest=grant.name,
                                         item_id=grant.item_id)
         signed_revisions = decisions.history(session, grant.item_id)
+        shown = signed_revisions[-1] if signed_revisions else None
+        # The names the signed decision mentions (present, responsible, dissent,
+        # signer): a guest reads people, never "#4".
+        named = ({*shown.present_user_ids, *(d["user_id"] for d in shown.dissent),
+                  shown.signed_by_id, shown.responsible_clinician_id} if shown else set())
+        people = {u.id: u for u in users.list_users(session) if u.id in named}
         return page(request, "pages/case.html", {
             "case": case, "history": timeline(cases.care_history(session, case_id)),
             "imaging": cases.imaging(session, case_id), "panels": [], "guest": grant,
-            "guest_decision": signed_revisions[-1] if signed_revisions else None,
-            "people": {}, "may_add_imaging": False,
+            "guest_decision": shown, "people": people, "may_add_imaging": False,
             "guest_room": f"/conferences/{grant.conference_id}/room?token={token}",
         })
 

@@ -4,7 +4,17 @@ from __future__ import annotations
 
 from starlette.routing import BaseRoute
 
-from web.pages import admin, agenda, cases, conferences, dashboard, decisions, requests, session
+from web.pages import (
+    admin,
+    agenda,
+    cases,
+    conferences,
+    dashboard,
+    decisions,
+    meeting,
+    requests,
+    session,
+)
 
 routes: list[BaseRoute] = [
     *session.routes,
@@ -15,4 +25,5 @@ routes: list[BaseRoute] = [
     *decisions.routes,
     *requests.routes,
     *admin.routes,
+    *meeting.routes,
 ]

@@ -219,14 +219,14 @@ async def test_browser_guest_waits_in_the_lobby_until_the_chair_admits(live: Liv
     await guest.click("#join")
     await guest.wait_for_selector("#lobby:not([hidden])")
     assert await guest.locator("#lobby-position").inner_text() == "1"
-    admit = chair.locator("#waiting button", has_text="Admit")
-    await admit.wait_for()
+    await chair.locator("#waiting li").wait_for()
     assert "Dr. Hale" in await chair.locator("#waiting").inner_text()  # the link's name
     await chair.screenshot(path=str(ARTIFACTS / "3-guest-waiting.png"))
     # A guest takes part in their own case only: the chair brings it up, then admits.
     await chair.click(f"button.advance[data-item-id='{live.item_ids[-1]}']")
-    await guest.wait_for_function(
-        "() => !document.querySelector('#lobby').hidden")
+    admit = chair.locator("#waiting button", has_text="Admit")
+    await admit.wait_for()
+    assert not await guest.locator("#lobby").is_hidden()
     await admit.click()
     await guest.wait_for_selector("#stage:not([hidden])")
     g = str(await guest.evaluate("() => window.casebridgeRoom.state.me"))

@@ -1,4 +1,6 @@
-// The agenda panel: which case is current, for how long, and what was decided.
+// The agenda panel: which case is current, for how long against its planned
+// minutes, what was decided, and the chair's "Next case".
+import { loadDecision } from "./decision.js";
 import { $, conferenceId, labels, state, token } from "./room-state.js";
 
 export async function refreshAgenda() {
@@ -13,6 +15,7 @@ export async function refreshAgenda() {
 }
 
 export function showCurrent(itemId, startedAt) {
+  const changed = state.currentItemId !== itemId;
   state.currentItemId = itemId;
   state.startedAt = startedAt ? new Date(startedAt) : null;
   let found = false;
@@ -26,7 +29,23 @@ export function showCurrent(itemId, startedAt) {
     else li.removeAttribute("aria-current");
   });
   $("no-current").hidden = found;
+  const next = document.querySelector(".case-brief:not([hidden]) .next-case");
+  if (next) next.textContent = nextItemId(itemId) ? "Next case" : "Finish this case";
   tickTimer();
+  if (itemId && (changed || !state.decisionLoaded?.has(itemId))) {
+    state.decisionLoaded = state.decisionLoaded || new Set();
+    state.decisionLoaded.add(itemId);
+    loadDecision(itemId);
+  }
+}
+
+// The item after the current one that is still to be discussed, in agenda order.
+export function nextItemId(currentId) {
+  const items = [...document.querySelectorAll(".room-agenda li")];
+  const at = items.findIndex((li) => li.dataset.itemId === String(currentId));
+  const after = items.slice(at + 1).concat(items.slice(0, Math.max(at, 0)));
+  const next = after.find((li) => li.dataset.status === "pending" && li.dataset.itemId !== String(currentId));
+  return next ? next.dataset.itemId : null;
 }
 
 export function showSigned({ item_id: itemId, outcome, revision }) {
@@ -42,18 +61,34 @@ export function showSigned({ item_id: itemId, outcome, revision }) {
     }
     note.textContent = text;
   }
-  const li = document.querySelector(`.room-agenda li[data-item-id="${itemId}"] > span`);
-  if (li && !li.querySelector(".signed-mark")) {
+  const li = document.querySelector(`.room-agenda li[data-item-id="${itemId}"]`);
+  if (li) li.dataset.status = "decided";
+  const span = li?.querySelector(":scope > span");
+  if (span && !span.querySelector(".signed-mark")) {
     const mark = document.createElement("span");
     mark.className = "signed-mark";
     mark.textContent = " ✓ decided";
-    li.append(mark);
+    span.append(mark);
   }
+  if (String(itemId) === String(state.currentItemId)) loadDecision(itemId);
+}
+
+// "4 of 10 min", amber from three quarters of the planned time, red past it: the
+// words say it too, for whoever cannot tell the colours apart.
+export function timerText(elapsedMinutes, planned) {
+  if (!planned) return { text: `Discussed for ${elapsedMinutes} min`, level: "" };
+  if (elapsedMinutes > planned) return { text: `Over time: ${elapsedMinutes} of ${planned} min`, level: "over" };
+  const left = planned - elapsedMinutes;
+  if (elapsedMinutes >= planned * 0.75) return { text: `${left} min left · ${elapsedMinutes} of ${planned} min`, level: "late" };
+  return { text: `${elapsedMinutes} of ${planned} min`, level: "" };
 }
 
 export function tickTimer() {
-  const el = document.querySelector(".case-brief:not([hidden]) [data-timer]");
+  const brief = document.querySelector(".case-brief:not([hidden])");
+  const el = brief?.querySelector("[data-timer]");
   if (!el || !state.startedAt) return;
   const minutes = Math.max(0, Math.floor((Date.now() - state.startedAt) / 60000));
-  el.textContent = `Discussed for ${minutes} min`;
+  const { text, level } = timerText(minutes, Number(brief.dataset.planned));
+  el.textContent = text;
+  el.dataset.level = level;
 }

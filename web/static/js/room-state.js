@@ -6,8 +6,13 @@ export const $ = (id) => document.getElementById(id);
 export const conferenceId = root.dataset.conferenceId;
 export const token = root.dataset.token;
 export const canAdvance = root.dataset.canAdvance === "true";
+// A guest (by link, or a member whose conference role is guest): in the room only
+// while their own case is current.
+export const guestOnly = root.dataset.guest === "true";
 // Human names of specialties, outcomes and conference roles, from the server's tables.
 export const labels = JSON.parse($("room-labels").textContent);
+// Names of the conference's members by user id: the room never shows "#4".
+const people = JSON.parse($("room-people").textContent);
 
 export const state = {
   local: null,        // MediaStream from the camera and microphone
@@ -25,6 +30,8 @@ export const state = {
   startedAt: null,
   currentItemId: null,
   chain: Promise.resolve(),
+  people,
+  waiting: [],             // guests in the lobby (chairs)
 };
 
 export function setStatus(text, kind = "") {

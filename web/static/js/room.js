@@ -1,11 +1,12 @@
 // The live room page: joining, the signaling messages, leaving. The parts are
 // grid.js (video tiles), agenda.js, lobby.js and controls.js, sharing room-state.js.
-import { refreshAgenda, showCurrent, showSigned, tickTimer } from "./agenda.js";
+import { nextItemId, refreshAgenda, showCurrent, showSigned, tickTimer } from "./agenda.js";
 import { preview, sendsVideo, toggleCamera, toggleMute, toggleShare } from "./controls.js";
+import { wireDecisions } from "./decision.js";
 import { attachRemote, removeParticipant, upsertParticipant } from "./grid.js";
 import { showDenied, showLobby, showWaiting } from "./lobby.js";
 import { Peer } from "./peer.js";
-import { $, canAdvance, conferenceId, setStatus, showError, state, token } from "./room-state.js";
+import { $, canAdvance, conferenceId, guestOnly, setStatus, showError, state, token } from "./room-state.js";
 import { Signaling } from "./signaling.js";
 
 // -- joining --------------------------------------------------------------------
@@ -38,6 +39,12 @@ function join() {
     dropPeer();
     setStatus("Disconnected", "status-declined");
     if (state.denied) return; // "not admitted" says it better than the close code
+    // A guest whose link was revoked or expired, or who may no longer be here, is
+    // told so on a page of its own, not sent to a sign-in form.
+    if (guestOnly && [4401, 4403, 4404].includes(s.closeCode)) {
+      ended(s.closeCode === 4401 ? "revoked" : "closed");
+      return;
+    }
     showError("room-error", event.detail);
     showError("precheck-error", event.detail);
   });
@@ -53,7 +60,9 @@ function reportError(error) {
 async function onMessage(message) {
   switch (message.type) {
     case "lobby":
-      showLobby(message.position);
+      // Moved out while the panel discusses another patient: no media either way.
+      if (message.reason) dropPeer();
+      showLobby(message.position, message.reason);
       break;
     case "denied":
       showDenied();
@@ -79,6 +88,7 @@ async function onMessage(message) {
       break;
     case "agenda":
       showCurrent(message.current_item_id, message.started_at);
+      showWaiting();
       break;
     case "lobby-guests":
       showWaiting(message.guests);
@@ -137,6 +147,11 @@ function dropPeer() {
   state.peer = null;
 }
 
+function ended(reason) {
+  state.leaving = true;
+  location.href = `/meeting-ended?reason=${reason}&conference=${conferenceId}`;
+}
+
 function leave() {
   state.leaving = true;
   state.signaling?.send({ type: "leave" });
@@ -144,7 +159,8 @@ function leave() {
   dropPeer();
   state.local?.getTracks().forEach((t) => t.stop());
   state.screen?.getTracks().forEach((t) => t.stop());
-  location.href = token ? "/" : `/conferences/${conferenceId}`;
+  if (guestOnly) ended("left");
+  else location.href = `/conferences/${conferenceId}`;
 }
 
 // -- wiring ---------------------------------------------------------------------
@@ -155,18 +171,25 @@ $("mic-select").addEventListener("change", preview);
 $("audio-only").addEventListener("change", preview);
 $("mute").addEventListener("click", toggleMute);
 $("camera").addEventListener("click", toggleCamera);
-$("share").addEventListener("click", () => toggleShare().catch(reportError));
 $("leave").addEventListener("click", leave);
-if (!navigator.mediaDevices?.getDisplayMedia) $("share").hidden = true;
+$("lobby-leave").addEventListener("click", leave);
+const share = $("share"); // not offered to guests
+if (share) {
+  share.addEventListener("click", () => toggleShare().catch(reportError));
+  if (!navigator.mediaDevices?.getDisplayMedia) share.hidden = true;
+}
 if (canAdvance) {
   // Delegated: the agenda is re-rendered when it changes.
   $("agenda-panel").addEventListener("click", (event) => {
     const button = event.target.closest("button.advance");
     if (button) state.signaling?.send({ type: "advance", item_id: button.dataset.itemId });
+    const next = event.target.closest("button.next-case");
+    if (next) state.signaling?.send({ type: "advance", item_id: nextItemId(next.dataset.itemId) });
   });
 }
-setInterval(tickTimer, 15000);
+wireDecisions($("agenda-panel"));
+setInterval(tickTimer, 5000);
 window.addEventListener("beforeunload", () => state.signaling?.close());
 // Tests and support staff read the call's statistics from here.
-window.casebridgeRoom = { state, stats: () => state.peer?.stats() };
+window.casebridgeRoom = { state, stats: () => state.peer?.stats(), tick: tickTimer };
 preview();

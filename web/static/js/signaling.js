@@ -42,6 +42,7 @@ export class Signaling extends EventTarget {
     this.socket = null;
     if (FINAL_CODES.has(code)) {
       this.stopped = true;
+      this.closeCode = code;
       this.dispatchEvent(new CustomEvent("final", { detail: FINAL_CODES.get(code) }));
       return;
     }
