@@ -119,3 +119,39 @@ def test_guest_links_signed_before_they_were_stored_are_refused(client: TestClie
     old = URLSafeTimedSerializer(SECRET, salt="casebridge.guest-link").dumps(
         {"cid": 1, "iid": 1, "name": "Old", "exp": 4102444800})
     assert client.get(f"/cases/1?token={old}").status_code == 401
+
+
+def test_a_guest_reads_the_signed_decision_with_names_not_ids(
+        client: TestClient, auth: Callable[[str], Headers], item_ids: list[int],
+        people: dict[str, int], conference_id: int) -> None:
+    from sqlmodel import Session
+
+    from conference.conferences import ConferenceStatus
+    from storage import agenda
+    from storage.tables import Conference
+
+    item = item_ids[0]
+    present = [people["okafor"], people["raman"], people["lee"]]
+    engine = client.app.state.engine  # type: ignore[attr-defined]
+    with Session(engine) as session:  # the meeting was held, with these three in the room
+        conf = session.get(Conference, conference_id)
+        assert conf is not None
+        conf.status = ConferenceStatus.LIVE
+        session.add(conf)
+        agenda.record_attendance(session, item_id=item, user_ids=present)
+        session.commit()
+    decision = f"/api/v1/agenda-items/{item}/decision"
+    saved = client.put(decision, headers=auth("okafor"), json={
+        "outcome": "physical_therapy", "rationale": "Plateau; no red flags.",
+        "plan": "Six more weeks of PT.", "follow_up_weeks": 6, "present_user_ids": present,
+        "responsible_clinician_id": people["lee"], "version": 0})
+    assert saved.status_code == 200, saved.text
+    assert client.post(f"{decision}/sign", headers=auth("okafor")).status_code == 200
+    link = client.post(f"/api/v1/agenda-items/{item}/guest-links", json={"name": "Dr. Ortiz"},
+                       headers=auth("coordinator")).json()
+    page = client.get(urlsplit(link["url"]).path + f"?token={link['token']}")
+    assert page.status_code == 200
+    text = page.text
+    assert "Dr. Amara Okafor" in text and "Jordan Lee" in text
+    assert "#" + str(people["raman"]) not in text
+    assert f"<dd>{people['lee']}</dd>" not in text

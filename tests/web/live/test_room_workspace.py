@@ -61,11 +61,13 @@ async def test_the_current_case_panel_timer_and_next_case(live: Live, browser: B
     assert "Added by the coordinators" in text
     imaging = brief.locator(".brief-imaging a")
     assert await imaging.get_attribute("target") == "_blank"
-    assert "pacs.example-hospital.org/viewer/SPN-2026-0117" in (await imaging.get_attribute("href") or "")
+    href = await imaging.get_attribute("href") or ""
+    assert "pacs.example-hospital.org/viewer/SPN-2026-0117" in href
     timer = brief.locator("[data-timer]")
     assert re.fullmatch(r"0 of 10 min", await timer.inner_text())
-    # Seven and a half of ten minutes: amber, and the words say so too; then red.
-    for minutes, level, words in ((8.2, "late", "2 min left"), (12.5, "over", "Over time: 12 of 10 min")):
+    # Eight of ten minutes: amber, and the words say so too; then red.
+    steps = ((8.2, "late", "2 min left"), (12.5, "over", "Over time: 12 of 10 min"))
+    for minutes, level, words in steps:
         await chair.evaluate(f"""() => {{
             const room = window.casebridgeRoom;
             room.state.startedAt = new Date(Date.now() - {minutes} * 60000);
@@ -167,7 +169,8 @@ async def test_a_guest_waits_for_their_case_and_leaves_to_an_ended_page(
     # The chair moves on: back to the lobby, told why, and the call torn down.
     await chair.click(f"button.advance[data-item-id='{other}']")
     await guest.wait_for_selector("#lobby:not([hidden])")
-    assert "not discussing your patient right now" in await guest.locator("#lobby-reason").inner_text()
+    reason = await guest.locator("#lobby-reason").inner_text()
+    assert "not discussing your patient right now" in reason
     assert not await guest.locator("#stage").is_visible()
     assert await guest.evaluate("() => window.casebridgeRoom.state.peer") is None
     # Their case again: admitted before for it, so back in without the chair.
