@@ -36,6 +36,7 @@ class Entity(StrEnum):
     REQUEST = "request"
     IMAGING = "imaging"
     GUEST_LINK = "guest_link"
+    MESSAGE = "message"
 
 
 @dataclass(frozen=True)

@@ -121,3 +121,15 @@ def can_edit_case(*, role: Role, user_id: int, requested_by_id: int | None) -> b
     return is_organiser(role) or (
         role is Role.REFERRING_CLINICIAN and requested_by_id == user_id
     )
+
+
+def may_write_thread(*, role: Role, user_id: int, requested_by_id: int | None,
+                     conference_roles: Collection[ConferenceRole]) -> bool:
+    """Who writes in a case's thread (and in the room's chat, stored there): the
+    people who may open the case, except those who are there only as guests.
+    Organisers, the referring clinician of the case, and members or chairs of a
+    conference whose agenda holds it; ``conference_roles`` are the person's roles in
+    those conferences. A guest link's holder has no account and never writes."""
+    if is_organiser(role) or (requested_by_id is not None and requested_by_id == user_id):
+        return True
+    return any(r is not ConferenceRole.GUEST for r in conference_roles)

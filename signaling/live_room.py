@@ -30,6 +30,9 @@ from signaling.protocol import (
     Advance,
     Answer,
     Candidate,
+    Chat,
+    ChatLine,
+    ChatMessage,
     ClientMessage,
     Denied,
     Offer,
@@ -73,6 +76,12 @@ class RoomStore(Protocol):
 
     async def attendance(self, item_id: str, user_ids: frozenset[str], now: datetime) -> None:
         """Record that ``user_ids`` were in the room while ``item_id`` was current."""
+        ...
+
+    async def chat(self, conference_id: int, user_id: str, item_id: str | None, body: str,
+                   now: datetime) -> ChatMessage:
+        """Store a chat line in the thread of ``item_id``'s case (or with the
+        conference, with no item current); may refuse with a domain error."""
         ...
 
 
@@ -166,6 +175,11 @@ class LiveRoom:
                 # aiortc gathers all candidates into the SDP and does not
                 # trickle; a client's extra candidates are accepted and unused.
                 self.room.ensure_present(pid)
+            case Chat():
+                who = self.room.check_chat(pid)
+                line = await self.store.chat(self.conference_id, who.user_id,
+                                             self.room.current_item_id, message.body, now)
+                self.deliver(self.room.announce(ChatLine(message=line)))
             case Advance():
                 if message.item_id is not None and not self.room.has_item(message.item_id):
                     # Added to the agenda after the room opened (a coordinator

@@ -64,6 +64,9 @@ __all__ = [
     "Answer",
     "CLIENT_TYPES",
     "Candidate",
+    "Chat",
+    "ChatLine",
+    "ChatMessage",
     "ClientMessage",
     "ConferenceRole",
     "AgendaChanged",
@@ -169,6 +172,14 @@ class Advance(_Message):
 
     type: Literal["advance"] = "advance"
     item_id: Id | None
+
+
+class Chat(_Message):
+    """A line typed in the room's chat: stored in the thread of the current item's
+    case and sent to everyone present (not from guests)."""
+
+    type: Literal["chat"] = "chat"
+    body: Annotated[str, StringConstraints(max_length=20_000)]
 
 
 class Admit(_Message):
@@ -308,6 +319,25 @@ class DecisionSigned(_Message):
     revision: int
 
 
+class ChatMessage(_Message):
+    """One stored chat line, as everyone present sees it."""
+
+    id: Annotated[int, Field(ge=1)]
+    author_id: Id
+    author_name: str
+    body: str
+    created_at: UtcDatetime
+    item_id: Id | None = None
+    case_id: Annotated[int, Field(ge=1)] | None = None
+
+
+class ChatLine(_Message):
+    """To everyone present: a line someone typed in the room's chat."""
+
+    type: Literal["chat"] = "chat"
+    message: ChatMessage
+
+
 class AgendaChanged(_Message):
     """Cases were added, reordered, re-timed or deferred: show the agenda again."""
 
@@ -329,7 +359,7 @@ class ErrorMessage(_Message):
     message: str
 
 
-ClientMessage = Join | Offer | Answer | Candidate | Advance | Admit | Deny | Media | Leave
+ClientMessage = Join | Offer | Answer | Candidate | Advance | Admit | Deny | Media | Leave | Chat
 ServerMessage = (
     Welcome
     | Lobby
@@ -344,6 +374,7 @@ ServerMessage = (
     | Denied
     | DecisionSigned
     | AgendaChanged
+    | ChatLine
     | Reconnect
     | ErrorMessage
 )

@@ -205,6 +205,14 @@ class Room:
         """Tell everyone in the room (not the lobby) something that happened elsewhere."""
         return self._broadcast(message)
 
+    def check_chat(self, participant_id: str) -> Identity:
+        """Who may type in the room's chat: anyone present, except guests (the chat is
+        stored in the case's thread, which guests read but do not write)."""
+        who = self._present_actor(participant_id).identity
+        if who.conference_role is ConferenceRole.GUEST or not who.user_id.isdigit():
+            raise Forbidden("guests do not write in the room's chat")
+        return who
+
     def ensure_present(self, participant_id: str) -> None:
         """Gate for offer/answer/candidate: ``InvalidState`` unless admitted."""
         if self._actor(participant_id).state is not State.PRESENT:

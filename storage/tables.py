@@ -278,3 +278,39 @@ class AuditEvent(SQLModel, table=True):
 
 
 APPEND_ONLY_TABLES = ("decision_revision", "audit_event")
+
+
+class CaseMessage(SQLModel, table=True):
+    """One line of a case's thread: written on the case page, over the API, or typed
+    in the live room (then ``item_id`` names the agenda item that was current). A
+    room line typed while no case was current belongs to no case (``case_id`` None)
+    and is kept with its conference."""
+
+    __tablename__ = "case_message"
+    __table_args__ = (Index("ix_case_message_case", "case_id", "id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: int | None = Field(default=None, foreign_key="case.id")
+    conference_id: int | None = Field(default=None, foreign_key="conference.id", index=True)
+    item_id: int | None = Field(default=None, foreign_key="agenda_item.id")
+    author_id: int = Field(foreign_key="user.id")
+    body: str = Field(sa_column=Column(Text, nullable=False))
+    mentions: list[int] = Field(default_factory=list, sa_column=Column(JSON))
+    created_at: datetime = utc()
+
+
+class Notification(SQLModel, table=True):
+    """Something that happened that a person should hear of (a mention, a request's
+    progress, a letter ready), shown in their inbox. Like mail, it carries no
+    clinical text: what happened, the pseudonymous patient reference, and a link."""
+
+    __tablename__ = "notification"
+    __table_args__ = (Index("ix_notification_user", "user_id", "id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="user.id")
+    kind: str = Field(max_length=32)
+    text: str = Field(max_length=300)
+    link: str = Field(max_length=300)
+    created_at: datetime = utc()
+    read_at: datetime | None = utc(nullable=True)

@@ -29,9 +29,9 @@ from conference.errors import CasebridgeError, NotAuthenticated, NotFound, Permi
 from conference.people import ConferenceRole, Role, Specialty
 from conference.permissions import may_advance, may_draft, may_enter_conference
 from signaling.hub import Hub
-from signaling.protocol import IceServer, parse_ice_servers
+from signaling.protocol import ChatMessage, IceServer, parse_ice_servers
 from signaling.room import Identity
-from storage import agenda, cases, conferences, referrals, users
+from storage import agenda, cases, conferences, referrals, threads, users
 from storage.engine import session_scope
 from storage.tables import AgendaItem, CareEntry, Conference, ImagingLink, User
 from web.auth import credential_holder, guest_link, optional_user, signer
@@ -92,6 +92,23 @@ class DatabaseRoomStore:
                 agenda.record_attendance(session, item_id=item.id or 0, user_ids=present,
                                          now=now)
         await asyncio.to_thread(write)
+
+
+    async def chat(self, conference_id: int, user_id: str, item_id: str | None, body: str,
+                   now: datetime) -> ChatMessage:
+        def write() -> ChatMessage:
+            with session_scope(self.engine) as session:
+                actor = users.get_user(session, int(user_id))
+                line = threads.post_in_room(
+                    session, actor=actor, conference_id=conference_id,
+                    item_id=int(item_id) if item_id and item_id.isdigit() else None,
+                    body=body, now=now)
+                return ChatMessage(id=line.id, author_id=str(line.author_id),
+                                   author_name=line.author_name, body=line.body,
+                                   created_at=line.created_at,
+                                   item_id=str(line.item_id) if line.item_id else None,
+                                   case_id=line.case_id)
+        return await asyncio.to_thread(write)
 
 
 class SocketTransport:
@@ -214,7 +231,7 @@ def _room_context(request: Request) -> dict[str, Any]:
         if user is None and grant is None:
             raise NotAuthenticated("Sign in first.")
         if user is not None and user.id is not None:
-            request.state.user = Viewer(user.id, user.name, user.role, user.specialty)
+            request.state.user = Viewer.of(session, user)
             conferences.visible_conference(session, viewer=user, conference_id=conf.id)
             is_chair = user.id == conf.chair_id
         else:

@@ -18,7 +18,9 @@ from web.api import (
     conferences,
     decisions,
     guest_links,
+    notifications,
     requests,
+    threads,
     users,
 )
 from web.api.openapi import openapi_endpoint
@@ -33,5 +35,7 @@ routes: list[BaseRoute] = [
     *requests.routes,
     *audit.routes,
     *guest_links.routes,
+    *threads.routes,
+    *notifications.routes,
 ]
 routes.append(Route("/openapi.json", openapi_endpoint(list(routes)), methods=["GET"]))

@@ -315,3 +315,10 @@ class AuditQuery(BaseModel):
 
     entity: Entity
     id: Id
+
+
+class MessageIn(Body):
+    body: Annotated[str, Field(max_length=20_000, description="1-4000 characters of plain text")]
+    mentions: Annotated[list[Id], Field(max_length=50)] = Field(
+        default_factory=list, description="Ids of people to notify; each must be able to "
+                                          "open the case")

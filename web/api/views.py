@@ -275,3 +275,27 @@ class GuestLinkEntry(View):
                    revoked_at=link.revoked_at,
                    state=guest_links.state(expires_at=link.expires_at,
                                            revoked_at=link.revoked_at, now=utcnow()))
+
+
+class MessageView(View):
+    """One line of a case's thread (or of a room's chat with no case current)."""
+
+    id: int
+    case_id: int | None
+    item_id: int | None
+    author_id: int
+    author_name: str
+    body: str
+    mentions: list[int]
+    created_at: UTCTime
+
+
+class NotificationView(View):
+    """One of the signed-in person's notifications."""
+
+    id: int
+    kind: str
+    text: str
+    link: str
+    created_at: UTCTime
+    read: bool

@@ -18,7 +18,7 @@ from conference.decision_outcomes import OUTCOME_LABELS, SURGICAL_OUTCOMES
 from conference.people import ConferenceRole
 from conference.permissions import can_edit_case, is_organiser, may_draft
 from conference.quorum import missing_for_quorum
-from storage import agenda, audit, cases, conferences, decisions, referrals, users
+from storage import agenda, audit, cases, conferences, decisions, referrals, threads, users
 from storage.tables import (
     AgendaItem,
     CareEntry,
@@ -146,6 +146,11 @@ def case_context(session: Session, viewer: User, case: Case) -> dict[str, Any]:
                               "urgency": case.urgency.value, "eases": case.eases,
                               "worsens": case.worsens}),
     }
+    ctx.update(thread=threads.thread(session, viewer=viewer, case_id=case.id),
+               may_write_thread=threads.may_write(session, user=viewer, case=case),
+               mention_options=[(u.id, member_label(u)) for u in threads.readers(session, case)
+                                if u.id != viewer.id],
+               thread_form=Form())
     signed = any(p.revisions for p in panels) or (
         decisions.latest_signed_for_case(session, case.id) is not None)
     ctx["may_correct"] = ctx["may_add_imaging"] and not signed

@@ -21,8 +21,9 @@ from conference.cases import (
 from conference.errors import NotAuthenticated, NotFound, gather
 from conference.imaging import Modality
 from conference.permissions import require_organiser
-from storage import agenda, cases, decisions, users
-from web.api.schemas import CareEntryIn, CaseIn, CasePatch, ImagingIn
+from conference.threads import check_body
+from storage import agenda, cases, decisions, threads, users
+from web.api.schemas import CareEntryIn, CaseIn, CasePatch, ImagingIn, MessageIn
 from web.auth import guest_link
 from web.db import db
 from web.pages.action import Posted, Refusal, Visit, action, view
@@ -187,6 +188,18 @@ def _edit_case(call: Posted[CasePatch]) -> Response:
     return see_other(f"/cases/{call.id()}")
 
 
+def _check_message(body: str) -> None:
+    check_body(body)
+
+
+def _post_message(call: Posted[MessageIn]) -> Response:
+    """A line in the case's thread, notifying the colleagues ticked."""
+    threads.post(call.session, actor=call.user, case_id=call.id(), body=call.values.body,
+                 mentions=call.values.mentions)
+    flash(call.request, "Message posted.")
+    return see_other(f"/cases/{call.id()}#thread")
+
+
 IMAGING_LABELS = {"url": Label("The viewer link"), "modality": Label("modality", choice=True),
                   "study_date": Label("Study date"), "description": Label("The description")}
 # The domain names a treatment's fields care_history[N].x; this form has them bare.
@@ -204,6 +217,12 @@ add_treatment = action(
             typed(data, "description"), field="description", required=True, limit=2000,
             name="The description")),
     refusal=Refusal("description", rename=_CARE_FIELDS))
+post_message = action(
+    _post_message, again=lambda call, status: _case_again(call, status, "thread_form"),
+    model=FormModel(MessageIn, labels={"body": Label("The message"),
+                                       "mentions": Label("mentions", choice=True)},
+                    rules=lambda data: _check_message(typed(data, "body"))),
+    refusal=Refusal("body"))
 edit_case = action(
     _edit_case, again=lambda call, status: _case_again(call, status, "edit_form"),
     model=FormModel(CasePatch, labels=CASE_LABELS), refusal=Refusal("question"))
@@ -216,4 +235,5 @@ routes = [
     Route("/cases/{id:int}/imaging", add_imaging, methods=["POST"]),
     Route("/cases/{id:int}/care-history", add_treatment, methods=["POST"]),
     Route("/cases/{id:int}/edit", edit_case, methods=["POST"]),
+    Route("/cases/{id:int}/messages", post_message, methods=["POST"]),
 ]

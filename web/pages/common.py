@@ -10,7 +10,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse
 
 from conference.people import Role, Specialty
-from storage import conferences
+from storage import conferences, notifications
 from storage.cases import ImagingPolicy
 from storage.tables import Conference, User
 from web.auth import require_user
@@ -27,13 +27,20 @@ class Viewer:
     name: str
     role: Role
     specialty: Specialty | None
+    unread: int = 0  # notifications not read yet, shown in the navigation
+
+    @classmethod
+    def of(cls, session: Session, user: User) -> Viewer:
+        assert user.id is not None
+        return cls(user.id, user.name, user.role, user.specialty,
+                   notifications.unread_count(session, user.id))
 
 
 def signed_in(request: Request, session: Session) -> User:
     """The signed-in person (or NotAuthenticated), made visible to the base template."""
     user = require_user(request, session)
     assert user.id is not None
-    request.state.user = Viewer(user.id, user.name, user.role, user.specialty)
+    request.state.user = Viewer.of(session, user)
     return user
 
 

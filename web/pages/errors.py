@@ -19,7 +19,7 @@ def _greet(request: Request) -> None:
         with db(request) as session:
             user = optional_user(request, session)
             if user is not None and user.id is not None:
-                request.state.user = Viewer(user.id, user.name, user.role, user.specialty)
+                request.state.user = Viewer.of(session, user)
     except (CasebridgeError, SQLAlchemyError):
         pass  # the error page must render even when this cannot
 

@@ -12,6 +12,7 @@ from web.pages import (
     dashboard,
     decisions,
     meeting,
+    notifications,
     requests,
     session,
 )
@@ -26,4 +27,5 @@ routes: list[BaseRoute] = [
     *requests.routes,
     *admin.routes,
     *meeting.routes,
+    *notifications.routes,
 ]

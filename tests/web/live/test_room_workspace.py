@@ -218,3 +218,27 @@ async def test_at_phone_width_the_case_comes_before_the_video(live: Live, browse
     assert await chair.locator("#mute").is_visible()  # the controls stay at hand
     await chair.screenshot(path=str(ARTIFACTS / "workspace-chair-390.png"))
     await chair.screenshot(path=str(ARTIFACTS / "workspace-chair-390-full.png"), full_page=True)
+
+
+async def test_chat_typed_by_one_is_seen_by_the_other(live: Live, browser: Browser) -> None:
+    base = f"http://{live.base}"
+    _, chair = await sign_in(browser, base, "okafor@casebridge.example")
+    _, pain = await sign_in(browser, base, "raman@casebridge.example")
+    await enter_room(chair, base, live.conference_id)
+    await enter_room(pain, base, live.conference_id)
+    item = live.item_ids[0]
+    await chair.click(f"button.advance[data-item-id='{item}']")
+    await _current(pain, item)
+    await pain.fill("#chat-body", "Blocks first: <b>not</b> surgery. https://pacs.example/2")
+    await pain.press("#chat-body", "Enter")
+    line = chair.locator("#chat-lines li").last
+    await line.wait_for()
+    assert "Dr. Priya Raman" in await line.inner_text()
+    assert "Blocks first: <b>not</b> surgery." in await line.inner_text()  # text, not markup
+    assert await line.locator("a").get_attribute("href") == "https://pacs.example/2"
+    assert await pain.input_value("#chat-body") == ""
+    # Kept in the case's thread: a page opened later loads it.
+    await chair.reload()
+    await chair.click("#join")
+    await chair.locator("#chat-lines li", has_text="Blocks first").wait_for()
+    await chair.screenshot(path=str(ARTIFACTS / "workspace-chat.png"))

@@ -1,5 +1,6 @@
 // The agenda panel: which case is current, for how long against its planned
 // minutes, what was decided, and the chair's "Next case".
+import { loadChat } from "./chat.js";
 import { loadDecision } from "./decision.js";
 import { $, conferenceId, labels, state, token } from "./room-state.js";
 
@@ -32,6 +33,7 @@ export function showCurrent(itemId, startedAt) {
   const next = document.querySelector(".case-brief:not([hidden]) .next-case");
   if (next) next.textContent = nextItemId(itemId) ? "Next case" : "Finish this case";
   tickTimer();
+  if (changed) loadChat().catch(() => {});
   if (itemId && (changed || !state.decisionLoaded?.has(itemId))) {
     state.decisionLoaded = state.decisionLoaded || new Set();
     state.decisionLoaded.add(itemId);

@@ -2,6 +2,7 @@
 // grid.js (video tiles), agenda.js, lobby.js and controls.js, sharing room-state.js.
 import { nextItemId, refreshAgenda, showCurrent, showSigned, tickTimer } from "./agenda.js";
 import { preview, sendsVideo, toggleCamera, toggleMute, toggleShare } from "./controls.js";
+import { appendLine, loadChat, wireChat } from "./chat.js";
 import { wireDecisions } from "./decision.js";
 import { attachRemote, removeParticipant, upsertParticipant } from "./grid.js";
 import { showDenied, showLobby, showWaiting } from "./lobby.js";
@@ -93,6 +94,9 @@ async function onMessage(message) {
     case "lobby-guests":
       showWaiting(message.guests);
       break;
+    case "chat":
+      appendLine(message.message);
+      break;
     case "decision-signed":
       showSigned(message);
       break;
@@ -121,6 +125,7 @@ async function onWelcome(message) {
   for (const id of [...state.tiles.keys()]) removeParticipant(id);
   message.participants.forEach(upsertParticipant);
   showCurrent(message.current_item_id, message.started_at);
+  loadChat().catch(() => {});
   dropPeer();
   const peer = new Peer({
     iceServers: message.ice_servers,
@@ -188,6 +193,7 @@ if (canAdvance) {
   });
 }
 wireDecisions($("agenda-panel"));
+wireChat();
 setInterval(tickTimer, 5000);
 window.addEventListener("beforeunload", () => state.signaling?.close());
 // Tests and support staff read the call's statistics from here.

@@ -1,0 +1,86 @@
+"""The case page's thread and the notifications page."""
+
+import re
+
+from starlette.applications import Starlette
+from starlette.testclient import TestClient
+
+from tests.web.conftest import csrf_of, sign_in
+from tests.web.pages.conftest import CHAIR, HALE, RAMAN, database, field_error, field_value
+
+CASE = 1  # SPN-2026-0117, on the demo agenda
+LEE = "lee@casebridge.example"
+
+
+def _raman_id(app: Starlette) -> int:
+    from sqlmodel import select
+
+    from storage.tables import User
+
+    with database(app) as session:
+        raman = session.exec(select(User).where(User.email == RAMAN)).one()
+        assert raman.id is not None
+        return raman.id
+
+
+def test_a_member_posts_in_the_thread_and_the_mentioned_colleague_is_told(
+        client: TestClient, app: Starlette, demo: None) -> None:
+    sign_in(client, LEE)
+    page = client.get(f"/cases/{CASE}").text
+    assert 'id="thread"' in page and "No messages yet." in page
+    raman = _raman_id(app)
+    assert f'value="{raman}"' in page  # offered in the picker
+    posted = client.post(f"/cases/{CASE}/messages", data={
+        "csrf_token": csrf_of(page),
+        "body": "Plateau at week 6 <b>again</b>; notes at https://pacs.example/x.",
+        "mentions": str(raman)}, follow_redirects=True)
+    assert posted.status_code == 200 and "Message posted." in posted.text
+    # Escaped; only the https link becomes markup.
+    assert "&lt;b&gt;again&lt;/b&gt;" in posted.text
+    assert ('<a href="https://pacs.example/x" target="_blank" rel="noopener noreferrer">'
+            in posted.text)
+    assert "Notified: Dr. Priya Raman" in posted.text
+    sign_in(client, RAMAN)
+    dashboard = client.get("/").text
+    assert re.search(r'Notifications <span class="count-badge" aria-label="1 unread">1</span>',
+                     dashboard)
+    inbox = client.get("/notifications").text
+    assert "Jordan Lee, DPT mentioned you in the thread of case SPN-2026-0117." in inbox
+    assert "Plateau" not in inbox  # no clinical text in a notification
+    opened = client.post("/notifications/1/open", data={"csrf_token": csrf_of(inbox)},
+                         follow_redirects=False)
+    assert opened.status_code == 303 and opened.headers["location"] == f"/cases/{CASE}#thread"
+    assert "count-badge" not in client.get("/").text
+
+
+def test_a_refused_message_keeps_what_was_typed(client: TestClient, demo: None) -> None:
+    sign_in(client, LEE)
+    page = client.get(f"/cases/{CASE}").text
+    long = "x" * 4001
+    refused = client.post(f"/cases/{CASE}/messages",
+                          data={"csrf_token": csrf_of(page), "body": long})
+    assert refused.status_code == 422
+    # (the field holds 4001 characters, so its error is looked up directly)
+    assert re.search(r'id="body-error">[^<]*(<[^>]+>[^<]*)*at most 4000 characters',
+                     refused.text)
+    assert field_value(refused.text, "body") == long
+    blank = client.post(f"/cases/{CASE}/messages",
+                        data={"csrf_token": csrf_of(page), "body": "  "})
+    assert blank.status_code == 422
+    assert "empty" in (field_error(blank.text, "body") or "")
+
+
+def test_no_one_reads_another_persons_notifications(client: TestClient, demo: None) -> None:
+    sign_in(client, CHAIR)
+    page = client.get("/notifications")
+    assert page.status_code == 200 and "Nothing yet." in page.text
+    missing = client.post("/notifications/1/open", data={"csrf_token": csrf_of(page.text)},
+                          follow_redirects=False)
+    assert missing.status_code == 404
+
+
+def test_the_referrer_sees_the_form_on_her_own_case_only(client: TestClient,
+                                                        demo: None) -> None:
+    sign_in(client, HALE)
+    own = client.get("/cases/7").text  # RRC-88412, her request
+    assert 'action="/cases/7/messages"' in own
