@@ -134,6 +134,10 @@ def set_status(
         require_organiser(actor.role, "change a conference's status")
     previous = conf.status
     conf.status = move_conference(conf.status, status)
+    if previous is ConferenceStatus.PUBLISHED and status is ConferenceStatus.CLOSED:
+        # Closed before it was held: cancelled, and calendars must drop it.
+        conf.cancelled_at = now or utcnow()
+        conf.calendar_sequence += 1
     session.add(conf)
     audit.record(session, actor_id=actor.id, action=AuditAction.TRANSITIONED,
                  entity=Entity.CONFERENCE, entity_id=conference_id,

@@ -57,6 +57,8 @@ class User(SQLModel, table=True):
     credential_generation: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
     # The letters after the name on a signed letter ("MD, FRCSC"); empty for most.
     credentials: str = Field(default="", max_length=100, sa_column_kwargs={"server_default": ""})
+    # Part of the personal calendar feed's address: raised to revoke that address.
+    calendar_generation: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
 
 
 class SignInThrottle(SQLModel, table=True):
@@ -92,6 +94,11 @@ class Conference(SQLModel, table=True):
     current_item_id: int | None = None
     current_started_at: datetime | None = utc(nullable=True)
     quorum_rule: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
+    # The invitation's SEQUENCE: raised each time a published conference is re-timed
+    # or re-titled, so calendar programs replace what they hold (conference/calendar.py).
+    calendar_sequence: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+    # Set when a published conference is closed before it was held: cancelled.
+    cancelled_at: datetime | None = utc(nullable=True)
 
 
 class ConferenceMember(SQLModel, table=True):

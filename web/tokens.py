@@ -31,6 +31,7 @@ class TokenSigner:
     def __init__(self, secret_key: str) -> None:
         self._api = URLSafeTimedSerializer(secret_key, salt="casebridge.api-token")
         self._guest = URLSafeTimedSerializer(secret_key, salt="casebridge.guest-link")
+        self._feed = URLSafeTimedSerializer(secret_key, salt="casebridge.calendar-feed")
 
     def issue_api(self, user_id: int, *, generation: int = 0,
                   ttl: timedelta = API_TOKEN_TTL) -> tuple[str, datetime]:
@@ -60,6 +61,19 @@ class TokenSigner:
         return GuestGrant(int(data["cid"]), int(data["iid"]), str(data["name"]),
                           datetime.fromtimestamp(int(data["exp"]), tz=utcnow().tzinfo),
                           int(data["lid"]))
+
+    def issue_feed(self, user_id: int, generation: int) -> str:
+        """The secret part of a person's calendar feed address: no expiry (calendar
+        programs poll it for months); raising ``generation`` revokes it."""
+        return str(self._feed.dumps({"uid": user_id, "gen": generation}))
+
+    def read_feed(self, token: str) -> tuple[int, int]:
+        """The feed's person and the generation it was issued under."""
+        try:
+            data = self._feed.loads(token)
+        except BadSignature as exc:
+            raise NotAuthenticated("This calendar address is not valid.") from exc
+        return int(data["uid"]), int(data["gen"])
 
     @staticmethod
     def _load(serializer: URLSafeTimedSerializer, token: str, what: str) -> dict[str, Any]:

@@ -22,6 +22,9 @@ from signaling.protocol import (
     AgendaChanged,
     Answer,
     Candidate,
+    Chat,
+    ChatLine,
+    ChatMessage,
     ClientMessage,
     DecisionSigned,
     Denied,
@@ -84,6 +87,7 @@ CLIENT_SAMPLES: list[ClientMessage] = [
     Deny(participant_id="p2"),
     Media(audio=False, video=True),
     Leave(),
+    Chat(body="Blocks first, then decide."),
 ]
 SERVER_SAMPLES: list[ServerMessage] = [
     Welcome(
@@ -108,6 +112,10 @@ SERVER_SAMPLES: list[ServerMessage] = [
     ErrorMessage(code="forbidden", message="only the chair may admit guests"),
     DecisionSigned(item_id="item-7", outcome="physical_therapy", revision=2),
     AgendaChanged(),
+    ChatLine(message=ChatMessage(id=1, author_id="u1", author_name="Dr. A", body="Hello",
+                                 created_at=T0, item_id="item-7", case_id=3)),
+    ChatLine(message=ChatMessage(id=2, author_id="u1", author_name="Dr. A", body="Hi",
+                                 created_at=T0)),
     Reconnect(),
 ]
 

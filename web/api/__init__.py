@@ -14,6 +14,7 @@ from web.api import (
     agenda,
     audit,
     auth,
+    calendars,
     cases,
     conferences,
     decisions,
@@ -37,5 +38,6 @@ routes: list[BaseRoute] = [
     *guest_links.routes,
     *threads.routes,
     *notifications.routes,
+    *calendars.routes,
 ]
 routes.append(Route("/openapi.json", openapi_endpoint(list(routes)), methods=["GET"]))

@@ -322,3 +322,16 @@ class MessageIn(Body):
     mentions: Annotated[list[Id], Field(max_length=50)] = Field(
         default_factory=list, description="Ids of people to notify; each must be able to "
                                           "open the case")
+
+
+class ConferencePatch(Body):
+    """``PATCH /conferences/{id}``: the fields to change; the rest stay."""
+
+    title: Name | None = None
+    starts_at: StartsAt | None = Field(default=None, description="ISO 8601 with an offset")
+    duration_minutes: Annotated[
+        int, Field(ge=MIN_DURATION_MINUTES, le=MAX_DURATION_MINUTES)] | None = None
+
+    def changes(self) -> dict[str, Any]:
+        return {name: getattr(self, name) for name in self.model_fields_set
+                if getattr(self, name) is not None}

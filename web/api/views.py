@@ -299,3 +299,9 @@ class NotificationView(View):
     link: str
     created_at: UTCTime
     read: bool
+
+
+class CalendarFeedView(View):
+    """A person's calendar subscription address (keep it private: it needs no sign-in)."""
+
+    url: str

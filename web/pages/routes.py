@@ -7,6 +7,7 @@ from starlette.routing import BaseRoute
 from web.pages import (
     admin,
     agenda,
+    calendars,
     cases,
     conferences,
     dashboard,
@@ -28,4 +29,5 @@ routes: list[BaseRoute] = [
     *admin.routes,
     *meeting.routes,
     *notifications.routes,
+    *calendars.routes,
 ]

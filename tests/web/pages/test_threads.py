@@ -84,3 +84,20 @@ def test_the_referrer_sees_the_form_on_her_own_case_only(client: TestClient,
     sign_in(client, HALE)
     own = client.get("/cases/7").text  # RRC-88412, her request
     assert 'action="/cases/7/messages"' in own
+
+
+def test_the_calendar_page_shows_the_address_and_resets_it(client: TestClient,
+                                                           demo: None) -> None:
+    sign_in(client, RAMAN)
+    assert 'href="/calendar"' in client.get("/").text
+    conference = client.get("/conferences/1").text
+    assert 'href="/conferences/1/invite.ics"' in conference
+    page = client.get("/calendar").text
+    address = re.search(r'id="feed-url" class="mono" readonly value="([^"]+)"', page)
+    assert address and address.group(1).endswith(".ics")
+    path = "/calendar/" + address.group(1).split("/calendar/")[1]
+    assert client.get(path).status_code == 200
+    reset = client.post("/calendar/reset", data={"csrf_token": csrf_of(page)},
+                        follow_redirects=True)
+    assert "new address" in reset.text and address.group(1) not in reset.text
+    assert client.get(path).status_code == 404

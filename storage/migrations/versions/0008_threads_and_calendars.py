@@ -1,5 +1,6 @@
-"""Case threads (room chat lines are stored there too) and each person's
-notifications.
+"""Case threads (room chat lines are stored there too), each person's
+notifications, and calendars: a conference's invitation sequence number and each
+person's feed generation (raised to revoke their subscription address).
 
 Revision ID: 0008
 Revises: 0005
@@ -51,9 +52,22 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id"),
     )
     op.create_index("ix_notification_user", "notification", ["user_id", "id"])
+    with op.batch_alter_table("conference") as batch:
+        batch.add_column(sa.Column("calendar_sequence", sa.Integer(), nullable=False,
+                                   server_default="0"))
+        batch.add_column(sa.Column("cancelled_at", storage.types.UTCDateTime(timezone=True),
+                                   nullable=True))
+    with op.batch_alter_table("user") as batch:
+        batch.add_column(sa.Column("calendar_generation", sa.Integer(), nullable=False,
+                                   server_default="0"))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("user") as batch:
+        batch.drop_column("calendar_generation")
+    with op.batch_alter_table("conference") as batch:
+        batch.drop_column("cancelled_at")
+        batch.drop_column("calendar_sequence")
     op.drop_index("ix_notification_user", table_name="notification")
     op.drop_table("notification")
     op.drop_index("ix_case_message_conference_id", table_name="case_message")
