@@ -37,6 +37,8 @@ class Entity(StrEnum):
     IMAGING = "imaging"
     GUEST_LINK = "guest_link"
     MESSAGE = "message"
+    OUTCOME = "outcome"
+    OUTCOME_LINK = "outcome_link"
 
 
 @dataclass(frozen=True)

@@ -123,13 +123,14 @@ def can_edit_case(*, role: Role, user_id: int, requested_by_id: int | None) -> b
     )
 
 
-def may_write_thread(*, role: Role, user_id: int, requested_by_id: int | None,
-                     conference_roles: Collection[ConferenceRole]) -> bool:
-    """Who writes in a case's thread (and in the room's chat, stored there): the
-    people who may open the case, except those who are there only as guests.
-    Organisers, the referring clinician of the case, and members or chairs of a
-    conference whose agenda holds it; ``conference_roles`` are the person's roles in
-    those conferences. A guest link's holder has no account and never writes."""
+def on_care_team(*, role: Role, user_id: int, requested_by_id: int | None,
+                 conference_roles: Collection[ConferenceRole]) -> bool:
+    """Who works on a case between meetings: writes in its thread (and in the room's
+    chat, stored there) and records its patient-reported outcomes. The people who may
+    open the case, except those who are there only as guests: organisers, the
+    referring clinician of the case, and members or chairs of a conference whose
+    agenda holds it (``conference_roles`` are the person's roles in those
+    conferences). A guest link's holder has no account and does neither."""
     if is_organiser(role) or (requested_by_id is not None and requested_by_id == user_id):
         return True
     return any(r is not ConferenceRole.GUEST for r in conference_roles)

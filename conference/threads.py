@@ -3,7 +3,7 @@
 A thread is where the team talks about a case between meetings (a physical therapist
 noticing a plateau asks the pain specialist) and, in the live room, the chat typed
 beside the video. Lines are plain text: the pages escape them, and only https links
-are made clickable. Who may write is :func:`conference.permissions.may_write_thread`.
+are made clickable. Who may write is :func:`conference.permissions.on_care_team`.
 """
 
 from __future__ import annotations

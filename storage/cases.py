@@ -8,6 +8,7 @@ from datetime import date, datetime
 
 from sqlmodel import Session, col, or_, select
 
+from conference import permissions
 from conference.audit import AuditAction, Entity
 from conference.cases import (
     EDITABLE_FIELDS,
@@ -23,6 +24,7 @@ from conference.cases import (
 from conference.cases import CareEntry as CareEntryDetails
 from conference.errors import InvalidInput, NotFound, PermissionDenied
 from conference.imaging import Modality, check_imaging_url, check_study_instance_uid
+from conference.people import ConferenceRole
 from conference.permissions import can_edit_case, can_view_case, is_organiser
 from storage import audit
 from storage.clock import utcnow
@@ -101,6 +103,24 @@ def may_view(session: Session, *, viewer: User, case: Case) -> bool:
         role=viewer.role, user_id=viewer.id, requested_by_id=case.requested_by_id,
         member_of_its_conference=is_conferring_on(session, user_id=viewer.id, case_id=case.id),
     )
+
+
+def _roles_on(session: Session, *, user_id: int, case_id: int) -> list[ConferenceRole]:
+    """The person's roles in the conferences whose agenda holds the case."""
+    rows = session.exec(
+        select(ConferenceMember.conference_role)
+        .join(AgendaItem, col(AgendaItem.conference_id) == col(ConferenceMember.conference_id))
+        .where(AgendaItem.case_id == case_id, ConferenceMember.user_id == user_id))
+    return [ConferenceRole(r) for r in rows]
+
+
+def on_care_team(session: Session, *, user: User, case: Case) -> bool:
+    """Whether the person works on the case (its thread, its outcomes): the rule is
+    :func:`conference.permissions.on_care_team`."""
+    assert user.id is not None and case.id is not None
+    return user.active and permissions.on_care_team(
+        role=user.role, user_id=user.id, requested_by_id=case.requested_by_id,
+        conference_roles=_roles_on(session, user_id=user.id, case_id=case.id))
 
 
 def view_case(session: Session, *, viewer: User, case_id: int, via: str | None = None,

@@ -321,3 +321,41 @@ class Notification(SQLModel, table=True):
     link: str = Field(max_length=300)
     created_at: datetime = utc()
     read_at: datetime | None = utc(nullable=True)
+
+
+class OutcomeMeasure(SQLModel, table=True):
+    """One patient-reported outcome measure of a case (``conference/outcomes.py``):
+    entered by staff item by item or as a total, or answered by the patient through
+    an outcome link. The score is kept in tenths (ODI 42.2 -> 422) so both databases
+    store it exactly."""
+
+    __tablename__ = "outcome_measure"
+    __table_args__ = (Index("ix_outcome_measure_case", "case_id", "instrument"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: int = Field(foreign_key="case.id")
+    instrument: str = Field(max_length=16)
+    timepoint: str | None = Field(default=None, max_length=16)
+    collected_on: date
+    answers: list[int | None] | None = Field(default=None, sa_column=Column(JSON))
+    score_tenths: int
+    answered: int
+    recorded_by_id: int | None = Field(default=None, foreign_key="user.id")
+    outcome_link_id: int | None = Field(default=None, foreign_key="outcome_link.id")
+    recorded_at: datetime = utc()
+
+
+class OutcomeLink(SQLModel, table=True):
+    """A single-use, expiring link a patient opens to answer questionnaires about
+    their case without an account. The signed token names the row."""
+
+    __tablename__ = "outcome_link"
+
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: int = Field(foreign_key="case.id", index=True)
+    instruments: list[str] = Field(default_factory=list, sa_column=Column(JSON))
+    timepoint: str | None = Field(default=None, max_length=16)
+    created_by_id: int | None = Field(default=None, foreign_key="user.id")
+    created_at: datetime = utc()
+    expires_at: datetime = utc()
+    used_at: datetime | None = utc(nullable=True)

@@ -12,9 +12,9 @@ from sqlmodel import Session, col, select
 from conference.audit import AuditAction, Entity
 from conference.errors import NotFound, PermissionDenied
 from conference.people import ConferenceRole
-from conference.permissions import is_organiser, may_write_thread
+from conference.permissions import is_organiser
 from conference.threads import check_body, check_mentions
-from storage import audit, notifications
+from storage import audit, cases, notifications
 from storage.cases import get_case, may_view
 from storage.clock import utcnow
 from storage.tables import AgendaItem, Case, CaseMessage, ConferenceMember, User
@@ -35,22 +35,6 @@ class Line:
     body: str
     mentions: list[int]
     created_at: datetime
-
-
-def _roles_on(session: Session, *, user_id: int, case_id: int) -> list[ConferenceRole]:
-    """The person's roles in the conferences whose agenda holds the case."""
-    rows = session.exec(
-        select(ConferenceMember.conference_role)
-        .join(AgendaItem, col(AgendaItem.conference_id) == col(ConferenceMember.conference_id))
-        .where(AgendaItem.case_id == case_id, ConferenceMember.user_id == user_id))
-    return [ConferenceRole(r) for r in rows]
-
-
-def may_write(session: Session, *, user: User, case: Case) -> bool:
-    assert user.id is not None and case.id is not None
-    return user.active and may_write_thread(
-        role=user.role, user_id=user.id, requested_by_id=case.requested_by_id,
-        conference_roles=_roles_on(session, user_id=user.id, case_id=case.id))
 
 
 def readers(session: Session, case: Case) -> list[User]:
@@ -97,7 +81,7 @@ def post(session: Session, *, actor: User, case_id: int, body: str,
     assert actor.id is not None and case.id is not None
     if not may_view(session, viewer=actor, case=case):
         raise NotFound(f"No case with id {case_id}.")
-    if not may_write(session, user=actor, case=case):
+    if not cases.on_care_team(session, user=actor, case=case):
         raise PermissionDenied("Guests read a case's thread but do not write in it.")
     text = check_body(body)
     wanted = list(mentions)

@@ -40,6 +40,10 @@ class Settings:
     secure_cookies: bool = False
     development: bool = False
     institution: Institution = field(default_factory=Institution)
+    # A licensed site's full ODI/NDI wording (CASEBRIDGE_INSTRUMENT_TEXT): instrument ->
+    # ten sections, each a question and its six answers (0-5). Without it the patient
+    # form shows the section titles and a plain 0-5 scale.
+    instrument_text: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
 
     def imaging_policy(self) -> ImagingPolicy:
         """Which imaging links the hospital accepts (loopback http only in development)."""
@@ -95,6 +99,28 @@ def _institution() -> Institution:
                        address="\n".join(line for line in lines if line), phone=value("PHONE"))
 
 
+def instrument_text(path: str) -> dict[str, list[dict[str, Any]]]:
+    """Read and check the licensed questionnaire wording (see the README)."""
+    if not path:
+        return {}
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise ConfigError(f"CASEBRIDGE_INSTRUMENT_TEXT cannot be read: {exc}") from exc
+    if not isinstance(data, dict) or not set(data) <= {"odi", "ndi"}:
+        raise ConfigError('CASEBRIDGE_INSTRUMENT_TEXT must be a JSON object with "odi" '
+                          'and/or "ndi".')
+    for name, sections in data.items():
+        ok = isinstance(sections, list) and len(sections) == 10 and all(
+            isinstance(s, dict) and isinstance(s.get("question"), str)
+            and isinstance(s.get("answers"), list) and len(s["answers"]) == 6
+            and all(isinstance(a, str) for a in s["answers"]) for s in sections)
+        if not ok:
+            raise ConfigError(f'CASEBRIDGE_INSTRUMENT_TEXT "{name}" needs 10 sections, each '
+                              '{"question": text, "answers": [six texts, 0 to 5]}.')
+    return data
+
+
 def load_settings() -> Settings:
     """Read every ``CASEBRIDGE_*`` variable; raise :class:`ConfigError` on a bad one."""
     db_url = database_url()
@@ -113,4 +139,5 @@ def load_settings() -> Settings:
         secure_cookies=os.environ.get("CASEBRIDGE_SECURE_COOKIES", "").lower() in ("1", "true"),
         development=os.environ.get("CASEBRIDGE_DEVELOPMENT", "").lower() in ("1", "true"),
         institution=_institution(),
+        instrument_text=instrument_text(os.environ.get("CASEBRIDGE_INSTRUMENT_TEXT", "").strip()),
     )

@@ -10,7 +10,7 @@ from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
 from conference.errors import NotAuthenticated
 from storage.clock import utcnow
-from storage.tables import GuestLink
+from storage.tables import GuestLink, OutcomeLink
 
 API_TOKEN_TTL = timedelta(hours=12)
 
@@ -32,6 +32,7 @@ class TokenSigner:
         self._api = URLSafeTimedSerializer(secret_key, salt="casebridge.api-token")
         self._guest = URLSafeTimedSerializer(secret_key, salt="casebridge.guest-link")
         self._feed = URLSafeTimedSerializer(secret_key, salt="casebridge.calendar-feed")
+        self._outcome = URLSafeTimedSerializer(secret_key, salt="casebridge.outcome-link")
 
     def issue_api(self, user_id: int, *, generation: int = 0,
                   ttl: timedelta = API_TOKEN_TTL) -> tuple[str, datetime]:
@@ -61,6 +62,16 @@ class TokenSigner:
         return GuestGrant(int(data["cid"]), int(data["iid"]), str(data["name"]),
                           datetime.fromtimestamp(int(data["exp"]), tz=utcnow().tzinfo),
                           int(data["lid"]))
+
+    def issue_outcome(self, link: OutcomeLink) -> str:
+        """A patient's questionnaire link: names the stored row (single use, expiring)."""
+        return str(self._outcome.dumps({"lid": link.id,
+                                        "exp": int(link.expires_at.timestamp())}))
+
+    def read_outcome(self, token: str) -> int:
+        """The stored link's id (the row decides whether it can still be answered)."""
+        data = self._load(self._outcome, token, "questionnaire link")
+        return int(data["lid"])
 
     def issue_feed(self, user_id: int, generation: int) -> str:
         """The secret part of a person's calendar feed address: no expiry (calendar

@@ -2,7 +2,7 @@ import pytest
 
 from conference.errors import InvalidInput
 from conference.people import ConferenceRole, Role
-from conference.permissions import may_write_thread
+from conference.permissions import on_care_team
 from conference.threads import MAX_BODY, check_body, check_mentions
 
 
@@ -25,7 +25,7 @@ def test_mentions_only_of_people_who_may_open_the_case() -> None:
 def test_who_writes_in_a_thread() -> None:
     def may(role: Role = Role.SPECIALIST, *roles: ConferenceRole, referrer: int | None = None
             ) -> bool:
-        return may_write_thread(role=role, user_id=7, requested_by_id=referrer,
+        return on_care_team(role=role, user_id=7, requested_by_id=referrer,
                                 conference_roles=roles)
 
     assert may(Role.COORDINATOR) and may(Role.ADMIN)

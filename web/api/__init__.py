@@ -20,6 +20,7 @@ from web.api import (
     decisions,
     guest_links,
     notifications,
+    outcomes,
     requests,
     threads,
     users,
@@ -39,5 +40,6 @@ routes: list[BaseRoute] = [
     *threads.routes,
     *notifications.routes,
     *calendars.routes,
+    *outcomes.routes,
 ]
 routes.append(Route("/openapi.json", openapi_endpoint(list(routes)), methods=["GET"]))

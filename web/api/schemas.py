@@ -335,3 +335,24 @@ class ConferencePatch(Body):
     def changes(self) -> dict[str, Any]:
         return {name: getattr(self, name) for name in self.model_fields_set
                 if getattr(self, name) is not None}
+
+
+class OutcomeIn(Body):
+    instrument: Annotated[str, Field(max_length=16)] = Field(
+        description="odi, ndi, nrs_back, nrs_leg, nrs_neck or nrs_arm")
+    collected_on: date
+    timepoint: Annotated[str, Field(max_length=16)] | None = Field(
+        default=None, description="baseline, 6_weeks, 3_months, 6_months, 12_months, "
+                                  "24_months or other")
+    answers: Annotated[list[Annotated[int, Field(ge=0, le=5)] | None],
+                       Field(min_length=10, max_length=10)] | None = Field(
+        default=None, description="ODI/NDI: ten sections 0-5, null for one left blank")
+    score: Annotated[float, Field(ge=0, le=100)] | None = Field(
+        default=None, description="a total instead of answers (ODI/NDI 0-100; NRS 0-10)")
+
+
+class OutcomeLinkIn(Body):
+    instruments: Annotated[list[Annotated[str, Field(max_length=16)]],
+                           Field(min_length=1, max_length=6)]
+    timepoint: Annotated[str, Field(max_length=16)] | None = None
+    expires_in_hours: Annotated[int, Field(ge=1, le=60 * 24)] | None = None

@@ -305,3 +305,29 @@ class CalendarFeedView(View):
     """A person's calendar subscription address (keep it private: it needs no sign-in)."""
 
     url: str
+
+
+class OutcomeView(View):
+    """One outcome measure."""
+
+    id: int
+    instrument: str
+    score: float
+    answered: int
+    collected_on: date
+    timepoint: str | None
+
+
+class OutcomeSeriesView(OutcomeView):
+    """A measure against the case's baseline for its instrument (negative is better)."""
+
+    change_from_baseline: float
+    mcid_reached: bool
+
+
+class OutcomeLinkView(BaseModel):
+    """The address a patient opens to answer, once, before it expires."""
+
+    url: str
+    token: str
+    expires_at: UTCTime

@@ -11,14 +11,17 @@ from sqlmodel import Session
 from starlette.requests import Request
 from starlette.responses import Response
 
+from conference import outcomes
 from conference.audit import Entity
 from conference.cases import TreatmentKind, TreatmentResponse, Urgency
 from conference.decision import DecisionStatus
 from conference.decision_outcomes import OUTCOME_LABELS, SURGICAL_OUTCOMES
+from conference.outcomes import Instrument, Timepoint
 from conference.people import ConferenceRole
 from conference.permissions import can_edit_case, is_organiser, may_draft
 from conference.quorum import missing_for_quorum
 from storage import agenda, audit, cases, conferences, decisions, referrals, threads, users
+from storage import outcomes as stored_outcomes
 from storage.tables import (
     AgendaItem,
     CareEntry,
@@ -29,6 +32,7 @@ from storage.tables import (
     DecisionRevision,
     User,
 )
+from web.charts import OutcomeChart, outcome_chart
 from web.pages.common import page
 from web.pages.forms import Form
 
@@ -125,6 +129,21 @@ def timeline(entries: list[CareEntry]) -> list[CareEntry]:
     return dated + [e for e in entries if not e.started_on]
 
 
+def outcome_charts(session: Session, case_id: int) -> list[OutcomeChart]:
+    """One chart per instrument measured, with the latest decision's date marked."""
+    series = stored_outcomes.measured(session, case_id)
+    latest = decisions.latest_signed_for_case(session, case_id)
+    decided_on = latest.signed_at.date() if latest else None
+    charts = []
+    for instrument in Instrument:
+        rows = [m for m in series if m.row.instrument == instrument.value]
+        if rows:
+            baseline = rows[0].score - rows[0].change_from_baseline
+            charts.append(outcome_chart(instrument, [(m.row.collected_on, m.score) for m in rows],
+                                        baseline, decided_on))
+    return charts
+
+
 def case_context(session: Session, viewer: User, case: Case) -> dict[str, Any]:
     assert viewer.id is not None and case.id is not None
     panels = [p for p in (_panel(session, viewer, i)
@@ -146,8 +165,13 @@ def case_context(session: Session, viewer: User, case: Case) -> dict[str, Any]:
                               "urgency": case.urgency.value, "eases": case.eases,
                               "worsens": case.worsens}),
     }
+    ctx.update(outcome_charts=outcome_charts(session, case.id),
+               outcome_form=Form.of({"collected_on": date.today().isoformat()}),
+               outcome_link_form=Form(), outcome_link=None,
+               instruments=[(i.value, outcomes.NAMES[i]) for i in Instrument],
+               timepoints=[(t.value, t.value.replace("_", " ").capitalize()) for t in Timepoint])
     ctx.update(thread=threads.thread(session, viewer=viewer, case_id=case.id),
-               may_write_thread=threads.may_write(session, user=viewer, case=case),
+               may_write_thread=cases.on_care_team(session, user=viewer, case=case),
                mention_options=[(u.id, member_label(u)) for u in threads.readers(session, case)
                                 if u.id != viewer.id],
                thread_form=Form())

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
 from typing import Any
 
 from starlette.concurrency import run_in_threadpool
@@ -22,9 +25,10 @@ from conference.errors import NotAuthenticated, NotFound, gather
 from conference.imaging import Modality
 from conference.permissions import require_organiser
 from conference.threads import check_body
-from storage import agenda, cases, decisions, threads, users
+from storage import agenda, cases, decisions, outcomes, threads, users
 from web.api.schemas import CareEntryIn, CaseIn, CasePatch, ImagingIn, MessageIn
-from web.auth import guest_link
+from web.auth import guest_link, signer
+from web.calendars import public_base
 from web.db import db
 from web.pages.action import Posted, Refusal, Visit, action, view
 from web.pages.case_view import case_page, timeline
@@ -200,6 +204,61 @@ def _post_message(call: Posted[MessageIn]) -> Response:
     return see_other(f"/cases/{call.id()}#thread")
 
 
+def _typed_outcome(form: Form) -> dict[str, Any]:
+    """The measure as typed on the case page, in the API's terms; every problem with
+    what was typed on the form at once (FormInvalid)."""
+    raw_date = form.text("collected_on")
+    try:
+        collected = date.fromisoformat(raw_date)
+    except ValueError:
+        form.fail("collected_on", "Give the date collected." if not raw_date
+                  else "The date collected is not a date.")
+        collected = date.min
+    answers: list[int | None] = []
+    for n in range(10):
+        raw = form.text(f"a{n}")
+        if raw and not (raw.isdigit() and int(raw) <= 5):
+            form.fail(f"a{n}", f"Section {n + 1} is scored 0 to 5.")
+        answers.append(int(raw) if raw.isdigit() else None)
+    raw_score = form.text("score")
+    total: Decimal | None = None
+    if raw_score:
+        try:
+            total = Decimal(raw_score)
+        except ArithmeticError:
+            form.fail("score", "The score is a number.")
+    form.check()
+    given = any(a is not None for a in answers)
+    return {"instrument": form.text("instrument"), "collected_on": collected,
+            "timepoint": form.text("timepoint") or None,
+            "answers": answers if given else None,
+            "total": total if total is not None or given else None}
+
+
+def _record_outcome(call: Posted[Any]) -> Response:
+    outcomes.record(call.session, actor=call.user, case_id=call.id(),
+                    **_typed_outcome(call.form))
+    flash(call.request, "Outcome recorded.")
+    return see_other(f"/cases/{call.id()}#outcomes")
+
+
+def _outcome_link(call: Posted[Any]) -> Response:
+    link = outcomes.create_link(call.session, actor=call.user, case_id=call.id(),
+                                instruments=call.form.getlist("instruments"),
+                                timepoint=call.form.text("timepoint") or None)
+    token = signer(call.request).issue_outcome(link)
+    case = cases.view_case(call.session, viewer=call.user, case_id=call.id())
+    return case_page(call.request, call.session, call.user, case,
+                     outcome_link=OutcomeLinkShown(
+                         f"{public_base(call.request)}/outcomes/{token}", link.expires_at))
+
+
+@dataclass(frozen=True)
+class OutcomeLinkShown:
+    url: str
+    expires_at: datetime
+
+
 IMAGING_LABELS = {"url": Label("The viewer link"), "modality": Label("modality", choice=True),
                   "study_date": Label("Study date"), "description": Label("The description")}
 # The domain names a treatment's fields care_history[N].x; this form has them bare.
@@ -217,6 +276,12 @@ add_treatment = action(
             typed(data, "description"), field="description", required=True, limit=2000,
             name="The description")),
     refusal=Refusal("description", rename=_CARE_FIELDS))
+record_outcome = action(
+    _record_outcome, again=lambda call, status: _case_again(call, status, "outcome_form"),
+    refusal=Refusal("score", rename={f"answers[{n}]": f"a{n}" for n in range(10)}))
+make_outcome_link = action(
+    _outcome_link, again=lambda call, status: _case_again(call, status, "outcome_link_form"),
+    refusal=Refusal("instruments"))
 post_message = action(
     _post_message, again=lambda call, status: _case_again(call, status, "thread_form"),
     model=FormModel(MessageIn, labels={"body": Label("The message"),
@@ -236,4 +301,6 @@ routes = [
     Route("/cases/{id:int}/care-history", add_treatment, methods=["POST"]),
     Route("/cases/{id:int}/edit", edit_case, methods=["POST"]),
     Route("/cases/{id:int}/messages", post_message, methods=["POST"]),
+    Route("/cases/{id:int}/outcomes", record_outcome, methods=["POST"]),
+    Route("/cases/{id:int}/outcome-links", make_outcome_link, methods=["POST"]),
 ]

@@ -14,6 +14,7 @@ from web.pages import (
     decisions,
     meeting,
     notifications,
+    outcomes,
     requests,
     session,
 )
@@ -30,4 +31,5 @@ routes: list[BaseRoute] = [
     *meeting.routes,
     *notifications.routes,
     *calendars.routes,
+    *outcomes.routes,
 ]

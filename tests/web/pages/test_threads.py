@@ -101,3 +101,40 @@ def test_the_calendar_page_shows_the_address_and_resets_it(client: TestClient,
                         follow_redirects=True)
     assert "new address" in reset.text and address.group(1) not in reset.text
     assert client.get(path).status_code == 404
+
+
+def test_outcomes_on_the_case_page_chart_and_forms(client: TestClient, demo: None) -> None:
+    sign_in(client, LEE)
+    page = client.get(f"/cases/{CASE}").text
+    assert 'id="outcomes"' in page and "No outcome measures yet." in page
+    csrf = csrf_of(page)
+    # Seven sections: refused next to the sections, what was typed kept.
+    seven = {f"a{n}": "2" for n in range(7)}
+    refused = client.post(f"/cases/{CASE}/outcomes", data={
+        "csrf_token": csrf, "instrument": "odi", "collected_on": "2026-09-01",
+        "timepoint": "baseline", **seven})
+    assert refused.status_code == 422 and "At least 8" in refused.text
+    assert field_value(refused.text, "a6") == "2"
+    bad = client.post(f"/cases/{CASE}/outcomes", data={
+        "csrf_token": csrf, "instrument": "odi", "collected_on": "2026-09-01", "a3": "9"})
+    assert bad.status_code == 422
+    assert "Section 4 is scored 0 to 5." in (field_error(bad.text, "a3") or "")
+    ok = client.post(f"/cases/{CASE}/outcomes", data={
+        "csrf_token": csrf, "instrument": "odi", "collected_on": "2026-09-01",
+        "timepoint": "baseline", **seven, "a7": "1"}, follow_redirects=True)
+    assert "Outcome recorded." in ok.text
+    later = client.post(f"/cases/{CASE}/outcomes", data={
+        "csrf_token": csrf, "instrument": "odi", "collected_on": "2026-11-20", "score": "20"},
+        follow_redirects=True)
+    assert '<svg viewBox="0 0 560 220" role="img"' in later.text
+    assert "Latest 20.0" in later.text and "down 17.5 from baseline 37.5" in later.text
+    assert "a clinically important improvement." in later.text
+    assert later.text.count('class="point"') == 2
+    link = client.post(f"/cases/{CASE}/outcome-links", data={
+        "csrf_token": csrf, "instruments": ["odi", "nrs_back"]})
+    assert link.status_code == 200
+    address = re.search(r'id="outcome-link" class="mono" readonly value="[^"]*(/outcomes/[^"]+)"',
+                        link.text)
+    assert address and client.get(address.group(1)).status_code == 200
+    none = client.post(f"/cases/{CASE}/outcome-links", data={"csrf_token": csrf})
+    assert none.status_code == 422 and "at least one questionnaire" in none.text
