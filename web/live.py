@@ -26,12 +26,15 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from conference.decision_outcomes import Outcome
 from conference.errors import CasebridgeError, NotAuthenticated, NotFound, PermissionDenied
+from conference.outcomes import NAMES as OUTCOME_NAMES
+from conference.outcomes import Instrument
 from conference.people import ConferenceRole, Role, Specialty
 from conference.permissions import may_advance, may_draft, may_enter_conference
 from signaling.hub import Hub
 from signaling.protocol import ChatMessage, IceServer, parse_ice_servers
 from signaling.room import Identity
 from storage import agenda, cases, conferences, referrals, threads, users
+from storage import outcomes as outcome_store
 from storage.engine import session_scope
 from storage.tables import AgendaItem, CareEntry, Conference, ImagingLink, User
 from web.auth import credential_holder, guest_link, optional_user, signer
@@ -274,6 +277,18 @@ class Brief:
     imaging: list[ImagingLink]
     referrer: User | None
     specialties: list[Specialty]
+    scores: list[str]  # the latest of each outcome measure, against its baseline
+
+
+def _latest_scores(session: Session, case_id: int) -> list[str]:
+    latest: dict[str, outcome_store.Measured] = {}
+    for measure in outcome_store.measured(session, case_id):
+        latest[measure.row.instrument] = measure
+    return [f"{OUTCOME_NAMES[Instrument(m.row.instrument)]}: {m.score}"
+            + (f" ({m.change_from_baseline:+} since baseline"
+               + (", clinically important" if m.mcid_reached else "") + ")"
+               if m.change_from_baseline else " (baseline)")
+            for m in latest.values()]
 
 
 def _briefs(session: Session, items: list[AgendaItem]) -> dict[int, Brief]:
@@ -290,7 +305,7 @@ def _briefs(session: Session, items: list[AgendaItem]) -> dict[int, Brief]:
             history=timeline(cases.care_history(session, item.case_id)),
             imaging=cases.imaging(session, item.case_id),
             referrer=users.get_user(session, referrer_id) if referrer_id else None,
-            specialties=asked)
+            specialties=asked, scores=_latest_scores(session, item.case_id))
     return out
 
 

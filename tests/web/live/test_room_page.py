@@ -170,3 +170,23 @@ def test_room_label_guard_catches_copies() -> None:
     assert _copies("Orthopedic spine surgery", 'orthopedic_spine: "Orthopedic spine",')
     assert _copies("Chair", "` · Chair`")
     assert not _copies("Orthopedic spine surgery", "labels.specialties[info.specialty]")
+
+
+def test_room_panel_shows_the_latest_outcome_scores(client: TestClient, demo: None,
+                                                    app: Starlette) -> None:
+    from datetime import date, timedelta
+
+    from storage import outcomes, users
+    from storage.engine import session_scope
+    from tests.factories import found
+
+    conf_id, items = _conference(app)
+    with session_scope(app.state.engine) as session:
+        lee = found(users.find_by_email(session, "lee@casebridge.example"))
+        for days, odi in ((60, 48), (1, 30)):
+            outcomes.record(session, actor=lee, case_id=items[0].case_id, instrument="odi",
+                            collected_on=date.today() - timedelta(days=days), total=odi)
+    sign_in(client, "okafor@casebridge.example")
+    page = client.get(f"/conferences/{conf_id}/room").text
+    assert ("Latest outcomes:</strong> Oswestry Disability Index: 30.0 "
+            "(-18.0 since baseline, clinically important)") in page
