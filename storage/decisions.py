@@ -29,7 +29,7 @@ from conference.errors import NotFound, StaleVersion
 from conference.permissions import require_chair, require_drafter
 from conference.quorum import check_quorum
 from conference.room_events import DecisionSigned
-from storage import audit, events, referrals
+from storage import audit, care_loop, events, referrals
 from storage.agenda import get_item, move_item_status, present_for
 from storage.clock import utcnow
 from storage.conferences import get_conference, member_ids, quorum_rule, role_in
@@ -181,6 +181,7 @@ def sign(
     move_item_status(item, ItemStatus.DECIDED, at)
     session.add(item)
     referrals.answer_for_case(session, case_id=item.case_id, at=at)
+    care_loop.on_signed(session, item=item, revision=row, at=at)
     _announce(session, item, row)
     audit.record(session, actor_id=actor.id, action=AuditAction.SIGNED, entity=Entity.DECISION,
                  entity_id=dec.id or 0, case_id=item.case_id, detail={"version": dec.version},

@@ -359,3 +359,36 @@ class OutcomeLink(SQLModel, table=True):
     created_at: datetime = utc()
     expires_at: datetime = utc()
     used_at: datetime | None = utc(nullable=True)
+
+
+class FollowUp(SQLModel, table=True):
+    """A case due back before the panel, created when a decision with follow-up
+    weeks is signed (``conference/care_loop.py``)."""
+
+    __tablename__ = "follow_up"
+
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: int = Field(foreign_key="case.id", index=True)
+    item_id: int = Field(foreign_key="agenda_item.id")  # the item whose decision set it
+    outcome: str = Field(max_length=32)
+    due_on: date = Field(index=True)
+    status: str = Field(default="due", max_length=16)
+    scheduled_item_id: int | None = Field(default=None, foreign_key="agenda_item.id")
+    created_at: datetime = utc()
+
+
+class Handoff(SQLModel, table=True):
+    """A post-operative task handed to one member of the care team."""
+
+    __tablename__ = "handoff"
+
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: int = Field(foreign_key="case.id", index=True)
+    item_id: int = Field(foreign_key="agenda_item.id")
+    task: str = Field(max_length=200)
+    owner_role: str = Field(max_length=32)
+    owner_id: int | None = Field(default=None, foreign_key="user.id", index=True)
+    due_on: date
+    done_at: datetime | None = utc(nullable=True)
+    done_by_id: int | None = Field(default=None, foreign_key="user.id")
+    created_at: datetime = utc()

@@ -15,6 +15,7 @@ from web.api import (
     audit,
     auth,
     calendars,
+    care_loop,
     cases,
     conferences,
     decisions,
@@ -41,5 +42,6 @@ routes: list[BaseRoute] = [
     *notifications.routes,
     *calendars.routes,
     *outcomes.routes,
+    *care_loop.routes,
 ]
 routes.append(Route("/openapi.json", openapi_endpoint(list(routes)), methods=["GET"]))

@@ -356,3 +356,17 @@ class OutcomeLinkIn(Body):
                            Field(min_length=1, max_length=6)]
     timepoint: Annotated[str, Field(max_length=16)] | None = None
     expires_in_hours: Annotated[int, Field(ge=1, le=60 * 24)] | None = None
+
+
+class FollowUpQuery(BaseModel):
+    """``GET /follow-ups`` query parameters."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    due_before: date | None = None
+
+
+class HandoffPatch(Body):
+    done: bool | None = None
+    owner_id: Id | None = None
+    due_on: date | None = None

@@ -331,3 +331,25 @@ class OutcomeLinkView(BaseModel):
     url: str
     token: str
     expires_at: UTCTime
+
+
+class FollowUpView(View):
+    """A case due back before the panel."""
+
+    id: int
+    case_id: int
+    due_on: date
+    outcome: str
+    status: str
+    scheduled_item_id: int | None
+
+
+class HandoffView(View):
+    """A post-operative task with its owner."""
+
+    id: int
+    task: str
+    owner_role: str
+    owner_id: int | None
+    due_on: date
+    done_at: UTCTime | None

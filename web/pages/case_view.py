@@ -20,7 +20,17 @@ from conference.outcomes import Instrument, Timepoint
 from conference.people import ConferenceRole
 from conference.permissions import can_edit_case, is_organiser, may_draft
 from conference.quorum import missing_for_quorum
-from storage import agenda, audit, cases, conferences, decisions, referrals, threads, users
+from storage import (
+    agenda,
+    audit,
+    care_loop,
+    cases,
+    conferences,
+    decisions,
+    referrals,
+    threads,
+    users,
+)
 from storage import outcomes as stored_outcomes
 from storage.tables import (
     AgendaItem,
@@ -30,6 +40,7 @@ from storage.tables import (
     ConferenceMember,
     Decision,
     DecisionRevision,
+    FollowUp,
     User,
 )
 from web.charts import OutcomeChart, outcome_chart
@@ -56,6 +67,7 @@ class DecisionPanel:
     stale: Decision | None = None
     attendance: list[int] = field(default_factory=list)
     quorum_missing: list[str] = field(default_factory=list)
+    returning: FollowUp | None = None  # the follow-up that brought the case back
 
     @property
     def signed(self) -> bool:
@@ -115,6 +127,7 @@ def _panel(session: Session, viewer: User, item: AgendaItem) -> DecisionPanel | 
         attendance=attendance,
     )
     panel.form = decision_form(dec, attendance)
+    panel.returning = care_loop.returning(session, item.id)
     if dec is not None:
         panel.quorum_missing = missing_for_quorum(
             conferences.quorum_rule(conf), dec.outcome,
@@ -165,6 +178,8 @@ def case_context(session: Session, viewer: User, case: Case) -> dict[str, Any]:
                               "urgency": case.urgency.value, "eases": case.eases,
                               "worsens": case.worsens}),
     }
+    ctx.update(handoffs=care_loop.handoffs(session, viewer=viewer, case_id=case.id),
+               today=date.today())
     ctx.update(outcome_charts=outcome_charts(session, case.id),
                outcome_form=Form.of({"collected_on": date.today().isoformat()}),
                outcome_link_form=Form(), outcome_link=None,

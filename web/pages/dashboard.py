@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from sqlmodel import Session
@@ -12,7 +13,7 @@ from conference.agenda import ItemStatus
 from conference.conferences import ConferenceStatus
 from conference.people import Role
 from conference.permissions import is_organiser
-from storage import agenda, cases, conferences, decisions, referrals, users
+from storage import agenda, care_loop, cases, conferences, decisions, referrals, users
 from storage.tables import User
 from web.pages.action import Visit, view
 from web.pages.common import page
@@ -57,7 +58,26 @@ def home(visit: Visit) -> Response:
     cases.record_shown(session, viewer=user, case_ids=shown & set(visible), via="dashboard")
     if user.role is Role.ADMIN:
         ctx["people"] = users.list_users(session)
+    ctx.update(_care_loop(session, user))
     return page(request, "pages/dashboard.html", ctx)
+
+
+def _care_loop(session: Session, user: User) -> dict[str, Any]:
+    """Follow-ups due (coordinators) and post-operative tasks: the person's own, and
+    for coordinators everyone's that are overdue."""
+    today = date.today()
+    mine = care_loop.open_handoffs(session, owner_id=user.id)
+    out: dict[str, Any] = {"my_handoffs": mine, "today": today}
+    if is_organiser(user.role):
+        out["follow_ups"] = care_loop.follow_ups(session, actor=user)
+        out["overdue_handoffs"] = [h for h in care_loop.open_handoffs(session)
+                                   if h.due_on < today]
+        out["upcoming"] = [c for c in conferences.visible_to(session, user)
+                           if c.status in (ConferenceStatus.DRAFT, ConferenceStatus.PUBLISHED)]
+    ids = {h.case_id for h in mine} | {f.case_id for f in out.get("follow_ups", [])} | {
+        h.case_id for h in out.get("overdue_handoffs", [])}
+    out["loop_cases"] = {i: cases.get_case(session, i) for i in ids}
+    return out
 
 
 routes = [Route("/", home)]

@@ -8,6 +8,7 @@ from web.pages import (
     admin,
     agenda,
     calendars,
+    care_loop,
     cases,
     conferences,
     dashboard,
@@ -32,4 +33,5 @@ routes: list[BaseRoute] = [
     *notifications.routes,
     *calendars.routes,
     *outcomes.routes,
+    *care_loop.routes,
 ]
