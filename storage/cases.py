@@ -6,6 +6,7 @@ from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 
+from sqlalchemy import ColumnElement
 from sqlmodel import Session, col, or_, select
 
 from conference import permissions
@@ -208,20 +209,25 @@ def add_imaging(
     return link
 
 
-def visible_cases(session: Session, *, viewer: User) -> list[Case]:
-    """Cases the person may open, newest first (for dashboards)."""
-    query = select(Case).order_by(col(Case.created_at).desc(), col(Case.id).desc())
+def visible_filter(viewer: User) -> ColumnElement[bool] | None:
+    """The SQL condition on ``Case.id`` for the cases the person may open (None: all of
+    them, for organisers): the listing, search and "similar" queries filter with it."""
     if is_organiser(viewer.role):
-        return list(session.exec(query))
+        return None
     conferring = (
         select(AgendaItem.case_id)
         .join(ConferenceMember,
               col(ConferenceMember.conference_id) == col(AgendaItem.conference_id))
         .where(ConferenceMember.user_id == viewer.id)
     )
-    return list(session.exec(query.where(
-        or_(col(Case.requested_by_id) == viewer.id, col(Case.id).in_(conferring))
-    )))
+    return or_(col(Case.requested_by_id) == viewer.id, col(Case.id).in_(conferring))
+
+
+def visible_cases(session: Session, *, viewer: User) -> list[Case]:
+    """Cases the person may open, newest first (for dashboards)."""
+    query = select(Case).order_by(col(Case.created_at).desc(), col(Case.id).desc())
+    condition = visible_filter(viewer)
+    return list(session.exec(query if condition is None else query.where(condition)))
 
 
 def _editable(session: Session, actor: User, case_id: int, what: str) -> Case:

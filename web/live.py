@@ -26,21 +26,19 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from conference.decision_outcomes import Outcome
 from conference.errors import CasebridgeError, NotAuthenticated, NotFound, PermissionDenied
-from conference.outcomes import NAMES as OUTCOME_NAMES
-from conference.outcomes import Instrument
 from conference.people import ConferenceRole, Role, Specialty
 from conference.permissions import may_advance, may_draft, may_enter_conference
 from signaling.hub import Hub
 from signaling.protocol import ChatMessage, IceServer, parse_ice_servers
 from signaling.room import Identity
-from storage import agenda, cases, conferences, referrals, threads, users
-from storage import outcomes as outcome_store
+from storage import agenda, cases, conferences, referrals, search, threads, users
 from storage.engine import session_scope
 from storage.tables import AgendaItem, CareEntry, Conference, ImagingLink, User
 from web.auth import credential_holder, guest_link, optional_user, signer
 from web.db import db
 from web.pages.case_view import OUTCOME_OPTIONS, timeline
 from web.pages.common import Viewer
+from web.precedents import latest_scores
 from web.templating import label, render
 from web.tokens import GuestGrant
 
@@ -261,7 +259,8 @@ def _room_context(request: Request) -> dict[str, Any]:
             "can_advance": user is not None and may_advance(role=user.role, is_chair=is_chair),
             "may_draft": may_draft(conference_role), "guest": grant,
             "is_guest": grant is not None or conference_role is ConferenceRole.GUEST,
-            "token": token or "", "briefs": _briefs(session, items),
+            "token": token or "",
+            "briefs": _briefs(session, items, user if grant is None else None),
             "members": conferences.members(session, conf.id),
             "outcome_options": OUTCOME_OPTIONS,
         }
@@ -278,20 +277,11 @@ class Brief:
     referrer: User | None
     specialties: list[Specialty]
     scores: list[str]  # the latest of each outcome measure, against its baseline
+    similar: list[search.Hit]  # past decided cases like it (for members, not guests)
 
 
-def _latest_scores(session: Session, case_id: int) -> list[str]:
-    latest: dict[str, outcome_store.Measured] = {}
-    for measure in outcome_store.measured(session, case_id):
-        latest[measure.row.instrument] = measure
-    return [f"{OUTCOME_NAMES[Instrument(m.row.instrument)]}: {m.score}"
-            + (f" ({m.change_from_baseline:+} since baseline"
-               + (", clinically important" if m.mcid_reached else "") + ")"
-               if m.change_from_baseline else " (baseline)")
-            for m in latest.values()]
-
-
-def _briefs(session: Session, items: list[AgendaItem]) -> dict[int, Brief]:
+def _briefs(session: Session, items: list[AgendaItem], viewer: User | None
+            ) -> dict[int, Brief]:
     out: dict[int, Brief] = {}
     for item in items:
         if item.case_id in out:
@@ -305,7 +295,9 @@ def _briefs(session: Session, items: list[AgendaItem]) -> dict[int, Brief]:
             history=timeline(cases.care_history(session, item.case_id)),
             imaging=cases.imaging(session, item.case_id),
             referrer=users.get_user(session, referrer_id) if referrer_id else None,
-            specialties=asked, scores=_latest_scores(session, item.case_id))
+            specialties=asked, scores=latest_scores(session, item.case_id),
+            similar=search.similar(session, viewer=viewer, case_id=item.case_id, limit=3)
+            if viewer is not None else [])
     return out
 
 

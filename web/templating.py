@@ -61,7 +61,22 @@ def linkify(text: str) -> Markup:
     return Markup("").join(out)
 
 
-templates.env.filters.update(when=_when, day=_day, label=label, linkify=linkify)
+_MARKED = re.compile(r"\[([^\[\]]{1,200})\]")
+
+
+def highlight(snippet: str) -> Markup:
+    """A search snippet with its [matched words] marked; everything else is text."""
+    out, last = [], 0
+    for match in _MARKED.finditer(snippet):
+        out.append(escape(snippet[last:match.start()]))
+        out.append(Markup("<mark>{}</mark>").format(match.group(1)))
+        last = match.end()
+    out.append(escape(snippet[last:]))
+    return Markup("").join(out)
+
+
+templates.env.filters.update(when=_when, day=_day, label=label, linkify=linkify,
+                             highlight=highlight)
 
 
 def render(request: Request, name: str, context: dict[str, Any] | None = None,

@@ -23,6 +23,7 @@ from web.api import (
     notifications,
     outcomes,
     requests,
+    search,
     threads,
     users,
 )
@@ -43,5 +44,6 @@ routes: list[BaseRoute] = [
     *calendars.routes,
     *outcomes.routes,
     *care_loop.routes,
+    *search.routes,
 ]
 routes.append(Route("/openapi.json", openapi_endpoint(list(routes)), methods=["GET"]))

@@ -15,7 +15,7 @@ def follow_ups(call: Call[Empty]) -> list[FollowUpView]:
         call.session, actor=call.user, due_before=query.due_before)]
 
 
-def schedule(call: Call[ScheduleIn]) -> AgendaItemView:
+def schedule_follow_up(call: Call[ScheduleIn]) -> AgendaItemView:
     item = care_loop.schedule(call.session, actor=call.user, follow_up_id=call.id(),
                               conference_id=call.body.conference_id,
                               planned_minutes=call.body.planned_minutes)
@@ -40,7 +40,7 @@ routes = [
               tag="follow-ups", response=FollowUpView, many=True,
               summary="Follow-ups not done, soonest first, optionally due by a date "
                       "(coordinators)"),
-    operation("POST", "/follow-ups/{id:int}/schedule", schedule, body=ScheduleIn,
+    operation("POST", "/follow-ups/{id:int}/schedule", schedule_follow_up, body=ScheduleIn,
               tag="follow-ups", response=AgendaItemView, status=201,
               summary="Put the case back on a conference's agenda as a new item"),
     operation("GET", "/cases/{id:int}/handoffs", handoffs, body=Empty, tag="follow-ups",

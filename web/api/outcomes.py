@@ -20,7 +20,7 @@ def _view(row: OutcomeMeasure) -> OutcomeView:
                        timepoint=row.timepoint)
 
 
-def record(call: Call[OutcomeIn]) -> OutcomeView:
+def record_outcome(call: Call[OutcomeIn]) -> OutcomeView:
     body = call.body
     row = outcomes.record(
         call.session, actor=call.user, case_id=call.id(), instrument=body.instrument,
@@ -29,14 +29,14 @@ def record(call: Call[OutcomeIn]) -> OutcomeView:
     return _view(row)
 
 
-def series(call: Call[Empty]) -> list[OutcomeSeriesView]:
+def outcome_series(call: Call[Empty]) -> list[OutcomeSeriesView]:
     return [OutcomeSeriesView(**_view(m.row).model_dump(),
                               change_from_baseline=float(m.change_from_baseline),
                               mcid_reached=m.mcid_reached)
             for m in outcomes.series(call.session, viewer=call.user, case_id=call.id())]
 
 
-def create_link(call: Call[OutcomeLinkIn]) -> OutcomeLinkView:
+def create_outcome_link(call: Call[OutcomeLinkIn]) -> OutcomeLinkView:
     body = call.body
     hours = body.expires_in_hours
     link = outcomes.create_link(
@@ -49,14 +49,14 @@ def create_link(call: Call[OutcomeLinkIn]) -> OutcomeLinkView:
 
 TAG = "outcomes"
 routes = [
-    operation("POST", "/cases/{id:int}/outcomes", record, body=OutcomeIn, tag=TAG,
+    operation("POST", "/cases/{id:int}/outcomes", record_outcome, body=OutcomeIn, tag=TAG,
               response=OutcomeView, status=201,
               summary="Record a patient-reported outcome (answers item by item, or a total)"),
-    operation("GET", "/cases/{id:int}/outcomes", series, body=Empty, tag=TAG,
+    operation("GET", "/cases/{id:int}/outcomes", outcome_series, body=Empty, tag=TAG,
               response=OutcomeSeriesView, many=True,
               summary="Every measure, oldest first, with its change from baseline and "
                       "whether the improvement is clinically important"),
-    operation("POST", "/cases/{id:int}/outcome-links", create_link, body=OutcomeLinkIn,
+    operation("POST", "/cases/{id:int}/outcome-links", create_outcome_link, body=OutcomeLinkIn,
               tag=TAG, response=OutcomeLinkView, status=201,
               summary="A single-use, expiring address where the patient answers without "
                       "an account"),

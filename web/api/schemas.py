@@ -370,3 +370,20 @@ class HandoffPatch(Body):
     done: bool | None = None
     owner_id: Id | None = None
     due_on: date | None = None
+
+
+class SearchQuery(BaseModel):
+    """``GET /search`` query parameters."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    q: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
+    limit: Annotated[int, Field(ge=1, le=50)] = 20
+
+
+class SimilarQuery(BaseModel):
+    """``GET /cases/{id}/similar`` query parameters."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    limit: Annotated[int, Field(ge=1, le=20)] = 5

@@ -353,3 +353,18 @@ class HandoffView(View):
     owner_id: int | None
     due_on: date
     done_at: UTCTime | None
+
+
+class SearchHitView(View):
+    """A case that matched, with where it matched ([brackets] around the words)."""
+
+    case_id: int
+    patient_ref: str
+    snippet: str
+    outcome: str | None
+
+
+class SimilarCaseView(SearchHitView):
+    """A past decided case like this one, with how its patient has done since."""
+
+    scores: list[str]

@@ -28,6 +28,7 @@ from storage import (
     conferences,
     decisions,
     referrals,
+    search,
     threads,
     users,
 )
@@ -46,6 +47,7 @@ from storage.tables import (
 from web.charts import OutcomeChart, outcome_chart
 from web.pages.common import page
 from web.pages.forms import Form
+from web.precedents import latest_scores
 
 OUTCOME_OPTIONS = [(o.value, label) for o, label in OUTCOME_LABELS.items()]
 
@@ -142,6 +144,12 @@ def timeline(entries: list[CareEntry]) -> list[CareEntry]:
     return dated + [e for e in entries if not e.started_on]
 
 
+@dataclass(frozen=True)
+class Precedent:
+    hit: search.Hit
+    scores: list[str]
+
+
 def outcome_charts(session: Session, case_id: int) -> list[OutcomeChart]:
     """One chart per instrument measured, with the latest decision's date marked."""
     series = stored_outcomes.measured(session, case_id)
@@ -179,7 +187,9 @@ def case_context(session: Session, viewer: User, case: Case) -> dict[str, Any]:
                               "worsens": case.worsens}),
     }
     ctx.update(handoffs=care_loop.handoffs(session, viewer=viewer, case_id=case.id),
-               today=date.today())
+               today=date.today(),
+               similar=[Precedent(hit, latest_scores(session, hit.case_id)) for hit in
+                        search.similar(session, viewer=viewer, case_id=case.id)])
     ctx.update(outcome_charts=outcome_charts(session, case.id),
                outcome_form=Form.of({"collected_on": date.today().isoformat()}),
                outcome_link_form=Form(), outcome_link=None,

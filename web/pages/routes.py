@@ -17,6 +17,7 @@ from web.pages import (
     notifications,
     outcomes,
     requests,
+    search,
     session,
 )
 
@@ -34,4 +35,5 @@ routes: list[BaseRoute] = [
     *calendars.routes,
     *outcomes.routes,
     *care_loop.routes,
+    *search.routes,
 ]

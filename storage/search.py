@@ -1,0 +1,210 @@
+"""Full-text search over the cases a reader may open, and "similar decided cases".
+
+One document per case (its question, summary, history of care and the latest signed
+decision's rationale and plan) lives in ``case_search``: an FTS5 table on SQLite, a
+``tsvector`` column with a GIN index on PostgreSQL (migration 0011). The document is
+rewritten in the same transaction as any change to what it holds (a SQLAlchemy
+``before_commit`` hook), so search never shows stale text. The reader's permission is a
+condition inside the query (:func:`storage.cases.visible_filter`); the text typed is
+always a bound parameter, turned into terms, never SQL or FTS syntax.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from sqlalchemy import event, text
+from sqlalchemy.orm import Session as OrmSession
+from sqlmodel import Session, col, select
+
+from conference.errors import NotFound
+from storage import cases
+from storage.tables import CareEntry, Case, DecisionRevision, User
+
+MAX_RESULTS = 50
+WORD = re.compile(r"[^\W_]{2,}", re.UNICODE)
+STOPWORDS = frozenset("""a an and are as at be but by for from has have in into is it its of on or
+    that the their this to was were with after before than then there these they those what when
+    which who will would should could can may not no nor so such very over under more most
+    other some any each few both all only own same too just also about against between during
+    until while per via yes refer continue patient weeks months years week month year""".split())
+
+
+@dataclass(frozen=True)
+class Hit:
+    case_id: int
+    patient_ref: str
+    snippet: str
+    outcome: str | None
+
+
+def document(session: Session, case: Case) -> str:
+    """What search reads of a case."""
+    assert case.id is not None
+    parts = [case.patient_ref, case.question, case.summary, case.eases or "", case.worsens or ""]
+    for entry in session.exec(select(CareEntry).where(CareEntry.case_id == case.id)):
+        parts += [entry.kind.value.replace("_", " "), entry.description, entry.notes or ""]
+    latest = _latest_revision(session, case.id)
+    if latest is not None:
+        parts += [latest.outcome.value.replace("_", " "), latest.rationale, latest.plan]
+    return "\n".join(p for p in parts if p)
+
+
+def _latest_revision(session: Session, case_id: int) -> DecisionRevision | None:
+    return session.exec(select(DecisionRevision).where(DecisionRevision.case_id == case_id)
+                        .order_by(col(DecisionRevision.id).desc())).first()
+
+
+def _postgres(session: Session) -> bool:
+    return session.get_bind().dialect.name == "postgresql"
+
+
+def reindex(session: Session, case_ids: Iterable[int]) -> None:
+    """Rewrite the documents of ``case_ids`` (in the caller's transaction)."""
+    for case_id in sorted(set(case_ids)):
+        case = session.get(Case, case_id)
+        if case is None:
+            continue
+        body = document(session, case)
+        if _postgres(session):
+            session.execute(text("INSERT INTO case_search (case_id, body) VALUES (:id, :body) "
+                                 "ON CONFLICT (case_id) DO UPDATE SET body = EXCLUDED.body"),
+                            {"id": case_id, "body": body})
+        else:
+            session.execute(text("DELETE FROM case_search WHERE rowid = :id"), {"id": case_id})
+            session.execute(text("INSERT INTO case_search (rowid, body) VALUES (:id, :body)"),
+                            {"id": case_id, "body": body})
+
+
+def ensure_indexed(session: Session) -> None:
+    """Index the cases that have no document yet (those from before migration 0011)."""
+    if _postgres(session):
+        missing = 'SELECT id FROM "case" WHERE id NOT IN (SELECT case_id FROM case_search)'
+    else:
+        missing = 'SELECT id FROM "case" WHERE id NOT IN (SELECT rowid FROM case_search)'
+    ids = [row[0] for row in session.execute(text(missing))]
+    if ids:
+        reindex(session, ids)
+
+
+# -- keeping documents current -----------------------------------------------------
+
+_WATCHED = (Case, CareEntry, DecisionRevision)
+_PENDING = "casebridge.search.pending"
+
+
+@event.listens_for(OrmSession, "after_flush")
+def _note_changes(session: OrmSession, _context: object) -> None:
+    pending: set[int] = session.info.setdefault(_PENDING, set())
+    for obj in (*session.new, *session.dirty):
+        if isinstance(obj, Case) and obj.id is not None:
+            pending.add(obj.id)
+        elif isinstance(obj, (CareEntry, DecisionRevision)):
+            pending.add(obj.case_id)
+
+
+@event.listens_for(OrmSession, "before_commit")
+def _write_documents(session: OrmSession) -> None:
+    pending: set[int] = session.info.pop(_PENDING, set())
+    if pending:
+        session.flush()
+        pending |= session.info.pop(_PENDING, set())
+        reindex(session, pending)  # type: ignore[arg-type]
+
+
+@event.listens_for(OrmSession, "after_rollback")
+def _forget(session: OrmSession) -> None:
+    session.info.pop(_PENDING, None)
+
+
+# -- reading -----------------------------------------------------------------------
+
+
+def terms(query: str, *, limit: int = 12) -> list[str]:
+    """The words of what was typed, lower case, without stop words: data, never syntax."""
+    seen = [w.lower() for w in WORD.findall(query)]
+    return list(dict.fromkeys(w for w in seen if w not in STOPWORDS))[:limit]
+
+
+def _fts_match(words: list[str], *, any_of: bool) -> str:
+    # Each word quoted as an FTS5 string (a quote inside doubled): no operator survives.
+    quoted = ['"' + w.replace('"', '""') + '"' for w in words]
+    return (" OR " if any_of else " ").join(quoted)
+
+
+def _ranked(session: Session, words: list[str], *, any_of: bool, limit: int,
+            case_ids: list[int] | None) -> list[tuple[int, str]]:
+    """(case id, snippet) best first, among ``case_ids`` (None: every case)."""
+    if not words or case_ids == []:
+        return []
+    params: dict[str, object] = {"limit": limit}
+    if _postgres(session):
+        params["q"] = (" | " if any_of else " & ").join(
+            f"'{w}'" for w in words)  # words are letters and digits: no quote can occur
+        where = "document @@ to_tsquery('english', :q)"
+        if case_ids is not None:
+            where += " AND case_id = ANY(:ids)"
+            params["ids"] = case_ids
+        sql = ("SELECT case_id, ts_headline('english', body, to_tsquery('english', :q), "
+               "'MaxWords=24, MinWords=8, StartSel=[, StopSel=]') "
+               f"FROM case_search WHERE {where} "
+               "ORDER BY ts_rank(document, to_tsquery('english', :q)) DESC, case_id DESC "
+               "LIMIT :limit")
+    else:
+        params["q"] = _fts_match(words, any_of=any_of)
+        where = "case_search MATCH :q"
+        if case_ids is not None:
+            where += f" AND rowid IN ({', '.join(str(int(i)) for i in case_ids)})"
+        sql = ("SELECT rowid, snippet(case_search, 0, '[', ']', '…', 16) FROM case_search "
+               f"WHERE {where} ORDER BY bm25(case_search), rowid DESC LIMIT :limit")
+    return [(int(r[0]), str(r[1])) for r in session.execute(text(sql), params)]
+
+
+def _allowed(session: Session, viewer: User) -> list[int] | None:
+    condition = cases.visible_filter(viewer)
+    if condition is None:
+        return None
+    return [i for i in session.exec(select(Case.id).where(condition)) if i is not None]
+
+
+def _hits(session: Session, ranked: list[tuple[int, str]]) -> list[Hit]:
+    out = []
+    for case_id, snippet in ranked:
+        case = session.get(Case, case_id)
+        latest = _latest_revision(session, case_id)
+        if case is not None:
+            out.append(Hit(case_id, case.patient_ref, " ".join(snippet.split()),
+                           latest.outcome.value if latest else None))
+    return out
+
+
+def search(session: Session, *, viewer: User, query: str, limit: int = 20) -> list[Hit]:
+    """Cases the reader may open that hold every word typed, best match first."""
+    ensure_indexed(session)
+    words = terms(query)
+    return _hits(session, _ranked(session, words, any_of=False, limit=min(limit, MAX_RESULTS),
+                                  case_ids=_allowed(session, viewer)))
+
+
+def similar(session: Session, *, viewer: User, case_id: int, limit: int = 5) -> list[Hit]:
+    """Past cases with a signed decision whose clinical text is most like this one's:
+    ranked on this case's most frequent distinctive words. Never one the reader may
+    not open, never the case itself."""
+    case = cases.get_case(session, case_id)
+    if not cases.may_view(session, viewer=viewer, case=case):
+        raise NotFound(f"No case with id {case_id}.")
+    ensure_indexed(session)
+    counts = Counter(w for w in terms(document(session, case), limit=10_000)
+                     if not w.isdigit() and w != case.patient_ref.lower())
+    words = [w for w, _ in counts.most_common(16)]
+    decided = select(DecisionRevision.case_id).distinct()
+    pool = [i for i in session.exec(select(Case.id).where(col(Case.id).in_(decided),
+                                                          col(Case.id) != case_id))
+            if i is not None]
+    allowed = _allowed(session, viewer)
+    if allowed is not None:
+        pool = [i for i in pool if i in set(allowed)]
+    return _hits(session, _ranked(session, words, any_of=True, limit=limit, case_ids=pool))
