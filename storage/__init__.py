@@ -1,7 +1,7 @@
 """Tables, migrations and repositories (see each module).
 
 Importing the package registers the hooks that keep the search documents current
-(``storage/search.py``), whichever module a caller imports first.
+(``storage/search_index.py``), whichever module a caller imports first.
 """
 
-from storage import search as _search  # noqa: F401
+from storage import search_index as _search_index  # noqa: F401

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -98,21 +98,32 @@ def series(session: Session, *, viewer: User, case_id: int) -> list[Measured]:
 
 
 def measured(session: Session, case_id: int) -> list[Measured]:
-    rows = list(session.exec(select(OutcomeMeasure).where(OutcomeMeasure.case_id == case_id)
-                             .order_by(col(OutcomeMeasure.collected_on),
+    return measured_many(session, [case_id]).get(case_id, [])
+
+
+def measured_many(session: Session, case_ids: Iterable[int]) -> dict[int, list[Measured]]:
+    """Each case's measures, oldest first, against its instruments' baselines; one query."""
+    ids = sorted(set(case_ids))
+    if not ids:
+        return {}
+    rows = list(session.exec(select(OutcomeMeasure).where(col(OutcomeMeasure.case_id).in_(ids))
+                             .order_by(col(OutcomeMeasure.case_id),
+                                       col(OutcomeMeasure.collected_on),
                                        col(OutcomeMeasure.id))))
-    baselines: dict[str, Decimal] = {}
+    baselines: dict[tuple[int, str], Decimal] = {}
     for row in rows:
-        if row.timepoint == Timepoint.BASELINE.value and row.instrument not in baselines:
-            baselines[row.instrument] = _score(row)
+        key = (row.case_id, row.instrument)
+        if row.timepoint == Timepoint.BASELINE.value and key not in baselines:
+            baselines[key] = _score(row)
     for row in rows:
-        baselines.setdefault(row.instrument, _score(row))
-    out = []
+        baselines.setdefault((row.case_id, row.instrument), _score(row))
+    out: dict[int, list[Measured]] = {}
     for row in rows:
         value = _score(row)
-        moved = outcomes.change(Instrument(row.instrument), value, baselines[row.instrument])
-        out.append(Measured(row, value, moved.from_baseline or Decimal(0),
-                            bool(moved.mcid_reached)))
+        moved = outcomes.change(Instrument(row.instrument), value,
+                                baselines[(row.case_id, row.instrument)])
+        out.setdefault(row.case_id, []).append(
+            Measured(row, value, moved.from_baseline or Decimal(0), bool(moved.mcid_reached)))
     return out
 
 

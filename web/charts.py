@@ -90,3 +90,37 @@ def _months(start: date, end: date) -> list[date]:
         day = date(day.year + (day.month == 12), day.month % 12 + 1, 1)
     every = max(1, len(out) // 6 + (len(out) % 6 > 0))
     return out[::every]
+
+
+@dataclass(frozen=True)
+class Bar:
+    label: str
+    values: tuple[float, ...]  # one per series
+    texts: tuple[str, ...]
+    widths: tuple[float, ...]
+    y: float
+
+
+@dataclass(frozen=True)
+class BarChart:
+    """Horizontal bars, one row per label, one bar per series (e.g. planned, actual)."""
+
+    title: str
+    series: tuple[str, ...]
+    bars: list[Bar]
+    height: int
+    width: int = WIDTH
+    label_width: int = 170
+    row: int = 26
+
+
+def bar_chart(title: str, rows: list[tuple[str, tuple[float, ...]]],
+              series: tuple[str, ...] = ("",), unit: str = "") -> BarChart:
+    top = max([v for _, values in rows for v in values] + [1])
+    row_height = 10 + 14 * len(series)
+    span = WIDTH - 170 - 60
+    bars = [Bar(label, values, tuple(f"{v:g}{unit}" for v in values),
+                tuple(round(span * v / top, 1) for v in values), 8 + n * row_height)
+            for n, (label, values) in enumerate(rows)]
+    return BarChart(title, series, bars, height=16 + row_height * max(len(rows), 1),
+                    row=row_height)

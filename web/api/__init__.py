@@ -12,6 +12,7 @@ from starlette.routing import BaseRoute, Route
 
 from web.api import (
     agenda,
+    analytics,
     audit,
     auth,
     calendars,
@@ -45,5 +46,6 @@ routes: list[BaseRoute] = [
     *outcomes.routes,
     *care_loop.routes,
     *search.routes,
+    *analytics.routes,
 ]
 routes.append(Route("/openapi.json", openapi_endpoint(list(routes)), methods=["GET"]))

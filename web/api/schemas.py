@@ -387,3 +387,12 @@ class SimilarQuery(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     limit: Annotated[int, Field(ge=1, le=20)] = 5
+
+
+class AnalyticsQuery(BaseModel):
+    """``GET /analytics`` query parameters (``from`` and ``to`` dates, inclusive)."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    start: date = Field(alias="from")
+    end: date = Field(alias="to")

@@ -368,3 +368,28 @@ class SimilarCaseView(SearchHitView):
     """A past decided case like this one, with how its patient has done since."""
 
     scores: list[str]
+
+
+class MinutesView(BaseModel):
+    planned: int
+    actual: int
+
+
+class TurnaroundView(BaseModel):
+    median: float | None
+    p90: float | None
+
+
+class AnalyticsView(BaseModel):
+    """How the meetings in a period ran, and how their patients have done."""
+
+    conferences: int
+    cases_discussed: int
+    deferred: int
+    minutes: MinutesView
+    per_case: list[dict[str, int | None]]
+    per_meeting: list[dict[str, Any]]
+    turnaround_hours: TurnaroundView
+    attendance_by_specialty: dict[str, int]
+    outcomes: dict[str, int]
+    improvement_by_outcome: dict[str, dict[str, float | int | None]]

@@ -7,6 +7,7 @@ from starlette.routing import BaseRoute
 from web.pages import (
     admin,
     agenda,
+    analytics,
     calendars,
     care_loop,
     cases,
@@ -36,4 +37,5 @@ routes: list[BaseRoute] = [
     *outcomes.routes,
     *care_loop.routes,
     *search.routes,
+    *analytics.routes,
 ]
