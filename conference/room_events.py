@@ -46,7 +46,13 @@ class GuestLinkRevoked:
     link_id: int
 
 
-RoomEvent = DecisionSigned | AgendaChanged | AccessRevoked | GuestLinkRevoked
+@dataclass(frozen=True)
+class MeetingEnded:
+    """The conference was closed (the chair ended the meeting, or its empty room
+    closed by itself): everyone in the room is told and disconnected."""
+
+
+RoomEvent = DecisionSigned | AgendaChanged | AccessRevoked | GuestLinkRevoked | MeetingEnded
 
 
 def to_payload(event: RoomEvent) -> dict[str, Any]:
@@ -58,6 +64,8 @@ def to_payload(event: RoomEvent) -> dict[str, Any]:
         return {"type": "access-revoked", "user_id": str(event.user_id)}
     if isinstance(event, GuestLinkRevoked):
         return {"type": "guest-link-revoked", "link_id": str(event.link_id)}
+    if isinstance(event, MeetingEnded):
+        return {"type": "meeting-ended"}
     return {"type": "agenda-changed"}
 
 
@@ -68,6 +76,8 @@ def from_payload(payload: Any) -> RoomEvent:
     kind = payload.get("type")
     if kind == "agenda-changed":
         return AgendaChanged()
+    if kind == "meeting-ended":
+        return MeetingEnded()
     if kind == "access-revoked":
         user_id = payload.get("user_id")
         if not isinstance(user_id, str) or not user_id.isdigit():

@@ -125,6 +125,17 @@ class Hub:
         except Exception:
             log.exception("stopped listening to the events for every room")
 
+    async def occupied(self, conference_id: int) -> bool:
+        """Whether anyone is in the conference's room: here, or on the instance that
+        hosts it (a claim held elsewhere counts as occupied)."""
+        live = self.rooms.get(conference_id)
+        if live is not None:
+            return bool(live.connections)
+        if self.backplane is None:
+            return False
+        owner = await self.backplane.owner(f"conference:{conference_id}")
+        return owner is not None and owner != self.instance_id
+
     def revoke(self, user_id: str) -> None:
         """Close every socket of ``user_id`` in the rooms this instance hosts."""
         for live in self.rooms.values():
@@ -146,6 +157,8 @@ class Hub:
                     item_id=str(item_id), outcome=outcome.value, revision=revision)))
             case room_events.GuestLinkRevoked(link_id):
                 live.revoke_guest_link(link_id)
+            case room_events.MeetingEnded():
+                live.end_meeting()
 
     async def _renew(self, key: str, conference_id: int) -> None:
         """Keep the room's claim alive. Redis down: keep hosting and retry (nobody

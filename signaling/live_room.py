@@ -48,6 +48,7 @@ log = logging.getLogger(__name__)
 CLOSE_REPLACED = 4001  # the same person joined again elsewhere
 CLOSE_DENIED = 4403  # the chair denied a guest
 CLOSE_REVOKED = 4401  # the person's credentials were revoked: sign in again
+CLOSE_ENDED = 4410  # the conference was closed: the meeting is over
 
 
 class Transport(Protocol):
@@ -149,6 +150,11 @@ class LiveRoom:
         for pid, conn in list(self.connections.items()):
             if self.room.identity_of(pid).guest_link_id == link_id:
                 conn.close_after_queue(CLOSE_REVOKED)
+
+    def end_meeting(self) -> None:
+        """The conference was closed: every connection is closed, with the reason."""
+        for conn in list(self.connections.values()):
+            conn.close_after_queue(CLOSE_ENDED)
 
     def deliver(self, outgoing: list[Outgoing]) -> None:
         for out in outgoing:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlmodel import Session, col, select
 
@@ -17,14 +17,16 @@ from conference.agenda import (
 )
 from conference.audit import AuditAction, Entity
 from conference.conferences import ConferenceStatus, move_conference
+from conference.decision import DecisionStatus
 from conference.errors import InvalidInput, NotFound, PermissionDenied
 from conference.permissions import is_organiser, require_may_advance, require_organiser
 from conference.room_events import AgendaChanged
+from conference.signoff import LIVE_WINDOW, require_live_window
 from storage import audit, events
 from storage.clock import utcnow
 from storage.conferences import get_conference
 from storage.errors import integrity_as_conflict
-from storage.tables import AgendaItem, Attendance, Case, Conference, User
+from storage.tables import AgendaItem, Attendance, Case, Conference, Decision, User
 
 
 def _changed(session: Session, conference_id: int) -> None:
@@ -144,10 +146,11 @@ def _require_may_advance(actor: User, conf: Conference) -> None:
 
 def advance(
     session: Session, *, actor: User, conference_id: int, item_id: int,
-    now: datetime | None = None,
+    now: datetime | None = None, live_window: timedelta = LIVE_WINDOW,
 ) -> Conference:
     """The chair (or an organiser: :func:`may_advance`) makes ``item_id`` the case
-    being discussed now."""
+    being discussed now (the first one makes the conference live: from
+    ``live_window`` before its start)."""
     at = now or utcnow()
     conf = get_conference(session, conference_id)
     _require_may_advance(actor, conf)
@@ -156,8 +159,9 @@ def advance(
         raise NotFound(f"Item {item_id} is not on this conference's agenda.")
     if conf.status is not ConferenceStatus.LIVE:
         # Moving the agenda is what makes a published conference live; a draft
-        # or closed one refuses (IllegalTransition).
+        # or closed one refuses (IllegalTransition), and a week early is too early.
         conf.status = move_conference(conf.status, ConferenceStatus.LIVE)
+        require_live_window(conf.starts_at, at, live_window)
     if conf.current_item_id and conf.current_item_id != item_id:
         previous = session.get(AgendaItem, conf.current_item_id)
         if previous is not None and previous.ended_at is None:
@@ -226,6 +230,13 @@ def record_attendance(
         row.last_seen_at = at
         session.add(row)
     session.flush()
+    # A draft whose present list nobody edited follows the room (issue: a third
+    # specialist joined and the saved draft still listed two).
+    draft = session.exec(select(Decision).where(Decision.agenda_item_id == item_id)).first()
+    if draft is not None and draft.status is DecisionStatus.DRAFT and not draft.presence_edited:
+        draft.present_user_ids = present_for(session, item_id)
+        session.add(draft)
+        session.flush()
 
 
 def present_for(session: Session, item_id: int) -> list[int]:

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlmodel import Session, col, select
 
+from conference.agenda import ItemStatus
 from conference.audit import AuditAction, Entity
 from conference.conferences import ConferenceStatus, check_conference, move_conference
 from conference.errors import InvalidInput, NotFound
@@ -17,10 +18,12 @@ from conference.permissions import (
     require_organiser,
 )
 from conference.quorum import DEFAULT_RULE, QuorumRule, rule_from_dict
-from storage import audit
+from conference.room_events import MeetingEnded
+from conference.signoff import LIVE_WINDOW, require_live_window
+from storage import audit, events
 from storage.clock import utcnow
 from storage.errors import integrity_as_conflict
-from storage.tables import Conference, ConferenceMember, User
+from storage.tables import AgendaItem, Conference, ConferenceMember, User
 
 
 def create_conference(
@@ -125,24 +128,50 @@ def add_member(
 
 
 def set_status(
-    session: Session, *, actor: User, conference_id: int, status: ConferenceStatus,
-    now: datetime | None = None,
+    session: Session, *, actor: User | None, conference_id: int, status: ConferenceStatus,
+    now: datetime | None = None, live_window: timedelta = LIVE_WINDOW,
 ) -> Conference:
-    """Publish, open, close: each move checked against the conference life cycle."""
+    """Publish, open, close: each move checked against the conference life cycle.
+    Going live opens ``live_window`` before the start; closing a live conference ends
+    the meeting (``actor`` None: it closed by itself, its room empty past its end)."""
+    at = now or utcnow()
     conf = get_conference(session, conference_id)
-    if not may_change_status(role=actor.role, is_chair=actor.id == conf.chair_id):
+    if actor is not None and not may_change_status(role=actor.role,
+                                                   is_chair=actor.id == conf.chair_id):
         require_organiser(actor.role, "change a conference's status")
     previous = conf.status
+    if status is ConferenceStatus.LIVE and previous is ConferenceStatus.PUBLISHED:
+        require_live_window(conf.starts_at, at, live_window)
     conf.status = move_conference(conf.status, status)
+    if previous is ConferenceStatus.LIVE and status is ConferenceStatus.CLOSED:
+        _end_meeting(session, conf, at)
     if previous is ConferenceStatus.PUBLISHED and status is ConferenceStatus.CLOSED:
         # Closed before it was held: cancelled, and calendars must drop it.
-        conf.cancelled_at = now or utcnow()
+        conf.cancelled_at = at
         conf.calendar_sequence += 1
     session.add(conf)
-    audit.record(session, actor_id=actor.id, action=AuditAction.TRANSITIONED,
-                 entity=Entity.CONFERENCE, entity_id=conference_id,
-                 detail={"from": previous.value, "to": status.value}, now=now)
+    audit.record(session, actor_id=actor.id if actor else None,
+                 action=AuditAction.TRANSITIONED, entity=Entity.CONFERENCE,
+                 entity_id=conference_id,
+                 detail={"from": previous.value, "to": status.value,
+                         **({} if actor else {"by": "auto-close"})}, now=at)
     return conf
+
+
+def _end_meeting(session: Session, conf: Conference, at: datetime) -> None:
+    """The meeting is over: the case under discussion stops being current (its item
+    keeps its status: decided, or still to be decided), and the room is told."""
+    if conf.current_item_id is not None:
+        item = session.get(AgendaItem, conf.current_item_id)
+        if item is not None and item.ended_at is None:
+            item.ended_at = at
+            if item.status is ItemStatus.DISCUSSING:
+                item.status = ItemStatus.PENDING
+            session.add(item)
+    conf.current_item_id = None
+    conf.current_started_at = None
+    assert conf.id is not None
+    events.record(session, conference_id=conf.id, event=MeetingEnded())
 
 
 def visible_to(session: Session, user: User) -> list[Conference]:

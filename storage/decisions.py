@@ -29,6 +29,7 @@ from conference.errors import NotFound, StaleVersion
 from conference.permissions import require_chair, require_drafter
 from conference.quorum import check_quorum
 from conference.room_events import DecisionSigned
+from conference.signoff import present_by_hand, require_attendance_note, require_meeting_started
 from storage import audit, care_loop, events, referrals
 from storage.agenda import get_item, move_item_status, present_for
 from storage.clock import utcnow
@@ -91,11 +92,13 @@ def save_draft(
     content: DecisionContent,
     read_version: int,
     presence_given: bool = True,
+    attendance_note: str | None = None,
     now: datetime | None = None,
 ) -> Decision:
     """Create (``read_version`` 0) or update the draft decision of an agenda item.
 
-    Without ``presence_given``, who was present defaults to the item's attendance.
+    Without ``presence_given``, who was present is the item's attendance, and keeps
+    following it (``presence_edited`` false) until someone names a different list.
     """
     at = now or utcnow()
     item = get_item(session, item_id)
@@ -103,7 +106,9 @@ def save_draft(
     require_drafter(role_in(session, conference_id=item.conference_id, user_id=actor.id))
     content = _with_default_presence(session, item_id, content, presence_given)
     check_content(content, member_ids=member_ids(session, item.conference_id))
-    values = {**_columns(content), "updated_by_id": actor.id, "updated_at": at}
+    edited = set(content.present_user_ids) != set(present_for(session, item_id))
+    values = {**_columns(content), "updated_by_id": actor.id, "updated_at": at,
+              "presence_edited": edited, "attendance_note": (attendance_note or "").strip() or None}
     dec = get_decision(session, item_id)
     if dec is None:
         if read_version != 0:
@@ -138,11 +143,12 @@ def _revisions(session: Session, item_id: int) -> list[DecisionRevision]:
 
 def _insert_revision(session: Session, *, item: AgendaItem, version: int,
                      content: DecisionContent, actor: User, revision: int, reason: str | None,
-                     at: datetime) -> DecisionRevision:
+                     at: datetime, by_hand: list[int], note: str | None) -> DecisionRevision:
     assert actor.id is not None and item.id is not None
     row = DecisionRevision(
         agenda_item_id=item.id, case_id=item.case_id, revision=revision, version=version,
-        amendment_reason=reason, signed_by_id=actor.id, signed_at=at, **_columns(content),
+        amendment_reason=reason, signed_by_id=actor.id, signed_at=at, present_by_hand=by_hand,
+        attendance_note=note if by_hand else None, **_columns(content),
     )
     with integrity_as_conflict("Someone else signed this decision at the same moment."):
         session.add(row)
@@ -167,26 +173,47 @@ def sign(
     session: Session, *, actor: User, item_id: int, read_version: int | None = None,
     now: datetime | None = None,
 ) -> DecisionRevision:
-    """The chair signs the draft, if the quorum rule is met. It never changes after."""
+    """The chair signs the draft, in or after the meeting, if the quorum rule is met
+    by who was there. It never changes after."""
     at = now or utcnow()
     item, dec = _chairs_decision(session, actor, item_id, "sign its decisions",
                                  missing="There is no draft decision to sign yet.")
+    require_meeting_started(get_conference(session, item.conference_id).status)
     check_sign(dec.status, read_version=read_version, current_version=dec.version)
-    _check_quorum(session, item, content_of(dec))
+    content = content_of(dec)
+    by_hand = _by_hand(session, item, content, dec.attendance_note)
+    _check_quorum(session, item, content)
     dec = _compare_and_set(session, dec, dec.version, {"status": DecisionStatus.SIGNED,
                                                        "updated_by_id": actor.id,
                                                        "updated_at": at})
     row = _insert_revision(session, item=item, version=dec.version, content=content_of(dec),
-                           actor=actor, revision=1, reason=None, at=at)
+                           actor=actor, revision=1, reason=None, at=at,
+                           by_hand=by_hand, note=dec.attendance_note)
     move_item_status(item, ItemStatus.DECIDED, at)
     session.add(item)
     referrals.answer_for_case(session, case_id=item.case_id, at=at)
     care_loop.on_signed(session, item=item, revision=row, at=at)
     _announce(session, item, row)
     audit.record(session, actor_id=actor.id, action=AuditAction.SIGNED, entity=Entity.DECISION,
-                 entity_id=dec.id or 0, case_id=item.case_id, detail={"version": dec.version},
-                 now=at)
+                 entity_id=dec.id or 0, case_id=item.case_id,
+                 detail={"version": dec.version, **({"present_by_hand": by_hand}
+                                                    if by_hand else {})}, now=at)
     return row
+
+
+def _by_hand(session: Session, item: AgendaItem, content: DecisionContent,
+             note: str | None) -> list[int]:
+    """Who is named present without being recorded in the room; refused without a
+    reason (conference/signoff.py)."""
+    assert item.id is not None
+    by_hand = present_by_hand(content.present_user_ids, present_for(session, item.id))
+    require_attendance_note(by_hand, note)
+    return by_hand
+
+
+def by_hand_of(session: Session, dec: Decision) -> list[int]:
+    """A draft's people named present but not recorded in the room (for its readers)."""
+    return present_by_hand(dec.present_user_ids, present_for(session, dec.agenda_item_id))
 
 
 def amend(
@@ -197,27 +224,34 @@ def amend(
     reason: str,
     changes: dict[str, Any],
     read_version: int | None = None,
+    attendance_note: str | None = None,
     now: datetime | None = None,
 ) -> DecisionRevision:
     """The chair records a new signed revision with a reason; earlier ones are kept.
 
-    Fields not in ``changes`` (who was present included) keep their signed values.
+    Fields not in ``changes`` (who was present included) keep their signed values;
+    the attendance note too, unless a new one is given.
     """
     at = now or utcnow()
     item, dec = _chairs_decision(session, actor, item_id, "amend its decisions",
                                  missing="There is no signed decision to amend.")
+    require_meeting_started(get_conference(session, item.conference_id).status, "amend")
     check_amend(dec.status, reason=reason, read_version=read_version,
                 current_version=dec.version)
     content = replace(content_of(dec), **changes)
     check_content(content, member_ids=member_ids(session, item.conference_id))
+    note = (attendance_note or "").strip() or dec.attendance_note
+    by_hand = _by_hand(session, item, content, note)
     _check_quorum(session, item, content)
     revision = len(_revisions(session, item_id)) + 1
     # The revision first: the database lets a signed row change only into what a
     # recorded revision of its next version says (migration 0003's trigger).
     row = _insert_revision(session, item=item, version=dec.version + 1, content=content,
-                           actor=actor, revision=revision, reason=reason.strip(), at=at)
+                           actor=actor, revision=revision, reason=reason.strip(), at=at,
+                           by_hand=by_hand, note=note)
     dec = _compare_and_set(session, dec, dec.version,
-                           {**_columns(content), "updated_by_id": actor.id, "updated_at": at})
+                           {**_columns(content), "updated_by_id": actor.id, "updated_at": at,
+                            "attendance_note": note})
     _announce(session, item, row)
     audit.record(session, actor_id=actor.id, action=AuditAction.AMENDED, entity=Entity.DECISION,
                  entity_id=dec.id or 0, case_id=item.case_id,

@@ -9,7 +9,7 @@ Patient references are pseudonymous codes, as in production.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlmodel import Session
@@ -196,9 +196,10 @@ def load_demo(session: Session, *, now: datetime | None = None) -> list[Login]:
             credentials=CREDENTIALS.get(key, ""), password=DEMO_PASSWORD, now=at)
     coord, chair = people["coordinator"], people["okafor"]
     tz = ZoneInfo("America/Chicago")
-    days_ahead = (1 - at.astimezone(tz).weekday()) % 7 or 7  # next Tuesday
-    starts = datetime.combine(at.astimezone(tz).date() + timedelta(days=days_ahead),
-                              time(7, 0), tz)
+    # The demo meeting is about to start (on the next quarter hour at least 20 minutes
+    # away), so whoever tries the demo can open the room, run it and sign at once.
+    soon = at.astimezone(tz) + timedelta(minutes=20)
+    starts = (soon + timedelta(minutes=-soon.minute % 15)).replace(second=0, microsecond=0)
     assert chair.id is not None
     conf = conferences.create_conference(
         session, actor=coord, title="Weekly multidisciplinary spine conference",

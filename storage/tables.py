@@ -210,6 +210,10 @@ class Decision(DecisionFields, table=True):
     version: int = 1
     updated_by_id: int | None = Field(default=None, foreign_key="user.id")
     updated_at: datetime = utc()
+    # False while the present list follows the room's attendance; True once the chair
+    # (or a member) chose who was present.
+    presence_edited: bool = Field(default=False, sa_column_kwargs={"server_default": "0"})
+    attendance_note: str | None = Field(default=None, sa_column=Column(Text))
 
 
 class DecisionRevision(DecisionFields, table=True):
@@ -225,6 +229,9 @@ class DecisionRevision(DecisionFields, table=True):
     version: int
     dissent: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON))
     amendment_reason: str | None = Field(default=None, sa_column=Column(Text))
+    # Named present but not recorded in the room while the item was current.
+    present_by_hand: list[int] = Field(default_factory=list, sa_column=Column(JSON))
+    attendance_note: str | None = Field(default=None, sa_column=Column(Text))
     signed_by_id: int = Field(foreign_key="user.id")
     signed_at: datetime = utc()
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import itertools
+from collections.abc import Iterable
 from datetime import UTC, date, datetime, timedelta
 from typing import Protocol, TypedDict, TypeVar, Unpack
 
@@ -18,6 +19,7 @@ from conference.cases import (
     TreatmentResponse,
     Urgency,
 )
+from conference.conferences import ConferenceStatus
 from conference.people import ConferenceRole, Role, Specialty
 from storage import agenda, cases, conferences, guest_links, users
 from storage.engine import session_scope
@@ -94,10 +96,12 @@ def case(session: Session, actor: User, **kw: Unpack[DetailsChanges]) -> Case:
     return cases.create_case(session, actor=actor, details=details(**kw))
 
 
-def conference(session: Session, actor: User, chair: User, minutes: int = 60) -> Conference:
+def conference(session: Session, actor: User, chair: User, minutes: int = 60,
+               starts_in: timedelta = timedelta(minutes=30)) -> Conference:
+    """A conference about to start (its room open: see conference/signoff.py)."""
     return conferences.create_conference(
         session, actor=actor, title="Weekly spine conference",
-        starts_at=datetime.now(UTC) + timedelta(days=1), duration_minutes=minutes,
+        starts_at=datetime.now(UTC) + starts_in, duration_minutes=minutes,
         chair_id=id_of(chair),
     )
 
@@ -134,3 +138,31 @@ def other_conference_item(app: Starlette) -> int:
         actor = coordinator(session)
         chair = user(session)
         return id_of(item(session, actor, conference(session, actor, chair)))
+
+
+def hold(session: Session, conference_id: int, *, item_ids: Iterable[int],
+         user_ids: Iterable[int]) -> None:
+    """The meeting under way, with ``user_ids`` in the room for each of ``item_ids``
+    (signing needs both: conference/signoff.py)."""
+    conf = conferences.get_conference(session, conference_id)
+    conf.status = ConferenceStatus.LIVE
+    session.add(conf)
+    people = list(user_ids)
+    for item_id in item_ids:
+        agenda.record_attendance(session, item_id=item_id, user_ids=people)
+    session.flush()
+
+
+def hold_demo(app: Starlette) -> None:
+    """The demo conference held, every member in the room for every case."""
+    with session_scope(app.state.engine) as session:
+        conf = session.exec(select(Conference)).first()
+        assert conf is not None and conf.id is not None
+        hold(session, conf.id, item_ids=[id_of(i) for i in agenda.items(session, conf.id)],
+             user_ids=conferences.member_ids(session, conf.id))
+
+
+def held(session: Session, conf: Conference, item: AgendaItem) -> None:
+    """``conf`` under way with all its members in the room for ``item``."""
+    hold(session, id_of(conf), item_ids=[id_of(item)],
+         user_ids=conferences.member_ids(session, id_of(conf)))

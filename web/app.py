@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -20,6 +21,7 @@ from web.errors import EXCEPTION_HANDLERS
 from web.live import DatabaseRoomStore, ice_servers
 from web.security import SecurityHeaders
 from web.settings import Settings, load_settings
+from web.sweeper import run as run_sweeper
 from web.tokens import TokenSigner
 
 STATIC = Path(__file__).resolve().parent / "static"
@@ -47,9 +49,13 @@ def create_app(settings: Settings | None = None) -> Starlette:
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         app.state.loop = asyncio.get_running_loop()  # where room events are published
+        sweeper = asyncio.create_task(run_sweeper(app), name="sweeper")
         try:
             yield
         finally:
+            sweeper.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await sweeper
             # Every room closed: sockets, peer connections, room ownership.
             await app.state.hub.close()
             await app.state.backplane.aclose()
@@ -70,7 +76,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
     app.state.engine = make_engine(settings.database_url)
     app.state.signer = TokenSigner(settings.secret_key)
     app.state.backplane = open_backplane(settings.redis_url)
-    app.state.hub = Hub(store=DatabaseRoomStore(app.state.engine),
+    app.state.hub = Hub(store=DatabaseRoomStore(app.state.engine,
+                                                live_window=settings.live_window),
                         ice_servers=ice_servers(settings.ice_servers),
                         backplane=app.state.backplane)
     return app

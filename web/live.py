@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import json
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import Enum
 from typing import Any
 from urllib.parse import urlsplit
@@ -24,10 +24,23 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route, WebSocketRoute
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
+from conference.conferences import ConferenceStatus
 from conference.decision_outcomes import Outcome
-from conference.errors import CasebridgeError, NotAuthenticated, NotFound, PermissionDenied
+from conference.errors import (
+    CasebridgeError,
+    Conflict,
+    NotAuthenticated,
+    NotFound,
+    PermissionDenied,
+)
 from conference.people import ConferenceRole, Role, Specialty
-from conference.permissions import may_advance, may_draft, may_enter_conference
+from conference.permissions import (
+    may_advance,
+    may_change_status,
+    may_draft,
+    may_enter_conference,
+)
+from conference.signoff import LIVE_WINDOW
 from signaling.hub import Hub
 from signaling.protocol import ChatMessage, IceServer, parse_ice_servers
 from signaling.room import Identity
@@ -45,6 +58,7 @@ from web.tokens import GuestGrant
 CLOSE_UNAUTHENTICATED = 4401
 CLOSE_FORBIDDEN = 4403
 CLOSE_NOT_FOUND = 4404
+CLOSE_ENDED = 4410
 
 
 def ice_servers(configured: list[dict[str, object]]) -> tuple[IceServer, ...]:
@@ -54,8 +68,9 @@ def ice_servers(configured: list[dict[str, object]]) -> tuple[IceServer, ...]:
 class DatabaseRoomStore:
     """``signaling.live_room.RoomStore`` on the repositories, off the event loop."""
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, *, live_window: timedelta = LIVE_WINDOW) -> None:
         self.engine = engine
+        self.live_window = live_window
 
     async def agenda(self, conference_id: int) -> tuple[list[str], str | None, datetime | None]:
         def read() -> tuple[list[str], str | None, datetime | None]:
@@ -81,7 +96,8 @@ class DatabaseRoomStore:
                                        now=now)
                 else:
                     agenda.advance(session, actor=actor, conference_id=conference_id,
-                                   item_id=int(item_id), now=now)
+                                   item_id=int(item_id), now=now,
+                                   live_window=self.live_window)
         await asyncio.to_thread(write)
 
     async def attendance(self, item_id: str, user_ids: frozenset[str], now: datetime) -> None:
@@ -171,6 +187,8 @@ def _identify(websocket: WebSocket, conference_id: int) -> Identity:
     token = websocket.query_params.get("token")
     with db(websocket) as session:
         conf = conferences.get_conference(session, conference_id)
+        if conf.status is ConferenceStatus.CLOSED:
+            raise Conflict("This meeting has ended.", code="meeting_ended")
         user: User | None = None
         if token:
             claim = _api_claim(websocket, token)
@@ -212,8 +230,8 @@ async def room_socket(websocket: WebSocket) -> None:
             raise NotFound("No such conference.")
         identity = await asyncio.to_thread(_identify, websocket, int(raw_id))
     except CasebridgeError as exc:
-        code = {NotAuthenticated: CLOSE_UNAUTHENTICATED, NotFound: CLOSE_NOT_FOUND}.get(
-            type(exc), CLOSE_FORBIDDEN)
+        code = {NotAuthenticated: CLOSE_UNAUTHENTICATED, NotFound: CLOSE_NOT_FOUND,
+                Conflict: CLOSE_ENDED}.get(type(exc), CLOSE_FORBIDDEN)
         await websocket.close(code, reason=exc.message[:120])
         return
     hub: Hub = websocket.app.state.hub
@@ -258,6 +276,8 @@ def _room_context(request: Request) -> dict[str, Any]:
             "conference": conf, "items": items, "cases": case_rows, "is_chair": is_chair,
             "can_advance": user is not None and may_advance(role=user.role, is_chair=is_chair),
             "may_draft": may_draft(conference_role), "guest": grant,
+            "may_end": user is not None and may_change_status(role=user.role,
+                                                              is_chair=is_chair),
             "is_guest": grant is not None or conference_role is ConferenceRole.GUEST,
             "token": token or "",
             "briefs": _briefs(session, items, user if grant is None else None),

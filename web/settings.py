@@ -6,11 +6,13 @@ import json
 import os
 import secrets
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy.engine import make_url
 
+from conference.signoff import AUTO_CLOSE_GRACE, LIVE_WINDOW
 from storage.cases import ImagingPolicy
 from storage.engine import database_url
 
@@ -44,6 +46,8 @@ class Settings:
     # ten sections, each a question and its six answers (0-5). Without it the patient
     # form shows the section titles and a plain 0-5 scale.
     instrument_text: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    live_window: timedelta = LIVE_WINDOW
+    auto_close_grace: timedelta = AUTO_CLOSE_GRACE
 
     def imaging_policy(self) -> ImagingPolicy:
         """Which imaging links the hospital accepts (loopback http only in development)."""
@@ -121,6 +125,15 @@ def instrument_text(path: str) -> dict[str, list[dict[str, Any]]]:
     return data
 
 
+def _minutes(name: str, default: timedelta, most: int) -> timedelta:
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return default
+    if not raw.isdigit() or not 0 <= int(raw) <= most:
+        raise ConfigError(f"{name} is a number of minutes from 0 to {most}.")
+    return timedelta(minutes=int(raw))
+
+
 def load_settings() -> Settings:
     """Read every ``CASEBRIDGE_*`` variable; raise :class:`ConfigError` on a bad one."""
     db_url = database_url()
@@ -140,4 +153,7 @@ def load_settings() -> Settings:
         development=os.environ.get("CASEBRIDGE_DEVELOPMENT", "").lower() in ("1", "true"),
         institution=_institution(),
         instrument_text=instrument_text(os.environ.get("CASEBRIDGE_INSTRUMENT_TEXT", "").strip()),
+        live_window=_minutes("CASEBRIDGE_LIVE_WINDOW_MINUTES", LIVE_WINDOW, 24 * 60),
+        auto_close_grace=_minutes("CASEBRIDGE_AUTO_CLOSE_GRACE_MINUTES", AUTO_CLOSE_GRACE,
+                                  24 * 60),
     )

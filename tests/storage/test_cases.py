@@ -181,6 +181,7 @@ def test_case_corrected_until_a_decision_is_signed(session: Session) -> None:
     assert err.value.field == "summary"
     with pytest.raises(InvalidInput):
         cases.update_case(session, actor=coord, case_id=id_of(case), changes={"patient_ref": "X1"})
+    factories.held(session, conf, item)
     decisions.save_draft(session, actor=chair, item_id=id_of(item), read_version=0,
                          content=DecisionContent(Outcome.OTHER, "r", "p", 2, (id_of(chair),)))
     decisions.sign(session, actor=chair, item_id=id_of(item))

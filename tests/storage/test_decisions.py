@@ -7,9 +7,11 @@ from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session
 
 from conference.agenda import ItemStatus
+from conference.conferences import ConferenceStatus
 from conference.decision import DecisionContent, DecisionStatus
 from conference.decision_outcomes import Outcome
 from conference.errors import (
+    Conflict,
     IllegalTransition,
     InvalidInput,
     NotFound,
@@ -56,6 +58,9 @@ def team(session: Session) -> Team:
     factories.member(session, coord, conf, pain)
     factories.member(session, coord, conf, guest, ConferenceRole.GUEST)
     item = factories.item(session, coord, conf)
+    # The meeting under way with the panel in the room (signing needs both).
+    factories.hold(session, id_of(conf), item_ids=[id_of(item)],
+                   user_ids=[id_of(chair), id_of(neuro), id_of(pain)])
     session.commit()
     return Team(coord=coord, chair=chair, neuro=neuro, pain=pain, guest=guest, conf=conf,
                 item=item)
@@ -133,12 +138,14 @@ def test_decision_present_must_be_members(session: Session, team: Team) -> None:
 
 
 def test_decision_presence_defaults_to_attendance(session: Session, team: Team) -> None:
-    agenda.record_attendance(session, item_id=id_of(team.item),
+    item = factories.item(session, team.coord, team.conf)
+    agenda.record_attendance(session, item_id=id_of(item),
                              user_ids=[id_of(team.chair), id_of(team.pain)])
-    dec = decisions.save_draft(session, actor=team.neuro, item_id=id_of(team.item),
+    dec = decisions.save_draft(session, actor=team.neuro, item_id=id_of(item),
                                content=content(team, present=()), read_version=0,
                                presence_given=False)
     assert sorted(dec.present_user_ids) == sorted([id_of(team.chair), id_of(team.pain)])
+    assert dec.presence_edited is False
 
 
 def test_decision_sign_refused_without_quorum_names_missing(session: Session, team: Team
@@ -236,6 +243,8 @@ def test_decision_signing_answers_the_request(session: Session, team: Team) -> N
                                requested_specialties=[Specialty.NEUROSURGERY])
     _, item = referrals.schedule(session, actor=team.coord, request_id=id_of(request),
                                  conference_id=id_of(team.conf), planned_minutes=20)
+    factories.hold(session, id_of(team.conf), item_ids=[id_of(item)],
+                   user_ids=[id_of(team.chair), id_of(team.neuro), id_of(team.pain)])
     decisions.save_draft(session, actor=team.neuro, item_id=id_of(item),
                          content=content(team), read_version=0)
     decisions.sign(session, actor=team.chair, item_id=id_of(item))
@@ -304,3 +313,62 @@ def test_decision_signed_fields_change_only_as_a_recorded_revision(
                     reason="Imaging reviewed again", changes={"outcome": Outcome.OTHER})
     session.commit()
     assert found(decisions.get_decision(session, id_of(team.item))).outcome is Outcome.OTHER
+
+
+# -- sign-off backed by the meeting (issue 9, items 4 and 5) ------------------------
+
+
+def test_signing_waits_for_the_meeting(session: Session, team: Team) -> None:
+    team.conf.status = ConferenceStatus.PUBLISHED  # a week ahead, nobody has met
+    session.add(team.conf)
+    decisions.save_draft(session, actor=team.neuro, item_id=id_of(team.item),
+                         content=content(team), read_version=0)
+    with pytest.raises(Conflict) as early:
+        decisions.sign(session, actor=team.chair, item_id=id_of(team.item))
+    assert early.value.code == "conference_not_started"
+    team.conf.status = ConferenceStatus.LIVE
+    session.add(team.conf)
+    assert decisions.sign(session, actor=team.chair, item_id=id_of(team.item)).revision == 1
+
+
+def test_someone_added_by_hand_needs_a_reason_and_is_recorded(session: Session,
+                                                             team: Team) -> None:
+    item = factories.item(session, team.coord, team.conf)
+    # Only the chair and the pain specialist were in the room; the neurosurgeon is
+    # ticked by hand (a surgical outcome needs a surgeon).
+    agenda.record_attendance(session, item_id=id_of(item),
+                             user_ids=[id_of(team.chair), id_of(team.pain)])
+    dec = decisions.save_draft(session, actor=team.chair, item_id=id_of(item),
+                               content=content(team), read_version=0)
+    assert dec.presence_edited is True
+    assert decisions.by_hand_of(session, dec) == [id_of(team.neuro)]
+    with pytest.raises(Conflict) as refused:
+        decisions.sign(session, actor=team.chair, item_id=id_of(item))
+    assert refused.value.code == "attendance_note_required"
+    decisions.save_draft(session, actor=team.chair, item_id=id_of(item), content=content(team),
+                         read_version=1, attendance_note="Joined by telephone from theatre.")
+    row = decisions.sign(session, actor=team.chair, item_id=id_of(item))
+    assert row.present_by_hand == [id_of(team.neuro)]
+    assert row.attendance_note == "Joined by telephone from theatre."
+
+
+def test_an_unedited_draft_follows_the_room(session: Session, team: Team) -> None:
+    item = factories.item(session, team.coord, team.conf)
+    agenda.record_attendance(session, item_id=id_of(item),
+                             user_ids=[id_of(team.chair), id_of(team.pain)])
+    decisions.save_draft(session, actor=team.chair, item_id=id_of(item),
+                         content=content(team, outcome=Outcome.PAIN_MANAGEMENT, present=()),
+                         read_version=0, presence_given=False)
+    # A third specialist joins after the draft was saved: the draft lists them too.
+    agenda.record_attendance(session, item_id=id_of(item), user_ids=[id_of(team.neuro)])
+    dec = found(decisions.get_decision(session, id_of(item)))
+    assert sorted(dec.present_user_ids) == sorted(
+        [id_of(team.chair), id_of(team.pain), id_of(team.neuro)])
+    assert dec.version == 1  # nobody's edit: no version for a colleague to trip over
+    # Once someone chooses the list, it stays as chosen.
+    decisions.save_draft(session, actor=team.chair, item_id=id_of(item),
+                         content=content(team, outcome=Outcome.PAIN_MANAGEMENT,
+                                         present=("chair", "pain")), read_version=1)
+    agenda.record_attendance(session, item_id=id_of(item), user_ids=[id_of(team.guest)])
+    dec = found(decisions.get_decision(session, id_of(item)))
+    assert sorted(dec.present_user_ids) == sorted([id_of(team.chair), id_of(team.pain)])

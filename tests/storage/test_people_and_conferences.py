@@ -145,6 +145,7 @@ def test_conference_own_quorum_rule_applies_to_signing(session: Session) -> None
         conferences.set_quorum_rule(session, actor=chair, conference_id=id_of(conf), rule=rule)
     conferences.set_quorum_rule(session, actor=coord, conference_id=id_of(conf), rule=rule)
     assert conferences.quorum_rule(conf) == rule
+    factories.held(session, conf, item)
     decisions.save_draft(session, actor=chair, item_id=id_of(item), read_version=0,
                          content=DecisionContent(Outcome.OTHER, "r", "p", 2, (id_of(chair),)))
     with pytest.raises(QuorumNotMet) as err:

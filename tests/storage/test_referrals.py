@@ -117,6 +117,7 @@ def test_request_turnaround_summary(session: Session, people: dict[str, User]) -
     conf = factories.conference(session, people["coord"], people["spec"])
     _, item = referrals.schedule(session, actor=people["coord"], request_id=id_of(r),
                                  conference_id=id_of(conf), planned_minutes=10)
+    factories.held(session, conf, item)
     decisions.save_draft(session, actor=people["spec"], item_id=id_of(item), read_version=0,
                          content=DecisionContent(Outcome.PAIN_MANAGEMENT, "r", "p", 4,
                                                  (id_of(people["spec"]),)))

@@ -56,7 +56,8 @@ def get_conference(call: Call[Empty]) -> ConferenceDetail:
 
 def set_status(call: Call[ConferenceStatusIn]) -> ConferenceDetail:
     conf = conferences.set_status(call.session, actor=call.user, conference_id=call.id(),
-                                  status=call.body.status)
+                                  status=call.body.status,
+                                  live_window=call.request.app.state.settings.live_window)
     return detail(call.session, conf)
 
 

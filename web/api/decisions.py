@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from conference.errors import NotFound
 from storage import decisions
+from storage.tables import Decision
 from web.api.access import visible_item
 from web.api.endpoint import Call, operation
 from web.api.schemas import AmendIn, DecisionIn, Empty, SignIn
@@ -16,15 +19,22 @@ def get_decision(call: Call[Empty]) -> DecisionView:
     dec = decisions.get_decision(call.session, item.id)
     if dec is None:
         raise NotFound("No decision has been drafted for this agenda item yet.")
-    return DecisionView.model_validate(dec)
+    return _view(call, dec)
+
+
+def _view(call: Call[Any], dec: Decision) -> DecisionView:
+    view = DecisionView.model_validate(dec)
+    view.present_by_hand = decisions.by_hand_of(call.session, dec)
+    return view
 
 
 def save_draft(call: Call[DecisionIn]) -> DecisionView:
     body = call.body
     dec = decisions.save_draft(
         call.session, actor=call.user, item_id=call.id(), content=body.to_domain(),
-        read_version=body.version, presence_given=body.present_user_ids is not None)
-    return DecisionView.model_validate(dec)
+        read_version=body.version, presence_given=body.present_user_ids is not None,
+        attendance_note=body.attendance_note)
+    return _view(call, dec)
 
 
 def sign(call: Call[SignIn]) -> RevisionView:
@@ -36,7 +46,8 @@ def sign(call: Call[SignIn]) -> RevisionView:
 def amend(call: Call[AmendIn]) -> RevisionView:
     row = decisions.amend(call.session, actor=call.user, item_id=call.id(),
                           reason=call.body.reason, changes=call.body.changes(),
-                          read_version=call.body.version)
+                          read_version=call.body.version,
+                          attendance_note=call.body.attendance_note)
     return RevisionView.model_validate(row)
 
 

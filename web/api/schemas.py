@@ -251,6 +251,8 @@ class DecisionIn(Body):
     responsible_clinician_id: Id | None = None
     dissent: Dissents = []
     version: Version = Field(description="The version read; 0 for a new decision")
+    attendance_note: ShortText | None = Field(
+        default=None, description="Why anyone named present was not recorded in the room")
 
     def to_domain(self) -> DecisionContent:
         return DecisionContent(
@@ -276,11 +278,12 @@ class AmendIn(Body):
     responsible_clinician_id: Id | None = None
     dissent: Dissents | None = None
     version: Version | None = Field(default=None, description="If given, must be current")
+    attendance_note: ShortText | None = None
 
     def changes(self) -> dict[str, Any]:
         """The fields the chair changed, as DecisionContent keyword arguments."""
         changed: dict[str, Any] = {}
-        for name in self.model_fields_set - {"reason", "version"}:
+        for name in self.model_fields_set - {"reason", "version", "attendance_note"}:
             value = getattr(self, name)
             if value is None and name != "responsible_clinician_id":
                 continue  # null means "unchanged" for fields that cannot be empty

@@ -172,6 +172,10 @@ class DecisionView(DecisionFields, _DecisionHead):
     dissent: list[DissentView]
     updated_by_id: int | None
     updated_at: UTCTime
+    presence_edited: bool = False
+    attendance_note: str | None = None
+    present_by_hand: list[int] = Field(
+        default_factory=list, description="Named present but not recorded in the room")
 
 
 class _RevisionHead(SQLModel):
@@ -190,6 +194,8 @@ class RevisionView(DecisionFields, _RevisionHead):
     amendment_reason: str | None
     signed_by_id: int
     signed_at: UTCTime
+    present_by_hand: list[int] = Field(default_factory=list)
+    attendance_note: str | None = None
 
 
 class CaseSummary(View):

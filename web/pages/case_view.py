@@ -14,6 +14,7 @@ from starlette.responses import Response
 from conference import outcomes
 from conference.audit import Entity
 from conference.cases import TreatmentKind, TreatmentResponse, Urgency
+from conference.conferences import ConferenceStatus
 from conference.decision import DecisionStatus
 from conference.decision_outcomes import OUTCOME_LABELS, SURGICAL_OUTCOMES
 from conference.outcomes import Instrument, Timepoint
@@ -70,6 +71,8 @@ class DecisionPanel:
     attendance: list[int] = field(default_factory=list)
     quorum_missing: list[str] = field(default_factory=list)
     returning: FollowUp | None = None  # the follow-up that brought the case back
+    by_hand: list[int] = field(default_factory=list)  # named present, not in the room
+    meeting_started: bool = False
 
     @property
     def signed(self) -> bool:
@@ -130,6 +133,9 @@ def _panel(session: Session, viewer: User, item: AgendaItem) -> DecisionPanel | 
     )
     panel.form = decision_form(dec, attendance)
     panel.returning = care_loop.returning(session, item.id)
+    panel.meeting_started = conf.status in (ConferenceStatus.LIVE, ConferenceStatus.CLOSED)
+    if dec is not None:
+        panel.by_hand = decisions.by_hand_of(session, dec)
     if dec is not None:
         panel.quorum_missing = missing_for_quorum(
             conferences.quorum_rule(conf), dec.outcome,

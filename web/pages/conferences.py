@@ -14,6 +14,7 @@ from starlette.routing import Route
 from conference import guest_links as link_rules
 from conference.conferences import CONFERENCE_TRANSITIONS, ConferenceStatus
 from conference.decision import DecisionStatus
+from conference.errors import Conflict
 from conference.people import SPECIALTY_LABELS, Role
 from conference.permissions import is_organiser, may_change_status, require_organiser
 from conference.quorum import describe_rule
@@ -32,7 +33,7 @@ STATUS_ACTIONS = {
     (ConferenceStatus.DRAFT, ConferenceStatus.PUBLISHED): "Publish the agenda",
     (ConferenceStatus.PUBLISHED, ConferenceStatus.DRAFT): "Unpublish (back to draft)",
     (ConferenceStatus.PUBLISHED, ConferenceStatus.CLOSED): "Cancel the conference",
-    (ConferenceStatus.LIVE, ConferenceStatus.CLOSED): "Close the conference",
+    (ConferenceStatus.LIVE, ConferenceStatus.CLOSED): "End meeting",
 }
 
 
@@ -181,12 +182,30 @@ invite = action(_invite, again=again, refusal=Refusal("user_id"), model=FormMode
 def _change_status(call: Posted[ConferenceStatusIn]) -> Response:
     visible_conference(call.session, call.user, call.id())
     target = call.values.status
+    previous = visible_conference(call.session, call.user, call.id()).status
     conferences.set_status(call.session, actor=call.user, conference_id=call.id(),
-                           status=target)
-    flash(call.request, f"The conference is now {target.value}.")
+                           status=target,
+                           live_window=call.request.app.state.settings.live_window)
+    ended = previous is ConferenceStatus.LIVE and target is ConferenceStatus.CLOSED
+    flash(call.request, "The meeting has ended; the room is closed." if ended
+          else f"The conference is now {target.value}.")
     return see_other(f"/conferences/{call.id()}")
 
 
+def _end_meeting(call: Posted[Any]) -> Response:
+    """The chair's "End meeting" in the room: only ever closes a live conference (a
+    conference not yet live is cancelled from its page, deliberately)."""
+    conf = visible_conference(call.session, call.user, call.id())
+    if conf.status is not ConferenceStatus.LIVE:
+        raise Conflict("This meeting is not live, so there is nothing to end.",
+                       code="meeting_not_live")
+    conferences.set_status(call.session, actor=call.user, conference_id=call.id(),
+                           status=ConferenceStatus.CLOSED)
+    flash(call.request, "The meeting has ended; the room is closed.")
+    return see_other(f"/conferences/{call.id()}")
+
+
+end_meeting = action(_end_meeting)
 change_status = action(_change_status, model=FormModel(
     ConferenceStatusIn, labels={"status": Label("a status", choice=True)}))
 
@@ -197,4 +216,5 @@ routes = [
     Route("/conferences/{id:int}", show),
     Route("/conferences/{id:int}/members", invite, methods=["POST"]),
     Route("/conferences/{id:int}/status", change_status, methods=["POST"]),
+    Route("/conferences/{id:int}/end", end_meeting, methods=["POST"]),
 ]

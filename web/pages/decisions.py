@@ -13,7 +13,7 @@ from sqlmodel import Session
 from starlette.responses import Response
 from starlette.routing import Route
 
-from conference.errors import CasebridgeError, NotFound, QuorumNotMet, StaleVersion
+from conference.errors import CasebridgeError, Conflict, NotFound, QuorumNotMet, StaleVersion
 from storage import agenda, cases, decisions
 from storage.tables import AgendaItem
 from web.api.schemas import AmendIn, DecisionIn, SignIn
@@ -106,12 +106,14 @@ def _save(call: Posted[DecisionIn]) -> Response:
     _item(call.session, case_id, item_id)
     dec = decisions.save_draft(call.session, actor=call.user, item_id=item_id,
                                content=call.values.to_domain(),
-                               read_version=call.values.version)
+                               read_version=call.values.version,
+                               attendance_note=call.values.attendance_note)
     if call.form.get("then_sign"):
         try:
+            _confirmed(call)
             decisions.sign(call.session, actor=call.user, item_id=item_id,
                            read_version=dec.version)
-        except (QuorumNotMet, StaleVersion) as exc:
+        except (QuorumNotMet, StaleVersion, Conflict) as exc:
             # The draft is kept (committed); the sign-off refusal shows beside it.
             call.session.commit()
             _sign_refused(call, exc)
@@ -124,8 +126,16 @@ def _signed(call: Posted[Any]) -> Response:
     return _done(call, "Decision signed. The referring clinician's letter is ready.")
 
 
+def _confirmed(call: Posted[Any]) -> None:
+    """Signing is deliberate: the page asks the chair to tick a confirmation."""
+    if call.form.get("confirm") != "1":
+        raise Conflict("Tick the confirmation to sign: a signed decision cannot be "
+                       "changed, only amended.", code="confirmation_required")
+
+
 def _sign(call: Posted[SignIn]) -> Response:
     _item(call.session, call.id(), call.id("item_id"))
+    _confirmed(call)
     decisions.sign(call.session, actor=call.user, item_id=call.id("item_id"),
                    read_version=call.values.version or 0)
     return _signed(call)

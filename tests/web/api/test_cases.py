@@ -2,8 +2,10 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
+from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
+from tests.factories import hold_demo
 from tests.web.api.conftest import Headers, error_of
 from web.app import create_app
 from web.settings import Settings
@@ -197,8 +199,10 @@ def test_cases_patch_corrects_until_signed(client: TestClient, auth: Callable[[s
                           headers=auth("coordinator")), 404)
 
 
-def test_cases_patch_refused_once_decided(client: TestClient, auth: Callable[[str], Headers],
+def test_cases_patch_refused_once_decided(client: TestClient, app: Starlette,
+                                          auth: Callable[[str], Headers],
                                           conference_id: int, people: dict[str, int]) -> None:
+    hold_demo(app)  # the meeting under way, the panel in the room
     item = client.get(f"/api/v1/conferences/{conference_id}",
                       headers=auth("coordinator")).json()["agenda"][0]
     body = {"outcome": "physical_therapy", "rationale": "ROM plateau", "plan": "PT",

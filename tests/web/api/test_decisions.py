@@ -7,6 +7,7 @@ from starlette.testclient import TestClient
 
 from storage import agenda
 from storage.engine import session_scope
+from tests.factories import hold_demo
 from tests.web.api.conftest import Headers, error_of
 
 # The app's whole path, from request to SQL, on PostgreSQL as well as SQLite.
@@ -22,7 +23,8 @@ def body(people: dict[str, int], version: int = 0, outcome: str = "surgery_recom
 
 
 @pytest.fixture
-def url(item_ids: list[int]) -> str:
+def url(app: Starlette, item_ids: list[int]) -> str:
+    hold_demo(app)  # the meeting under way, the panel in the room: decisions can be signed
     return f"/api/v1/agenda-items/{item_ids[1]}/decision"
 
 
@@ -64,10 +66,11 @@ def test_decisions_stale_version_conflicts(client: TestClient, auth: Callable[[s
 
 def test_decisions_presence_defaults_to_attendance(client: TestClient, app: Starlette,
                                                    auth: Callable[[str], Headers],
-                                                   people: dict[str, int], url: str,
+                                                   people: dict[str, int],
                                                    item_ids: list[int]) -> None:
+    url = f"/api/v1/agenda-items/{item_ids[2]}/decision"
     with session_scope(app.state.engine) as session:
-        agenda.record_attendance(session, item_id=item_ids[1],
+        agenda.record_attendance(session, item_id=item_ids[2],
                                  user_ids=[people["okafor"], people["lee"]])
     payload = body(people)
     del payload["present_user_ids"]
@@ -75,6 +78,43 @@ def test_decisions_presence_defaults_to_attendance(client: TestClient, app: Star
     assert response.status_code == 200, response.text
     assert sorted(response.json()["present_user_ids"]) == sorted(
         [people["okafor"], people["lee"]])
+    assert response.json()["presence_edited"] is False
+    # A third specialist joins later: the saved draft follows the room.
+    with session_scope(app.state.engine) as session:
+        agenda.record_attendance(session, item_id=item_ids[2], user_ids=[people["raman"]])
+    later = client.get(url, headers=auth("brooks")).json()
+    assert sorted(later["present_user_ids"]) == sorted(
+        [people["okafor"], people["lee"], people["raman"]])
+
+
+def test_signing_needs_the_meeting_and_a_reason_for_anyone_added_by_hand(
+        client: TestClient, app: Starlette, auth: Callable[[str], Headers],
+        people: dict[str, int], item_ids: list[int], conference_id: int) -> None:
+    url = f"/api/v1/agenda-items/{item_ids[3]}/decision"
+    with session_scope(app.state.engine) as session:
+        agenda.record_attendance(session, item_id=item_ids[3],
+                                 user_ids=[people["okafor"], people["raman"]])
+    # Brooks (orthopedic spine) ticked by hand: never recorded in the room.
+    saved = client.put(url, json=body(people, present=("okafor", "raman", "brooks")),
+                       headers=auth("okafor"))
+    assert saved.status_code == 200, saved.text
+    assert saved.json()["present_by_hand"] == [people["brooks"]]
+    assert saved.json()["presence_edited"] is True
+    early = client.post(f"{url}/sign", headers=auth("okafor"))
+    assert error_of(early, 409)["code"] == "conference_not_started"
+    too_soon = client.put(f"/api/v1/conferences/{conference_id}/status",
+                          json={"status": "live"}, headers=auth("okafor"))
+    assert too_soon.status_code == 200, too_soon.text  # the demo starts within the hour
+    refused = client.post(f"{url}/sign", headers=auth("okafor"))
+    assert error_of(refused, 409)["code"] == "attendance_note_required"
+    noted = client.put(url, json=body(people, present=("okafor", "raman", "brooks"), version=1,
+                                      attendance_note="Dialled in from the OR."),
+                       headers=auth("okafor"))
+    assert noted.status_code == 200, noted.text
+    signed = client.post(f"{url}/sign", headers=auth("okafor"))
+    assert signed.status_code == 200, signed.text
+    assert signed.json()["present_by_hand"] == [people["brooks"]]
+    assert signed.json()["attendance_note"] == "Dialled in from the OR."
 
 
 def test_decisions_present_must_be_members(client: TestClient, auth: Callable[[str], Headers],

@@ -6,6 +6,7 @@ from starlette.testclient import TestClient
 from conference.people import Role, Specialty
 from storage.engine import session_scope
 from tests import factories
+from tests.factories import hold_demo
 from tests.web.api.conftest import Headers, error_of
 
 # The app's whole path, from request to SQL, on PostgreSQL as well as SQLite.
@@ -154,10 +155,11 @@ def test_requests_decline_with_reason(client: TestClient, auth: Callable[[str], 
     assert seen["status"] == "declined"
 
 
-def test_requests_answered_by_signing_carries_the_decision(client: TestClient,
+def test_requests_answered_by_signing_carries_the_decision(client: TestClient, app: Starlette,
                                                            auth: Callable[[str], Headers],
                                                            people: dict[str, int],
                                                            request_ids: dict[str, int]) -> None:
+    hold_demo(app)  # the meeting under way, the panel in the room
     request = client.get(f"{REQUESTS}/{request_ids['scheduled']}", headers=auth("hale")).json()
     assert request["status"] == "scheduled" and request["decision"] is None
     url = f"/api/v1/agenda-items/{request['agenda_item_id']}/decision"

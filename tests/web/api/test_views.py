@@ -19,7 +19,9 @@ def test_views_decision_keys_keep_their_served_order() -> None:
     # Clients and the OpenAPI document saw this order before DecisionFields existed.
     assert list(DecisionView.model_fields) == [
         "id", "agenda_item_id", "status", "version", *CLINICAL,
-        "dissent", "updated_by_id", "updated_at"]
+        "dissent", "updated_by_id", "updated_at",
+        "presence_edited", "attendance_note", "present_by_hand"]  # added after, at the end
     assert list(RevisionView.model_fields) == [
         "id", "agenda_item_id", "case_id", "status", "revision", "version", *CLINICAL,
-        "dissent", "amendment_reason", "signed_by_id", "signed_at"]
+        "dissent", "amendment_reason", "signed_by_id", "signed_at",
+        "present_by_hand", "attendance_note"]

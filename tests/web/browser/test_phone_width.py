@@ -14,7 +14,7 @@ from playwright.sync_api import expect
 from conference.conferences import ConferenceStatus
 from conference.decision import DecisionContent, Dissent
 from conference.decision_outcomes import Outcome
-from storage import conferences, decisions, users
+from storage import agenda, conferences, decisions, users
 from storage.engine import session_scope
 from tests.factories import found
 from tests.web.browser.conftest import LiveServer, Tab
@@ -39,6 +39,7 @@ def _sign_the_scheduled_request(server: LiveServer) -> None:
         at = conf.starts_at + timedelta(minutes=20)
         conferences.set_status(session, actor=coordinator, conference_id=1,
                                status=ConferenceStatus.LIVE, now=at)
+        agenda.record_attendance(session, item_id=ITEM, user_ids=[3, 5, 6], now=at)
         content = DecisionContent(
             outcome=Outcome.PHYSICAL_THERAPY, rationale="Improving on a home programme.",
             plan="Supervised physical therapy for six weeks; urgent review if weakness "

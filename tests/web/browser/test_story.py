@@ -14,8 +14,13 @@ from datetime import date, timedelta
 
 import pytest
 from playwright.sync_api import Page, expect
+from sqlmodel import select
 
-from tests.web.browser.conftest import Tab
+from storage import users
+from storage.engine import session_scope
+from storage.tables import AgendaItem, Case
+from tests.factories import found, hold
+from tests.web.browser.conftest import LiveServer, Tab
 
 pytestmark = pytest.mark.browser
 
@@ -157,6 +162,7 @@ def _sign(tab: Tab) -> None:
     expect(p.locator(".sign-box")).to_contain_text("Quorum met")
     expect(p.locator(".sign-box")).to_contain_text("microdiscectomy")
     tab.shot("09-chair-before-signing")
+    p.locator(".sign-box input[name=confirm]").check()
     p.get_by_role("button", name="Sign decision").click()
     expect(p.locator(".signed-line")).to_contain_text("Signed by Dr. Amara Okafor")
     expect(p.locator(".revisions tbody tr")).to_have_count(1)
@@ -187,9 +193,21 @@ def _read_letter(tab: Tab, request_id: str) -> None:
     tab.shot("12-clinician-letter-print")
 
 
-def test_story_from_request_to_signed_letter(open_page: Callable[..., Tab]) -> None:
+def _meet(server: LiveServer) -> None:
+    """The panel meets: the conference is live and the room recorded who was there
+    (the room itself is exercised by tests/web/live)."""
+    with session_scope(server.app.state.engine) as session:
+        item = session.exec(select(AgendaItem).join(Case).where(
+            Case.patient_ref == "RRC-90210")).one()
+        people = [found(found(users.find_by_email(session, e)).id) for e in (OKAFOR, RAMAN)]
+        hold(session, item.conference_id, item_ids=[found(item.id)], user_ids=people)
+
+
+def test_story_from_request_to_signed_letter(open_page: Callable[..., Tab],
+                                             live_server: LiveServer) -> None:
     request_id = _submit_request(open_page())
     _build_conference(open_page(), request_id)
     _record_decision(open_page())
+    _meet(live_server)
     _sign(open_page())
     _read_letter(open_page(), request_id)

@@ -285,11 +285,21 @@ async def _sign_over_api(base: str, token: str, item_id: int, present: list[int]
     headers = {"Authorization": f"Bearer {token}"}
     body = {"outcome": "physical_therapy", "rationale": "Plateau in ROM; no red flags.",
             "plan": "Six more weeks of supervised PT.", "follow_up_weeks": 6,
-            "present_user_ids": present, "version": 0}
+            "present_user_ids": present, "version": 0,
+            "attendance_note": "Present when the panel decided."}
     async with httpx2.AsyncClient(base_url=base, headers=headers) as api:
+        conference = None
+        for listed in (await api.get("/api/v1/conferences")).json():
+            detail = (await api.get(f"/api/v1/conferences/{listed['id']}")).json()
+            if item_id in [i["id"] for i in detail["agenda"]]:
+                conference = listed["id"]
+        status = f"/api/v1/conferences/{conference}/status"
+        live = await api.put(status, json={"status": "live"})  # the meeting has started
+        assert live.status_code in (200, 409), live.text
         url = f"/api/v1/agenda-items/{item_id}/decision"
         assert (await api.put(url, json=body)).status_code == 200
-        assert (await api.post(f"{url}/sign")).status_code == 200
+        signed = await api.post(f"{url}/sign")
+        assert signed.status_code == 200, signed.text
 
 
 async def test_socket_room_hears_of_a_decision_signed_over_the_api(live: Live) -> None:

@@ -1,12 +1,13 @@
 import re
 from typing import Any
 
+import pytest
 from httpx2 import Response
 from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
 from storage import decisions
-from tests.factories import found
+from tests.factories import found, hold_demo
 from tests.web.conftest import sign_in
 from tests.web.pages.conftest import CHAIR, HALE, RAMAN, database, field_error, field_value
 
@@ -16,6 +17,13 @@ DRAFT = {"outcome": "pain_management", "rationale": "Radicular pain improving.",
          "plan": "Transforaminal injection at L5.", "follow_up_weeks": "6",
          "responsible_clinician_id": "5", "present_user_ids": ["3", "5"],
          "dissent_rows": "1", "version": "0"}
+
+
+
+@pytest.fixture(autouse=True)
+def _meeting_held(app: Starlette, demo: None) -> None:
+    """Signing needs the meeting under way with the panel in the room."""
+    hold_demo(app)
 
 
 def _save(client: TestClient, csrf: str, **changes: Any) -> Response:
@@ -72,7 +80,7 @@ def test_sign_without_quorum_names_who_is_missing(client: TestClient, demo: None
     csrf = sign_in(client, CHAIR)
     html = client.get(f"/cases/{CASE}").text
     assert "Quorum not met yet" in html
-    response = client.post(f"{URL}/sign", data={"csrf_token": csrf, "version": "1"})
+    response = client.post(f"{URL}/sign", data={"csrf_token": csrf, "version": "1", "confirm": "1"})
     assert response.status_code == 409
     assert re.search(r'id="sign-error-7">Cannot sign yet: the decision needs a non-surgical '
                      r'specialist', response.text)
@@ -84,7 +92,8 @@ def test_chair_signs_then_history_and_letter_link_show(client: TestClient, demo:
     client.cookies.clear()
     csrf = sign_in(client, CHAIR)
     assert "Your signature is needed" in client.get(f"/cases/{CASE}").text
-    html = client.post(f"{URL}/sign", data={"csrf_token": csrf, "version": "1"}).text
+    html = client.post(f"{URL}/sign",
+                       data={"csrf_token": csrf, "version": "1", "confirm": "1"}).text
     assert "Decision signed." in html and "Signed</span> by Dr. Amara Okafor" in html
     assert "Revision history" in html and "Original signature" in html
     assert "Amend this decision" in html
@@ -93,14 +102,15 @@ def test_chair_signs_then_history_and_letter_link_show(client: TestClient, demo:
 def test_chair_can_save_and_sign_in_one_go(client: TestClient, demo: None) -> None:
     csrf = sign_in(client, CHAIR)
     html = client.post(URL, data={**DRAFT, "present_user_ids": ["3", "5"], "then_sign": "1",
-                                  "csrf_token": csrf}).text
+                                  "confirm": "1", "csrf_token": csrf}).text
     assert "Decision signed." in html
 
 
 def test_only_the_chair_signs(client: TestClient, demo: None) -> None:
     csrf = sign_in(client, RAMAN)
     _save(client, csrf)
-    response = client.post(f"{URL}/sign", data={"csrf_token": csrf, "version": "1"})
+    response = client.post(f"{URL}/sign",
+                           data={"csrf_token": csrf, "version": "1", "confirm": "1"})
     assert response.status_code == 403
     assert "Only the chair" in response.text
 
@@ -113,7 +123,7 @@ def test_a_guest_member_cannot_draft(client: TestClient, demo: None) -> None:
 
 def test_amend_needs_a_reason_and_keeps_earlier_revisions(client: TestClient, demo: None) -> None:
     csrf = sign_in(client, CHAIR)
-    client.post(URL, data={**DRAFT, "then_sign": "1", "csrf_token": csrf})
+    client.post(URL, data={**DRAFT, "then_sign": "1", "confirm": "1", "csrf_token": csrf})
     amend = {**DRAFT, "version": "2", "csrf_token": csrf, "plan": "Injection at L4 and L5."}
     response = client.post(f"{URL}/amend", data={**amend, "reason": ""})
     assert response.status_code == 422
@@ -138,3 +148,38 @@ def test_decision_forms_refuse_without_csrf(client: TestClient, demo: None) -> N
     sign_in(client, RAMAN)
     assert client.post(URL, data=DRAFT).status_code == 403
     assert client.post(f"{URL}/sign", data={"version": "1"}).status_code == 403
+
+
+def test_signing_asks_for_confirmation_and_keeps_the_draft(client: TestClient,
+                                                           demo: None) -> None:
+    csrf = sign_in(client, CHAIR)
+    page = client.get(f"/cases/{CASE}").text
+    assert 'name="confirm" value="1"' in page
+    refused = client.post(URL, data={**DRAFT, "then_sign": "1", "csrf_token": csrf})
+    assert refused.status_code == 409 and "Tick the confirmation to sign" in refused.text
+    assert "Draft v1" in refused.text  # saved, not signed
+    alone = client.post(f"{URL}/sign", data={"csrf_token": csrf, "version": "1"})
+    assert alone.status_code == 409 and "Tick the confirmation" in alone.text
+
+
+def test_someone_added_by_hand_is_shown_and_needs_a_reason(client: TestClient, app: Starlette,
+                                                           demo: None) -> None:
+    from sqlmodel import col, delete
+
+    from storage.tables import Attendance
+
+    with database(app) as session:  # only the chair (3) was recorded in the room
+        session.execute(delete(Attendance).where(col(Attendance.user_id) != 3))
+    csrf = sign_in(client, CHAIR)
+    refused = client.post(URL, data={**DRAFT, "then_sign": "1", "confirm": "1",
+                                     "csrf_token": csrf})
+    assert refused.status_code == 409 and "attendance note" in refused.text
+    assert "added by hand" in refused.text
+    signed = client.post(URL, data={**DRAFT, "version": "1", "then_sign": "1", "confirm": "1",
+                                    "attendance_note": "Joined by telephone.",
+                                    "csrf_token": csrf})
+    assert "Decision signed." in signed.text
+    assert "Why: Joined by telephone." in signed.text
+    sign_in(client, HALE)
+    letter = client.get("/requests/1/letter").text
+    assert "(added by hand)" in letter and "Joined by telephone." in letter

@@ -1,6 +1,7 @@
 import dataclasses
 import io
 
+import pytest
 from pypdf import PdfReader
 from starlette.applications import Starlette
 from starlette.testclient import TestClient
@@ -8,7 +9,7 @@ from starlette.testclient import TestClient
 from conference.people import Role, Specialty
 from storage import cases, conferences, referrals, users
 from storage.demo import DEMO_PASSWORD
-from tests.factories import found
+from tests.factories import found, hold_demo
 from tests.web.conftest import sign_in
 from tests.web.pages.conftest import (
     CHAIR,
@@ -33,6 +34,12 @@ REQUEST = {"patient_ref": "RRC-77001", "age": "47", "sex": "female", "urgency": 
            "imaging-0-description": "Lumbar CT",
            "requested_specialties": ["neurosurgery", "orthopedic_spine"]}
 
+
+
+@pytest.fixture(autouse=True)
+def _meeting_held(app: Starlette, demo: None) -> None:
+    """Signing needs the meeting under way with the panel in the room."""
+    hold_demo(app)
 
 def test_new_request_form_for_a_referring_clinician(client: TestClient, demo: None) -> None:
     sign_in(client, HALE)
@@ -201,7 +208,7 @@ def _sign_then_amend(client: TestClient) -> None:
     client.post("/cases/7/decisions/7", data={
         "csrf_token": csrf, "outcome": "continue_conservative", "rationale": "Improving.",
         "plan": "Home programme; urgent review if weakness worsens.", "follow_up_weeks": "4",
-        "present_user_ids": ["3", "5"], "version": "0", "then_sign": "1"})
+        "present_user_ids": ["3", "5"], "version": "0", "then_sign": "1", "confirm": "1"})
     client.post("/cases/7/decisions/7/amend", data={
         "csrf_token": csrf, "outcome": "physical_therapy", "rationale": "Improving.",
         "plan": "Supervised PT.", "follow_up_weeks": "4", "present_user_ids": ["3", "5"],
@@ -291,7 +298,7 @@ def test_requests_page_shows_the_median_turnaround(client: TestClient, demo: Non
     client.post("/cases/7/decisions/7", data={
         "csrf_token": csrf, "outcome": "continue_conservative", "rationale": "Improving.",
         "plan": "Home programme.", "follow_up_weeks": "4", "present_user_ids": ["3", "5"],
-        "version": "0", "then_sign": "1"})
+        "version": "0", "then_sign": "1", "confirm": "1"})
     client.cookies.clear()
     sign_in(client, COORDINATOR)
     html = client.get("/requests").text

@@ -42,7 +42,12 @@ function join() {
     if (state.denied) return; // "not admitted" says it better than the close code
     // A guest whose link was revoked or expired, or who may no longer be here, is
     // told so on a page of its own, not sent to a sign-in form.
-    if (guestOnly && [4401, 4403, 4404].includes(s.closeCode)) {
+    if (s.closeCode === 4410 && !guestOnly) {
+      state.leaving = true;
+      location.href = `/conferences/${conferenceId}?ended=1`;
+      return;
+    }
+    if (guestOnly && [4401, 4403, 4404, 4410].includes(s.closeCode)) {
       ended(s.closeCode === 4401 ? "revoked" : "closed");
       return;
     }
@@ -88,6 +93,8 @@ async function onMessage(message) {
       removeParticipant(message.participant_id);
       break;
     case "agenda":
+      // The first case taken up makes the meeting live: the chair may end it now.
+      if (message.current_item_id && $("end-meeting")) $("end-meeting").hidden = false;
       showCurrent(message.current_item_id, message.started_at);
       showWaiting();
       break;

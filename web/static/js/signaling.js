@@ -1,5 +1,5 @@
 // The room's WebSocket: JSON messages in and out, reconnecting with backoff.
-// Close codes 4001/4401/4403/4404/4409 are final (replaced by a newer connection,
+// Close codes 4001/4401/4403/4404/4409/4410 are final (replaced by a newer connection,
 // not signed in, not a member, no such conference, hosted elsewhere): retrying
 // would not help, so we stop and say why.
 
@@ -9,6 +9,7 @@ const FINAL_CODES = new Map([
   [4403, "You are not a member of this conference."],
   [4404, "This conference does not exist."],
   [4409, "This room is hosted by another server; ask IT to check the load balancer."],
+  [4410, "The meeting has ended."],
 ]);
 
 export class Signaling extends EventTarget {
