@@ -134,3 +134,14 @@ def on_care_team(*, role: Role, user_id: int, requested_by_id: int | None,
     if is_organiser(role) or (requested_by_id is not None and requested_by_id == user_id):
         return True
     return any(r is not ConferenceRole.GUEST for r in conference_roles)
+
+
+def sees_agenda(*, role: Role, conference_role: ConferenceRole | None) -> bool:
+    """Who sees a conference's whole agenda (every case on it, the timing, the members):
+    organisers, and its chair and members. A guest member (a referring clinician
+    invited for their own patient) sees only the items whose case they referred, and
+    when they come up: the conference page, its API, the dashboard and the room all
+    filter on this rule, and a guest's membership opens no other case
+    (``storage.cases.is_conferring_on``)."""
+    return is_organiser(role) or conference_role in (ConferenceRole.CHAIR,
+                                                     ConferenceRole.MEMBER)

@@ -19,14 +19,27 @@ from conference.audit import AuditAction, Entity
 from conference.conferences import ConferenceStatus, move_conference
 from conference.decision import DecisionStatus
 from conference.errors import InvalidInput, NotFound, PermissionDenied
-from conference.permissions import is_organiser, require_may_advance, require_organiser
+from conference.permissions import (
+    is_organiser,
+    require_may_advance,
+    require_organiser,
+    sees_agenda,
+)
 from conference.room_events import AgendaChanged
 from conference.signoff import LIVE_WINDOW, require_live_window
 from storage import audit, events
 from storage.clock import utcnow
 from storage.conferences import get_conference
 from storage.errors import integrity_as_conflict
-from storage.tables import AgendaItem, Attendance, Case, Conference, Decision, User
+from storage.tables import (
+    AgendaItem,
+    Attendance,
+    Case,
+    Conference,
+    ConferenceMember,
+    Decision,
+    User,
+)
 
 
 def _changed(session: Session, conference_id: int) -> None:
@@ -253,3 +266,29 @@ def items_for_case(session: Session, case_id: int) -> list[AgendaItem]:
     return list(session.exec(
         select(AgendaItem).where(AgendaItem.case_id == case_id).order_by(col(AgendaItem.id))
     ))
+
+
+def items_for(session: Session, *, viewer: User, conference_id: int) -> list[AgendaItem]:
+    """The agenda as ``viewer`` may see it (:func:`conference.permissions.sees_agenda`):
+    all of it, or a guest's own requests' items only."""
+    everything = items(session, conference_id)
+    assert viewer.id is not None
+    member = session.exec(select(ConferenceMember).where(
+        ConferenceMember.conference_id == conference_id,
+        ConferenceMember.user_id == viewer.id)).first()
+    if sees_agenda(role=viewer.role, conference_role=member.conference_role if member else None):
+        return everything
+    own = set(session.exec(select(Case.id).where(Case.requested_by_id == viewer.id)))
+    return [i for i in everything if i.case_id in own]
+
+
+def also_on(session: Session, *, case_id: int, conference_id: int) -> list[Conference]:
+    """Other conferences, not closed, whose agenda holds the case undecided: putting it
+    on one more asks for a second look (two panels might decide it twice)."""
+    rows = session.exec(select(Conference).join(
+        AgendaItem, col(AgendaItem.conference_id) == col(Conference.id)).where(
+        AgendaItem.case_id == case_id, col(Conference.id) != conference_id,
+        Conference.status != ConferenceStatus.CLOSED,
+        col(AgendaItem.status).in_([ItemStatus.PENDING, ItemStatus.DISCUSSING,
+                                    ItemStatus.DEFERRED])).order_by(col(Conference.starts_at)))
+    return list(rows)

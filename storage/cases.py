@@ -88,12 +88,14 @@ def get_case(session: Session, case_id: int) -> Case:
 
 
 def is_conferring_on(session: Session, *, user_id: int, case_id: int) -> bool:
-    """Is the person a member of a conference whose agenda holds the case?"""
+    """Is the person a member (not a guest) of a conference whose agenda holds the
+    case? A guest membership opens only the guest's own requests' cases."""
     row = session.exec(
         select(AgendaItem.id)
         .join(ConferenceMember,
               col(ConferenceMember.conference_id) == col(AgendaItem.conference_id))
-        .where(AgendaItem.case_id == case_id, ConferenceMember.user_id == user_id)
+        .where(AgendaItem.case_id == case_id, ConferenceMember.user_id == user_id,
+               ConferenceMember.conference_role != ConferenceRole.GUEST)
     ).first()
     return row is not None
 
@@ -218,7 +220,8 @@ def visible_filter(viewer: User) -> ColumnElement[bool] | None:
         select(AgendaItem.case_id)
         .join(ConferenceMember,
               col(ConferenceMember.conference_id) == col(AgendaItem.conference_id))
-        .where(ConferenceMember.user_id == viewer.id)
+        .where(ConferenceMember.user_id == viewer.id,
+               ConferenceMember.conference_role != ConferenceRole.GUEST)
     )
     return or_(col(Case.requested_by_id) == viewer.id, col(Case.id).in_(conferring))
 

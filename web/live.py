@@ -258,9 +258,11 @@ def _room_context(request: Request) -> dict[str, Any]:
             if grant.conference_id != conf.id:
                 raise NotFound(f"No conference with id {conf.id}.")
             is_chair = False
-        items = agenda.items(session, conf.id)
         if grant is not None:
-            items = [i for i in items if i.id == grant.item_id]
+            items = [i for i in agenda.items(session, conf.id) if i.id == grant.item_id]
+        else:
+            assert user is not None
+            items = agenda.items_for(session, viewer=user, conference_id=conf.id)
         # Every case shown here is a view of case content: audited as one.
         if user is not None:
             case_rows = {i.case_id: cases.view_case(session, viewer=user, case_id=i.case_id,

@@ -5,13 +5,16 @@ from __future__ import annotations
 from storage import agenda
 from web.api.endpoint import Call, operation
 from web.api.schemas import AgendaItemIn, AgendaItemPatch, AgendaOrderIn, Empty
-from web.api.views import AgendaItemView
+from web.api.views import AddedItemView, AgendaItemView, AlsoOnView
 
 
-def add_item(call: Call[AgendaItemIn]) -> AgendaItemView:
+def add_item(call: Call[AgendaItemIn]) -> AddedItemView:
+    others = agenda.also_on(call.session, case_id=call.body.case_id, conference_id=call.id())
     item = agenda.add_item(call.session, actor=call.user, conference_id=call.id(),
                            case_id=call.body.case_id, planned_minutes=call.body.planned_minutes)
-    return AgendaItemView.model_validate(item)
+    return AddedItemView(**AgendaItemView.model_validate(item).model_dump(), also_on=[
+        AlsoOnView(conference_id=c.id or 0, title=c.title, starts_at=c.starts_at)
+        for c in others])
 
 
 def reorder(call: Call[AgendaOrderIn]) -> list[AgendaItemView]:
@@ -35,7 +38,7 @@ TAG = "agenda"
 routes = [
     operation("POST", "/conferences/{id:int}/agenda", add_item, body=AgendaItemIn, tag=TAG,
               summary="Put a case at the end of the agenda (coordinators)",
-              response=AgendaItemView, status=201),
+              response=AddedItemView, status=201),
     operation("PUT", "/conferences/{id:int}/agenda/order", reorder, body=AgendaOrderIn,
               tag=TAG, summary="Reorder: exactly the current items, else 409",
               response=AgendaItemView, many=True),

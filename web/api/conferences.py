@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from sqlmodel import Session
 
+from conference.permissions import sees_agenda
 from conference.quorum import describe_rule, rule_to_dict
 from storage import agenda, conferences
-from storage.tables import Conference
+from storage.tables import Conference, User
 from web.api.access import visible_conference
 from web.api.endpoint import Call, operation
 from web.api.schemas import ConferenceIn, ConferenceStatusIn, Empty, MemberIn, QuorumRuleIn
@@ -20,13 +21,20 @@ from web.api.views import (
 )
 
 
-def detail(session: Session, conf: Conference) -> ConferenceDetail:
-    """A conference with its members (chair first), ordered agenda and timing."""
+def detail(session: Session, conf: Conference, viewer: User | None = None) -> ConferenceDetail:
+    """A conference with its members (chair first), ordered agenda and timing; for a
+    guest member (``viewer``), only their own requests' items, the chair and themselves."""
     assert conf.id is not None
+    rows = conferences.members(session, conf.id)
+    shown = agenda.items(session, conf.id)
+    if viewer is not None and not sees_agenda(role=viewer.role, conference_role=next(
+            (m.conference_role for m, u in rows if u.id == viewer.id), None)):
+        shown = agenda.items_for(session, viewer=viewer, conference_id=conf.id)
+        rows = [(m, u) for m, u in rows if u.id in (conf.chair_id, viewer.id)]
     members = [MemberView(user_id=m.user_id, name=u.name, role=u.role, specialty=u.specialty,
                           conference_role=m.conference_role, added_at=m.added_at)
-               for m, u in conferences.members(session, conf.id)]
-    items = [AgendaItemView.model_validate(i) for i in agenda.items(session, conf.id)]
+               for m, u in rows]
+    items = [AgendaItemView.model_validate(i) for i in shown]
     time = agenda.timing(session, conf)
     return ConferenceDetail(
         **ConferenceView.model_validate(conf).model_dump(), members=members, agenda=items,
@@ -51,7 +59,8 @@ def create_conference(call: Call[ConferenceIn]) -> ConferenceDetail:
 
 
 def get_conference(call: Call[Empty]) -> ConferenceDetail:
-    return detail(call.session, visible_conference(call.session, call.user, call.id()))
+    return detail(call.session, visible_conference(call.session, call.user, call.id()),
+                  call.user)
 
 
 def set_status(call: Call[ConferenceStatusIn]) -> ConferenceDetail:

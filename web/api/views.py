@@ -85,6 +85,21 @@ class AgendaItemView(View):
     ended_at: UTCTime | None
 
 
+class AlsoOnView(BaseModel):
+    """Another conference whose agenda already holds the case, undecided."""
+
+    conference_id: int
+    title: str
+    starts_at: UTCTime
+
+
+class AddedItemView(AgendaItemView):
+    """A new agenda item, and the other agendas that already hold its case (a warning:
+    two panels might decide it twice)."""
+
+    also_on: list[AlsoOnView]
+
+
 class Timing(View):
     """Planned minutes of all items against the meeting's length."""
 

@@ -9,7 +9,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from conference.agenda import MAX_ITEM_MINUTES, MIN_ITEM_MINUTES
-from conference.errors import NotFound
+from conference.errors import CasebridgeError, Conflict, NotFound
 from conference.permissions import require_organiser
 from storage import agenda, guest_links
 from storage.tables import AgendaItem
@@ -32,15 +32,28 @@ def _item_of(session: Session, conference_id: int, item_id: int) -> AgendaItem:
 
 
 def _add_case(call: Posted[AgendaItemIn]) -> Response:
+    others = agenda.also_on(call.session, case_id=call.values.case_id, conference_id=call.id())
+    if others and call.form.get("also_on_confirmed") != "1":
+        names = "; ".join(f"{c.title} ({c.starts_at:%d %b %Y})" for c in others)
+        raise Conflict(f"This case is already on another agenda, not yet decided: {names}. "
+                       "Tick the box to add it here as well, or choose another case.",
+                       code="case_on_another_agenda")
     agenda.add_item(call.session, actor=call.user, conference_id=call.id(),
                     case_id=call.values.case_id, planned_minutes=call.values.planned_minutes)
     flash(call.request, "The case is on the agenda.")
     return see_other(f"/conferences/{call.id()}#agenda")
 
 
-add_case = action(_add_case, again=again, model=FormModel(
-    AgendaItemIn, labels={"case_id": Label("A case"), "planned_minutes": MINUTES}),
-    refusal=Refusal("case_id", rename={"conference_id": "case_id"}))
+def _refused_add(call: Posted[AgendaItemIn], exc: CasebridgeError) -> None:
+    """The case picked stays picked; a second agenda shows its warning and the box."""
+    if exc.code == "case_on_another_agenda":
+        call.extra["also_on_warning"] = exc.message
+    else:
+        Refusal("case_id", rename={"conference_id": "case_id"}).show(call, exc)
+
+
+add_case = action(_add_case, again=again, refused=_refused_add, model=FormModel(
+    AgendaItemIn, labels={"case_id": Label("A case"), "planned_minutes": MINUTES}))
 
 
 def _move(call: Posted[Empty]) -> Response:

@@ -16,7 +16,7 @@ from conference.conferences import CONFERENCE_TRANSITIONS, ConferenceStatus
 from conference.decision import DecisionStatus
 from conference.errors import Conflict
 from conference.people import SPECIALTY_LABELS, Role
-from conference.permissions import is_organiser, may_change_status, require_organiser
+from conference.permissions import is_organiser, may_change_status, require_organiser, sees_agenda
 from conference.quorum import describe_rule
 from storage import agenda, cases, conferences, decisions, guest_links, users
 from storage.clock import utcnow
@@ -104,14 +104,17 @@ def conference_context(session: Session, user: User, conference_id: int) -> dict
     conf = visible_conference(session, user, conference_id)
     assert user.id is not None and conf.id is not None
     members = conferences.members(session, conference_id)
-    items = agenda.items(session, conference_id)
+    items = agenda.items_for(session, viewer=user, conference_id=conference_id)
+    everything = agenda.items(session, conference_id)
     case_ids = [i.case_id for i in items]
     by_case = {c.id: c for c in (cases.get_case(session, cid) for cid in case_ids)}
     cases.record_shown(session, viewer=user, case_ids=case_ids, via="conference")
-    starts, clock = [], conf.starts_at
-    for item in items:
-        starts.append(clock)
+    # Each item's planned time counts every item before it, shown or not.
+    start_of, clock = {}, conf.starts_at
+    for item in everything:
+        start_of[item.id] = clock
         clock = clock + timedelta(minutes=item.planned_minutes)
+    starts = [start_of[i.id] for i in items]
     drafts = {i.id: decisions.get_decision(session, i.id or 0) for i in items}
     organiser = is_organiser(user.role)
     ctx: dict[str, Any] = {
@@ -122,6 +125,9 @@ def conference_context(session: Session, user: User, conference_id: int) -> dict
         "my_role": conferences.role_in(session, conference_id=conference_id, user_id=user.id),
         "organiser": organiser, "is_chair": user.id == conf.chair_id,
         "quorum": describe_rule(conferences.quorum_rule(conf)),
+        "whole_agenda": len(items) == len(everything) and sees_agenda(
+            role=user.role, conference_role=conferences.role_in(
+                session, conference_id=conference_id, user_id=user.id)),
     }
     if organiser:
         on_agenda = set(case_ids)

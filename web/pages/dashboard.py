@@ -28,7 +28,7 @@ def _conferences(session: Session, user: User) -> list[dict[str, Any]]:
     for conf in conferences.visible_to(session, user):
         if conf.status is ConferenceStatus.CLOSED:
             continue
-        items = agenda.items(session, conf.id or 0)
+        items = agenda.items_for(session, viewer=user, conference_id=conf.id or 0)
         states = {}
         for item in items:
             dec = decisions.get_decision(session, item.id or 0)
