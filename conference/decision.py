@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from conference.decision_outcomes import Outcome
-from conference.errors import InvalidInput, SignedDecisionImmutable, StaleVersion
+from conference.errors import InvalidInput, SignedDecisionImmutable, StaleVersion, gather
 from conference.states import require_transition
 
 MAX_FOLLOW_UP_WEEKS = 104
@@ -53,15 +53,20 @@ class DecisionContent:
     dissent: tuple[Dissent, ...] = ()
 
 
+def check_texts(*, rationale: str, plan: str) -> None:
+    """The rationale and the plan a letter needs: every problem at once."""
+    def one(name: str, value: str, empty: str) -> None:
+        if not value.strip():
+            raise InvalidInput(empty, field=name)
+        if len(value) > 20_000:
+            raise InvalidInput(f"{name} is at most 20000 characters.", field=name)
+    gather(lambda: one("rationale", rationale, "Say why: the rationale is required."),
+           lambda: one("plan", plan, "The plan is required."))
+
+
 def check_content(content: DecisionContent, *, member_ids: Collection[int]) -> None:
     """The fields a decision letter needs, and people who belong to the conference."""
-    if not content.rationale.strip():
-        raise InvalidInput("Say why: the rationale is required.", field="rationale")
-    if not content.plan.strip():
-        raise InvalidInput("The plan is required.", field="plan")
-    for name in ("rationale", "plan"):
-        if len(getattr(content, name)) > 20_000:
-            raise InvalidInput(f"{name} is at most 20000 characters.", field=name)
+    check_texts(rationale=content.rationale, plan=content.plan)
     if not 0 <= content.follow_up_weeks <= MAX_FOLLOW_UP_WEEKS:
         raise InvalidInput(
             f"Follow-up is 0 to {MAX_FOLLOW_UP_WEEKS} weeks.", field="follow_up_weeks"

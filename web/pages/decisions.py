@@ -7,12 +7,14 @@ short of quorum names who is missing. The forms are read with the API's models.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from sqlmodel import Session
 from starlette.responses import Response
 from starlette.routing import Route
 
+from conference.decision import check_texts
 from conference.errors import CasebridgeError, Conflict, NotFound, QuorumNotMet, StaleVersion
 from storage import agenda, cases, decisions
 from storage.tables import AgendaItem
@@ -149,8 +151,15 @@ def _amend(call: Posted[AmendIn]) -> Response:
     return _done(call, "Amendment signed; the earlier revision is kept.")
 
 
+def _texts(data: Mapping[str, Any]) -> None:
+    """The domain's own checks of what was typed, beside the model's (every problem at
+    once: an empty rationale and plan are reported with a missing outcome)."""
+    check_texts(rationale=str(data.get("rationale") or ""), plan=str(data.get("plan") or ""))
+
+
 save = action(_save, again=again, refused=_refused, model=FormModel(
-    DecisionIn, labels=LABELS, shape=lambda form: decision_fields(form, DecisionIn)))
+    DecisionIn, labels=LABELS, shape=lambda form: decision_fields(form, DecisionIn),
+    rules=_texts))
 sign = action(_sign, again=again, refused=_sign_refused,
               model=FormModel(SignIn, labels=LABELS))
 amend = action(_amend, again=again, refused=_refused, model=FormModel(

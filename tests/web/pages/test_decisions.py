@@ -183,3 +183,15 @@ def test_someone_added_by_hand_is_shown_and_needs_a_reason(client: TestClient, a
     sign_in(client, HALE)
     letter = client.get("/requests/1/letter").text
     assert "(added by hand)" in letter and "Joined by telephone." in letter
+
+
+def test_the_decision_form_reports_every_problem_at_once(client: TestClient,
+                                                        demo: None) -> None:
+    csrf = sign_in(client, RAMAN)
+    refused = client.post(URL, data={"csrf_token": csrf, "version": "0", "outcome": "",
+                                     "rationale": " ", "plan": "", "follow_up_weeks": "",
+                                     "dissent_rows": "1"})
+    assert refused.status_code == 422
+    shown = re.findall(r'class="field-error" id="([^"]+)-error"', refused.text)
+    assert shown == ["outcome", "rationale", "plan", "follow_up_weeks"]
+    assert "4 things to correct" in refused.text
