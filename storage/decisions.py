@@ -193,6 +193,7 @@ def sign(
     session.add(item)
     referrals.answer_for_case(session, case_id=item.case_id, at=at)
     care_loop.on_signed(session, item=item, revision=row, at=at)
+    referrals.letter_ready(session, case_id=item.case_id, revision=1, at=at)
     _announce(session, item, row)
     audit.record(session, actor_id=actor.id, action=AuditAction.SIGNED, entity=Entity.DECISION,
                  entity_id=dec.id or 0, case_id=item.case_id,
@@ -252,6 +253,7 @@ def amend(
     dec = _compare_and_set(session, dec, dec.version,
                            {**_columns(content), "updated_by_id": actor.id, "updated_at": at,
                             "attendance_note": note})
+    referrals.letter_ready(session, case_id=item.case_id, revision=revision, at=at)
     _announce(session, item, row)
     audit.record(session, actor_id=actor.id, action=AuditAction.AMENDED, entity=Entity.DECISION,
                  entity_id=dec.id or 0, case_id=item.case_id,

@@ -6,6 +6,7 @@ from datetime import datetime, timedelta
 
 from sqlmodel import Session, col, select
 
+from conference import announcements
 from conference.audit import AuditAction, Entity
 from conference.cases import CaseDetails
 from conference.errors import IllegalTransition, NotFound, PermissionDenied
@@ -20,11 +21,11 @@ from conference.referrals import (
     path_to,
     turnaround,
 )
-from storage import audit
+from storage import audit, notifications
 from storage.agenda import add_item
 from storage.cases import create_case
 from storage.clock import utcnow
-from storage.tables import AgendaItem, SecondOpinionRequest, User
+from storage.tables import AgendaItem, Case, Conference, SecondOpinionRequest, User
 
 STAMP = {
     RequestStatus.ACCEPTED: "accepted_at",
@@ -64,7 +65,32 @@ def submit(
     assert request.id is not None
     audit.record(session, actor_id=actor.id, action=AuditAction.CREATED, entity=Entity.REQUEST,
                  entity_id=request.id, case_id=case.id, now=at)
+    coordinators = session.exec(select(User.id).where(
+        User.role == Role.COORDINATOR, col(User.active).is_(True)))
+    _tell(session, [c for c in coordinators if c is not None],
+          announcements.submitted(case.patient_ref, request.id, actor.name), at)
     return request
+
+
+def _tell(session: Session, user_ids: list[int], said: announcements.Announcement,
+          at: datetime) -> None:
+    """Notify each person (in the change's own transaction)."""
+    for user_id in user_ids:
+        notifications.notify(session, user_id=user_id, kind=said.kind, text=said.text,
+                             link=said.link, now=at)
+
+
+def _ref(session: Session, request: SecondOpinionRequest) -> str:
+    case = session.get(Case, request.case_id)
+    return case.patient_ref if case else "your patient"
+
+
+def letter_ready(session: Session, *, case_id: int, revision: int, at: datetime) -> None:
+    """A decision on a requested case was signed or amended: its requester hears."""
+    request = request_for_case(session, case_id)
+    if request is not None and request.id is not None:
+        _tell(session, [request.requested_by_id], announcements.letter_ready(
+            _ref(session, request), request.id, revision), at)
 
 
 def get_request(session: Session, request_id: int) -> SecondOpinionRequest:
@@ -115,7 +141,10 @@ def accept(session: Session, *, actor: User, request_id: int,
            now: datetime | None = None) -> SecondOpinionRequest:
     require_organiser(actor.role, "accept a request")
     request = get_request(session, request_id)
-    _move(session, request, RequestStatus.ACCEPTED, actor=actor, at=now or utcnow())
+    at = now or utcnow()
+    _move(session, request, RequestStatus.ACCEPTED, actor=actor, at=at)
+    _tell(session, [request.requested_by_id],
+          announcements.accepted(_ref(session, request), request_id), at)
     return request
 
 
@@ -124,8 +153,11 @@ def decline(session: Session, *, actor: User, request_id: int, reason: str,
     require_organiser(actor.role, "decline a request")
     check_decline_reason(reason)
     request = get_request(session, request_id)
-    _move(session, request, RequestStatus.DECLINED, actor=actor, at=now or utcnow())
+    at = now or utcnow()
+    _move(session, request, RequestStatus.DECLINED, actor=actor, at=at)
     request.decline_reason = reason.strip()
+    _tell(session, [request.requested_by_id],
+          announcements.declined(_ref(session, request), request_id), at)
     return request
 
 
@@ -144,6 +176,10 @@ def schedule(
                     planned_minutes=planned_minutes, now=at)
     _move(session, request, RequestStatus.SCHEDULED, actor=actor, at=at)
     request.agenda_item_id = item.id
+    conf = session.get(Conference, conference_id)
+    assert conf is not None
+    _tell(session, [request.requested_by_id], announcements.scheduled(
+        _ref(session, request), request_id, conf.title, conf.starts_at), at)
     return request, item
 
 

@@ -47,8 +47,10 @@ def test_a_member_posts_in_the_thread_and_the_mentioned_colleague_is_told(
     inbox = client.get("/notifications").text
     assert "Jordan Lee, DPT mentioned you in the thread of case SPN-2026-0117." in inbox
     assert "Plateau" not in inbox  # no clinical text in a notification
-    opened = client.post("/notifications/1/open", data={"csrf_token": csrf_of(inbox)},
-                         follow_redirects=False)
+    mention = re.search(r'action="/notifications/(\d+)/open"', inbox)
+    assert mention
+    opened = client.post(f"/notifications/{mention.group(1)}/open",
+                         data={"csrf_token": csrf_of(inbox)}, follow_redirects=False)
     assert opened.status_code == 303 and opened.headers["location"] == f"/cases/{CASE}#thread"
     assert "count-badge" not in client.get("/").text
 
@@ -74,6 +76,7 @@ def test_no_one_reads_another_persons_notifications(client: TestClient, demo: No
     sign_in(client, CHAIR)
     page = client.get("/notifications")
     assert page.status_code == 200 and "Nothing yet." in page.text
+    # The coordinator's notification of a new request is not the chair's to open.
     missing = client.post("/notifications/1/open", data={"csrf_token": csrf_of(page.text)},
                           follow_redirects=False)
     assert missing.status_code == 404
