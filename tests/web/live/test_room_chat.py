@@ -66,8 +66,10 @@ async def test_chat_is_stored_in_the_current_case_and_reaches_everyone_present(
     assert [(line["body"], line["item_id"]) for line in thread] == [
         ("New L5 weakness: see https://pacs.example/1", theirs)]
     # Another case: the guest goes back to the lobby and hears no more of the chat.
+    before = len(guest.messages)  # (the guest was told "another_case" on arrival too)
     await chair.send({"type": "advance", "item_id": str(live.item_ids[0])})
-    await guest.expect(lambda m: m["type"] == "lobby" and m["reason"] == "another_case")
+    await guest.expect(lambda m: m["type"] == "lobby" and m["reason"] == "another_case",
+                       after=before)
     heard = len(guest.messages)
     await pain.send({"type": "chat", "body": "On to the next patient."})
     await chair.expect(lambda m: m["type"] == "chat" and m["message"]["body"].startswith("On"))
