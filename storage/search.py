@@ -16,12 +16,12 @@ from collections import Counter
 from dataclasses import dataclass
 
 from sqlalchemy import text
-from sqlmodel import Session, col, select
+from sqlmodel import Session, select
 
 from conference.errors import NotFound
 from storage import cases
 from storage.search_index import document, ensure_indexed, latest_revision, postgres
-from storage.tables import Case, DecisionRevision, User
+from storage.tables import Case, User
 
 MAX_RESULTS = 50
 WORD = re.compile(r"[^\W_]{2,}", re.UNICODE)
@@ -56,18 +56,17 @@ def _fts_match(words: list[str], *, any_of: bool) -> str:
 
 
 def _ranked(session: Session, words: list[str], *, any_of: bool, limit: int,
-            case_ids: list[int] | None) -> list[tuple[int, str]]:
-    """(case id, snippet) best first, among ``case_ids`` (None: every case)."""
-    if not words or case_ids == []:
+            within: list[str]) -> list[tuple[int, str]]:
+    """(case id, snippet) best first, among the case ids each of the ``within`` SQL
+    subqueries selects (built by this module, never from what was typed)."""
+    if not words:
         return []
     params: dict[str, object] = {"limit": limit}
     if postgres(session):
         params["q"] = (" | " if any_of else " & ").join(
             f"'{w}'" for w in words)  # words are letters and digits: no quote can occur
-        where = "document @@ to_tsquery('english', :q)"
-        if case_ids is not None:
-            where += " AND case_id = ANY(:ids)"
-            params["ids"] = case_ids
+        where = " AND ".join(["document @@ to_tsquery('english', :q)",
+                              *(f"case_id IN ({sub})" for sub in within)])
         sql = ("SELECT case_id, ts_headline('english', body, to_tsquery('english', :q), "
                "'MaxWords=24, MinWords=8, StartSel=[, StopSel=]') "
                f"FROM case_search WHERE {where} "
@@ -75,19 +74,22 @@ def _ranked(session: Session, words: list[str], *, any_of: bool, limit: int,
                "LIMIT :limit")
     else:
         params["q"] = _fts_match(words, any_of=any_of)
-        where = "case_search MATCH :q"
-        if case_ids is not None:
-            where += f" AND rowid IN ({', '.join(str(int(i)) for i in case_ids)})"
+        where = " AND ".join(["case_search MATCH :q", *(f"rowid IN ({sub})" for sub in within)])
         sql = ("SELECT rowid, snippet(case_search, 0, '[', ']', '…', 16) FROM case_search "
                f"WHERE {where} ORDER BY bm25(case_search), rowid DESC LIMIT :limit")
     return [(int(r[0]), str(r[1])) for r in session.execute(text(sql), params)]
 
 
-def _allowed(session: Session, viewer: User) -> list[int] | None:
+def _allowed(session: Session, viewer: User) -> list[str]:
+    """The reader's permission as a subquery of case ids (none: every case): the
+    condition of :func:`storage.cases.visible_filter`, compiled with its values (ids
+    and enum names, never typed text) inlined."""
     condition = cases.visible_filter(viewer)
     if condition is None:
-        return None
-    return [i for i in session.exec(select(Case.id).where(condition)) if i is not None]
+        return []
+    query = select(Case.id).where(condition)
+    return [str(query.compile(dialect=session.get_bind().dialect,
+                              compile_kwargs={"literal_binds": True}))]
 
 
 def _hits(session: Session, ranked: list[tuple[int, str]]) -> list[Hit]:
@@ -106,7 +108,7 @@ def search(session: Session, *, viewer: User, query: str, limit: int = 20) -> li
     ensure_indexed(session)
     words = terms(query)
     return _hits(session, _ranked(session, words, any_of=False, limit=min(limit, MAX_RESULTS),
-                                  case_ids=_allowed(session, viewer)))
+                                  within=_allowed(session, viewer)))
 
 
 def similar(session: Session, *, viewer: User, case_id: int, limit: int = 5) -> list[Hit]:
@@ -120,11 +122,6 @@ def similar(session: Session, *, viewer: User, case_id: int, limit: int = 5) -> 
     counts = Counter(w for w in terms(document(session, case), limit=10_000)
                      if not w.isdigit() and w != case.patient_ref.lower())
     words = [w for w, _ in counts.most_common(16)]
-    decided = select(DecisionRevision.case_id).distinct()
-    pool = [i for i in session.exec(select(Case.id).where(col(Case.id).in_(decided),
-                                                          col(Case.id) != case_id))
-            if i is not None]
-    allowed = _allowed(session, viewer)
-    if allowed is not None:
-        pool = [i for i in pool if i in set(allowed)]
-    return _hits(session, _ranked(session, words, any_of=True, limit=limit, case_ids=pool))
+    decided = f"SELECT case_id FROM decision_revision WHERE case_id != {int(case_id)}"
+    return _hits(session, _ranked(session, words, any_of=True, limit=limit,
+                                  within=[decided, *_allowed(session, viewer)]))

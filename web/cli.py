@@ -75,6 +75,7 @@ def _print_logins(logins: Sequence[object]) -> None:
 
 def _load_demo(settings: Settings, *, only_if_empty: bool) -> bool:
     from storage.demo import PEOPLE, Login, load_demo
+    from storage.demo_history import load_history
     from storage.engine import session_scope
     from storage.users import count_users
 
@@ -87,7 +88,9 @@ def _load_demo(settings: Settings, *, only_if_empty: bool) -> bool:
                                      "load the demo into an empty database.")
                 _print_logins([Login(e, n, r.value) for e, n, r, _ in PEOPLE])
                 return False
-            _print_logins(load_demo(session))
+            logins = load_demo(session)
+            load_history(session)  # a past meeting, for the charts and follow-ups
+            _print_logins(logins)
             return True
     finally:
         engine.dispose()
