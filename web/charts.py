@@ -109,8 +109,8 @@ class BarChart:
     series: tuple[str, ...]
     bars: list[Bar]
     height: int
-    width: int = WIDTH
-    label_width: int = 170
+    width: int = 420
+    label_width: int = 150
     row: int = 26
 
 
@@ -118,7 +118,7 @@ def bar_chart(title: str, rows: list[tuple[str, tuple[float, ...]]],
               series: tuple[str, ...] = ("",), unit: str = "") -> BarChart:
     top = max([v for _, values in rows for v in values] + [1])
     row_height = 10 + 14 * len(series)
-    span = WIDTH - 170 - 60
+    span = 420 - 150 - 60
     bars = [Bar(label, values, tuple(f"{v:g}{unit}" for v in values),
                 tuple(round(span * v / top, 1) for v in values), 8 + n * row_height)
             for n, (label, values) in enumerate(rows)]

@@ -12,6 +12,8 @@ from storage import agenda
 from storage.tables import AgendaItem, Conference
 from tests.web.api.conftest import Headers, error_of
 
+BOTH_BACKENDS = True  # outcomes, follow-ups and search on SQLite and PostgreSQL
+
 
 def _hold(app: Starlette, conference_id: int, item_id: int, present: list[int]) -> None:
     """The meeting under way with these people in the room for the item."""

@@ -15,6 +15,8 @@ from tests.web.conftest import csrf_of
 
 TODAY = date.today()
 
+BOTH_BACKENDS = True  # outcomes, follow-ups and search on SQLite and PostgreSQL
+
 
 def _case(app: Starlette, item_id: int) -> int:
     with Session(app.state.engine) as session:

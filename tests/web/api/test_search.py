@@ -7,6 +7,8 @@ from starlette.testclient import TestClient
 from tests.web.api.conftest import Headers, error_of
 from tests.web.conftest import sign_in
 
+BOTH_BACKENDS = True  # outcomes, follow-ups and search on SQLite and PostgreSQL
+
 
 def test_search_over_the_api(client: TestClient, auth: Callable[[str], Headers],
                              outsider: Headers) -> None:

@@ -9,6 +9,8 @@ from starlette.testclient import TestClient
 from storage.tables import AgendaItem, Case
 from tests.web.api.conftest import Headers, error_of
 
+BOTH_BACKENDS = True  # outcomes, follow-ups and search on SQLite and PostgreSQL
+
 
 def _case_of(app: Starlette, item_id: int) -> int:
     with Session(app.state.engine) as session:

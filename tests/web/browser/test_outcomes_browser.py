@@ -82,3 +82,19 @@ def test_the_case_page_charts_outcomes(open_page: Callable[..., Tab],
         tab.page.locator("#outcomes").scroll_into_view_if_needed()
         tab.page.locator("#outcomes").screenshot(
             path=str(ARTIFACTS / f"outcome-charts-{width}.png"))
+
+
+def test_analytics_charts_read_at_both_widths(open_page: Callable[..., Tab],
+                                              live_server: LiveServer) -> None:
+    from storage.demo_history import load_history
+
+    with session_scope(live_server.app.state.engine) as session:
+        load_history(session)
+    for width in (1280, 390):
+        tab = open_page(width=width)
+        tab.sign_in("coordinator@casebridge.example")
+        tab.go("/analytics")
+        assert tab.page.locator("figure.bar-chart").count() == 4
+        assert "Surgery recommended" in tab.page.locator("main").inner_text()
+        assert tab.page.evaluate("() => document.documentElement.scrollWidth") <= width
+        tab.shot(f"analytics-{width}")
