@@ -97,6 +97,15 @@ def _build_conference(tab: Tab, request_id: str) -> str:
         _choose(p, "#f-case_id", patient)
         p.fill("#f-planned_minutes", minutes)
         p.click("button:has-text('Add to agenda')")
+        # The case is still on the weekly agenda, undecided: asked before a second one.
+        expect(p.locator("#also-on")).to_contain_text("Weekly multidisciplinary spine")
+        # The refusal (409) is expected: the browser logs its status, nothing else.
+        assert all("409" in m for m in tab.problems.messages)
+        tab.problems.messages.clear()
+        if patient == "SPN-2026-0155":
+            tab.shot("03b-coordinator-case-on-two-agendas")
+        p.locator("#also-on input[name=also_on_confirmed]").check()
+        p.click("button:has-text('Add to agenda')")
         expect(p.locator(".agenda")).to_contain_text(patient)
     refs = p.locator(".agenda-item h3 a")
     expect(refs).to_have_count(3)
