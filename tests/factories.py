@@ -166,3 +166,15 @@ def held(session: Session, conf: Conference, item: AgendaItem) -> None:
     """``conf`` under way with all its members in the room for ``item``."""
     hold(session, id_of(conf), item_ids=[id_of(item)],
          user_ids=conferences.member_ids(session, id_of(conf)))
+
+
+def case_of(app: Starlette, item_id: int) -> int:
+    """The case an agenda item holds."""
+    with session_scope(app.state.engine) as session:
+        return found(session.get(AgendaItem, item_id)).case_id
+
+
+def hold_item(app: Starlette, conference_id: int, item_id: int, user_ids: list[int]) -> None:
+    """:func:`hold` for one item, in a transaction of its own (for API tests)."""
+    with session_scope(app.state.engine) as session:
+        hold(session, conference_id, item_ids=[item_id], user_ids=user_ids)

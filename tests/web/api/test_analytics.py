@@ -10,9 +10,9 @@ from starlette.testclient import TestClient
 from conference.agenda import ItemStatus
 from storage import outcomes, users
 from storage.tables import AgendaItem, Conference, SecondOpinionRequest
-from tests.factories import found
+from tests.factories import found, hold_item
 from tests.web.api.conftest import Headers, error_of
-from tests.web.api.test_care_loop import _hold, _sign
+from tests.web.api.test_care_loop import _sign
 
 BOTH_BACKENDS = True
 
@@ -23,7 +23,7 @@ def test_analytics_of_a_held_meeting(client: TestClient, app: Starlette,
     present = [people["okafor"], people["lee"], people["raman"]]
     first, deferred, hale = item_ids[0], item_ids[1], item_ids[-1]
     for item in (first, hale):
-        _hold(app, conference_id, item, present)
+        hold_item(app, conference_id, item, present)
     _sign(client, auth, first, "physical_therapy", 0, present)
     _sign(client, auth, hale, "surgery_recommended", 0, present)
     with Session(app.state.engine) as session:

@@ -7,23 +7,11 @@ from sqlmodel import Session
 from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
-from conference.conferences import ConferenceStatus
-from storage import agenda
-from storage.tables import AgendaItem, Conference
+from storage.tables import AgendaItem
+from tests.factories import hold_item
 from tests.web.api.conftest import Headers, error_of
 
 BOTH_BACKENDS = True  # outcomes, follow-ups and search on SQLite and PostgreSQL
-
-
-def _hold(app: Starlette, conference_id: int, item_id: int, present: list[int]) -> None:
-    """The meeting under way with these people in the room for the item."""
-    with Session(app.state.engine) as session:
-        conf = session.get(Conference, conference_id)
-        assert conf is not None
-        conf.status = ConferenceStatus.LIVE
-        session.add(conf)
-        agenda.record_attendance(session, item_id=item_id, user_ids=present)
-        session.commit()
 
 
 def _sign(client: TestClient, auth: Callable[[str], Headers], item_id: int, outcome: str,
@@ -43,7 +31,7 @@ def test_a_signed_follow_up_comes_back_on_a_later_agenda(
         conference_id: int, item_ids: list[int], people: dict[str, int]) -> None:
     item = item_ids[0]
     present = [people["okafor"], people["lee"]]
-    _hold(app, conference_id, item, present)
+    hold_item(app, conference_id, item, present)
     _sign(client, auth, item, "physical_therapy", 6, present)
     due = date.today() + timedelta(weeks=6)
     listed = client.get("/api/v1/follow-ups", headers=auth("coordinator")).json()
@@ -71,7 +59,7 @@ def test_a_signed_follow_up_comes_back_on_a_later_agenda(
                         json={"conference_id": later["id"], "planned_minutes": 10})
     assert error_of(again, 422)["message"] == "This follow-up is already scheduled."
     # Decided at the return visit: done, and no longer listed.
-    _hold(app, later["id"], returning, [people["okafor"]])
+    hold_item(app, later["id"], returning, [people["okafor"]])
     _sign(client, auth, returning, "continue_conservative", 0, [people["okafor"]])
     assert client.get("/api/v1/follow-ups", headers=auth("coordinator")).json() == []
 
@@ -81,7 +69,7 @@ def test_signing_surgery_hands_off_to_surgeon_therapist_and_referrer(
         conference_id: int, item_ids: list[int], people: dict[str, int]) -> None:
     item = item_ids[-1]  # Dr. Hale's request
     present = [people["okafor"], people["lee"], people["raman"]]
-    _hold(app, conference_id, item, present)
+    hold_item(app, conference_id, item, present)
     _sign(client, auth, item, "surgery_recommended", 12, present)
     with Session(app.state.engine) as session:
         case_id = session.get(AgendaItem, item).case_id  # type: ignore[union-attr]
@@ -120,7 +108,7 @@ def test_no_handoffs_without_surgery(client: TestClient, app: Starlette,
                                      auth: Callable[[str], Headers], conference_id: int,
                                      item_ids: list[int], people: dict[str, int]) -> None:
     item = item_ids[1]
-    _hold(app, conference_id, item, [people["okafor"]])
+    hold_item(app, conference_id, item, [people["okafor"]])
     _sign(client, auth, item, "pain_management", 0, [people["okafor"]])
     with Session(app.state.engine) as session:
         case_id = session.get(AgendaItem, item).case_id  # type: ignore[union-attr]

@@ -124,22 +124,13 @@ def test_guest_links_signed_before_they_were_stored_are_refused(client: TestClie
 def test_a_guest_reads_the_signed_decision_with_names_not_ids(
         client: TestClient, auth: Callable[[str], Headers], item_ids: list[int],
         people: dict[str, int], conference_id: int) -> None:
-    from sqlmodel import Session
 
-    from conference.conferences import ConferenceStatus
-    from storage import agenda
-    from storage.tables import Conference
+    from tests.factories import hold_item
 
     item = item_ids[0]
     present = [people["okafor"], people["raman"], people["lee"]]
-    engine = client.app.state.engine  # type: ignore[attr-defined]
-    with Session(engine) as session:  # the meeting was held, with these three in the room
-        conf = session.get(Conference, conference_id)
-        assert conf is not None
-        conf.status = ConferenceStatus.LIVE
-        session.add(conf)
-        agenda.record_attendance(session, item_id=item, user_ids=present)
-        session.commit()
+    # The meeting was held, with these three in the room.
+    hold_item(client.app, conference_id, item, present)  # type: ignore[arg-type]
     decision = f"/api/v1/agenda-items/{item}/decision"
     saved = client.put(decision, headers=auth("okafor"), json={
         "outcome": "physical_therapy", "rationale": "Plateau; no red flags.",

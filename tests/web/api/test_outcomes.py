@@ -9,7 +9,8 @@ from sqlmodel import Session, select
 from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
-from storage.tables import AgendaItem, OutcomeLink, OutcomeMeasure
+from storage.tables import OutcomeLink, OutcomeMeasure
+from tests.factories import case_of
 from tests.web.api.conftest import Headers, error_of
 from tests.web.conftest import csrf_of
 
@@ -18,17 +19,10 @@ TODAY = date.today()
 BOTH_BACKENDS = True  # outcomes, follow-ups and search on SQLite and PostgreSQL
 
 
-def _case(app: Starlette, item_id: int) -> int:
-    with Session(app.state.engine) as session:
-        item = session.get(AgendaItem, item_id)
-        assert item is not None
-        return item.case_id
-
-
 def test_outcomes_over_time_against_the_baseline(
         client: TestClient, app: Starlette, auth: Callable[[str], Headers],
         item_ids: list[int]) -> None:
-    url = f"/api/v1/cases/{_case(app, item_ids[0])}/outcomes"
+    url = f"/api/v1/cases/{case_of(app, item_ids[0])}/outcomes"
     baseline = client.post(url, headers=auth("lee"), json={
         "instrument": "odi", "collected_on": str(TODAY - timedelta(days=90)),
         "timepoint": "baseline", "answers": [3, 2, 2, 3, 4, 2, 1, None, 3, 2]})
@@ -49,7 +43,7 @@ def test_outcomes_over_time_against_the_baseline(
 def test_outcome_refusals_name_the_field(
         client: TestClient, app: Starlette, auth: Callable[[str], Headers],
         item_ids: list[int], outsider: Headers) -> None:
-    url = f"/api/v1/cases/{_case(app, item_ids[0])}/outcomes"
+    url = f"/api/v1/cases/{case_of(app, item_ids[0])}/outcomes"
     day = str(TODAY)
     cases = [
         ({"instrument": "sf36", "collected_on": day, "score": 3}, "instrument"),
@@ -72,7 +66,7 @@ def test_outcome_refusals_name_the_field(
 def test_a_patient_answers_once_through_the_link(
         client: TestClient, app: Starlette, auth: Callable[[str], Headers],
         item_ids: list[int]) -> None:
-    case_id = _case(app, item_ids[0])
+    case_id = case_of(app, item_ids[0])
     made = client.post(f"/api/v1/cases/{case_id}/outcome-links", headers=auth("lee"),
                        json={"instruments": ["odi", "nrs_back"], "timepoint": "6_weeks"})
     assert made.status_code == 201, made.text
@@ -108,7 +102,7 @@ def test_a_patient_answers_once_through_the_link(
 def test_an_expired_or_forged_link_is_a_clear_page(
         client: TestClient, app: Starlette, auth: Callable[[str], Headers],
         item_ids: list[int]) -> None:
-    made = client.post(f"/api/v1/cases/{_case(app, item_ids[0])}/outcome-links",
+    made = client.post(f"/api/v1/cases/{case_of(app, item_ids[0])}/outcome-links",
                        headers=auth("lee"), json={"instruments": ["nrs_leg"]}).json()
     with Session(app.state.engine) as session:
         link = session.exec(select(OutcomeLink)).one()
@@ -119,5 +113,5 @@ def test_an_expired_or_forged_link_is_a_clear_page(
     assert expired.status_code == 410 and "expired" in expired.text
     forged = client.get("/outcomes/not-a-token")
     assert forged.status_code == 410 and "not valid" in forged.text
-    error_of(client.post(f"/api/v1/cases/{_case(app, item_ids[0])}/outcome-links",
+    error_of(client.post(f"/api/v1/cases/{case_of(app, item_ids[0])}/outcome-links",
                          headers=auth("lee"), json={"instruments": ["sf36"]}), 422)

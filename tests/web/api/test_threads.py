@@ -6,23 +6,17 @@ from sqlmodel import Session, select
 from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
-from storage.tables import AgendaItem, Case
+from storage.tables import Case
+from tests.factories import case_of
 from tests.web.api.conftest import Headers, error_of
 
 BOTH_BACKENDS = True  # outcomes, follow-ups and search on SQLite and PostgreSQL
 
 
-def _case_of(app: Starlette, item_id: int) -> int:
-    with Session(app.state.engine) as session:
-        item = session.get(AgendaItem, item_id)
-        assert item is not None
-        return item.case_id
-
-
 def test_the_team_talks_in_a_case_thread_and_a_mention_notifies(
         client: TestClient, app: Starlette, auth: Callable[[str], Headers],
         item_ids: list[int], people: dict[str, int]) -> None:
-    case_id = _case_of(app, item_ids[0])
+    case_id = case_of(app, item_ids[0])
     url = f"/api/v1/cases/{case_id}/messages"
     assert client.get(url, headers=auth("lee")).json() == []
     posted = client.post(url, headers=auth("lee"), json={
@@ -52,7 +46,7 @@ def test_the_team_talks_in_a_case_thread_and_a_mention_notifies(
 def test_thread_refusals(client: TestClient, app: Starlette, auth: Callable[[str], Headers],
                          item_ids: list[int], people: dict[str, int],
                          outsider: Headers) -> None:
-    case_id = _case_of(app, item_ids[0])
+    case_id = case_of(app, item_ids[0])
     url = f"/api/v1/cases/{case_id}/messages"
     for body in ("", "   ", "x" * 4001):
         error_of(client.post(url, headers=auth("lee"), json={"body": body}), 422)
@@ -72,7 +66,7 @@ def test_thread_refusals(client: TestClient, app: Starlette, auth: Callable[[str
 def test_the_referrer_writes_in_her_own_case_thread(
         client: TestClient, app: Starlette, auth: Callable[[str], Headers],
         item_ids: list[int]) -> None:
-    own = _case_of(app, item_ids[-1])  # Dr. Hale's request, on the agenda
+    own = case_of(app, item_ids[-1])  # Dr. Hale's request, on the agenda
     posted = client.post(f"/api/v1/cases/{own}/messages", headers=auth("hale"),
                          json={"body": "New numbness since Monday."})
     assert posted.status_code == 201, posted.text

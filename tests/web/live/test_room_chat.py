@@ -6,19 +6,10 @@ from __future__ import annotations
 import asyncio
 
 import httpx2
-from sqlmodel import Session
 
 from signaling.client import RoomClient
-from storage.tables import AgendaItem
-from tests.factories import guest_token
+from tests.factories import case_of, guest_token
 from tests.web.live.conftest import Live
-
-
-def _case_of(live: Live, item_id: int) -> int:
-    with Session(live.app.state.engine) as session:
-        item = session.get(AgendaItem, item_id)
-        assert item is not None
-        return item.case_id
 
 
 async def _thread(live: Live, path: str) -> list[dict[str, object]]:
@@ -58,11 +49,11 @@ async def test_chat_is_stored_in_the_current_case_and_reaches_everyone_present(
                                    after=seen if client is pain else 0)
         assert line["message"]["body"] == "New L5 weakness: see https://pacs.example/1"
         assert line["message"]["item_id"] == str(theirs)
-        assert line["message"]["case_id"] == _case_of(live, theirs)
+        assert line["message"]["case_id"] == case_of(live.app, theirs)
     await guest.send({"type": "chat", "body": "Thank you"})
     refused = await guest.expect(lambda m: m["type"] == "error")
     assert refused["code"] == "forbidden"
-    thread = await _thread(live, f"/api/v1/cases/{_case_of(live, theirs)}/messages")
+    thread = await _thread(live, f"/api/v1/cases/{case_of(live.app, theirs)}/messages")
     assert [(line["body"], line["item_id"]) for line in thread] == [
         ("New L5 weakness: see https://pacs.example/1", theirs)]
     # Another case: the guest goes back to the lobby and hears no more of the chat.
