@@ -20,7 +20,7 @@ from sqlmodel import Session, select
 
 from conference.errors import NotFound
 from storage import cases
-from storage.search_index import document, ensure_indexed, latest_revision, postgres
+from storage.search_index import document, latest_revision, postgres
 from storage.tables import Case, User
 
 MAX_RESULTS = 50
@@ -105,7 +105,6 @@ def _hits(session: Session, ranked: list[tuple[int, str]]) -> list[Hit]:
 
 def search(session: Session, *, viewer: User, query: str, limit: int = 20) -> list[Hit]:
     """Cases the reader may open that hold every word typed, best match first."""
-    ensure_indexed(session)
     words = terms(query)
     return _hits(session, _ranked(session, words, any_of=False, limit=min(limit, MAX_RESULTS),
                                   within=_allowed(session, viewer)))
@@ -118,7 +117,6 @@ def similar(session: Session, *, viewer: User, case_id: int, limit: int = 5) -> 
     case = cases.get_case(session, case_id)
     if not cases.may_view(session, viewer=viewer, case=case):
         raise NotFound(f"No case with id {case_id}.")
-    ensure_indexed(session)
     counts = Counter(w for w in terms(document(session, case), limit=10_000)
                      if not w.isdigit() and w != case.patient_ref.lower())
     words = [w for w, _ in counts.most_common(16)]

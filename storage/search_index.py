@@ -55,7 +55,9 @@ def reindex(session: Session, case_ids: Iterable[int]) -> None:
 
 
 def ensure_indexed(session: Session) -> None:
-    """Index the cases that have no document yet (those from before migration 0011)."""
+    """Index the cases that have no document yet (those from before migration 0011, or
+    written around the ORM). Once at startup (``web.app``), not per query: every later
+    change keeps its own document current."""
     if postgres(session):
         missing = 'SELECT id FROM "case" WHERE id NOT IN (SELECT case_id FROM case_search)'
     else:

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
+from sqlalchemy.exc import SQLAlchemyError
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.sessions import SessionMiddleware
@@ -16,13 +18,16 @@ from starlette.staticfiles import StaticFiles
 
 from signaling.bus import open_backplane
 from signaling.hub import Hub
-from storage.engine import make_engine
+from storage.engine import make_engine, session_scope
+from storage.search_index import ensure_indexed
 from web.errors import EXCEPTION_HANDLERS
 from web.live import DatabaseRoomStore, ice_servers
 from web.security import SecurityHeaders
 from web.settings import Settings, load_settings
 from web.sweeper import run as run_sweeper
 from web.tokens import TokenSigner
+
+log = logging.getLogger(__name__)
 
 STATIC = Path(__file__).resolve().parent / "static"
 SESSION_COOKIE = "casebridge_session"
@@ -42,6 +47,16 @@ def _routes() -> list[BaseRoute]:
     ]
 
 
+def _index_search(app: Starlette) -> None:
+    """Cases from before the search index existed get their documents, once. A
+    database that is down now must not stop the app: they are indexed next start."""
+    try:
+        with session_scope(app.state.engine) as session:
+            ensure_indexed(session)
+    except SQLAlchemyError:
+        log.warning("could not index cases for search at startup", exc_info=True)
+
+
 def create_app(settings: Settings | None = None) -> Starlette:
     """Build the app; the database must already be migrated (``casebridge db upgrade``)."""
     settings = settings or load_settings()
@@ -49,6 +64,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         app.state.loop = asyncio.get_running_loop()  # where room events are published
+        await asyncio.to_thread(_index_search, app)
         sweeper = asyncio.create_task(run_sweeper(app), name="sweeper")
         try:
             yield

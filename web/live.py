@@ -44,7 +44,7 @@ from conference.signoff import LIVE_WINDOW
 from signaling.hub import Hub
 from signaling.protocol import ChatMessage, IceServer, parse_ice_servers
 from signaling.room import Identity
-from storage import agenda, cases, conferences, referrals, search, threads, users
+from storage import agenda, cases, conferences, referrals, threads, users
 from storage.engine import session_scope
 from storage.tables import AgendaItem, CareEntry, Conference, ImagingLink, User
 from web.auth import credential_holder, guest_link, optional_user, signer
@@ -282,7 +282,7 @@ def _room_context(request: Request) -> dict[str, Any]:
                                                               is_chair=is_chair),
             "is_guest": grant is not None or conference_role is ConferenceRole.GUEST,
             "token": token or "",
-            "briefs": _briefs(session, items, user if grant is None else None),
+            "briefs": _briefs(session, items),
             "members": conferences.members(session, conf.id),
             "outcome_options": OUTCOME_OPTIONS,
         }
@@ -299,11 +299,9 @@ class Brief:
     referrer: User | None
     specialties: list[Specialty]
     scores: list[str]  # the latest of each outcome measure, against its baseline
-    similar: list[search.Hit]  # past decided cases like it (for members, not guests)
 
 
-def _briefs(session: Session, items: list[AgendaItem], viewer: User | None
-            ) -> dict[int, Brief]:
+def _briefs(session: Session, items: list[AgendaItem]) -> dict[int, Brief]:
     out: dict[int, Brief] = {}
     for item in items:
         if item.case_id in out:
@@ -317,9 +315,7 @@ def _briefs(session: Session, items: list[AgendaItem], viewer: User | None
             history=timeline(cases.care_history(session, item.case_id)),
             imaging=cases.imaging(session, item.case_id),
             referrer=users.get_user(session, referrer_id) if referrer_id else None,
-            specialties=asked, scores=latest_scores(session, item.case_id),
-            similar=search.similar(session, viewer=viewer, case_id=item.case_id, limit=3)
-            if viewer is not None else [])
+            specialties=asked, scores=latest_scores(session, item.case_id))
     return out
 
 

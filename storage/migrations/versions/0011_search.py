@@ -26,7 +26,7 @@ def upgrade() -> None:
         op.execute("CREATE INDEX ix_case_search_document ON case_search USING GIN (document)")
     else:
         op.execute("CREATE VIRTUAL TABLE case_search USING fts5(body, tokenize='porter unicode61')")
-    # Existing cases are indexed on first use (storage.search.ensure_indexed).
+    # Existing cases are indexed when the app starts (storage.search_index.ensure_indexed).
 
 
 def downgrade() -> None:

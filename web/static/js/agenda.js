@@ -33,7 +33,10 @@ export function showCurrent(itemId, startedAt) {
   const next = document.querySelector(".case-brief:not([hidden]) .next-case");
   if (next) next.textContent = nextItemId(itemId) ? "Next case" : "Finish this case";
   tickTimer();
-  if (changed) loadChat().catch(() => {});
+  if (changed) {
+    loadChat().catch(() => {});
+    loadSimilar().catch(() => {});
+  }
   if (itemId && (changed || !state.decisionLoaded?.has(itemId))) {
     state.decisionLoaded = state.decisionLoaded || new Set();
     state.decisionLoaded.add(itemId);
@@ -93,4 +96,30 @@ export function tickTimer() {
   const { text, level } = timerText(minutes, Number(brief.dataset.planned));
   el.textContent = text;
   el.dataset.level = level;
+}
+
+// Past decided cases like the current one, with what was decided (members only: the
+// placeholder is not on a guest's page). Fetched when the case becomes current.
+export async function loadSimilar() {
+  const brief = document.querySelector(".case-brief:not([hidden])");
+  const box = brief?.querySelector(".brief-similar");
+  if (!box || box.dataset.loaded) return;
+  box.dataset.loaded = "1";
+  const response = await fetch(`/api/v1/cases/${brief.dataset.caseId}/similar?limit=3`,
+                               { credentials: "same-origin" });
+  if (!response.ok) return;
+  const hits = await response.json();
+  const list = box.querySelector("ul");
+  for (const hit of hits) {
+    const li = document.createElement("li");
+    const a = document.createElement("a");
+    a.href = `/cases/${hit.case_id}`;
+    a.target = "_blank";
+    a.rel = "noopener";
+    a.textContent = hit.patient_ref;
+    li.append(a, `: ${(hit.outcome || "").replaceAll("_", " ")}`);
+    list.append(li);
+  }
+  box.querySelector(".similar-count").textContent = String(hits.length);
+  box.hidden = hits.length === 0;
 }
