@@ -103,11 +103,17 @@ def require_user(conn: HTTPConnection, session: Session) -> User:
     return user
 
 
+def public_base(conn: HTTPConnection) -> str:
+    """The site's address for links that leave it (guest and patient links, calendars,
+    later mail): one place, for when it comes from configuration."""
+    return str(conn.base_url).rstrip("/")
+
+
 def guest_link_url(conn: HTTPConnection, session: Session, link: GuestLink, token: str) -> str:
     """The absolute address a guest opens: the case page of the link's agenda item
     (absolute, so it can be pasted into an e-mail as it is)."""
     case_id = session.get(AgendaItem, link.agenda_item_id).case_id  # type: ignore[union-attr]
-    return f"{str(conn.base_url).rstrip('/')}/cases/{case_id}?{urlencode({'token': token})}"
+    return f"{public_base(conn)}/cases/{case_id}?{urlencode({'token': token})}"
 
 
 def guest_link(conn: HTTPConnection, session: Session, token: str) -> GuestGrant:

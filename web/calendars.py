@@ -12,15 +12,10 @@ from conference.calendar import Meeting, Method, calendar, event, invitation
 from storage import calendars
 from storage.clock import utcnow
 from storage.tables import Conference, User
-from web.auth import signer
+from web.auth import public_base, signer
 
 ICS = "text/calendar; charset=utf-8"
 FALLBACK_SENDER = "casebridge@localhost"
-
-
-def public_base(conn: HTTPConnection) -> str:
-    """The site's address for links that leave it (mail, calendars, guest links)."""
-    return str(conn.base_url).rstrip("/")
 
 
 def _meeting(conn: HTTPConnection, conf: Conference) -> Meeting:

@@ -10,8 +10,7 @@ from storage.tables import OutcomeMeasure
 from web.api.endpoint import Call, operation
 from web.api.schemas import Empty, OutcomeIn, OutcomeLinkIn
 from web.api.views import OutcomeLinkView, OutcomeSeriesView, OutcomeView
-from web.auth import signer
-from web.calendars import public_base
+from web.auth import public_base, signer
 
 
 def _view(row: OutcomeMeasure) -> OutcomeView:

@@ -27,8 +27,7 @@ from conference.permissions import require_organiser
 from conference.threads import check_body
 from storage import agenda, cases, decisions, outcomes, threads, users
 from web.api.schemas import CareEntryIn, CaseIn, CasePatch, ImagingIn, MessageIn
-from web.auth import guest_link, signer
-from web.calendars import public_base
+from web.auth import guest_link, public_base, signer
 from web.db import db
 from web.pages.action import Posted, Refusal, Visit, action, view
 from web.pages.case_view import case_page, timeline
