@@ -39,6 +39,7 @@ class Entity(StrEnum):
     MESSAGE = "message"
     OUTCOME = "outcome"
     OUTCOME_LINK = "outcome_link"
+    MAIL = "mail"
 
 
 @dataclass(frozen=True)

@@ -9,44 +9,22 @@ from typing import Any
 from sqlmodel import Session
 
 from conference.audit import AuditAction, Entity
-from conference.calendar import Invitee, Meeting, Person, uid_for
 from conference.conferences import ConferenceStatus, check_conference
 from conference.errors import Conflict, InvalidInput, NotFound
 from conference.permissions import require_organiser
-from storage import audit, conferences
+from storage import audit, conferences, invitations
 from storage.clock import utcnow
 from storage.tables import Conference, User
 
 EDITABLE = ("title", "starts_at", "duration_minutes")
 
 
-def meeting(conf: Conference, *, base_url: str, host: str) -> Meeting:
-    """The conference as its invitation shows it."""
-    assert conf.id is not None
-    return Meeting(uid=uid_for(conf.id, host), title=conf.title, starts_at=conf.starts_at,
-                   duration_minutes=conf.duration_minutes, sequence=conf.calendar_sequence,
-                   url=f"{base_url}/conferences/{conf.id}/room",
-                   cancelled=conf.cancelled_at is not None)
-
-
-def invitees(session: Session, conf: Conference) -> list[Invitee]:
-    return [Invitee(u.name, u.email, m.conference_role)
-            for m, u in conferences.members(session, conf.id or 0) if u.active]
-
-
-def organizer(session: Session, conf: Conference, *, fallback: str) -> Person:
-    """Who sends the invitation: the coordinator who scheduled it."""
-    creator = session.get(User, conf.created_by_id) if conf.created_by_id else None
-    if creator is None:
-        return Person("Casebridge", fallback)
-    return Person(creator.name, creator.email)
-
-
 def change(session: Session, *, actor: User, conference_id: int,
-           changes: Mapping[str, Any], now: datetime | None = None) -> tuple[Conference, bool]:
+           changes: Mapping[str, Any], base_url: str | None = None,
+           now: datetime | None = None) -> tuple[Conference, bool]:
     """Re-title or re-time a conference (coordinators). Returns the conference and
-    whether its members must hear of it (it was published and something changed):
-    then the invitation's sequence has been raised."""
+    whether its members were told (it was published and something changed): then the
+    invitation's sequence has been raised and its update mailed to every member."""
     require_organiser(actor.role, "change a conference")
     conf = conferences.get_conference(session, conference_id)
     unknown = set(changes) - set(EDITABLE)
@@ -66,9 +44,10 @@ def change(session: Session, *, actor: User, conference_id: int,
     for name, value in changed.items():
         setattr(conf, name, value)
     announce = conf.status is ConferenceStatus.PUBLISHED
+    session.add(conf)
     if announce:
         conf.calendar_sequence += 1
-    session.add(conf)
+        invitations.mail(session, conf, base_url=base_url, update=True, now=now)
     audit.record(session, actor_id=actor.id, action=AuditAction.UPDATED,
                  entity=Entity.CONFERENCE, entity_id=conference_id,
                  detail={"changed": sorted(changed)}, now=now or utcnow())

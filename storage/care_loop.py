@@ -6,6 +6,7 @@ from datetime import date, datetime, timedelta
 
 from sqlmodel import Session, col, select
 
+from conference import announcements
 from conference.audit import AuditAction, Entity
 from conference.care_loop import (
     FollowUpStatus,
@@ -46,11 +47,8 @@ def on_signed(session: Session, *, item: AgendaItem, revision: DecisionRevision,
                           due_on=at.date() + timedelta(days=task.due_in_days), created_at=at)
         session.add(handoff)
         if owner is not None:
-            notifications.notify(
-                session, user_id=owner, kind="handoff", now=at,
-                text=f"A post-operative task for case {case.patient_ref} is yours: "
-                     f"{task.task.split(':')[0].lower()}.",
-                link=f"/cases/{item.case_id}#handoffs")
+            notifications.tell(session, [owner],
+                               announcements.handed_over(case.patient_ref, item.case_id), now=at)
     session.flush()
 
 

@@ -20,7 +20,7 @@ from conference.permissions import (
 from conference.quorum import DEFAULT_RULE, QuorumRule, rule_from_dict
 from conference.room_events import MeetingEnded
 from conference.signoff import LIVE_WINDOW, require_live_window
-from storage import audit, events
+from storage import audit, events, invitations
 from storage.clock import utcnow
 from storage.errors import integrity_as_conflict
 from storage.tables import AgendaItem, Conference, ConferenceMember, User
@@ -107,8 +107,10 @@ def add_member(
     user_id: int,
     conference_role: ConferenceRole,
     now: datetime | None = None,
+    base_url: str | None = None,
 ) -> ConferenceMember:
-    """Invite a person; a conference has exactly one chair, chosen at creation."""
+    """Invite a person; a conference has exactly one chair, chosen at creation. Added
+    to a conference already announced, they are mailed its invitation."""
     require_organiser(actor.role, "invite members")
     conf = get_conference(session, conference_id)
     if session.get(User, user_id) is None:
@@ -124,16 +126,22 @@ def add_member(
     audit.record(session, actor_id=actor.id, action=AuditAction.ADDED,
                  entity=Entity.CONFERENCE, entity_id=conference_id,
                  detail={"member": user_id, "role": conference_role.value}, now=now)
+    if conf.status in (ConferenceStatus.PUBLISHED, ConferenceStatus.LIVE):
+        invitations.mail(session, conf, base_url=base_url, now=now,
+                         to=[session.get(User, user_id)])  # type: ignore[list-item]
     return member
 
 
 def set_status(
     session: Session, *, actor: User | None, conference_id: int, status: ConferenceStatus,
     now: datetime | None = None, live_window: timedelta = LIVE_WINDOW,
+    base_url: str | None = None,
 ) -> Conference:
     """Publish, open, close: each move checked against the conference life cycle.
     Going live opens ``live_window`` before the start; closing a live conference ends
-    the meeting (``actor`` None: it closed by itself, its room empty past its end)."""
+    the meeting (``actor`` None: it closed by itself, its room empty past its end).
+    Publishing mails every member an invitation; closing a published conference
+    before it was held cancels it, in their calendars too (links under ``base_url``)."""
     at = now or utcnow()
     conf = get_conference(session, conference_id)
     if actor is not None and not may_change_status(role=actor.role,
@@ -150,6 +158,8 @@ def set_status(
         conf.cancelled_at = at
         conf.calendar_sequence += 1
     session.add(conf)
+    if status is ConferenceStatus.PUBLISHED or conf.cancelled_at == at:
+        invitations.mail(session, conf, base_url=base_url, now=at)
     audit.record(session, actor_id=actor.id if actor else None,
                  action=AuditAction.TRANSITIONED, entity=Entity.CONFERENCE,
                  entity_id=conference_id,

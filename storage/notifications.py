@@ -3,11 +3,14 @@ tell of, read and marked read by their owner only."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 
 from sqlmodel import Session, col, func, select
 
+from conference.announcements import Announcement
 from conference.errors import NotFound
+from storage import outbox
 from storage.clock import utcnow
 from storage.tables import Notification, User
 
@@ -22,6 +25,22 @@ def notify(session: Session, *, user_id: int, kind: str, text: str, link: str,
     session.add(row)
     session.flush()
     return row
+
+
+def tell(session: Session, user_ids: Iterable[int], said: Announcement, *,
+         now: datetime | None = None) -> None:
+    """Tell each person something happened, in the change's own transaction: in their
+    inbox, and by mail unless they chose the inbox only."""
+    at = now or utcnow()
+    wanted = list(dict.fromkeys(user_ids))
+    people = {u.id: u for u in session.exec(select(User).where(col(User.id).in_(wanted)))}
+    for user_id in wanted:
+        person = people.get(user_id)
+        if person is None or not person.active:
+            continue
+        notify(session, user_id=user_id, kind=said.kind, text=said.text, link=said.link,
+               now=at)
+        outbox.notice(session, person, said, now=at)
 
 
 def for_user(session: Session, user: User, *, limit: int = MAX_LISTED) -> list[Notification]:

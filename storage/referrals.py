@@ -67,17 +67,10 @@ def submit(
                  entity_id=request.id, case_id=case.id, now=at)
     coordinators = session.exec(select(User.id).where(
         User.role == Role.COORDINATOR, col(User.active).is_(True)))
-    _tell(session, [c for c in coordinators if c is not None],
-          announcements.submitted(case.patient_ref, request.id, actor.name), at)
+    notifications.tell(session, [c for c in coordinators if c is not None],
+                       announcements.submitted(case.patient_ref, request.id, actor.name),
+                       now=at)
     return request
-
-
-def _tell(session: Session, user_ids: list[int], said: announcements.Announcement,
-          at: datetime) -> None:
-    """Notify each person (in the change's own transaction)."""
-    for user_id in user_ids:
-        notifications.notify(session, user_id=user_id, kind=said.kind, text=said.text,
-                             link=said.link, now=at)
 
 
 def _ref(session: Session, request: SecondOpinionRequest) -> str:
@@ -89,8 +82,8 @@ def letter_ready(session: Session, *, case_id: int, revision: int, at: datetime)
     """A decision on a requested case was signed or amended: its requester hears."""
     request = request_for_case(session, case_id)
     if request is not None and request.id is not None:
-        _tell(session, [request.requested_by_id], announcements.letter_ready(
-            _ref(session, request), request.id, revision), at)
+        notifications.tell(session, [request.requested_by_id], announcements.letter_ready(
+            _ref(session, request), request.id, revision), now=at)
 
 
 def get_request(session: Session, request_id: int) -> SecondOpinionRequest:
@@ -143,8 +136,8 @@ def accept(session: Session, *, actor: User, request_id: int,
     request = get_request(session, request_id)
     at = now or utcnow()
     _move(session, request, RequestStatus.ACCEPTED, actor=actor, at=at)
-    _tell(session, [request.requested_by_id],
-          announcements.accepted(_ref(session, request), request_id), at)
+    notifications.tell(session, [request.requested_by_id],
+                       announcements.accepted(_ref(session, request), request_id), now=at)
     return request
 
 
@@ -156,8 +149,8 @@ def decline(session: Session, *, actor: User, request_id: int, reason: str,
     at = now or utcnow()
     _move(session, request, RequestStatus.DECLINED, actor=actor, at=at)
     request.decline_reason = reason.strip()
-    _tell(session, [request.requested_by_id],
-          announcements.declined(_ref(session, request), request_id), at)
+    notifications.tell(session, [request.requested_by_id],
+                       announcements.declined(_ref(session, request), request_id), now=at)
     return request
 
 
@@ -178,8 +171,8 @@ def schedule(
     request.agenda_item_id = item.id
     conf = session.get(Conference, conference_id)
     assert conf is not None
-    _tell(session, [request.requested_by_id], announcements.scheduled(
-        _ref(session, request), request_id, conf.title, conf.starts_at), at)
+    notifications.tell(session, [request.requested_by_id], announcements.scheduled(
+        _ref(session, request), request_id, conf.title, conf.starts_at), now=at)
     return request, item
 
 

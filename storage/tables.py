@@ -13,7 +13,7 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, Column, Index, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Column, Index, String, Text, UniqueConstraint, true
 from sqlalchemy import Enum as SAEnum
 from sqlmodel import Field, SQLModel
 
@@ -24,6 +24,7 @@ from conference.conferences import ConferenceStatus
 from conference.decision import DecisionStatus
 from conference.decision_outcomes import Outcome
 from conference.imaging import Modality
+from conference.mail import MailKind, MailStatus
 from conference.people import ConferenceRole, Role, Specialty
 from conference.referrals import RequestStatus
 from storage.types import UTCDateTime
@@ -59,6 +60,8 @@ class User(SQLModel, table=True):
     credentials: str = Field(default="", max_length=100, sa_column_kwargs={"server_default": ""})
     # Part of the personal calendar feed's address: raised to revoke that address.
     calendar_generation: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+    # False: the person's notices stay in the inbox, without mail (invitations still go).
+    mail_notices: bool = Field(default=True, sa_column_kwargs={"server_default": true()})
 
 
 class SignInThrottle(SQLModel, table=True):
@@ -328,6 +331,37 @@ class Notification(SQLModel, table=True):
     link: str = Field(max_length=300)
     created_at: datetime = utc()
     read_at: datetime | None = utc(nullable=True)
+
+
+class OutboxMail(SQLModel, table=True):
+    """A mail to send, committed with the change it tells of; a sender delivers it
+    (see ``web/mailer.py``). It holds what the mail says, never clinical text: the
+    words of a notice (or an invitation's calendar) and the path of the page to open;
+    the sender lays it out and makes the link absolute. ``message_key`` makes the
+    ``Message-ID``, the same on every attempt."""
+
+    __tablename__ = "outbox_mail"
+    __table_args__ = (Index("ix_outbox_mail_due", "status", "next_attempt_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    message_key: str = Field(sa_column=Column(String(64), unique=True, nullable=False))
+    kind: MailKind = Field(sa_type=enum_type(MailKind))
+    user_id: int | None = Field(default=None, foreign_key="user.id", index=True)
+    to_address: str = Field(max_length=254)
+    to_name: str = Field(default="", max_length=200)
+    subject: str = Field(max_length=200)
+    text: str = Field(sa_column=Column(Text, nullable=False))
+    link: str = Field(default="", max_length=300)
+    # The iCalendar of an invitation or cancellation (its METHOD inside), else None.
+    calendar: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    status: MailStatus = Field(default=MailStatus.PENDING, sa_type=enum_type(MailStatus))
+    attempts: int = 0
+    last_error: str | None = Field(default=None, max_length=500)
+    created_at: datetime = utc()
+    next_attempt_at: datetime = utc()
+    # While SENDING: the claim runs out at this time (a sender that died releases it).
+    claimed_until: datetime | None = utc(nullable=True)
+    sent_at: datetime | None = utc(nullable=True)
 
 
 class OutcomeMeasure(SQLModel, table=True):

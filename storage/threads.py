@@ -9,6 +9,7 @@ from datetime import datetime
 
 from sqlmodel import Session, col, select
 
+from conference import announcements
 from conference.audit import AuditAction, Entity
 from conference.errors import NotFound, PermissionDenied
 from conference.people import ConferenceRole
@@ -96,12 +97,8 @@ def post(session: Session, *, actor: User, case_id: int, body: str,
     audit.record(session, actor_id=actor.id, action=AuditAction.CREATED, entity=Entity.MESSAGE,
                  entity_id=row.id, case_id=case.id,
                  detail={"mentions": named} if named else None, now=at)
-    for user_id in named:
-        if user_id != actor.id:
-            notifications.notify(
-                session, user_id=user_id, kind="mention",
-                text=f"{actor.name} mentioned you in the thread of case {case.patient_ref}.",
-                link=f"/cases/{case.id}#thread", now=at)
+    notifications.tell(session, [u for u in named if u != actor.id],
+                       announcements.mentioned(case.patient_ref, case.id, actor.name), now=at)
     return _lines(session, [row])[0]
 
 

@@ -173,3 +173,15 @@ def sign_out_everywhere(session: Session, *, actor: User, user_id: int,
     audit.record(session, actor_id=actor.id, action=AuditAction.UPDATED, entity=Entity.USER,
                  entity_id=user.id, detail={"signed_out_everywhere": True}, now=now)
     return user
+
+
+def set_mail_notices(session: Session, user: User, wanted: bool,
+                     now: datetime | None = None) -> User:
+    """A person's own choice: notices by mail too, or only in the inbox."""
+    if user.mail_notices != wanted:
+        user.mail_notices = wanted
+        session.add(user)
+        audit.record(session, actor_id=user.id, action=AuditAction.UPDATED,
+                     entity=Entity.USER, entity_id=user.id or 0,
+                     detail={"mail_notices": wanted}, now=now)
+    return user

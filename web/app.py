@@ -22,6 +22,7 @@ from storage.engine import make_engine, session_scope
 from storage.search_index import ensure_indexed
 from web.errors import EXCEPTION_HANDLERS
 from web.live import DatabaseRoomStore, ice_servers
+from web.mailer import sender_for
 from web.security import SecurityHeaders
 from web.settings import Settings, load_settings
 from web.sweeper import run as run_sweeper
@@ -65,13 +66,16 @@ def create_app(settings: Settings | None = None) -> Starlette:
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         app.state.loop = asyncio.get_running_loop()  # where room events are published
         await asyncio.to_thread(_index_search, app)
-        sweeper = asyncio.create_task(run_sweeper(app), name="sweeper")
+        tasks = [asyncio.create_task(run_sweeper(app), name="sweeper")]
+        if app.state.mailer is not None:
+            tasks.append(asyncio.create_task(app.state.mailer.run(), name="mailer"))
         try:
             yield
         finally:
-            sweeper.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await sweeper
+            for task in tasks:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
             # Every room closed: sockets, peer connections, room ownership.
             await app.state.hub.close()
             await app.state.backplane.aclose()
@@ -96,4 +100,5 @@ def create_app(settings: Settings | None = None) -> Starlette:
                                                 live_window=settings.live_window),
                         ice_servers=ice_servers(settings.ice_servers),
                         backplane=app.state.backplane)
+    app.state.mailer = sender_for(app, settings)
     return app

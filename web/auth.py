@@ -105,8 +105,9 @@ def require_user(conn: HTTPConnection, session: Session) -> User:
 
 def public_base(conn: HTTPConnection) -> str:
     """The site's address for links that leave it (guest and patient links, calendars,
-    later mail): one place, for when it comes from configuration."""
-    return str(conn.base_url).rstrip("/")
+    invitations): CASEBRIDGE_PUBLIC_URL, or else the address this request came to."""
+    configured: str | None = conn.app.state.settings.public_url
+    return configured or str(conn.base_url).rstrip("/")
 
 
 def guest_link_url(conn: HTTPConnection, session: Session, link: GuestLink, token: str) -> str:

@@ -3,24 +3,25 @@ and the absolute addresses they carry."""
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
 from sqlmodel import Session
 from starlette.requests import HTTPConnection
 
 from conference.calendar import Meeting, Method, calendar, event, invitation
-from storage import calendars
+from storage import calendars, invitations
 from storage.clock import utcnow
 from storage.tables import Conference, User
 from web.auth import public_base, signer
 
 ICS = "text/calendar; charset=utf-8"
-FALLBACK_SENDER = "casebridge@localhost"
+
+
+def _sender(conn: HTTPConnection) -> str:
+    sender: str = conn.app.state.settings.mail_from
+    return sender
 
 
 def _meeting(conn: HTTPConnection, conf: Conference) -> Meeting:
-    base = public_base(conn)
-    return calendars.meeting(conf, base_url=base, host=urlsplit(base).hostname or "")
+    return invitations.meeting(conf, base_url=public_base(conn))
 
 
 def conference_ics(conn: HTTPConnection, session: Session, conf: Conference, *,
@@ -28,8 +29,8 @@ def conference_ics(conn: HTTPConnection, session: Session, conf: Conference, *,
     """One conference as an ``.ics``: to download (PUBLISH) or to mail (REQUEST or
     CANCEL, see :func:`conference.calendar.invitation`)."""
     meeting = _meeting(conn, conf)
-    organizer = calendars.organizer(session, conf, fallback=FALLBACK_SENDER)
-    people = calendars.invitees(session, conf)
+    organizer = invitations.organizer(session, conf, fallback=_sender(conn))
+    people = invitations.invitees(session, conf)
     if method is Method.PUBLISH:
         return calendar([event(meeting, organizer=organizer, invitees=people,
                                stamp=utcnow())], method=method)
@@ -39,8 +40,8 @@ def conference_ics(conn: HTTPConnection, session: Session, conf: Conference, *,
 def feed_ics(conn: HTTPConnection, session: Session, user: User) -> bytes:
     """Every announced conference the person may see, for their calendar to poll."""
     stamp = utcnow()
-    events = [event(_meeting(conn, c), invitees=calendars.invitees(session, c), stamp=stamp,
-                    organizer=calendars.organizer(session, c, fallback=FALLBACK_SENDER))
+    events = [event(_meeting(conn, c), invitees=invitations.invitees(session, c), stamp=stamp,
+                    organizer=invitations.organizer(session, c, fallback=_sender(conn)))
               for c in calendars.feed_conferences(session, user)]
     return calendar(events, method=Method.PUBLISH, name="Casebridge conferences")
 

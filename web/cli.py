@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
+from dataclasses import replace
 
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
@@ -122,6 +123,14 @@ def _serve(settings: Settings, args: argparse.Namespace) -> None:
     _migrate(settings)
     if args.demo:
         _load_demo(settings, only_if_empty=True)
+        if settings.smtp is None:
+            # The demo shows its mail in the log (labelled: not sent) instead of
+            # leaving it in the outbox.
+            settings = replace(settings, mail_to_log=True)
+    if settings.public_url is None:
+        # Links in mail go where this server listens, unless configured otherwise.
+        host = "127.0.0.1" if args.host in ("0.0.0.0", "::") else args.host
+        settings = replace(settings, fallback_url=f"http://{host}:{args.port}")
     from web import logs
 
     print(f"Casebridge is serving on http://{args.host}:{args.port}/", flush=True)

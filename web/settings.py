@@ -7,11 +7,14 @@ import os
 import secrets
 from dataclasses import dataclass, field
 from datetime import timedelta
+from email.utils import parseaddr
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote, urlsplit
 
 from sqlalchemy.engine import make_url
 
+from conference.mail import DEFAULT_PUBLIC_URL, DEFAULT_SENDER
 from conference.signoff import AUTO_CLOSE_GRACE, LIVE_WINDOW
 from storage.cases import ImagingPolicy
 from storage.engine import database_url
@@ -33,6 +36,28 @@ class Institution:
 
 
 @dataclass(frozen=True)
+class SmtpServer:
+    """Where mail goes (CASEBRIDGE_SMTP_URL): ``smtp://`` plain, ``smtp+starttls://``
+    upgraded with STARTTLS, ``smtps://`` TLS from the start; optional credentials."""
+
+    host: str
+    port: int
+    security: str  # "plain" | "starttls" | "tls"
+    username: str | None = None
+    password: str | None = field(default=None, repr=False)
+
+
+@dataclass(frozen=True)
+class OidcClient:
+    """The hospital's OpenID provider (CASEBRIDGE_OIDC_*)."""
+
+    issuer: str
+    client_id: str
+    client_secret: str = field(repr=False)
+    name: str = "single sign-on"
+
+
+@dataclass(frozen=True)
 class Settings:
     database_url: str
     secret_key: str
@@ -48,6 +73,20 @@ class Settings:
     instrument_text: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     live_window: timedelta = LIVE_WINDOW
     auto_close_grace: timedelta = AUTO_CLOSE_GRACE
+    # CASEBRIDGE_PUBLIC_URL; None: pages use the address they were asked at, and mail
+    # (which has no request to go by) uses ``fallback_url``.
+    public_url: str | None = None
+    fallback_url: str = DEFAULT_PUBLIC_URL  # `serve` sets it to where it listens
+    smtp: SmtpServer | None = None
+    mail_from: str = DEFAULT_SENDER
+    # `serve --demo` without an SMTP server: mail is written to the log, labelled.
+    mail_to_log: bool = False
+    oidc: OidcClient | None = None
+
+    @property
+    def link_base(self) -> str:
+        """The base of links in mail and invitations."""
+        return self.public_url or self.fallback_url
 
     def imaging_policy(self) -> ImagingPolicy:
         """Which imaging links the hospital accepts (loopback http only in development)."""
@@ -134,6 +173,70 @@ def _minutes(name: str, default: timedelta, most: int) -> timedelta:
     return timedelta(minutes=int(raw))
 
 
+_SMTP_SCHEMES = {"smtp": ("plain", 25), "smtp+starttls": ("starttls", 587),
+                 "smtps": ("tls", 465)}
+
+
+def smtp_server(raw: str) -> SmtpServer | None:
+    """Read CASEBRIDGE_SMTP_URL (unset: None, mail waits in the outbox)."""
+    if not raw:
+        return None
+    parts = urlsplit(raw)
+    scheme = _SMTP_SCHEMES.get(parts.scheme.lower())
+    try:
+        port = parts.port
+    except ValueError:
+        port = -1
+    if scheme is None or not parts.hostname or port == -1 or parts.path not in ("", "/") \
+            or parts.query:
+        raise ConfigError("CASEBRIDGE_SMTP_URL must look like smtp://host:port, "
+                          "smtp+starttls://user:pass@host:587 or smtps://user:pass@host:465.")
+    if parts.password is not None and not parts.username:
+        raise ConfigError("CASEBRIDGE_SMTP_URL has a password without a user name.")
+    return SmtpServer(host=parts.hostname, port=port or scheme[1], security=scheme[0],
+                      username=unquote(parts.username) if parts.username else None,
+                      password=unquote(parts.password) if parts.password else None)
+
+
+def _web_address(name: str, raw: str) -> str:
+    parts = urlsplit(raw)
+    if parts.scheme not in ("http", "https") or not parts.hostname or parts.query \
+            or parts.fragment:
+        raise ConfigError(f"{name} must be an http(s) address such as "
+                          "https://casebridge.example.org (no query).")
+    return raw.rstrip("/")
+
+
+def _mail_from(raw: str) -> str:
+    if not raw:
+        return DEFAULT_SENDER
+    _, address = parseaddr(raw)
+    if "@" not in address or address != raw.strip():
+        raise ConfigError("CASEBRIDGE_MAIL_FROM must be a plain mail address, such as "
+                          "casebridge@hospital.example.")
+    return address
+
+
+def oidc_client() -> OidcClient | None:
+    """Read CASEBRIDGE_OIDC_* (no issuer: password sign-in only)."""
+    issuer = os.environ.get("CASEBRIDGE_OIDC_ISSUER", "").strip()
+    client_id = os.environ.get("CASEBRIDGE_OIDC_CLIENT_ID", "").strip()
+    secret = os.environ.get("CASEBRIDGE_OIDC_CLIENT_SECRET", "").strip()
+    name = os.environ.get("CASEBRIDGE_OIDC_NAME", "").strip() or "single sign-on"
+    if not issuer:
+        if client_id or secret:
+            raise ConfigError("CASEBRIDGE_OIDC_CLIENT_ID is set but CASEBRIDGE_OIDC_ISSUER "
+                              "is not.")
+        return None
+    issuer = _web_address("CASEBRIDGE_OIDC_ISSUER", issuer)
+    if not client_id or not secret:
+        raise ConfigError("CASEBRIDGE_OIDC_ISSUER needs CASEBRIDGE_OIDC_CLIENT_ID and "
+                          "CASEBRIDGE_OIDC_CLIENT_SECRET.")
+    if len(name) > 60:
+        raise ConfigError("CASEBRIDGE_OIDC_NAME is at most 60 characters.")
+    return OidcClient(issuer=issuer, client_id=client_id, client_secret=secret, name=name)
+
+
 def load_settings() -> Settings:
     """Read every ``CASEBRIDGE_*`` variable; raise :class:`ConfigError` on a bad one."""
     db_url = database_url()
@@ -142,6 +245,7 @@ def load_settings() -> Settings:
     except Exception as exc:  # SQLAlchemy raises ArgumentError or ValueError
         raise ConfigError(f"CASEBRIDGE_DATABASE_URL is not a database URL: {exc}") from exc
     hosts = os.environ.get("CASEBRIDGE_IMAGING_HOSTS", "").strip()
+    public = os.environ.get("CASEBRIDGE_PUBLIC_URL", "").strip()
     return Settings(
         database_url=db_url,
         secret_key=_secret_key(db_url),
@@ -156,4 +260,8 @@ def load_settings() -> Settings:
         live_window=_minutes("CASEBRIDGE_LIVE_WINDOW_MINUTES", LIVE_WINDOW, 24 * 60),
         auto_close_grace=_minutes("CASEBRIDGE_AUTO_CLOSE_GRACE_MINUTES", AUTO_CLOSE_GRACE,
                                   24 * 60),
+        public_url=_web_address("CASEBRIDGE_PUBLIC_URL", public) if public else None,
+        smtp=smtp_server(os.environ.get("CASEBRIDGE_SMTP_URL", "").strip()),
+        mail_from=_mail_from(os.environ.get("CASEBRIDGE_MAIL_FROM", "").strip()),
+        oidc=oidc_client(),
     )

@@ -8,12 +8,14 @@ from web.api.conferences import detail
 from web.api.endpoint import Call, operation
 from web.api.schemas import ConferencePatch, Empty
 from web.api.views import CalendarFeedView, ConferenceDetail
+from web.auth import public_base
 from web.calendars import feed_url
 
 
 def change_conference(call: Call[ConferencePatch]) -> ConferenceDetail:
     conf, _ = calendars.change(call.session, actor=call.user, conference_id=call.id(),
-                               changes=call.body.changes())
+                               changes=call.body.changes(),
+                               base_url=public_base(call.request))
     call.session.flush()
     return detail(call.session, conf)
 

@@ -19,6 +19,7 @@ from web.api.views import (
     QuorumRuleView,
     Timing,
 )
+from web.auth import public_base
 
 
 def detail(session: Session, conf: Conference, viewer: User | None = None) -> ConferenceDetail:
@@ -66,14 +67,15 @@ def get_conference(call: Call[Empty]) -> ConferenceDetail:
 def set_status(call: Call[ConferenceStatusIn]) -> ConferenceDetail:
     conf = conferences.set_status(call.session, actor=call.user, conference_id=call.id(),
                                   status=call.body.status,
-                                  live_window=call.request.app.state.settings.live_window)
+                                  live_window=call.request.app.state.settings.live_window,
+                                  base_url=public_base(call.request))
     return detail(call.session, conf)
 
 
 def add_member(call: Call[MemberIn]) -> MemberView:
     member = conferences.add_member(
         call.session, actor=call.user, conference_id=call.id(), user_id=call.body.user_id,
-        conference_role=call.body.conference_role)
+        conference_role=call.body.conference_role, base_url=public_base(call.request))
     person = next(u for m, u in conferences.members(call.session, member.conference_id)
                   if m.user_id == member.user_id)
     return MemberView(user_id=member.user_id, name=person.name, role=person.role,

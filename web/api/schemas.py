@@ -39,6 +39,7 @@ from conference.decision import MAX_FOLLOW_UP_WEEKS, DecisionContent, Dissent
 from conference.decision_outcomes import Outcome
 from conference.guest_links import MAX_LIFETIME_HOURS
 from conference.imaging import MAX_URL_LENGTH, Modality
+from conference.mail import MailStatus
 from conference.people import MAX_CREDENTIALS, ConferenceRole, Role, Specialty
 from conference.quorum import QuorumRule, rule_from_dict
 from conference.referrals import MAX_REFERRER_PATIENT_ID
@@ -318,6 +319,18 @@ class AuditQuery(BaseModel):
 
     entity: Entity
     id: Id
+
+
+class OutboxQuery(BaseModel):
+    """``GET /outbox`` query parameters."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    status: MailStatus | None = None
+
+
+class MailSettingIn(Body):
+    mail_notices: bool
 
 
 class MessageIn(Body):

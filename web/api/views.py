@@ -21,6 +21,7 @@ from conference.decision import DecisionStatus
 from conference.decision_outcomes import Outcome
 from conference.guest_links import LinkState
 from conference.imaging import Modality
+from conference.mail import MailKind, MailStatus
 from conference.people import ConferenceRole, Role, Specialty
 from conference.referrals import RequestStatus
 from storage.clock import utcnow
@@ -320,6 +321,28 @@ class NotificationView(View):
     link: str
     created_at: UTCTime
     read: bool
+
+
+class OutboxMailView(View):
+    """One mail in the outbox (admins): to whom, about what, and how sending went."""
+
+    id: int
+    kind: MailKind
+    to: str
+    subject: str
+    link: str
+    status: MailStatus
+    attempts: int
+    last_error: str | None
+    created_at: UTCTime
+    next_attempt_at: UTCTime
+    sent_at: UTCTime | None
+
+
+class MailSettingView(View):
+    """Whether the signed-in person gets notices by mail (invitations always go)."""
+
+    mail_notices: bool
 
 
 class CalendarFeedView(View):

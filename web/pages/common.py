@@ -28,12 +28,13 @@ class Viewer:
     role: Role
     specialty: Specialty | None
     unread: int = 0  # notifications not read yet, shown in the navigation
+    mail_notices: bool = True
 
     @classmethod
     def of(cls, session: Session, user: User) -> Viewer:
         assert user.id is not None
         return cls(user.id, user.name, user.role, user.specialty,
-                   notifications.unread_count(session, user.id))
+                   notifications.unread_count(session, user.id), user.mail_notices)
 
 
 def signed_in(request: Request, session: Session) -> User:

@@ -22,6 +22,7 @@ from storage import agenda, cases, conferences, decisions, guest_links, users
 from storage.clock import utcnow
 from storage.tables import User
 from web.api.schemas import ConferenceIn, ConferenceStatusIn, MemberIn
+from web.auth import public_base
 from web.pages.action import Posted, Refusal, Visit, action, view
 from web.pages.common import flash, page, see_other, visible_conference
 from web.pages.form_model import FormModel, Label, fields_of
@@ -174,7 +175,8 @@ def again(call: Posted[Any], status: int) -> Response:
 def _invite(call: Posted[MemberIn]) -> Response:
     body = call.values
     conferences.add_member(call.session, actor=call.user, conference_id=call.id(),
-                           user_id=body.user_id, conference_role=body.conference_role)
+                           user_id=body.user_id, conference_role=body.conference_role,
+                           base_url=public_base(call.request))
     flash(call.request, f"{users.get_user(call.session, body.user_id).name} "
                         "is now on this conference.")
     return see_other(f"/conferences/{call.id()}#members")
@@ -190,7 +192,7 @@ def _change_status(call: Posted[ConferenceStatusIn]) -> Response:
     target = call.values.status
     previous = visible_conference(call.session, call.user, call.id()).status
     conferences.set_status(call.session, actor=call.user, conference_id=call.id(),
-                           status=target,
+                           status=target, base_url=public_base(call.request),
                            live_window=call.request.app.state.settings.live_window)
     ended = previous is ConferenceStatus.LIVE and target is ConferenceStatus.CLOSED
     flash(call.request, "The meeting has ended; the room is closed." if ended
