@@ -40,7 +40,7 @@ class MailKind(StrEnum):
 
 def retry_delay(attempts: int) -> timedelta:
     """How long to wait after the ``attempts``-th failed try (1 for the first)."""
-    wait: timedelta = FIRST_RETRY * 3 ** max(attempts - 1, 0)
+    wait: timedelta = FIRST_RETRY * 3 ** min(max(attempts - 1, 0), 8)  # 8: past the cap
     return min(wait, LONGEST_WAIT)
 
 

@@ -3,6 +3,7 @@ what it is given, and can refuse, defer or stall on request."""
 
 from __future__ import annotations
 
+import asyncio
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -25,7 +26,7 @@ class Mailbox:
         self.deferring = False  # DATA answered 451
         self.stall = threading.Event()  # set: DATA waits until released
         self.release = threading.Event()
-        self.logins: list[str] = []
+        self.stalled: EmailMessage | None = None  # the message held by ``stall``
         self._lock = threading.Lock()
 
     async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str,
@@ -37,9 +38,13 @@ class Mailbox:
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         if self.stall.is_set():
-            import asyncio
+            # Hold this one without an answer, as if the line went quiet.
+            held = message_from_bytes(envelope.content, policy=policy.default)
+            assert isinstance(held, EmailMessage)
+            self.stalled = held
             while not self.release.is_set():
                 await asyncio.sleep(0.05)
+            return "421 4.4.2 Closing"
         if self.deferring:
             return "451 4.3.0 Mailbox busy, try again later"
         message = message_from_bytes(envelope.content, policy=policy.default)
@@ -64,10 +69,10 @@ class Mailbox:
 
 
 @contextmanager
-def smtp_server(**controller: Any) -> Iterator[tuple[Mailbox, int]]:
-    """A running server on a free loopback port: ``(mailbox, port)``."""
+def smtp_server(port: int | None = None, **controller: Any) -> Iterator[tuple[Mailbox, int]]:
+    """A running server on a loopback port (a free one by default): ``(mailbox, port)``."""
     box = Mailbox()
-    port = free_port()
+    port = port or free_port()
     server = Controller(box, hostname="127.0.0.1", port=port, **controller)
     server.start()
     try:

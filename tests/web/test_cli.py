@@ -102,6 +102,21 @@ def test_cli_bad_ice_servers_exit_2(env: Path, monkeypatch: pytest.MonkeyPatch,
 
 
 
+@pytest.mark.parametrize(("name", "value"), [
+    ("CASEBRIDGE_SMTP_URL", "mail.hospital.example:25"),
+    ("CASEBRIDGE_SMTP_URL", "smtp://mail.hospital.example:notaport"),
+    ("CASEBRIDGE_PUBLIC_URL", "casebridge.hospital.example"),
+    ("CASEBRIDGE_OIDC_ISSUER", "https://login.hospital.example"),  # no client id
+    ("CASEBRIDGE_MAIL_FROM", "Casebridge <cb@hospital.example>"),
+])
+def test_cli_bad_mail_or_sign_in_settings_exit_2_with_one_line(
+        env: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+        name: str, value: str) -> None:
+    monkeypatch.setenv(name, value)
+    code, _, err = run(capsys, "serve")
+    assert code == 2 and name in err and len(err.strip().splitlines()) == 1
+
+
 def test_cli_serve_demo_answers_on_localhost(env: Path) -> None:
     port = free_port()
     proc = subprocess.Popen(
@@ -127,6 +142,9 @@ def test_cli_serve_demo_answers_on_localhost(env: Path) -> None:
         output = proc.communicate(timeout=10)[0]
     assert "okafor@casebridge.example" in output
     assert "token=[redacted]" in output and "supersecret" not in output  # access log
+    # No mail server in the demo: its mail goes to the log, labelled, never as sent mail.
+    assert "DEMO MAIL, NOT SENT (no CASEBRIDGE_SMTP_URL)" in output
+    assert f"http://127.0.0.1:{port}/" in output.split("DEMO MAIL", 1)[1]
 
 
 @pytest.mark.postgres

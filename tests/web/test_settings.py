@@ -2,7 +2,14 @@ from pathlib import Path
 
 import pytest
 
-from web.settings import DEFAULT_INSTITUTION, ConfigError, Institution, load_settings
+from web.settings import (
+    DEFAULT_INSTITUTION,
+    ConfigError,
+    Institution,
+    SmtpServer,
+    load_settings,
+    smtp_server,
+)
 
 
 @pytest.fixture
@@ -29,4 +36,40 @@ def test_settings_institution_from_the_environment(env: pytest.MonkeyPatch) -> N
 def test_settings_institution_refuses_a_runaway_value(env: pytest.MonkeyPatch) -> None:
     env.setenv("CASEBRIDGE_INSTITUTION_PHONE", "1" * 301)
     with pytest.raises(ConfigError, match="CASEBRIDGE_INSTITUTION_PHONE"):
+        load_settings()
+
+
+@pytest.mark.parametrize(("url", "expected"), [
+    ("smtp://mail.hospital.example", SmtpServer("mail.hospital.example", 25, "plain")),
+    ("smtp://127.0.0.1:2525", SmtpServer("127.0.0.1", 2525, "plain")),
+    ("smtp+starttls://cb%40h:p%3Ass@mail.hospital.example:587",
+     SmtpServer("mail.hospital.example", 587, "starttls", "cb@h", "p:ss")),
+    ("smtps://cb:secret@mail.hospital.example", SmtpServer("mail.hospital.example", 465,
+                                                           "tls", "cb", "secret")),
+])
+def test_smtp_url_forms(url: str, expected: SmtpServer) -> None:
+    assert smtp_server(url) == expected
+
+
+@pytest.mark.parametrize("url", ["mail.hospital.example", "http://mail:25", "smtp://",
+                                 "smtp://h:99999", "smtp://:pw@h:25", "smtp://h:25/x?y=1"])
+def test_smtp_url_refusals(url: str) -> None:
+    with pytest.raises(ConfigError, match="CASEBRIDGE_SMTP_URL"):
+        smtp_server(url)
+
+
+def test_mail_and_sign_in_settings(env: pytest.MonkeyPatch) -> None:
+    settings = load_settings()
+    assert settings.smtp is None and settings.oidc is None and settings.public_url is None
+    assert settings.link_base == "http://127.0.0.1:8000"
+    env.setenv("CASEBRIDGE_PUBLIC_URL", "https://cb.hospital.example/")
+    env.setenv("CASEBRIDGE_OIDC_ISSUER", "https://login.hospital.example/realms/staff")
+    env.setenv("CASEBRIDGE_OIDC_CLIENT_ID", "casebridge")
+    env.setenv("CASEBRIDGE_OIDC_CLIENT_SECRET", "s3cret")
+    settings = load_settings()
+    assert settings.link_base == "https://cb.hospital.example"
+    assert settings.oidc is not None and settings.oidc.name == "single sign-on"
+    assert "s3cret" not in repr(settings)
+    env.delenv("CASEBRIDGE_OIDC_CLIENT_SECRET")
+    with pytest.raises(ConfigError, match="CASEBRIDGE_OIDC_CLIENT_SECRET"):
         load_settings()

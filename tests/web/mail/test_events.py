@@ -45,7 +45,7 @@ def _link(message: EmailMessage) -> str:
     plain = message.get_body(preferencelist=("plain",))
     assert plain is not None
     line = next(x for x in plain.get_content().splitlines() if x.startswith("Open it"))
-    return line.split(": ", 1)[1]
+    return str(line.split(": ", 1)[1])
 
 
 def test_every_event_mails_its_people_and_no_clinical_text(
@@ -109,7 +109,7 @@ def test_every_event_mails_its_people_and_no_clinical_text(
     assert event.decoded("DTEND") == starts + timedelta(minutes=90)
     assert str(event["URL"]) == f"{PUBLIC}/conferences/{conf['id']}/room"
     assert str(event["ORGANIZER"]) == "mailto:coordinator@casebridge.example"
-    attendees = {str(a): a.params["ROLE"] for a in event["ATTENDEE"]}
+    attendees = {str(a): a.params["ROLE"] for a in event.get("ATTENDEE")}
     assert attendees["mailto:okafor@casebridge.example"] == "CHAIR"
     assert len(attendees) == 3
 
