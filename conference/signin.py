@@ -11,10 +11,12 @@ database), so parallel guesses cannot slip in between a check and its count.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
-from conference.errors import InvalidInput, gather
+from conference.errors import InvalidInput, NotAuthenticated, gather
 
 FREE_ATTEMPTS = 2
 MAX_FAILURES = 5            # per (account, address)
@@ -59,3 +61,19 @@ def window_start(now: datetime) -> datetime:
     """Failures before this are forgotten: a count whose last failure is older starts
     afresh. A refused attempt counts too, so hammering keeps the address refused."""
     return now - LOCKOUT
+
+
+def verified_email(claims: Mapping[str, Any]) -> str:
+    """The address a single sign-on vouches for: only one the identity provider says
+    it verified (``email_verified`` true), since anyone may type any address into an
+    account at some providers. Raises :class:`NotAuthenticated` with what to do."""
+    email = claims.get("email")
+    if not isinstance(email, str) or "@" not in email:
+        raise NotAuthenticated("Your hospital sign-in did not share an e-mail address, so "
+                               "Casebridge cannot tell which account is yours. Sign in "
+                               "with your password, or ask IT to release the e-mail claim.")
+    if claims.get("email_verified") is not True:
+        raise NotAuthenticated(f"Your hospital sign-in has not verified {email}. Casebridge "
+                               "accepts only a verified address: sign in with your password, "
+                               "or ask IT to verify it.")
+    return email.strip().lower()

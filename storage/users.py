@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlmodel import Session, col, func, select
 
 from conference.audit import AuditAction, Entity
-from conference.errors import NotFound, gather
+from conference.errors import NotAuthenticated, NotFound, gather
 from conference.people import (
     Attendee,
     Role,
@@ -84,10 +84,24 @@ def count_users(session: Session) -> int:
     return session.exec(select(func.count()).select_from(User)).one()
 
 
-def record_sign_in(session: Session, user: User, *, now: datetime) -> None:
+def record_sign_in(session: Session, user: User, *, now: datetime,
+                   method: str | None = None) -> None:
+    """Audit a sign-in (``method``: how, when not a password, e.g. "single sign-on")."""
     assert user.id is not None
     audit.record(session, actor_id=user.id, action=AuditAction.SIGNED_IN, entity=Entity.USER,
-                 entity_id=user.id, now=now)
+                 entity_id=user.id, detail={"method": method} if method else None, now=now)
+
+
+def single_sign_on(session: Session, email: str, *, now: datetime) -> User:
+    """The active person whose address an identity provider verified; nobody is made
+    by signing in, so an unknown or switched-off address is refused."""
+    user = find_by_email(session, email)
+    if user is None or not user.active:
+        raise NotAuthenticated(f"There is no active Casebridge account for {email}. Ask "
+                               "your Casebridge administrator to add you (with this address), "
+                               "then sign in again.")
+    record_sign_in(session, user, now=now, method="single sign-on")
+    return user
 
 
 UNCHANGED: object = object()

@@ -25,6 +25,7 @@ from web.live import DatabaseRoomStore, ice_servers
 from web.mailer import sender_for
 from web.security import SecurityHeaders
 from web.settings import Settings, load_settings
+from web.sso import client_for
 from web.sweeper import run as run_sweeper
 from web.tokens import TokenSigner
 
@@ -35,12 +36,13 @@ SESSION_COOKIE = "casebridge_session"
 
 
 def _routes() -> list[BaseRoute]:
-    from web import api, health, live
+    from web import api, health, live, sso
     from web.pages.routes import routes as pages
 
     return [
         *live.routes,
         *pages,
+        *sso.routes,
         Mount("/api/v1", routes=api.routes),
         Route("/healthz", health.healthz),
         Route("/readyz", health.readyz),
@@ -101,4 +103,5 @@ def create_app(settings: Settings | None = None) -> Starlette:
                         ice_servers=ice_servers(settings.ice_servers),
                         backplane=app.state.backplane)
     app.state.mailer = sender_for(app, settings)
+    app.state.oidc = client_for(settings.oidc) if settings.oidc else None
     return app

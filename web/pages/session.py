@@ -20,7 +20,7 @@ from web.pages.forms import Form, apply_error
 from web.templating import render
 
 
-def _safe_next(value: str | None) -> str:
+def safe_next(value: str | None) -> str:
     # Only same-site paths: an open redirect would let a phishing link borrow our name.
     if not value or not value.startswith("/") or value.startswith("//") or urlsplit(value).netloc:
         return "/"
@@ -34,18 +34,20 @@ def _signed_in_already(request: Request) -> bool:
 
 def _login_page(request: Request, form: Form, next_url: str, *, error: str | None = None,
                 status: int = 200) -> Response:
-    return render(request, "pages/login.html", {"form": form, "error": error, "next": next_url},
+    oidc = request.app.state.settings.oidc
+    return render(request, "pages/login.html", {"form": form, "error": error, "next": next_url,
+                                                "sso_name": oidc.name if oidc else None},
                   status)
 
 
 async def login(request: Request) -> Response:
     if request.method == "GET":
         if await run_in_threadpool(_signed_in_already, request):
-            return RedirectResponse(_safe_next(request.query_params.get("next")), 303)
+            return RedirectResponse(safe_next(request.query_params.get("next")), 303)
         return _login_page(request, Form(), request.query_params.get("next", "/"))
     form = await request.form()
     email, password = str(form.get("email", "")), str(form.get("password", ""))
-    next_url = _safe_next(str(form.get("next", "/")))
+    next_url = safe_next(str(form.get("next", "/")))
     typed = Form.of({"email": email.replace(NUL, "")})
     try:
         check_csrf(request, form.get("csrf_token"))

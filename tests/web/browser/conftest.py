@@ -41,11 +41,22 @@ class LiveServer:
 
 
 @pytest.fixture
-def live_server(database_url: str) -> Iterator[LiveServer]:
-    app = create_app(Settings(database_url=database_url, secret_key=SECRET))
+def live_port() -> int:
+    return free_port()
+
+
+@pytest.fixture
+def live_settings(database_url: str) -> Settings:
+    """What the live server runs with (a test module may override it)."""
+    return Settings(database_url=database_url, secret_key=SECRET)
+
+
+@pytest.fixture
+def live_server(live_settings: Settings, live_port: int) -> Iterator[LiveServer]:
+    app = create_app(live_settings)
     with session_scope(app.state.engine) as session:
         load_demo(session)
-    port = free_port()
+    port = live_port
     # websockets-sansio: the live room needs WebSockets, and this implementation
     # raises no deprecation warnings (the suite turns warnings into errors).
     config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning",
