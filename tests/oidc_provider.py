@@ -41,7 +41,7 @@ ACCOUNTS = {
 def install() -> None:
     """``npm install`` the provider once (a no-op when it is there)."""
     if not (FOLDER / "node_modules" / "oidc-provider").is_dir():
-        subprocess.run(["npm", "install", "--no-audit", "--no-fund", "--loglevel=error"],
+        subprocess.run(["npm", "ci", "--no-audit", "--no-fund", "--loglevel=error"],
                        cwd=FOLDER, check=True, capture_output=True, timeout=300)
 
 
