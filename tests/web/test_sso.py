@@ -93,7 +93,8 @@ def test_an_address_in_other_letters_is_the_same_person(client: TestClient, demo
     assert _who(client) == "okafor"
 
 
-def test_a_wrong_state_is_refused(client: TestClient, demo: None, provider: Provider, caplog: pytest.LogCaptureFixture) -> None:
+def test_a_wrong_state_is_refused(client: TestClient, demo: None, provider: Provider,
+        caplog: pytest.LogCaptureFixture) -> None:
     callback = log_in(_start(client), "okafor", CALLBACK)
     forged = callback.replace("state=", "state=forged")
     refused = _finish(client, forged)
@@ -104,7 +105,8 @@ def test_a_wrong_state_is_refused(client: TestClient, demo: None, provider: Prov
 
 
 def test_a_code_used_twice_is_refused(client: TestClient, demo: None,
-                                      provider: Provider, caplog: pytest.LogCaptureFixture) -> None:
+                                      provider: Provider,
+        caplog: pytest.LogCaptureFixture) -> None:
     callback = log_in(_start(client), "okafor", CALLBACK)
     before = dict(client.cookies)  # the session that still holds the state
     assert _finish(client, callback).status_code == 303  # type: ignore[attr-defined]
@@ -119,7 +121,8 @@ def test_a_code_used_twice_is_refused(client: TestClient, demo: None,
 
 @pytest.mark.parametrize("provider_env", [{"WRONG_JWKS": "1"}], ids=["bad-signature"])
 def test_a_token_signed_with_another_key_is_refused(client: TestClient, demo: None,
-                                                    provider: Provider, caplog: pytest.LogCaptureFixture) -> None:
+                                                    provider: Provider,
+        caplog: pytest.LogCaptureFixture) -> None:
     refused = _finish(client, log_in(_start(client), "okafor", CALLBACK))
     assert refused.status_code == 400  # type: ignore[attr-defined]
     assert _who(client) == "nobody"
@@ -129,7 +132,8 @@ def test_a_token_signed_with_another_key_is_refused(client: TestClient, demo: No
 @pytest.mark.parametrize("provider_env", [{"ID_TOKEN_TTL": "60", "CLOCK_SHIFT": "-600"}],
                          ids=["expired"])
 def test_an_expired_id_token_is_refused(client: TestClient, demo: None,
-                                        provider: Provider, caplog: pytest.LogCaptureFixture) -> None:
+                                        provider: Provider,
+        caplog: pytest.LogCaptureFixture) -> None:
     refused = _finish(client, log_in(_start(client), "okafor", CALLBACK))
     assert refused.status_code == 400  # type: ignore[attr-defined]
     assert _who(client) == "nobody"
