@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from urllib.parse import parse_qs, urlsplit
 
+import httpx2
 import pytest
 from sqlmodel import Session, col, select
 from starlette.applications import Starlette
@@ -50,7 +51,7 @@ def _start(client: TestClient, next_url: str = "/") -> str:
     return response.headers["location"]
 
 
-def _finish(client: TestClient, callback: str) -> object:
+def _finish(client: TestClient, callback: str) -> httpx2.Response:
     parts = urlsplit(callback)
     return client.get(f"{parts.path}?{parts.query}", follow_redirects=False)
 
@@ -98,8 +99,8 @@ def test_a_wrong_state_is_refused(client: TestClient, demo: None, provider: Prov
     callback = log_in(_start(client), "okafor", CALLBACK)
     forged = callback.replace("state=", "state=forged")
     refused = _finish(client, forged)
-    assert refused.status_code == 400  # type: ignore[attr-defined]
-    assert "could not be completed" in refused.text  # type: ignore[attr-defined]
+    assert refused.status_code == 400
+    assert "could not be completed" in refused.text
     assert _who(client) == "nobody"
     assert "mismatching_state" in caplog.text
 
@@ -109,12 +110,12 @@ def test_a_code_used_twice_is_refused(client: TestClient, demo: None,
         caplog: pytest.LogCaptureFixture) -> None:
     callback = log_in(_start(client), "okafor", CALLBACK)
     before = dict(client.cookies)  # the session that still holds the state
-    assert _finish(client, callback).status_code == 303  # type: ignore[attr-defined]
+    assert _finish(client, callback).status_code == 303
     client.cookies.clear()
     for name, value in before.items():
         client.cookies.set(name, value)
     replay = _finish(client, callback)
-    assert replay.status_code == 400  # type: ignore[attr-defined]
+    assert replay.status_code == 400
     assert _who(client) == "nobody"
     assert "invalid_grant" in caplog.text
 
@@ -124,7 +125,7 @@ def test_a_token_signed_with_another_key_is_refused(client: TestClient, demo: No
                                                     provider: Provider,
         caplog: pytest.LogCaptureFixture) -> None:
     refused = _finish(client, log_in(_start(client), "okafor", CALLBACK))
-    assert refused.status_code == 400  # type: ignore[attr-defined]
+    assert refused.status_code == 400
     assert _who(client) == "nobody"
     assert "bad_signature" in caplog.text
 
@@ -135,7 +136,7 @@ def test_an_expired_id_token_is_refused(client: TestClient, demo: None,
                                         provider: Provider,
         caplog: pytest.LogCaptureFixture) -> None:
     refused = _finish(client, log_in(_start(client), "okafor", CALLBACK))
-    assert refused.status_code == 400  # type: ignore[attr-defined]
+    assert refused.status_code == 400
     assert _who(client) == "nobody"
     assert "expired_token" in caplog.text
 
@@ -144,14 +145,14 @@ def test_an_expired_id_token_is_refused(client: TestClient, demo: None,
     ("unverified", "has not verified brooks@casebridge.example"),
     ("stranger", "There is no active Casebridge account for stranger@elsewhere.example"),
 ])
-def test_unverified_or_unknown_addresses_are_refused(client: TestClient, demo: None,
-                                                     provider: Provider, login: str,
-                                                     words: str) -> None:
+def test_unverified_or_unknown_addresses_are_refused(client: TestClient, app: Starlette,
+                                                     demo: None, provider: Provider,
+                                                     login: str, words: str) -> None:
     refused = _finish(client, log_in(_start(client), login, CALLBACK))
-    assert refused.status_code == 403  # type: ignore[attr-defined]
-    assert words in refused.text  # type: ignore[attr-defined]
+    assert refused.status_code == 403
+    assert words in refused.text
     assert _who(client) == "nobody"
-    with Session(client.app.state.engine) as session:  # type: ignore[attr-defined]
+    with Session(app.state.engine) as session:
         assert not session.exec(select(User).where(
             User.email == "stranger@elsewhere.example")).first()
 
@@ -165,7 +166,7 @@ def test_a_switched_off_account_is_refused(client: TestClient, app: Starlette, d
         session.add(okafor)
         session.commit()
     refused = _finish(client, log_in(_start(client), "okafor", CALLBACK))
-    assert refused.status_code == 403  # type: ignore[attr-defined]
+    assert refused.status_code == 403
     assert _who(client) == "nobody"
 
 
