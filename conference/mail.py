@@ -36,6 +36,7 @@ class MailKind(StrEnum):
     NOTICE = "notice"  # something happened: the words of a notification
     INVITATION = "invitation"  # a calendar request (new or updated conference)
     CANCELLATION = "cancellation"  # a calendar cancel
+    QUESTIONNAIRE = "questionnaire"  # a patient's questionnaire link, for the referrer to pass on
 
 
 def retry_delay(attempts: int) -> timedelta:

@@ -11,9 +11,16 @@ from sqlmodel import Session, col, select
 
 from conference import outcomes
 from conference.audit import AuditAction, Entity
-from conference.errors import InvalidInput, NotAuthenticated, NotFound, PermissionDenied
+from conference.errors import (
+    Conflict,
+    InvalidInput,
+    NotAuthenticated,
+    NotFound,
+    PermissionDenied,
+)
+from conference.mail import MailKind
 from conference.outcomes import Instrument, Timepoint
-from storage import audit, cases
+from storage import audit, cases, notifications, outbox
 from storage.clock import utcnow
 from storage.tables import OutcomeLink, OutcomeMeasure, User
 
@@ -154,6 +161,35 @@ def create_link(session: Session, *, actor: User, case_id: int, instruments: Seq
     audit.record(session, actor_id=actor.id, action=AuditAction.CREATED,
                  entity=Entity.OUTCOME_LINK, entity_id=link.id, case_id=case_id, now=at)
     return link
+
+
+def mail_link(session: Session, *, actor: User, link: OutcomeLink, path: str,
+              now: datetime | None = None) -> User:
+    """Mail the patient's questionnaire address (``path``, with its token) to the case's
+    referring clinician, who passes it on: Casebridge keeps no patient contact details.
+    The mail says only whose questionnaire it is (the pseudonymous reference) and until
+    when it works."""
+    case = cases.get_case(session, link.case_id)
+    referrer = session.get(User, case.requested_by_id) if case.requested_by_id else None
+    if referrer is None or not referrer.active:
+        raise Conflict("This case has no referring clinician with an account to mail the "
+                       "link to: copy it and pass it on yourself.", code="no_referrer")
+    at = now or utcnow()
+    ref = case.patient_ref
+    outbox.enqueue(session, to=referrer, kind=MailKind.QUESTIONNAIRE, now=at,
+                   subject=f"A questionnaire for your patient ({ref})",
+                   text=f"{actor.name} asks your patient {ref} to answer a short questionnaire "
+                        "before their follow-up review. Please pass the link below on to them: "
+                        f"it works once, until {link.expires_at:%d %b %Y %H:%M} UTC, and shows "
+                        "them nothing but the questions.",
+                   link=path)
+    notifications.notify(session, user_id=referrer.id or 0, kind="questionnaire", now=at,
+                         text=f"A questionnaire for {ref} was mailed to you to pass on to "
+                              "your patient.", link=f"/cases/{case.id}#outcomes")
+    audit.record(session, actor_id=actor.id, action=AuditAction.UPDATED,
+                 entity=Entity.OUTCOME_LINK, entity_id=link.id or 0, case_id=case.id,
+                 detail={"mailed_to": referrer.id}, now=at)
+    return referrer
 
 
 def open_link(session: Session, link_id: int, *, now: datetime | None = None) -> OutcomeLink:

@@ -52,6 +52,7 @@ def compose(row: OutboxMail, *, sender: str, base_url: str) -> EmailMessage:
     link = f"{base_url}{row.link}" if row.link.startswith("/") else row.link
     words = {"name": row.to_name, "text": row.text, "subject": row.subject, "link": link,
              "calendar": row.calendar is not None,
+             "questionnaire": row.kind is MailKind.QUESTIONNAIRE,
              "preferences": f"{base_url}/notifications#mail"
              if row.kind is MailKind.NOTICE else ""}
     message = EmailMessage()

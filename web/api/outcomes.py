@@ -42,8 +42,10 @@ def create_outcome_link(call: Call[OutcomeLinkIn]) -> OutcomeLinkView:
         call.session, actor=call.user, case_id=call.id(), instruments=body.instruments,
         timepoint=body.timepoint, lifetime=None if hours is None else timedelta(hours=hours))
     token = signer(call.request).issue_outcome(link)
+    mailed = outcomes.mail_link(call.session, actor=call.user, link=link,
+                                path=f"/outcomes/{token}") if body.send_to_referrer else None
     return OutcomeLinkView(url=f"{public_base(call.request)}/outcomes/{token}", token=token,
-                           expires_at=link.expires_at)
+                           expires_at=link.expires_at, mailed_to=mailed.name if mailed else None)
 
 
 TAG = "outcomes"

@@ -372,6 +372,8 @@ class OutcomeLinkIn(Body):
                            Field(min_length=1, max_length=6)]
     timepoint: Annotated[str, Field(max_length=16)] | None = None
     expires_in_hours: Annotated[int, Field(ge=1, le=60 * 24)] | None = None
+    send_to_referrer: bool = Field(default=False, description=(
+        "mail the link to the case's referring clinician, to pass on to the patient"))
 
 
 class FollowUpQuery(BaseModel):

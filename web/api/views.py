@@ -375,6 +375,7 @@ class OutcomeLinkView(BaseModel):
     url: str
     token: str
     expires_at: UTCTime
+    mailed_to: str | None = None  # the referring clinician's name, when it was mailed
 
 
 class FollowUpView(View):

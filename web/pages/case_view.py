@@ -171,6 +171,14 @@ def outcome_charts(session: Session, case_id: int) -> list[OutcomeChart]:
     return charts
 
 
+def _referrer_name(people: dict[int | None, User], case: Case, viewer: User) -> str | None:
+    """Whom a patient's questionnaire link can be mailed to, to pass on (not oneself)."""
+    referrer = people.get(case.requested_by_id) if case.requested_by_id else None
+    if referrer is None or not referrer.active or referrer.id == viewer.id:
+        return None
+    return referrer.name
+
+
 def case_context(session: Session, viewer: User, case: Case) -> dict[str, Any]:
     assert viewer.id is not None and case.id is not None
     panels = [p for p in (_panel(session, viewer, i)
@@ -199,6 +207,7 @@ def case_context(session: Session, viewer: User, case: Case) -> dict[str, Any]:
     ctx.update(outcome_charts=outcome_charts(session, case.id),
                outcome_form=Form.of({"collected_on": date.today().isoformat()}),
                outcome_link_form=Form(), outcome_link=None,
+               referrer_name=_referrer_name(people, case, viewer),
                instruments=[(i.value, outcomes.NAMES[i]) for i in Instrument],
                timepoints=[(t.value, t.value.replace("_", " ").capitalize()) for t in Timepoint])
     ctx.update(thread=threads.thread(session, viewer=viewer, case_id=case.id),

@@ -246,16 +246,21 @@ def _outcome_link(call: Posted[Any]) -> Response:
                                 instruments=call.form.getlist("instruments"),
                                 timepoint=call.form.text("timepoint") or None)
     token = signer(call.request).issue_outcome(link)
+    mailed = outcomes.mail_link(call.session, actor=call.user, link=link,
+                                path=f"/outcomes/{token}") \
+        if call.form.get("send_to_referrer") == "on" else None
     case = cases.view_case(call.session, viewer=call.user, case_id=call.id())
     return case_page(call.request, call.session, call.user, case,
                      outcome_link=OutcomeLinkShown(
-                         f"{public_base(call.request)}/outcomes/{token}", link.expires_at))
+                         f"{public_base(call.request)}/outcomes/{token}", link.expires_at,
+                         mailed.name if mailed else None))
 
 
 @dataclass(frozen=True)
 class OutcomeLinkShown:
     url: str
     expires_at: datetime
+    mailed_to: str | None = None
 
 
 IMAGING_LABELS = {"url": Label("The viewer link"), "modality": Label("modality", choice=True),
