@@ -5,8 +5,10 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
 
-from sqlmodel import Session, col, select
+from sqlalchemy import select as sa_select
+from sqlmodel import Session, col, func, select
 
 from conference.agenda import ItemStatus
 from conference.analytics import minutes_between, percentile, share
@@ -72,10 +74,14 @@ def report(session: Session, *, actor: User, start: date, end: date) -> Report:
         col(Conference.cancelled_at).is_(None))))
     out.conferences = len(confs)
     ids = [c.id for c in confs]
-    items = list(session.exec(select(AgendaItem).where(col(AgendaItem.conference_id).in_(ids))
-                              .order_by(col(AgendaItem.conference_id),
-                                        col(AgendaItem.position)))) if ids else []
-    by_conf: dict[int, list[AgendaItem]] = {}
+    # Columns, not ORM rows: a year holds thousands of items, decisions and measures.
+    items = session.execute(sa_select(
+        col(AgendaItem.id), col(AgendaItem.conference_id), col(AgendaItem.status),
+        col(AgendaItem.planned_minutes), col(AgendaItem.started_at),
+        col(AgendaItem.ended_at)).where(
+        col(AgendaItem.conference_id).in_(ids)).order_by(
+        col(AgendaItem.conference_id), col(AgendaItem.position))).all() if ids else []
+    by_conf: dict[int, list[Any]] = {}
     for item in items:
         by_conf.setdefault(item.conference_id, []).append(item)
         if item.status is ItemStatus.DEFERRED:
@@ -100,27 +106,33 @@ def report(session: Session, *, actor: User, start: date, end: date) -> Report:
                  col(SecondOpinionRequest.answered_at) < high))
              if r.answered_at is not None]
     out.turnaround_median, out.turnaround_p90 = percentile(hours, 50), percentile(hours, 90)
-    item_ids = [i.id for i in items]
-    if item_ids:
-        rows = session.exec(select(User.specialty, User.role).join(
-            Attendance, col(Attendance.user_id) == col(User.id)).where(
-            col(Attendance.agenda_item_id).in_(item_ids)))
-        out.attendance_by_specialty = dict(Counter(
-            str(getattr(s or r, "value", s or r)) for s, r in rows))
-    signed = list(session.exec(select(DecisionRevision).where(
-        DecisionRevision.revision == 1, col(DecisionRevision.signed_at) >= low,
-        col(DecisionRevision.signed_at) < high)))
+    if ids:
+        rows = session.execute(select(User.specialty, User.role, func.count()).join(
+            Attendance, col(Attendance.user_id) == col(User.id)).join(
+            AgendaItem, col(AgendaItem.id) == col(Attendance.agenda_item_id)).where(
+            col(AgendaItem.conference_id).in_(ids)).group_by(User.specialty, User.role))
+        counted: Counter[str] = Counter()
+        for specialty, role, n in rows:
+            counted[str(getattr(specialty or role, "value", specialty or role))] += n
+        out.attendance_by_specialty = dict(counted)
+    in_period = (DecisionRevision.revision == 1, col(DecisionRevision.signed_at) >= low,
+                 col(DecisionRevision.signed_at) < high)
+    signed = session.execute(select(DecisionRevision.case_id, DecisionRevision.outcome,
+                                    DecisionRevision.signed_at).where(*in_period)).all()
     out.outcomes = dict(Counter(d.outcome.value for d in signed))
     # Of the patients decided in the period, how many have reached a clinically
     # important improvement on any measure since, by what was decided.
     patients: dict[str, set[int]] = {}
     improved: dict[str, set[int]] = {}
-    series_of = outcomes.measured_many(session, {d.case_id for d in signed})
+    decided_on: dict[int, date] = {}
     for decision in signed:
         patients.setdefault(decision.outcome.value, set()).add(decision.case_id)
-        series = series_of.get(decision.case_id, [])
-        if any(m.mcid_reached and m.row.collected_on >= decision.signed_at.date()
-               for m in series):
+        day = decision.signed_at.date()
+        decided_on[decision.case_id] = min(day, decided_on.get(decision.case_id, day))
+    better = outcomes.improved_since(
+        session, decided_on, select(DecisionRevision.case_id).where(*in_period))
+    for decision in signed:
+        if decision.case_id in better:
             improved.setdefault(decision.outcome.value, set()).add(decision.case_id)
     out.improvement_by_outcome = {
         outcome: {"patients": len(cases), "improved": len(improved.get(outcome, set())),

@@ -148,9 +148,17 @@ class MailSender:
 
     def _claim(self) -> list[_Claimed]:
         with session_scope(self.engine) as session:
-            rows = outbox.claim(session, limit=BATCH, now=self.clock())
-            return [_Claimed(r.id or 0, compose(r, sender=self.sender, base_url=self.base_url))
-                    for r in rows]
+            claimed = []
+            for row in outbox.claim(session, limit=BATCH, now=self.clock()):
+                try:
+                    message = compose(row, sender=self.sender, base_url=self.base_url)
+                except Exception as exc:  # one mail that cannot be laid out stops no other
+                    log.exception("mail %s cannot be laid out", row.id)
+                    outbox.mark_unsent(session, row.id or 0, permanent=True, now=self.clock(),
+                                       error=f"Casebridge could not lay this mail out: {exc}")
+                    continue
+                claimed.append(_Claimed(row.id or 0, message))
+            return claimed
 
     def _record(self, mail_id: int, error: Exception | None) -> None:
         with session_scope(self.engine) as session:

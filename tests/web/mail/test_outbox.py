@@ -186,3 +186,21 @@ def test_only_a_failed_mail_is_retried_and_only_by_an_admin(engine: Engine) -> N
             outbox.retry(session, actor=admin, mail_id=mail_id)
         with pytest.raises(PermissionDenied):
             outbox.listing(session, actor=other)
+
+
+async def test_a_mail_that_cannot_be_laid_out_fails_alone(
+        engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
+    broken, fine = _queue(engine, 2)
+    with session_scope(engine) as session:
+        row = found(session.get(OutboxMail, broken))
+        row.kind, row.calendar = MailKind.INVITATION, "BEGIN:VCALENDAR\r\nEND:VCALENDAR\r\n"
+        session.add(row)
+    # A layout bug that hits calendar mail only: the notice must still go.
+    monkeypatch.setattr("web.mailer._METHODS", {})
+    with smtp_server() as (box, port):
+        assert await _sender(engine, port).send_due() == 1
+        assert [m["Subject"] for m in box.wait_for(1)] == ["Notice 1"]
+    failed = _row(engine, broken)
+    assert failed.status is MailStatus.FAILED
+    assert (failed.last_error or "").startswith("Casebridge could not lay this mail out")
+    assert _row(engine, fine).status is MailStatus.SENT
