@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
+from starlette.testclient import TestClient
 
 from conference.mail import CLAIM_LEASE, FIRST_RETRY, MailKind, MailStatus
 from conference.people import Role
@@ -28,8 +29,10 @@ from tests import factories
 from tests.factories import found
 from tests.mailbox import smtp_server, wait_until
 from tests.ports import free_port
+from tests.web.conftest import SECRET
+from web.app import create_app
 from web.mailer import MailSender, smtp_transport
-from web.settings import SmtpServer
+from web.settings import Settings, SmtpServer
 
 BOTH_BACKENDS = True
 ROOT = Path(__file__).resolve().parents[3]
@@ -123,7 +126,8 @@ def test_a_sender_killed_mid_send_loses_nothing(engine: Engine, database_url: st
             import asyncio
             from storage.engine import make_engine
             from web.mailer import MailSender, smtp_transport
-            from web.settings import SmtpServer
+            from web.app import create_app
+from web.settings import Settings, SmtpServer
             sender = MailSender(make_engine({database_url!r}),
                                 transport=smtp_transport(SmtpServer("127.0.0.1", {port}, "plain")),
                                 sender="casebridge@hospital.example", base_url="http://x")
@@ -204,3 +208,20 @@ async def test_a_mail_that_cannot_be_laid_out_fails_alone(
     assert failed.status is MailStatus.FAILED
     assert (failed.last_error or "").startswith("Casebridge could not lay this mail out")
     assert _row(engine, fine).status is MailStatus.SENT
+
+
+def test_two_app_instances_send_each_mail_once(database_url: str) -> None:
+    """Two whole apps on one database, each with the sender its lifespan starts."""
+    with smtp_server() as (box, port):
+        settings = Settings(database_url=database_url, secret_key=SECRET,
+                            smtp=SmtpServer("127.0.0.1", port, "plain"))
+        apps = [create_app(settings) for _ in range(2)]
+        ids = _queue(apps[0].state.engine, 40)
+        with TestClient(apps[0]), TestClient(apps[1]):
+            box.wait_for(40, 60.0)
+            wait_until(lambda: all(_row(apps[0].state.engine, i).status is MailStatus.SENT
+                                   for i in ids))
+        seen = [m["Message-ID"] for m in box.messages]
+        assert len(seen) == 40 == len(set(seen))
+        for app in apps:
+            app.state.engine.dispose()
