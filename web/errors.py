@@ -6,8 +6,11 @@ requests get the CONTRACT error body, page requests an HTML error page.
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
+from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
@@ -23,6 +26,8 @@ from conference.errors import (
     TooManyRequests,
 )
 from web.pages.errors import error_page
+
+log = logging.getLogger(__name__)
 
 STATUS: list[tuple[type[CasebridgeError], int]] = [
     (InvalidInput, 422),
@@ -104,8 +109,33 @@ async def server_error(request: Request, exc: Exception) -> Response:
     return await run_in_threadpool(error_page, request, error, 500)
 
 
+DATABASE_RETRY_SECONDS = 5
+
+
+async def database_unavailable(request: Request, exc: Exception) -> Response:
+    """The database cannot be reached (down, restarting, every connection busy): 503,
+    never a 500. Nothing was changed, so the request may simply be sent again; the
+    engine checks each connection before use and recovers by itself when it is back."""
+    log.warning("database unavailable for %s %s: %s", request.method, request.url.path,
+                type(exc).__name__)
+    message = ("The database cannot be reached just now; nothing was changed. "
+               "Try again in a moment.")
+    headers = {"Retry-After": str(DATABASE_RETRY_SECONDS)}
+    if is_api(request):
+        return JSONResponse(error_body("database_unavailable", message), status_code=503,
+                            headers=headers)
+    error = CasebridgeError(message, code="database_unavailable")
+    response = await run_in_threadpool(error_page, request, error, 503)
+    response.headers.update(headers)
+    return response
+
+
 EXCEPTION_HANDLERS = {
     CasebridgeError: domain_error,
     HTTPException: http_error,
+    # Connection lost or refused, or no connection free in time (not a bad statement).
+    OperationalError: database_unavailable,
+    InterfaceError: database_unavailable,
+    PoolTimeout: database_unavailable,
     500: server_error,
 }
