@@ -23,6 +23,7 @@ from storage.search_index import ensure_indexed
 from web.errors import EXCEPTION_HANDLERS
 from web.live import DatabaseRoomStore, ice_servers
 from web.mailer import sender_for
+from web.metrics import HttpTiming, Metrics
 from web.security import SecurityHeaders
 from web.settings import Settings, load_settings
 from web.sso import client_for
@@ -36,13 +37,14 @@ SESSION_COOKIE = "casebridge_session"
 
 
 def _routes() -> list[BaseRoute]:
-    from web import api, health, live, sso
+    from web import api, health, live, metrics, sso
     from web.pages.routes import routes as pages
 
     return [
         *live.routes,
         *pages,
         *sso.routes,
+        *metrics.routes,
         Mount("/api/v1", routes=api.routes),
         Route("/healthz", health.healthz),
         Route("/readyz", health.readyz),
@@ -86,6 +88,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
     app = Starlette(
         routes=_routes(),
         middleware=[
+            Middleware(HttpTiming),
             Middleware(SecurityHeaders),
             Middleware(SessionMiddleware, secret_key=settings.secret_key,
                        session_cookie=SESSION_COOKIE, same_site="lax",
@@ -102,6 +105,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
                                                 live_window=settings.live_window),
                         ice_servers=ice_servers(settings.ice_servers),
                         backplane=app.state.backplane)
+    app.state.metrics = Metrics(app)
     app.state.mailer = sender_for(app, settings)
     app.state.oidc = client_for(settings.oidc) if settings.oidc else None
     return app

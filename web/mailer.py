@@ -28,7 +28,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 from sqlalchemy.engine import Engine
 from starlette.applications import Starlette
 
-from conference.mail import MailKind, is_permanent
+from conference.mail import MailKind, MailStatus, is_permanent
 from storage import outbox
 from storage.clock import utcnow
 from storage.engine import session_scope
@@ -133,13 +133,15 @@ class MailSender:
 
     def __init__(self, engine: Engine, *, transport: Callable[[EmailMessage], None],
                  sender: str, base_url: str, clock: Callable[[], datetime] = utcnow,
-                 poll_seconds: float = POLL_SECONDS) -> None:
+                 poll_seconds: float = POLL_SECONDS,
+                 on_result: Callable[[str], None] = lambda result: None) -> None:
         self.engine = engine
         self.transport = transport
         self.sender = sender
         self.base_url = base_url
         self.clock = clock
         self.poll_seconds = poll_seconds
+        self.on_result = on_result  # "sent", "retry" or "failed", for the metrics
         self._wake = asyncio.Event()
 
     def wake(self) -> None:
@@ -156,6 +158,7 @@ class MailSender:
                     log.exception("mail %s cannot be laid out", row.id)
                     outbox.mark_unsent(session, row.id or 0, permanent=True, now=self.clock(),
                                        error=f"Casebridge could not lay this mail out: {exc}")
+                    self.on_result("failed")
                     continue
                 claimed.append(_Claimed(row.id or 0, message))
             return claimed
@@ -164,11 +167,13 @@ class MailSender:
         with session_scope(self.engine) as session:
             if error is None:
                 outbox.mark_sent(session, mail_id, now=self.clock())
+                self.on_result("sent")
                 return
             words, permanent = failure(error)
             row = outbox.mark_unsent(session, mail_id, words, permanent=permanent,
                                      now=self.clock())
             if row is not None:
+                self.on_result("failed" if row.status is MailStatus.FAILED else "retry")
                 log.warning("mail %s to %s not sent (%s): %s", mail_id, row.to_address,
                             row.status.value, words)
 
@@ -219,4 +224,4 @@ def sender_for(app: Starlette, settings: Settings) -> MailSender | None:
     else:
         return None
     return MailSender(app.state.engine, transport=transport, sender=settings.mail_from,
-                      base_url=settings.link_base)
+                      base_url=settings.link_base, on_result=app.state.metrics.mail_result)

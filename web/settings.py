@@ -82,6 +82,8 @@ class Settings:
     # `serve --demo` without an SMTP server: mail is written to the log, labelled.
     mail_to_log: bool = False
     oidc: OidcClient | None = None
+    # CASEBRIDGE_METRICS_TOKEN; None: /metrics answers loopback clients only.
+    metrics_token: str | None = field(default=None, repr=False)
 
     @property
     def link_base(self) -> str:
@@ -264,4 +266,5 @@ def load_settings() -> Settings:
         smtp=smtp_server(os.environ.get("CASEBRIDGE_SMTP_URL", "").strip()),
         mail_from=_mail_from(os.environ.get("CASEBRIDGE_MAIL_FROM", "").strip()),
         oidc=oidc_client(),
+        metrics_token=os.environ.get("CASEBRIDGE_METRICS_TOKEN", "").strip() or None,
     )
