@@ -45,11 +45,13 @@ ErrorCode = Literal[
     "invalid_state",
     "too_large",
     "rate_limited",
+    "room_full",  # added (second round): sent before close code 4429
 ]
 
 __all__ = [
     "BackplaneUnavailable",
     "BadJson",
+    "RoomFull",
     "ErrorCode",
     "Forbidden",
     "Glare",
@@ -117,6 +119,10 @@ class NotFound(RoomError):
 
 class UnknownParticipant(NotFound):
     """No participant with this id was added to the media router."""
+
+
+class RoomFull(RoomError):
+    code = "room_full"
 
 
 class InvalidState(RoomError):

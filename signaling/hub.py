@@ -47,6 +47,8 @@ from signaling.room import Identity, Room
 log = logging.getLogger(__name__)
 
 CLOSE_ELSEWHERE = 4409
+CLOSE_FULL = 4429  # the room holds as many people as it may: try again when one leaves
+DEFAULT_CAPACITY = 30  # people in one room (a case conference is rarely more than 20)
 CLOSE_RECONNECT = 1012  # "service restart": not final, the client connects again
 OWNERSHIP_TTL = timedelta(seconds=15)
 
@@ -56,13 +58,15 @@ class Hub:
 
     def __init__(self, *, store: RoomStore, ice_servers: Sequence[IceServer] = (),
                  backplane: Backplane | None = None, instance_id: str | None = None,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+                 clock: Callable[[], float] = time.monotonic,
+                 capacity: int = DEFAULT_CAPACITY) -> None:
         self.store = store
         self.ice_servers = tuple(ice_servers)
         self.backplane = backplane
         self.instance_id = instance_id or secrets.token_hex(8)
         self.ownership_ttl = OWNERSHIP_TTL
         self.clock = clock
+        self.capacity = capacity
         self.rooms: dict[int, LiveRoom] = {}
         self._lock = asyncio.Lock()
         self._everywhere: asyncio.Task[None] | None = None
@@ -201,6 +205,14 @@ class Hub:
             await transport.send(dump(error_message(errors.InvalidState(
                 "This room is hosted by another Casebridge instance."))))
             await transport.close(CLOSE_ELSEWHERE)
+            return
+        if not live.has_room_for(identity, self.capacity):
+            await transport.send(dump(error_message(errors.RoomFull(
+                f"This room is full ({self.capacity} people). Try again when someone "
+                "leaves, or ask the chair."))))
+            await transport.close(CLOSE_FULL)
+            if live.room.is_empty:
+                await self._drop(conference_id, live)
             return
         conn = Connection(secrets.token_urlsafe(12), transport)
         live.take_seat(identity)

@@ -131,6 +131,14 @@ class LiveRoom:
             conn.send(Tracks(streams=streams))
             conn.send(ServerOffer(sdp=sdp))
 
+    def has_room_for(self, identity: Identity, capacity: int) -> bool:
+        """Whether one more connection fits: a person already seated always does (their
+        new connection replaces the old one, see :meth:`take_seat`)."""
+        if len(self.connections) < capacity:
+            return True
+        return any(self.room.identity_of(pid).user_id == identity.user_id
+                   for pid in self.connections)
+
     def take_seat(self, identity: Identity) -> None:
         """A person has one seat: a new connection (a reconnect after a dropped
         network, or a second window) replaces the one already in the room, which

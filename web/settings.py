@@ -16,6 +16,7 @@ from sqlalchemy.engine import make_url
 
 from conference.mail import DEFAULT_PUBLIC_URL, DEFAULT_SENDER
 from conference.signoff import AUTO_CLOSE_GRACE, LIVE_WINDOW
+from signaling.hub import DEFAULT_CAPACITY
 from storage.cases import ImagingPolicy
 from storage.engine import database_url
 
@@ -84,6 +85,7 @@ class Settings:
     oidc: OidcClient | None = None
     # CASEBRIDGE_METRICS_TOKEN; None: /metrics answers loopback clients only.
     metrics_token: str | None = field(default=None, repr=False)
+    room_capacity: int = DEFAULT_CAPACITY  # CASEBRIDGE_ROOM_CAPACITY
 
     @property
     def link_base(self) -> str:
@@ -164,6 +166,15 @@ def instrument_text(path: str) -> dict[str, list[dict[str, Any]]]:
             raise ConfigError(f'CASEBRIDGE_INSTRUMENT_TEXT "{name}" needs 10 sections, each '
                               '{"question": text, "answers": [six texts, 0 to 5]}.')
     return data
+
+
+def _count(name: str, default: int, least: int, most: int) -> int:
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return default
+    if not raw.isdigit() or not least <= int(raw) <= most:
+        raise ConfigError(f"{name} is a whole number from {least} to {most}.")
+    return int(raw)
 
 
 def _minutes(name: str, default: timedelta, most: int) -> timedelta:
@@ -267,4 +278,5 @@ def load_settings() -> Settings:
         mail_from=_mail_from(os.environ.get("CASEBRIDGE_MAIL_FROM", "").strip()),
         oidc=oidc_client(),
         metrics_token=os.environ.get("CASEBRIDGE_METRICS_TOKEN", "").strip() or None,
+        room_capacity=_count("CASEBRIDGE_ROOM_CAPACITY", DEFAULT_CAPACITY, 2, 200),
     )

@@ -585,3 +585,20 @@ async def test_socket_guest_member_takes_part_in_their_own_case_only(live: Live)
     assert live.users["hale"] not in present  # not counted for another patient's case
     for client in (chair, hale):
         await client.close()
+
+
+async def test_socket_a_full_room_refuses_clearly_but_keeps_a_seat(live: Live) -> None:
+    live.app.state.hub.capacity = 2
+    chair = await live.joined("okafor", publish=False)
+    pt = await live.joined("lee", publish=False)
+    third = live.client("raman")
+    await third.open()
+    refused = await third.expect(lambda m: m["type"] == "error")
+    assert refused["code"] == "room_full" and "full (2 people)" in refused["message"]
+    assert await third.wait_closed() == 4429
+    await third.close()
+    # Someone already seated who comes back (a dropped network) still gets in.
+    again = await live.joined("lee", publish=False)
+    assert await pt.wait_closed() == 4001
+    for client in (chair, pt, again):
+        await client.close()

@@ -1,7 +1,7 @@
 // The room's WebSocket: JSON messages in and out, reconnecting with backoff.
-// Close codes 4001/4401/4403/4404/4409/4410 are final (replaced by a newer connection,
-// not signed in, not a member, no such conference, hosted elsewhere): retrying
-// would not help, so we stop and say why.
+// Close codes 4001/4401/4403/4404/4409/4410/4429 are final (replaced by a newer
+// connection, not signed in, not a member, no such conference, hosted elsewhere, over,
+// full): retrying by itself would not help, so we stop and say why.
 
 const FINAL_CODES = new Map([
   [4001, "You joined this room from another window or device, so this one has left."],
@@ -10,6 +10,7 @@ const FINAL_CODES = new Map([
   [4404, "This conference does not exist."],
   [4409, "This room is hosted by another server; ask IT to check the load balancer."],
   [4410, "The meeting has ended."],
+  [4429, "This room is full. Try again when someone leaves, or ask the chair."],
 ]);
 
 export class Signaling extends EventTarget {
