@@ -63,8 +63,13 @@ logger = logging.getLogger(__name__)
 OnOffer = Callable[[str, str, dict[str, str]], Awaitable[None]]
 """``on_offer(participant_id, offer_sdp, streams)``; see ``MediaRouter``."""
 
-KEYFRAME_REQUEST_INTERVAL = 0.25
-"""Seconds between two PLIs to one publisher: requests in between are coalesced."""
+PROMPT_KEYFRAME_INTERVAL = 0.25
+"""Seconds since the last PLI after which a new subscription's first request is sent."""
+KEYFRAME_REQUEST_INTERVAL = 1.0
+"""Seconds between two PLIs to one publisher for every other request (a subscriber's
+PLI or FIR, a subscription still waiting, a slow subscriber that dropped its backlog):
+those in between are coalesced. A keyframe costs several delta frames and goes to
+every subscriber, so one struggling receiver must not set everyone's rate."""
 
 _CODECS = {"audio": "opus", "video": "VP8"}
 # Frames an outlet may queue before its sender pulls them (about two seconds).
@@ -89,6 +94,7 @@ class _Source:
         stream_id: str,
         spawn: Callable[[Coroutine[Any, Any, None]], object],
         on_end: Callable[[_Source], None],
+        on_request: Callable[[], None] = lambda: None,
     ) -> None:
         self.publisher = publisher
         self.kind = transceiver.kind
@@ -100,9 +106,11 @@ class _Source:
         self.outlets: set[_Outlet] = set()
         self._spawn = spawn
         self._on_end = on_end
+        self._on_request = on_request
         self._loop = asyncio.get_running_loop()
         self._last_request = -KEYFRAME_REQUEST_INTERVAL
         self._timer: asyncio.TimerHandle | None = None
+        self._timer_due = 0.0
 
     def forward(self, frame: encoded.EncodedFrame) -> None:
         """Hand one encoded frame to every outlet (runs on the event loop)."""
@@ -111,13 +119,23 @@ class _Source:
             for outlet in self.outlets:
                 outlet.push(packet, keyframe)
 
-    def request_keyframe(self) -> None:
-        """Ask the publisher for a keyframe, coalescing requests per interval."""
-        if self.kind != "video" or self.ended or self._timer is not None:
+    def request_keyframe(self, *, prompt: bool = False) -> None:
+        """Ask the publisher for a keyframe: a new subscription's request (``prompt``)
+        a quarter of a second after the last PLI at the latest, any other one a second
+        after it; requests in between are coalesced into the one scheduled."""
+        if self.kind != "video" or self.ended:
             return
-        wait = self._last_request + KEYFRAME_REQUEST_INTERVAL - self._loop.time()
+        due = self._last_request + (PROMPT_KEYFRAME_INTERVAL if prompt
+                                    else KEYFRAME_REQUEST_INTERVAL)
+        if self._timer is not None:
+            if self._timer_due <= due:
+                return  # the PLI already scheduled comes soon enough
+            self._timer.cancel()
+            self._timer = None
+        wait = due - self._loop.time()
         if wait > 0:
             self._timer = self._loop.call_later(wait, self._send_pli)
+            self._timer_due = due
         else:
             self._send_pli()
 
@@ -125,6 +143,7 @@ class _Source:
         self._timer = None
         self._last_request = self._loop.time()
         if self.ssrc is not None:
+            self._on_request()
             self._spawn(self._pli(self.ssrc))
 
     async def _pli(self, ssrc: int) -> None:
@@ -190,12 +209,12 @@ class _Outlet(MediaStreamTrack):
         self.active = True
         self._queue.clear()
         self._need_keyframe = self.kind == "video"
-        self.request_keyframe()
+        self.request_keyframe(prompt=True)
 
-    def request_keyframe(self) -> None:
-        """PLI/FIR from the subscriber (or a new subscription): pass it upstream."""
+    def request_keyframe(self, *, prompt: bool = False) -> None:
+        """PLI/FIR from the subscriber (or a new subscription, ``prompt``): upstream."""
         if self.source is not None and self.active:
-            self.source.request_keyframe()
+            self.source.request_keyframe(prompt=prompt)
 
     def push(self, packet: av.Packet[Any], keyframe: bool) -> None:
         """Queue one packet for the sender, holding video until a keyframe."""
@@ -264,8 +283,10 @@ class MediaRouter:
     translated by ``signaling.media_errors.map_aiortc_errors``).
     """
 
-    def __init__(self, *, ice_servers: Sequence[RTCIceServer] = (), on_offer: OnOffer) -> None:
+    def __init__(self, *, ice_servers: Sequence[RTCIceServer] = (), on_offer: OnOffer,
+                 on_keyframe_request: Callable[[], None] = lambda: None) -> None:
         encoded.check_aiortc()
+        self._on_keyframe_request = on_keyframe_request
         self._ice_servers = list(ice_servers)
         self._on_offer = on_offer
         self._peers: dict[str, _Peer] = {}
@@ -273,6 +294,11 @@ class MediaRouter:
         self._stream_ids: dict[tuple[str, str], str] = {}
         self._tasks: set[asyncio.Task[None]] = set()
         self._closed = False
+        self.keyframe_requests = 0  # PLIs sent to publishers, for the metrics
+
+    def _count_request(self) -> None:
+        self.keyframe_requests += 1
+        self._on_keyframe_request()
 
     async def add(self, participant_id: str) -> None:
         """Create the participant's peer connection; its client offers next."""
@@ -379,6 +405,7 @@ class MediaRouter:
                     stream_id=self._stream_ids.setdefault(key, uuid.uuid4().hex),
                     spawn=self._spawn,
                     on_end=self._source_ended,
+                    on_request=self._count_request,
                 )
                 encoded.tap_receiver(transceiver.receiver, source.forward, source.end)
                 peer.sources[mid] = source

@@ -67,9 +67,13 @@ class Hub:
         self.ownership_ttl = OWNERSHIP_TTL
         self.clock = clock
         self.capacity = capacity
+        self.keyframe_requests = 0  # PLIs sent to publishers by every room, ever (metrics)
         self.rooms: dict[int, LiveRoom] = {}
         self._lock = asyncio.Lock()
         self._everywhere: asyncio.Task[None] | None = None
+
+    def _count_keyframe_request(self) -> None:
+        self.keyframe_requests += 1
 
     def _rtc_ice_servers(self) -> list[RTCIceServer]:
         return [RTCIceServer(urls=s.urls if isinstance(s.urls, str) else list(s.urls),
@@ -89,7 +93,8 @@ class Hub:
             room = Room(str(conference_id), agenda_item_ids=item_ids,
                         ice_servers=self.ice_servers)
             room.restore_agenda(current, started)
-            live = LiveRoom(conference_id, room, self.store, self._rtc_ice_servers())
+            live = LiveRoom(conference_id, room, self.store, self._rtc_ice_servers(),
+                            on_keyframe_request=self._count_keyframe_request)
             if self.backplane is not None:
                 live.renewer = asyncio.create_task(self._renew(key, conference_id))
                 live.listener = asyncio.create_task(self._listen(conference_id, live))

@@ -17,7 +17,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Protocol
@@ -113,13 +113,15 @@ class LiveRoom:
     """One conference's room, its media router and its connections."""
 
     def __init__(self, conference_id: int, room: Room, store: RoomStore,
-                 ice_servers: Sequence[RTCIceServer]) -> None:
+                 ice_servers: Sequence[RTCIceServer],
+                 on_keyframe_request: Callable[[], None] = lambda: None) -> None:
         self.conference_id = conference_id
         self.room = room
         self.store = store
         self.connections: dict[str, Connection] = {}
         self._attendance_lock = asyncio.Lock()
-        self.router = MediaRouter(ice_servers=ice_servers, on_offer=self._offer)
+        self.router = MediaRouter(ice_servers=ice_servers, on_offer=self._offer,
+                                  on_keyframe_request=on_keyframe_request)
         self.media: set[str] = set()  # participants with a peer connection
         self.renewer: asyncio.Task[None] | None = None
         self.listener: asyncio.Task[None] | None = None

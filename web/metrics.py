@@ -18,7 +18,7 @@ from collections.abc import Iterator
 from ipaddress import ip_address
 
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
-from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 from sqlalchemy.exc import SQLAlchemyError
 from starlette.applications import Starlette
@@ -62,6 +62,9 @@ class _Live(Collector):
         yield GaugeMetricFamily("casebridge_media_peers",
                                 "Participants with a peer connection to this instance",
                                 value=sum(len(r.media) for r in rooms.values()))
+        yield CounterMetricFamily(
+            "casebridge_keyframe_requests", "Keyframe requests (PLI) sent to publishers",
+            value=self.app.state.hub.keyframe_requests)
         if self.backlog is not None:
             mails = GaugeMetricFamily("casebridge_outbox_mails", "Mails in the outbox",
                                       labels=["status"])

@@ -5,11 +5,17 @@ from __future__ import annotations
 import asyncio
 import re
 import threading
+from typing import Any
 
 import pytest
 from aiortc import RTCConfiguration, RTCPeerConnection
 
-from signaling.forwarding import MediaRouter
+from signaling.forwarding import (
+    KEYFRAME_REQUEST_INTERVAL,
+    PROMPT_KEYFRAME_INTERVAL,
+    MediaRouter,
+    _Source,
+)
 from signaling.media_errors import Glare, InvalidSdp, InvalidState, UnknownParticipant
 from signaling.sdp import NegotiatedIds, count_media, media_ssrcs, restrict_codecs, stream_ids
 from tests.signaling.conftest import BrowserOffer, Room, wait_for
@@ -275,3 +281,39 @@ def _aiortc_offer() -> str:
 
     return asyncio.run(make())
 
+
+
+async def test_keyframe_requests_a_new_subscription_promptly_the_rest_once_a_second() -> None:
+    """One struggling subscriber asking 50 times a second costs its publisher one
+    keyframe a second; a new subscription still gets its first within a quarter second."""
+    loop = asyncio.get_running_loop()
+    sent: list[float] = []
+
+    def spawn(coro: Any) -> None:
+        coro.close()  # the PLI itself needs a real receiver: its timing is what counts
+        sent.append(loop.time())
+
+    class Video:
+        kind = "video"
+        receiver = None
+
+    source = _Source(publisher="p", transceiver=Video(), stream_id="s",  # type: ignore[arg-type]
+                     spawn=spawn, on_end=lambda s: None)
+    source.ssrc = 1234
+    start = loop.time()
+    source.request_keyframe(prompt=True)  # the first subscription: at once
+    while loop.time() - start < 2.2:  # a slow subscriber's flood
+        source.request_keyframe()
+        await asyncio.sleep(0.02)
+    assert len(sent) == 3
+    assert sent[0] - start < 0.05
+    gaps = [b - a for a, b in zip(sent, sent[1:], strict=False)]
+    assert all(KEYFRAME_REQUEST_INTERVAL - 0.02 <= g < KEYFRAME_REQUEST_INTERVAL + 0.1
+               for g in gaps)
+    # A new subscriber while the flood's next PLI is most of a second away: served
+    # a quarter second after the last PLI, and the flood's one is folded into it.
+    source.request_keyframe()
+    source.request_keyframe(prompt=True)
+    await asyncio.sleep(KEYFRAME_REQUEST_INTERVAL + 0.1)
+    assert len(sent) == 4
+    assert sent[3] - sent[2] < PROMPT_KEYFRAME_INTERVAL + 0.1

@@ -40,6 +40,7 @@ def test_metrics_for_loopback_or_a_token_only(database_url: str) -> None:
             figures = _samples(answer.text)
             assert figures[("casebridge_rooms", ())] == 0
             assert figures[("casebridge_connections", ())] == 0
+            assert figures[("casebridge_keyframe_requests_total", ())] == 0
             assert figures[("casebridge_outbox_mails", (("status", "sent"),))] == 10
             assert figures[("casebridge_outbox_mails", (("status", "failed"),))] == 0
             assert figures[("casebridge_mail_attempts_total", (("result", "sent"),))] == 10
