@@ -6,9 +6,11 @@ after the last, relays room events from other instances (the backplane), and
 owns the room's claim.
 
 Room ownership: with a shared backplane (Redis), one app instance hosts a
-room's media. An instance that cannot claim the room refuses the connection
-with close code 4409 so the load balancer (which must route by conference id)
-can be fixed; proxying across instances is future work.
+room's media. A socket that lands on another instance is relayed to the host over
+the backplane (:mod:`signaling.relay`): the load balancer may send any socket to
+any instance. The host renews its claim every ``ownership_ttl / 3``; when it dies,
+the claim runs out and the next connection (clients reconnect by themselves)
+makes another instance the host.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ from aiortc import RTCIceServer
 
 from conference import room_events
 from conference.errors import CasebridgeError, InvalidInput
-from signaling import errors
+from signaling import errors, relay
 from signaling.bus import EVERY_ROOM, Backplane, room_channel
 from signaling.live_room import (
     Connection,
@@ -50,7 +52,7 @@ CLOSE_ELSEWHERE = 4409
 CLOSE_FULL = 4429  # the room holds as many people as it may: try again when one leaves
 DEFAULT_CAPACITY = 30  # people in one room (a case conference is rarely more than 20)
 CLOSE_RECONNECT = 1012  # "service restart": not final, the client connects again
-OWNERSHIP_TTL = timedelta(seconds=15)
+OWNERSHIP_TTL = timedelta(seconds=6)  # renewed every 2 s; a dead host is replaced after it
 
 
 class Hub:
@@ -71,6 +73,9 @@ class Hub:
         self.rooms: dict[int, LiveRoom] = {}
         self._lock = asyncio.Lock()
         self._everywhere: asyncio.Task[None] | None = None
+        self._as_host: asyncio.Task[None] | None = None  # relayed connections to serve
+        self._host_ready = asyncio.Event()
+        self._relayed: set[asyncio.Task[None]] = set()
 
     def _count_keyframe_request(self) -> None:
         self.keyframe_requests += 1
@@ -86,9 +91,10 @@ class Hub:
             if live is not None:
                 return live
             key = f"conference:{conference_id}"
-            if self.backplane is not None and not await self.backplane.claim(
-                    key, self.instance_id, self.ownership_ttl):
-                return None
+            if self.backplane is not None:
+                await self._listen_as_host()  # before the claim: edges may relay at once
+                if not await self.backplane.claim(key, self.instance_id, self.ownership_ttl):
+                    return None
             item_ids, current, started = await self.store.agenda(conference_id)
             room = Room(str(conference_id), agenda_item_ids=item_ids,
                         ice_servers=self.ice_servers)
@@ -109,7 +115,7 @@ class Hub:
         try:
             async with self.backplane.subscribe(room_channel(str(conference_id))) as events:
                 async for payload in events:
-                    await self._relay(live, payload)
+                    await self._relay_event(live, payload)
         except asyncio.CancelledError:
             raise
         except Exception:  # the room goes on without live notices; say why in the log
@@ -134,6 +140,77 @@ class Hub:
         except Exception:
             log.exception("stopped listening to the events for every room")
 
+    async def _listen_as_host(self) -> None:
+        """Serve the connections other instances relay here (started once, before
+        this instance first claims a room)."""
+        if self._as_host is None:
+            self._host_ready.clear()
+            self._as_host = asyncio.create_task(self._host_listener())
+        await self._host_ready.wait()
+
+    async def _host_listener(self) -> None:
+        """Listen on this instance's channel for as long as it lives; a backplane
+        outage is waited out (retrying each second), since rooms hosted here stay up
+        and other instances relay to them again once it is back."""
+        assert self.backplane is not None
+        while True:
+            try:
+                async with self.backplane.subscribe(
+                        relay.instance_channel(self.instance_id)) as requests:
+                    self._host_ready.set()
+                    async for payload in requests:
+                        self._open_relayed(payload)
+            except asyncio.CancelledError:
+                raise
+            except errors.BackplaneUnavailable:
+                log.warning("the backplane is down: relayed joins wait until it is back")
+            except Exception:
+                log.exception("serving relayed connections failed; starting again")
+            finally:
+                self._host_ready.set()  # never leave a claimant waiting
+            await asyncio.sleep(1.0)
+
+    def _open_relayed(self, payload: dict[str, object]) -> None:
+        try:
+            request = relay.OpenRequest(payload)
+        except (KeyError, TypeError, ValueError):
+            log.warning("ignored a malformed relay request: %r", payload)
+            return
+        task = asyncio.create_task(self._serve_relayed(request))
+        self._relayed.add(task)
+        task.add_done_callback(self._relayed.discard)
+
+    async def _serve_relayed(self, request: relay.OpenRequest) -> None:
+        assert self.backplane is not None
+        try:
+            await relay.serve_relayed(self.backplane, request, lambda transport: self.serve(
+                request.conference_id, request.identity, transport, relayed=True))
+        except errors.BackplaneUnavailable:
+            log.warning("a relayed connection to room %s was lost with the backplane",
+                        request.conference_id)
+
+    async def _hosted_by(self, conference_id: int, instance_id: str) -> bool:
+        assert self.backplane is not None
+        return await self.backplane.owner(f"conference:{conference_id}") == instance_id
+
+    async def _relay(self, conference_id: int, identity: Identity,
+                     transport: Transport) -> None:
+        """This socket's room is hosted elsewhere: carry it there."""
+        assert self.backplane is not None
+        try:
+            owner = await self.backplane.owner(f"conference:{conference_id}")
+        except errors.BackplaneUnavailable:
+            owner = None
+        if owner is None or owner == self.instance_id:
+            await transport.send(dump(error_message(errors.InvalidState(
+                "The room's server cannot be reached just now; reconnecting."))))
+            await transport.close(relay.CLOSE_UNAVAILABLE)
+            return
+        await relay.relay_edge(
+            self.backplane, owner=owner, conference_id=conference_id, identity=identity,
+            transport=transport,
+            still_hosted_by=lambda who: self._hosted_by(conference_id, who))
+
     async def occupied(self, conference_id: int) -> bool:
         """Whether anyone is in the conference's room: here, or on the instance that
         hosts it (a claim held elsewhere counts as occupied)."""
@@ -150,7 +227,7 @@ class Hub:
         for live in self.rooms.values():
             live.revoke(user_id)
 
-    async def _relay(self, live: LiveRoom, payload: object) -> None:
+    async def _relay_event(self, live: LiveRoom, payload: object) -> None:
         try:
             event = room_events.from_payload(payload)
         except InvalidInput:
@@ -203,13 +280,24 @@ class Hub:
             live.listener.cancel()
         await live.router.close()
 
-    async def serve(self, conference_id: int, identity: Identity, transport: Transport) -> None:
-        """Run one connection from its first frame to its last."""
-        live = await self._room(conference_id)
-        if live is None:
+    async def serve(self, conference_id: int, identity: Identity, transport: Transport, *,
+                    relayed: bool = False) -> None:
+        """Run one connection from its first frame to its last: here if this
+        instance hosts (or can claim) the room, else relayed to the host."""
+        try:
+            live = await self._room(conference_id)
+        except errors.BackplaneUnavailable:
             await transport.send(dump(error_message(errors.InvalidState(
-                "This room is hosted by another Casebridge instance."))))
-            await transport.close(CLOSE_ELSEWHERE)
+                "The room cannot be opened while the servers' backplane is down."))))
+            await transport.close(relay.CLOSE_UNAVAILABLE)
+            return
+        if live is None:
+            if relayed or self.backplane is None:  # never relay a relayed connection on
+                await transport.send(dump(error_message(errors.InvalidState(
+                    "This room is hosted by another Casebridge instance."))))
+                await transport.close(CLOSE_ELSEWHERE)
+                return
+            await self._relay(conference_id, identity, transport)
             return
         if not live.has_room_for(identity, self.capacity):
             await transport.send(dump(error_message(errors.RoomFull(
@@ -267,6 +355,12 @@ class Hub:
 
     async def close(self) -> None:
         """Shut every room: sockets closed, peer connections closed, ownership released."""
+        for task in [self._as_host, *self._relayed]:
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+        self._as_host = None
         if self._everywhere is not None:
             self._everywhere.cancel()
             with contextlib.suppress(asyncio.CancelledError):

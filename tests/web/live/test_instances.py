@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 import uvicorn
+from aiortc.mediastreams import AudioStreamTrack
 from sqlmodel import select
 from starlette.applications import Starlette
 
@@ -19,6 +20,7 @@ from storage.engine import session_scope
 from storage.tables import Conference, User
 from tests.factories import id_of
 from tests.ports import free_port
+from tests.signaling.conftest import SyntheticVideo
 from web.app import create_app
 from web.settings import Settings
 
@@ -65,19 +67,27 @@ async def two_instances(database_url: str
         await asyncio.wait_for(task, 15)
 
 
-async def test_instances_one_hosts_the_room_the_other_refuses(two_instances: Instances) -> None:
+async def test_instances_a_socket_on_either_instance_reaches_the_room(
+        two_instances: Instances) -> None:
+    """The second instance relays its socket to the host: one room, media between
+    a client of each instance (the SDP and candidates are the host's)."""
     apps, urls, people = two_instances
-    token = apps[0].state.signer.issue_api(people["okafor"])[0]
-    other_token = apps[1].state.signer.issue_api(people["lee"])[0]
-    host = RoomClient(urls[0], token=token)
+    host = RoomClient(urls[0], token=apps[0].state.signer.issue_api(people["okafor"])[0])
     await host.open()
     assert (await host.join())["type"] == "welcome"
-    refused = RoomClient(urls[1], token=other_token)
-    await refused.open()
-    error = await refused.expect(lambda m: m["type"] == "error")
-    assert error["code"] == "invalid_state" and "another" in error["message"]
-    assert await refused.wait_closed() == 4409
-    await refused.close()
+    await host.publish([AudioStreamTrack(), SyntheticVideo(fps=15)])
+    relayed = RoomClient(urls[1], token=apps[1].state.signer.issue_api(people["lee"])[0])
+    await relayed.open()
+    welcome = await relayed.join()
+    assert welcome["type"] == "welcome"
+    assert len(welcome["participants"]) == 2
+    await relayed.publish([AudioStreamTrack(), SyntheticVideo(fps=15)])
+    assert set(apps[0].state.hub.rooms) and not apps[1].state.hub.rooms  # one host
+    await RoomClient.wait_for(lambda: sum(relayed.received_from("video").values()) > 5,
+                              timeout=20)
+    await RoomClient.wait_for(lambda: sum(host.received_from("video").values()) > 5,
+                              timeout=20)
+    await relayed.close()
     await host.close()
     await RoomClient.wait_for(lambda: not apps[0].state.hub.rooms)
     key = f"conference:{urls[0].rsplit('/', 1)[1]}"
@@ -85,7 +95,7 @@ async def test_instances_one_hosts_the_room_the_other_refuses(two_instances: Ins
         if await apps[0].state.backplane.owner(key) is None:
             break
         await asyncio.sleep(0.05)
-    moved = RoomClient(urls[1], token=other_token)
+    moved = RoomClient(urls[1], token=apps[1].state.signer.issue_api(people["lee"])[0])
     await moved.open()
     assert (await moved.join())["type"] == "welcome"  # released: the other may host it now
     assert set(apps[1].state.hub.rooms) and not apps[0].state.hub.rooms
