@@ -418,7 +418,7 @@ def test_errors_cover_every_contract_code() -> None:
     leaves = [
         errors.BadJson, errors.UnknownType, errors.InvalidMessage, errors.TooLarge,
         errors.InvalidSdp, errors.RateLimited, errors.Forbidden, errors.NotFound,
-        errors.InvalidState,
+        errors.InvalidState, errors.RoomFull,
     ]  # fmt: skip
     assert sorted(cls.code for cls in leaves) == sorted(get_args(errors.ErrorCode))
     assert all(issubclass(cls, errors.SignalingError) for cls in leaves)

@@ -126,8 +126,7 @@ def test_a_sender_killed_mid_send_loses_nothing(engine: Engine, database_url: st
             import asyncio
             from storage.engine import make_engine
             from web.mailer import MailSender, smtp_transport
-            from web.app import create_app
-from web.settings import Settings, SmtpServer
+            from web.settings import SmtpServer
             sender = MailSender(make_engine({database_url!r}),
                                 transport=smtp_transport(SmtpServer("127.0.0.1", {port}, "plain")),
                                 sender="casebridge@hospital.example", base_url="http://x")
