@@ -76,6 +76,7 @@ class Hub:
         self._as_host: asyncio.Task[None] | None = None  # relayed connections to serve
         self._host_ready = asyncio.Event()
         self._relayed: set[asyncio.Task[None]] = set()
+        self.draining = False  # SIGTERM: hand every room over, take none
 
     def _count_keyframe_request(self) -> None:
         self.keyframe_requests += 1
@@ -284,6 +285,11 @@ class Hub:
                     relayed: bool = False) -> None:
         """Run one connection from its first frame to its last: here if this
         instance hosts (or can claim) the room, else relayed to the host."""
+        if self.draining:
+            # Shutting down: another instance hosts this room from now on.
+            await transport.send(dump(Reconnect()))
+            await transport.close(CLOSE_RECONNECT)
+            return
         try:
             live = await self._room(conference_id)
         except errors.BackplaneUnavailable:
@@ -352,6 +358,30 @@ class Hub:
                     await task
         if self.backplane is not None:
             await self.backplane.release(f"conference:{conference_id}", self.instance_id)
+
+    async def drain(self) -> None:
+        """Before this instance stops (SIGTERM): take no more rooms, release each
+        room's claim first (so another instance may host it at once), then tell every
+        client ``reconnect`` and close its socket (1012): they come back through
+        another instance. Peer connections are closed; the process may then exit."""
+        self.draining = True
+        async with self._lock:
+            rooms = list(self.rooms.items())
+            self.rooms.clear()
+        for conference_id, live in rooms:
+            for task in (live.renewer, live.listener):
+                if task is not None:
+                    task.cancel()
+            if self.backplane is not None:
+                with contextlib.suppress(errors.BackplaneUnavailable):
+                    await self.backplane.release(f"conference:{conference_id}",
+                                                 self.instance_id)
+            for conn in list(live.connections.values()):
+                conn.send(Reconnect())
+                conn.close_after_queue(CLOSE_RECONNECT)
+        for _, live in rooms:
+            await live.router.close()
+        log.info("drained: %d room(s) handed over", len(rooms))
 
     async def close(self) -> None:
         """Shut every room: sockets closed, peer connections closed, ownership released."""

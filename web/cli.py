@@ -10,6 +10,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 from dataclasses import replace
+from typing import Any
 
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
@@ -115,11 +116,46 @@ def _users_add(settings: Settings, args: argparse.Namespace) -> None:
         engine.dispose()
 
 
+DRAIN_SECONDS = 20  # SIGTERM to exit: rooms handed over, then requests finish or are cut
+
+
+def _draining_server() -> type:
+    import asyncio
+    import signal
+
+    import uvicorn
+
+    class DrainingServer(uvicorn.Server):
+        """uvicorn, but SIGTERM first hands every live room over to another instance
+        (``Hub.drain``) before the server stops, so clients reconnect elsewhere at
+        once instead of waiting for this instance's claims to run out."""
+
+        def __init__(self, config: uvicorn.Config, app: Any) -> None:
+            super().__init__(config)
+            self.app = app
+            self.draining: asyncio.Future[None] | None = None
+
+        def handle_exit(self, sig: int, frame: Any) -> None:
+            if sig != signal.SIGTERM or self.draining is not None or self.should_exit:
+                super().handle_exit(sig, frame)
+                return
+            # In the signal handler: start the drain on the loop, not from here.
+            self.draining = asyncio.get_running_loop().create_future()
+            asyncio.get_running_loop().call_soon_threadsafe(self._drain, sig, frame)
+
+        def _drain(self, sig: int, frame: Any) -> None:
+            task = asyncio.get_running_loop().create_task(self.app.state.hub.drain())
+            task.add_done_callback(lambda _: super(DrainingServer, self).handle_exit(sig, frame))
+
+    return DrainingServer
+
+
 def _serve(settings: Settings, args: argparse.Namespace) -> None:
     import uvicorn
 
     from web.app import create_app
 
+    DrainingServer = _draining_server()  # noqa: N806 (a class)
     _migrate(settings)
     if args.demo:
         _load_demo(settings, only_if_empty=True)
@@ -134,10 +170,12 @@ def _serve(settings: Settings, args: argparse.Namespace) -> None:
     from web import logs
 
     print(f"Casebridge is serving on http://{args.host}:{args.port}/", flush=True)
-    config = uvicorn.Config(create_app(settings), host=args.host, port=args.port,
-                            log_level="info", ws_max_size=1 << 20, lifespan="on")
+    app = create_app(settings)
+    config = uvicorn.Config(app, host=args.host, port=args.port, log_level="info",
+                            ws_max_size=1 << 20, lifespan="on",
+                            timeout_graceful_shutdown=DRAIN_SECONDS)
     logs.install()  # after uvicorn's own logging set-up, which Config just did
-    uvicorn.Server(config).run()
+    DrainingServer(config, app).run()
 
 
 def run(argv: Sequence[str] | None = None) -> int:

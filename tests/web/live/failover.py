@@ -12,11 +12,15 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx2
 from aiortc.mediastreams import AudioStreamTrack
 from sqlmodel import select
+from starlette.applications import Starlette
 
 from signaling.client import RoomClient
 from storage.demo import load_demo
@@ -46,8 +50,21 @@ async def _media_both_ways(a: RoomClient, b: RoomClient, timeout: float = 20) ->
                               and sum(b.received_from().values()) > start_b + 5, timeout)
 
 
-async def failover_once(database_url: str, redis_url: str) -> float:
-    """Seconds from the SIGKILL to media flowing both ways again."""
+@dataclass
+class Pair:
+    """The host (a process of its own) and the survivor (this process), with the
+    room's address on each and the two people's tokens."""
+
+    host: subprocess.Popen[bytes]
+    survivor: Starlette
+    url_a: str
+    url_b: str
+    okafor: str
+    lee: str
+
+
+@asynccontextmanager
+async def hosted_elsewhere(database_url: str, redis_url: str) -> AsyncIterator[Pair]:
     engine = make_engine(database_url)
     with session_scope(engine) as session:
         load_demo(session)
@@ -76,31 +93,61 @@ async def failover_once(database_url: str, redis_url: str) -> float:
             await asyncio.sleep(0.2)
         signer = survivor.state.signer
         okafor, lee = (signer.issue_api(people[w])[0] for w in ("okafor", "lee"))
-        url_a = f"ws://127.0.0.1:{port_a}/ws/conferences/{conf_id}"
-        url_b = f"ws://127.0.0.1:{port_b}/ws/conferences/{conf_id}"
-        chair = await _joined(url_a, okafor)  # the first instance hosts the room
-        member = await _joined(url_b, lee)  # relayed to it
-        assert not survivor.state.hub.rooms
-        await _media_both_ways(chair, member)
-
-        host.send_signal(signal.SIGKILL)
-        killed = time.monotonic()
-        # The survivor's relay sees the host gone and tells its client to reconnect.
-        await member.expect(lambda m: m["type"] == "reconnect", timeout=15)
-        assert await member.wait_closed() == 1012
-        await chair.close()
-        await member.close()
-        chair = await _joined(url_b, okafor)  # the browser reconnects by itself
-        member = await _joined(url_b, lee)
-        await _media_both_ways(chair, member)
-        took = time.monotonic() - killed
-        assert survivor.state.hub.rooms, "the survivor hosts the room now"
-        await chair.close()
-        await member.close()
-        return took
+        yield Pair(host, survivor, f"ws://127.0.0.1:{port_a}/ws/conferences/{conf_id}",
+                   f"ws://127.0.0.1:{port_b}/ws/conferences/{conf_id}", okafor, lee)
     finally:
         host.kill()
         host.wait(10)
         server.should_exit = True
         await asyncio.wait_for(task, 15)
         survivor.state.engine.dispose()
+
+
+async def _meeting(pair: Pair) -> tuple[RoomClient, RoomClient]:
+    chair = await _joined(pair.url_a, pair.okafor)  # the first instance hosts the room
+    member = await _joined(pair.url_b, pair.lee)  # relayed to it
+    assert not pair.survivor.state.hub.rooms
+    await _media_both_ways(chair, member)
+    return chair, member
+
+
+async def _back_on_the_survivor(pair: Pair, chair: RoomClient, member: RoomClient) -> None:
+    await chair.close()
+    await member.close()
+    chair = await _joined(pair.url_b, pair.okafor)  # the browser reconnects by itself
+    member = await _joined(pair.url_b, pair.lee)
+    await _media_both_ways(chair, member)
+    assert pair.survivor.state.hub.rooms, "the survivor hosts the room now"
+    await chair.close()
+    await member.close()
+
+
+async def failover_once(database_url: str, redis_url: str) -> float:
+    """Seconds from the SIGKILL to media flowing both ways again."""
+    async with hosted_elsewhere(database_url, redis_url) as pair:
+        chair, member = await _meeting(pair)
+        pair.host.send_signal(signal.SIGKILL)
+        killed = time.monotonic()
+        # The survivor's relay sees the host gone and tells its client to reconnect.
+        await member.expect(lambda m: m["type"] == "reconnect", timeout=15)
+        assert await member.wait_closed() == 1012
+        await _back_on_the_survivor(pair, chair, member)
+        return time.monotonic() - killed
+
+
+async def drain_once(database_url: str, redis_url: str) -> tuple[float, float]:
+    """SIGTERM to the host: (seconds until media flows again on the survivor,
+    seconds until the host process has exited)."""
+    async with hosted_elsewhere(database_url, redis_url) as pair:
+        chair, member = await _meeting(pair)
+        pair.host.send_signal(signal.SIGTERM)
+        asked = time.monotonic()
+        for client in (chair, member):  # both told, directly or through the relay
+            await client.expect(lambda m: m["type"] == "reconnect", timeout=10)
+            assert await client.wait_closed() == 1012
+        await _back_on_the_survivor(pair, chair, member)
+        back = time.monotonic() - asked
+        exit_code = await asyncio.to_thread(pair.host.wait, 30)
+        # uvicorn raises the signal again once shut down, so the exit status says it.
+        assert exit_code in (0, -signal.SIGTERM), f"the drained instance exited {exit_code}"
+        return back, time.monotonic() - asked
