@@ -10,7 +10,6 @@ import argparse
 import sys
 from collections.abc import Sequence
 from dataclasses import replace
-from typing import Any
 
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
@@ -34,6 +33,8 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument("--demo", action="store_true",
                        help="load the demo data first if the database is empty")
+    serve.add_argument("--workers", type=int, default=1,
+                       help="processes to serve with (one per core; above 1 needs Redis)")
 
     db = commands.add_parser("db", help="database maintenance")
     db_commands = db.add_subparsers(dest="db_command", required=True, metavar="ACTION")
@@ -116,46 +117,14 @@ def _users_add(settings: Settings, args: argparse.Namespace) -> None:
         engine.dispose()
 
 
-DRAIN_SECONDS = 20  # SIGTERM to exit: rooms handed over, then requests finish or are cut
-
-
-def _draining_server() -> type:
-    import asyncio
-    import signal
-
-    import uvicorn
-
-    class DrainingServer(uvicorn.Server):
-        """uvicorn, but SIGTERM first hands every live room over to another instance
-        (``Hub.drain``) before the server stops, so clients reconnect elsewhere at
-        once instead of waiting for this instance's claims to run out."""
-
-        def __init__(self, config: uvicorn.Config, app: Any) -> None:
-            super().__init__(config)
-            self.app = app
-            self.draining: asyncio.Future[None] | None = None
-
-        def handle_exit(self, sig: int, frame: Any) -> None:
-            if sig != signal.SIGTERM or self.draining is not None or self.should_exit:
-                super().handle_exit(sig, frame)
-                return
-            # In the signal handler: start the drain on the loop, not from here.
-            self.draining = asyncio.get_running_loop().create_future()
-            asyncio.get_running_loop().call_soon_threadsafe(self._drain, sig, frame)
-
-        def _drain(self, sig: int, frame: Any) -> None:
-            task = asyncio.get_running_loop().create_task(self.app.state.hub.drain())
-            task.add_done_callback(lambda _: super(DrainingServer, self).handle_exit(sig, frame))
-
-    return DrainingServer
-
-
 def _serve(settings: Settings, args: argparse.Namespace) -> None:
-    import uvicorn
+    from web.server import serve
 
-    from web.app import create_app
-
-    DrainingServer = _draining_server()  # noqa: N806 (a class)
+    if args.workers < 1 or args.workers > 64:
+        raise UsageError("--workers is a number from 1 to 64.")
+    if args.workers > 1 and settings.redis_url is None:
+        raise UsageError("--workers above 1 needs CASEBRIDGE_REDIS_URL: the workers "
+                         "reach each other's rooms through Redis.")
     _migrate(settings)
     if args.demo:
         _load_demo(settings, only_if_empty=True)
@@ -167,15 +136,9 @@ def _serve(settings: Settings, args: argparse.Namespace) -> None:
         # Links in mail go where this server listens, unless configured otherwise.
         host = "127.0.0.1" if args.host in ("0.0.0.0", "::") else args.host
         settings = replace(settings, fallback_url=f"http://{host}:{args.port}")
-    from web import logs
-
-    print(f"Casebridge is serving on http://{args.host}:{args.port}/", flush=True)
-    app = create_app(settings)
-    config = uvicorn.Config(app, host=args.host, port=args.port, log_level="info",
-                            ws_max_size=1 << 20, lifespan="on",
-                            timeout_graceful_shutdown=DRAIN_SECONDS)
-    logs.install()  # after uvicorn's own logging set-up, which Config just did
-    DrainingServer(config, app).run()
+    workers = f" with {args.workers} workers" if args.workers > 1 else ""
+    print(f"Casebridge is serving on http://{args.host}:{args.port}/{workers}", flush=True)
+    serve(settings, host=args.host, port=args.port, workers=args.workers)
 
 
 def run(argv: Sequence[str] | None = None) -> int:
