@@ -69,3 +69,47 @@ async def test_ownership_survives_a_redis_restart_and_is_fenced(database_url: st
             for server, task, _ in served:
                 server.should_exit = True
                 await asyncio.wait_for(task, 15)
+
+
+async def test_redis_down_rooms_go_on_and_relayed_joins_are_told_to_retry(
+        database_url: str) -> None:
+    with private_redis() as rds:
+        settings = Settings(database_url=database_url, secret_key="shared-secret",
+                            redis_url=rds.url)
+        apps = [create_app(settings), create_app(settings)]
+        for app in apps:
+            app.state.hub.ownership_ttl = TTL
+        with session_scope(apps[0].state.engine) as session:
+            load_demo(session)
+            conf_id = session.exec(select(Conference)).one().id
+            people = {u.email.split("@")[0]: u.id for u in session.exec(select(User))}
+        served = [await _serve(app) for app in apps]
+        urls = [f"ws://127.0.0.1:{port}/ws/conferences/{conf_id}" for _, _, port in served]
+        try:
+            host = RoomClient(urls[0], token=apps[0].state.signer.issue_api(people["okafor"])[0])
+            await host.open()
+            assert (await host.join())["type"] == "welcome"
+            rds.stop()
+            # The host's room goes on: its people still talk to it.
+            await host.send({"type": "chat", "body": "Still here without Redis."})
+            said = await host.expect(lambda m: m["type"] == "chat")
+            assert said["message"]["body"] == "Still here without Redis."
+            # A join that needs the relay is told why, with a code that means "later".
+            late = RoomClient(urls[1], token=apps[1].state.signer.issue_api(people["lee"])[0])
+            await late.open()
+            error = await late.expect(lambda m: m["type"] == "error")
+            assert "backplane" in error["message"] or "cannot be reached" in error["message"]
+            assert await late.wait_closed() == 1013
+            await late.close()
+            rds.start()
+            await asyncio.sleep(1.5)  # the host re-asserts its claim, its listener is back
+            again = RoomClient(urls[1], token=apps[1].state.signer.issue_api(people["lee"])[0])
+            await again.open()
+            assert (await again.join())["type"] == "welcome"
+            assert not apps[1].state.hub.rooms  # relayed to the host, not a second room
+            await again.close()
+            await host.close()
+        finally:
+            for server, task, _ in served:
+                server.should_exit = True
+                await asyncio.wait_for(task, 15)
