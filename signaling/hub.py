@@ -70,6 +70,7 @@ class Hub:
         self.clock = clock
         self.capacity = capacity
         self.keyframe_requests = 0  # PLIs sent to publishers by every room, ever (metrics)
+        self.queue_overflows = 0  # sockets closed for not reading their messages (metrics)
         self.rooms: dict[int, LiveRoom] = {}
         self._lock = asyncio.Lock()
         self._everywhere: asyncio.Task[None] | None = None
@@ -77,6 +78,9 @@ class Hub:
         self._host_ready = asyncio.Event()
         self._relayed: set[asyncio.Task[None]] = set()
         self.draining = False  # SIGTERM: hand every room over, take none
+
+    def _count_overflow(self) -> None:
+        self.queue_overflows += 1
 
     def _count_keyframe_request(self) -> None:
         self.keyframe_requests += 1
@@ -313,7 +317,8 @@ class Hub:
             if live.room.is_empty:
                 await self._drop(conference_id, live)
             return
-        conn = Connection(secrets.token_urlsafe(12), transport)
+        conn = Connection(secrets.token_urlsafe(12), transport,
+                          on_overflow=self._count_overflow)
         live.take_seat(identity)
         live.room.connect(conn.participant_id, identity)
         live.connections[conn.participant_id] = conn

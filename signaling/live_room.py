@@ -86,15 +86,35 @@ class RoomStore(Protocol):
         ...
 
 
+MAX_QUEUED_MESSAGES = 256  # a socket this far behind is not reading: it starts afresh
+CLOSE_TOO_SLOW = 4408  # not final: the client reconnects and is sent the room anew
+
+
 @dataclass
 class Connection:
+    """One socket: its messages queue here and one writer task sends them in order,
+    so a slow consumer never blocks the room. A consumer that falls
+    ``MAX_QUEUED_MESSAGES`` behind has its backlog dropped and is closed (4408): it
+    reconnects and gets the room's state afresh, rather than a gap in it."""
+
     participant_id: str
     transport: Transport
     limiter: RateLimiter = field(default_factory=RateLimiter)
     queue: asyncio.Queue[str | int] = field(default_factory=asyncio.Queue)
     writer: asyncio.Task[None] | None = None
+    on_overflow: Callable[[], None] = lambda: None
+    overflowed: bool = False
 
     def send(self, message: ServerMessage) -> None:
+        if self.overflowed:
+            return
+        if self.queue.qsize() >= MAX_QUEUED_MESSAGES:
+            self.overflowed = True
+            while not self.queue.empty():
+                self.queue.get_nowait()
+            self.queue.put_nowait(CLOSE_TOO_SLOW)
+            self.on_overflow()
+            return
         self.queue.put_nowait(dump(message))
 
     def close_after_queue(self, code: int) -> None:

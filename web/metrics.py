@@ -65,6 +65,10 @@ class _Live(Collector):
         yield CounterMetricFamily(
             "casebridge_keyframe_requests", "Keyframe requests (PLI) sent to publishers",
             value=self.app.state.hub.keyframe_requests)
+        yield CounterMetricFamily(
+            "casebridge_queue_overflows",
+            "Room sockets closed (4408) for falling too far behind their messages",
+            value=self.app.state.hub.queue_overflows)
         if self.backlog is not None:
             mails = GaugeMetricFamily("casebridge_outbox_mails", "Mails in the outbox",
                                       labels=["status"])
