@@ -6,7 +6,7 @@ pseudonymous patient reference, and where to look."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
 
 @dataclass(frozen=True)
@@ -29,7 +29,8 @@ def accepted(ref: str, request_id: int) -> Announcement:
 
 def scheduled(ref: str, request_id: int, title: str, starts_at: datetime) -> Announcement:
     return Announcement("request", f"Your request for {ref} is on the agenda of {title}, "
-                        f"{starts_at:%d %b %Y %H:%M} UTC.", f"/requests/{request_id}",
+                        f"{starts_at.astimezone(UTC):%d %b %Y %H:%M} UTC.",
+                        f"/requests/{request_id}",
                         f"Request scheduled ({ref})")
 
 

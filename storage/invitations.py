@@ -6,7 +6,7 @@ cancellation when it is closed before it was held."""
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
 from sqlmodel import Session, select
@@ -50,7 +50,8 @@ def organizer(session: Session, conf: Conference, *, fallback: str = DEFAULT_SEN
 
 
 def _words(conf: Conference, *, update: bool) -> tuple[str, str]:
-    when = f"{conf.starts_at:%a %d %b %Y, %H:%M} UTC, {conf.duration_minutes} minutes"
+    when = (f"{conf.starts_at.astimezone(UTC):%a %d %b %Y, %H:%M} UTC, "
+            f"{conf.duration_minutes} minutes")
     if conf.cancelled_at is not None:
         return (f"Cancelled: {conf.title}",
                 f"The case conference {conf.title} ({when}) is cancelled. Your calendar "

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -222,7 +222,8 @@ def mail_link(session: Session, *, actor: User, link: OutcomeLink, path: str,
                    subject=f"A questionnaire for your patient ({ref})",
                    text=f"{actor.name} asks your patient {ref} to answer a short questionnaire "
                         "before their follow-up review. Please pass the link below on to them: "
-                        f"it works once, until {link.expires_at:%d %b %Y %H:%M} UTC, and shows "
+                        f"it works once, until {link.expires_at.astimezone(UTC):%d %b %Y %H:%M} UTC, "
+                        "and shows "
                         "them nothing but the questions.",
                    link=path)
     notifications.notify(session, user_id=referrer.id or 0, kind="questionnaire", now=at,

@@ -14,3 +14,14 @@ def test_only_5xx_is_final_and_tries_run_out() -> None:
     assert is_permanent(550) and is_permanent(554)
     assert not is_permanent(451) and not is_permanent(None) and not is_permanent(250)
     assert not gives_up(MAX_ATTEMPTS - 1) and gives_up(MAX_ATTEMPTS)
+
+
+def test_times_in_words_are_utc_whatever_zone_they_come_in() -> None:
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from conference.announcements import scheduled
+
+    chicago = datetime(2026, 12, 3, 20, 30, tzinfo=ZoneInfo("America/Chicago"))
+    said = scheduled("RRC-1", 7, "Board", chicago)
+    assert "04 Dec 2026 02:30 UTC" in said.text
