@@ -218,13 +218,13 @@ def mail_link(session: Session, *, actor: User, link: OutcomeLink, path: str,
                        "link to: copy it and pass it on yourself.", code="no_referrer")
     at = now or utcnow()
     ref = case.patient_ref
+    until = f"{link.expires_at.astimezone(UTC):%d %b %Y %H:%M} UTC"
     outbox.enqueue(session, to=referrer, kind=MailKind.QUESTIONNAIRE, now=at,
                    subject=f"A questionnaire for your patient ({ref})",
                    text=f"{actor.name} asks your patient {ref} to answer a short questionnaire "
                         "before their follow-up review. Please pass the link below on to them: "
-                        f"it works once, until {link.expires_at.astimezone(UTC):%d %b %Y %H:%M} UTC, "
-                        "and shows "
-                        "them nothing but the questions.",
+                        f"it works once, until {until}, and shows them nothing but the "
+                        "questions.",
                    link=path)
     notifications.notify(session, user_id=referrer.id or 0, kind="questionnaire", now=at,
                          text=f"A questionnaire for {ref} was mailed to you to pass on to "
