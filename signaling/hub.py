@@ -112,6 +112,8 @@ class Hub:
                 if self._everywhere is None:
                     self._everywhere = asyncio.create_task(self._listen_everywhere())
             self.rooms[conference_id] = live
+            log.info("live room %s opened here", conference_id,
+                     extra={"conference_id": conference_id})
             return live
 
     async def _listen(self, conference_id: int, live: LiveRoom) -> None:
@@ -124,7 +126,8 @@ class Hub:
         except asyncio.CancelledError:
             raise
         except Exception:  # the room goes on without live notices; say why in the log
-            log.exception("live room %s: stopped listening to its channel", conference_id)
+            log.exception("live room %s: stopped listening to its channel", conference_id,
+                          extra={"conference_id": conference_id})
 
     async def _listen_everywhere(self) -> None:
         """Events for every room, from any instance: a person whose credentials were
@@ -266,7 +269,8 @@ class Hub:
                 log.warning("cannot renew %s: the backplane is unreachable; retrying", key)
                 continue
             if not still_ours:
-                log.warning("%s is owned by another instance now: handing the room over", key)
+                log.warning("%s is owned by another instance now: handing the room over", key,
+                            extra={"conference_id": conference_id})
                 asyncio.get_running_loop().create_task(self._surrender(conference_id))
                 return
 
@@ -343,7 +347,8 @@ class Hub:
             except Exception:
                 # A bug or a failing dependency (the database) must not cost the
                 # person their seat: log it, say so, and read the next message.
-                log.exception("live room %s: message failed", live.conference_id)
+                log.exception("live room %s: message failed", live.conference_id,
+                              extra={"conference_id": live.conference_id})
                 conn.send(error_message(errors.InvalidState(
                     "The server could not handle that message.")))
 

@@ -134,7 +134,7 @@ async def relay_edge(backplane: Backplane, *, owner: str, conference_id: int,
             first = {}
         if not first.get("ready"):
             log.warning("room %s: its host %s did not answer a relayed join", conference_id,
-                        owner)
+                        owner, extra={"conference_id": conference_id})
             await transport.send(dump(Reconnect()))
             await transport.close(CLOSE_RECONNECT)
             return
@@ -164,7 +164,7 @@ async def relay_edge(backplane: Backplane, *, owner: str, conference_id: int,
                     continue
                 if not hosted:
                     log.info("room %s: its host %s is gone; the client reconnects",
-                             conference_id, owner)
+                             conference_id, owner, extra={"conference_id": conference_id})
                     await transport.send(dump(Reconnect()))
                     await transport.close(CLOSE_RECONNECT)
                     return

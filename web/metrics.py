@@ -13,7 +13,10 @@ whoever sends ``Authorization: Bearer <token>`` may.
 from __future__ import annotations
 
 import hmac
+import logging
+import re
 import time
+import uuid
 from collections.abc import Iterator
 from ipaddress import ip_address
 
@@ -23,6 +26,7 @@ from prometheus_client.registry import Collector
 from sqlalchemy.exc import SQLAlchemyError
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import Headers, MutableHeaders
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
@@ -31,6 +35,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from conference.mail import MailStatus
 from storage import outbox
 from storage.engine import session_scope
+from web import logs
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 
@@ -96,8 +101,13 @@ class Metrics:
         self.mail.labels(result).inc()
 
 
+_REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{8,64}")
+request_log = logging.getLogger("casebridge.request")
+
+
 class HttpTiming:
-    """Times every HTTP request into the app's histogram (pure ASGI middleware)."""
+    """Times every HTTP request into the app's histogram, gives it a request id
+    (``X-Request-ID``), and with JSON logs writes one line for it (ASGI middleware)."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -108,19 +118,31 @@ class HttpTiming:
             return
         start = time.perf_counter()
         status = 500
+        given = Headers(scope=scope).get("x-request-id", "")
+        rid = given if _REQUEST_ID.fullmatch(given) else uuid.uuid4().hex
+        token = logs.request_id.set(rid)
 
         async def sending(message: Message) -> None:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = message["status"]
+                MutableHeaders(scope=message).append("x-request-id", rid)
             await send(message)
 
         try:
             await self.app(scope, receive, sending)
         finally:
-            metrics: Metrics = scope["app"].state.metrics
-            metrics.http.labels(_kind(scope["path"]), scope["method"], str(status)).observe(
-                time.perf_counter() - start)
+            took = time.perf_counter() - start
+            app = scope["app"]
+            metrics: Metrics = app.state.metrics
+            metrics.http.labels(_kind(scope["path"]), scope["method"], str(status)).observe(took)
+            if app.state.settings.json_logs:
+                request_log.info("%s %s %s", scope["method"], logs.redact(scope["path"]),
+                                 status, extra={
+                                     "method": scope["method"], "status": status,
+                                     "path": logs.redact(scope["path"]),
+                                     "duration_ms": round(took * 1000, 1)})
+            logs.request_id.reset(token)
 
 
 def _allowed(request: Request) -> bool:

@@ -67,7 +67,7 @@ def _worker(settings: Settings, host: str, port: int, sock: socket.socket) -> No
 
     app = create_app(settings)
     config = _config(app, host, port)
-    logs.install()
+    logs.install(json_lines=settings.json_logs)
     DrainingServer(config, app).run(sockets=[sock])
 
 
@@ -79,7 +79,7 @@ def serve(settings: Settings, *, host: str, port: int, workers: int = 1) -> None
     if workers == 1:
         app = create_app(settings)
         config = _config(app, host, port)
-        logs.install()  # after uvicorn's own logging set-up, which Config just did
+        logs.install(json_lines=settings.json_logs)  # after uvicorn's own set-up (Config)
         DrainingServer(config, app).run()
         return
     sock = uvicorn.Config(Starlette(), host=host, port=port).bind_socket()

@@ -86,6 +86,7 @@ class Settings:
     # CASEBRIDGE_METRICS_TOKEN; None: /metrics answers loopback clients only.
     metrics_token: str | None = field(default=None, repr=False)
     room_capacity: int = DEFAULT_CAPACITY  # CASEBRIDGE_ROOM_CAPACITY
+    json_logs: bool = False  # CASEBRIDGE_LOG_FORMAT=json
 
     @property
     def link_base(self) -> str:
@@ -166,6 +167,12 @@ def instrument_text(path: str) -> dict[str, list[dict[str, Any]]]:
             raise ConfigError(f'CASEBRIDGE_INSTRUMENT_TEXT "{name}" needs 10 sections, each '
                               '{"question": text, "answers": [six texts, 0 to 5]}.')
     return data
+
+
+def _log_format(raw: str) -> bool:
+    if raw not in ("", "text", "json"):
+        raise ConfigError("CASEBRIDGE_LOG_FORMAT is text or json.")
+    return raw == "json"
 
 
 def _count(name: str, default: int, least: int, most: int) -> int:
@@ -279,4 +286,5 @@ def load_settings() -> Settings:
         oidc=oidc_client(),
         metrics_token=os.environ.get("CASEBRIDGE_METRICS_TOKEN", "").strip() or None,
         room_capacity=_count("CASEBRIDGE_ROOM_CAPACITY", DEFAULT_CAPACITY, 2, 200),
+        json_logs=_log_format(os.environ.get("CASEBRIDGE_LOG_FORMAT", "").strip().lower()),
     )
