@@ -95,6 +95,7 @@ class _Source:
         spawn: Callable[[Coroutine[Any, Any, None]], object],
         on_end: Callable[[_Source], None],
         on_request: Callable[[], None] = lambda: None,
+        on_forward: Callable[[int], None] = lambda size: None,
     ) -> None:
         self.publisher = publisher
         self.kind = transceiver.kind
@@ -107,6 +108,7 @@ class _Source:
         self._spawn = spawn
         self._on_end = on_end
         self._on_request = on_request
+        self._on_forward = on_forward  # bytes handed to outlets, for the metrics
         self._loop = asyncio.get_running_loop()
         self._last_request = -KEYFRAME_REQUEST_INTERVAL
         self._timer: asyncio.TimerHandle | None = None
@@ -118,6 +120,7 @@ class _Source:
             packet, keyframe = frame.packet(), frame.keyframe
             for outlet in self.outlets:
                 outlet.push(packet, keyframe)
+            self._on_forward(len(frame.data) * len(self.outlets))
 
     def request_keyframe(self, *, prompt: bool = False) -> None:
         """Ask the publisher for a keyframe: a new subscription's request (``prompt``)
@@ -284,9 +287,11 @@ class MediaRouter:
     """
 
     def __init__(self, *, ice_servers: Sequence[RTCIceServer] = (), on_offer: OnOffer,
-                 on_keyframe_request: Callable[[], None] = lambda: None) -> None:
+                 on_keyframe_request: Callable[[], None] = lambda: None,
+                 on_forward: Callable[[int], None] = lambda size: None) -> None:
         encoded.check_aiortc()
         self._on_keyframe_request = on_keyframe_request
+        self._on_forward = on_forward
         self._ice_servers = list(ice_servers)
         self._on_offer = on_offer
         self._peers: dict[str, _Peer] = {}
@@ -295,6 +300,11 @@ class MediaRouter:
         self._tasks: set[asyncio.Task[None]] = set()
         self._closed = False
         self.keyframe_requests = 0  # PLIs sent to publishers, for the metrics
+
+    def forwarded_streams(self) -> int:
+        """Tracks being forwarded now: outlets carrying a live source to a subscriber."""
+        return sum(1 for peer in self._peers.values() for o in peer.outlets
+                   if o.active and o.source is not None and o.source.live)
 
     def _count_request(self) -> None:
         self.keyframe_requests += 1
@@ -406,6 +416,7 @@ class MediaRouter:
                     spawn=self._spawn,
                     on_end=self._source_ended,
                     on_request=self._count_request,
+                    on_forward=self._on_forward,
                 )
                 encoded.tap_receiver(transceiver.receiver, source.forward, source.end)
                 peer.sources[mid] = source

@@ -71,6 +71,9 @@ class Hub:
         self.capacity = capacity
         self.keyframe_requests = 0  # PLIs sent to publishers by every room, ever (metrics)
         self.queue_overflows = 0  # sockets closed for not reading their messages (metrics)
+        self.bytes_forwarded = 0  # media payload bytes handed to subscribers (metrics)
+        self.reconnections = 0  # joins that took over their person's earlier seat (metrics)
+        self.message_seconds: Callable[[float], None] = lambda seconds: None  # (metrics)
         self.rooms: dict[int, LiveRoom] = {}
         self._lock = asyncio.Lock()
         self._everywhere: asyncio.Task[None] | None = None
@@ -78,6 +81,9 @@ class Hub:
         self._host_ready = asyncio.Event()
         self._relayed: set[asyncio.Task[None]] = set()
         self.draining = False  # SIGTERM: hand every room over, take none
+
+    def _count_forwarded(self, size: int) -> None:
+        self.bytes_forwarded += size
 
     def _count_overflow(self) -> None:
         self.queue_overflows += 1
@@ -105,7 +111,8 @@ class Hub:
                         ice_servers=self.ice_servers)
             room.restore_agenda(current, started)
             live = LiveRoom(conference_id, room, self.store, self._rtc_ice_servers(),
-                            on_keyframe_request=self._count_keyframe_request)
+                            on_keyframe_request=self._count_keyframe_request,
+                            on_forward=self._count_forwarded)
             if self.backplane is not None:
                 live.renewer = asyncio.create_task(self._renew(key, conference_id))
                 live.listener = asyncio.create_task(self._listen(conference_id, live))
@@ -323,7 +330,7 @@ class Hub:
             return
         conn = Connection(secrets.token_urlsafe(12), transport,
                           on_overflow=self._count_overflow)
-        live.take_seat(identity)
+        self.reconnections += live.take_seat(identity)
         live.room.connect(conn.participant_id, identity)
         live.connections[conn.participant_id] = conn
         conn.writer = asyncio.create_task(conn.write())
@@ -341,7 +348,9 @@ class Hub:
                 conn.send(error_message(errors.RateLimited("slow down")))
                 continue
             try:
+                started = time.perf_counter()
                 await live.handle(conn, parse(text))
+                self.message_seconds(time.perf_counter() - started)
             except (errors.SignalingError, CasebridgeError) as exc:
                 conn.send(error_message(exc))
             except Exception:

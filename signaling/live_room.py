@@ -134,14 +134,16 @@ class LiveRoom:
 
     def __init__(self, conference_id: int, room: Room, store: RoomStore,
                  ice_servers: Sequence[RTCIceServer],
-                 on_keyframe_request: Callable[[], None] = lambda: None) -> None:
+                 on_keyframe_request: Callable[[], None] = lambda: None,
+                 on_forward: Callable[[int], None] = lambda size: None) -> None:
         self.conference_id = conference_id
         self.room = room
         self.store = store
         self.connections: dict[str, Connection] = {}
         self._attendance_lock = asyncio.Lock()
         self.router = MediaRouter(ice_servers=ice_servers, on_offer=self._offer,
-                                  on_keyframe_request=on_keyframe_request)
+                                  on_keyframe_request=on_keyframe_request,
+                                  on_forward=on_forward)
         self.media: set[str] = set()  # participants with a peer connection
         self.renewer: asyncio.Task[None] | None = None
         self.listener: asyncio.Task[None] | None = None
@@ -161,13 +163,17 @@ class LiveRoom:
         return any(self.room.identity_of(pid).user_id == identity.user_id
                    for pid in self.connections)
 
-    def take_seat(self, identity: Identity) -> None:
+    def take_seat(self, identity: Identity) -> int:
         """A person has one seat: a new connection (a reconnect after a dropped
         network, or a second window) replaces the one already in the room, which
-        would otherwise linger as a ghost until its socket times out."""
+        would otherwise linger as a ghost until its socket times out. Returns how
+        many connections were replaced."""
+        replaced = 0
         for pid, conn in list(self.connections.items()):
             if self.room.identity_of(pid).user_id == identity.user_id:
                 conn.close_after_queue(CLOSE_REPLACED)
+                replaced += 1
+        return replaced
 
     def revoke(self, user_id: str) -> None:
         """Close this person's sockets here (signed out everywhere, deactivated)."""

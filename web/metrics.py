@@ -67,6 +67,18 @@ class _Live(Collector):
         yield GaugeMetricFamily("casebridge_media_peers",
                                 "Participants with a peer connection to this instance",
                                 value=sum(len(r.media) for r in rooms.values()))
+        yield GaugeMetricFamily("casebridge_forwarded_streams",
+                                "Tracks forwarded to subscribers by this instance now",
+                                value=sum(r.router.forwarded_streams() for r in rooms.values()))
+        hub = self.app.state.hub
+        yield CounterMetricFamily(
+            "casebridge_forwarded_bytes",
+            "Media payload bytes forwarded to subscribers (rate() x 8: bits per second)",
+            value=hub.bytes_forwarded)
+        yield CounterMetricFamily(
+            "casebridge_reconnections",
+            "Joins that took over the same person's earlier socket in a room",
+            value=hub.reconnections)
         yield CounterMetricFamily(
             "casebridge_keyframe_requests", "Keyframe requests (PLI) sent to publishers",
             value=self.app.state.hub.keyframe_requests)
@@ -93,6 +105,12 @@ class Metrics:
             buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10))
         self.mail = Counter("casebridge_mail_attempts", "Mail sending attempts by result",
                             ["result"], registry=self.registry)
+        self.signaling = Histogram(
+            "casebridge_signaling_message_seconds",
+            "Time to handle one signaling message in a room hosted here",
+            registry=self.registry,
+            buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5))
+        app.state.hub.message_seconds = self.signaling.observe
         self.live = _Live(app)
         self.registry.register(self.live)
 
