@@ -252,6 +252,9 @@ class _PubSubIterator:
                 return payload
 
 
+MAX_CONNECTIONS = 5000  # per process; Redis's own default limit is 10,000 clients
+
+
 class RedisBackplane:
     """Several instances sharing one Redis: pub/sub events, expiring owner keys.
 
@@ -267,8 +270,11 @@ class RedisBackplane:
 
     @classmethod
     def from_url(cls, url: str, *, prefix: str = "casebridge:") -> RedisBackplane:
-        """Connect lazily to the Redis at ``url``."""
-        return cls(redis.Redis.from_url(url, decode_responses=True), prefix=prefix)
+        """Connect lazily to the Redis at ``url``. Each subscription holds a connection
+        of its own (a relayed socket holds one on each instance), so the pool is far
+        larger than redis-py's default of 100, which stalled the 51st relayed socket."""
+        return cls(redis.Redis.from_url(url, decode_responses=True,
+                                        max_connections=MAX_CONNECTIONS), prefix=prefix)
 
     def _key(self, room_id: str) -> str:
         return f"{self._prefix}room-owner:{room_id}"

@@ -200,9 +200,10 @@ class Hub:
         try:
             await relay.serve_relayed(self.backplane, request, lambda transport: self.serve(
                 request.conference_id, request.identity, transport, relayed=True))
-        except errors.BackplaneUnavailable:
-            log.warning("a relayed connection to room %s was lost with the backplane",
-                        request.conference_id)
+        except errors.BackplaneUnavailable as exc:
+            log.warning("a relayed connection to room %s was lost with the backplane: %s",
+                        request.conference_id, exc,
+                        extra={"conference_id": request.conference_id})
 
     async def _hosted_by(self, conference_id: int, instance_id: str) -> bool:
         assert self.backplane is not None
