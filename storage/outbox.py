@@ -18,7 +18,7 @@ from collections.abc import Iterable
 from datetime import datetime
 
 from sqlalchemy import and_, or_, update
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, func, select
 
 from conference.announcements import Announcement
 from conference.audit import AuditAction, Entity
@@ -166,7 +166,6 @@ def retry(session: Session, *, actor: User, mail_id: int,
 
 def counts(session: Session) -> dict[MailStatus, int]:
     """How many mails are in each state (for the admin page and metrics)."""
-    from sqlmodel import func
     rows = session.exec(select(OutboxMail.status, func.count())
                         .group_by(OutboxMail.status)).all()
     found = {MailStatus(s): int(n) for s, n in rows}
