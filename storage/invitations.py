@@ -9,11 +9,11 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from conference.calendar import Invitee, Meeting, Person, invitation, uid_for
 from conference.mail import DEFAULT_PUBLIC_URL, DEFAULT_SENDER
-from storage import conferences, outbox
+from storage import outbox
 from storage.clock import utcnow
 from storage.tables import Conference, ConferenceMember, OutboxMail, User
 
@@ -30,8 +30,11 @@ def meeting(conf: Conference, *, base_url: str) -> Meeting:
 
 
 def _members(session: Session, conf: Conference) -> list[tuple[ConferenceMember, User]]:
-    # storage.conferences imports this module: read its attribute at call time.
-    return [(m, u) for m, u in conferences.members(session, conf.id or 0) if u.active]
+    rows = session.exec(select(ConferenceMember, User)
+                        .join(User, ConferenceMember.user_id == User.id)  # type: ignore[arg-type]
+                        .where(ConferenceMember.conference_id == conf.id)
+                        .order_by(ConferenceMember.id))  # type: ignore[arg-type]
+    return [(m, u) for m, u in rows if u.active]
 
 
 def invitees(session: Session, conf: Conference) -> list[Invitee]:
