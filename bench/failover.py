@@ -28,18 +28,22 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=5)
     args = parser.parse_args()
     pg = PostgresDatabases()
-    times = []
+    times: list[float] = []
+    joins: list[float] = []
     try:
         for n in range(args.runs):
             with private_redis() as rds:
-                took = asyncio.run(failover_once(pg.new(), rds.url))
+                took = asyncio.run(failover_once(pg.new(), rds.url, baseline=joins))
             pg.reset()
             times.append(took)
-            print(f"run {n + 1}: media flowing again {took:.2f} s after the SIGKILL")
+            print(f"run {n + 1}: media flowing again {took:.2f} s after the SIGKILL "
+                  f"(baseline: the same two joins to media, healthy host: {joins[-1]:.2f} s)")
     finally:
         pg.close()
     print(f"failover, kill to media: median {statistics.median(times):.2f} s, "
           f"max {max(times):.2f} s (n={len(times)}; ownership TTL 6 s, renewed every 2 s)")
+    print(f"baseline, join to media with a healthy host: median "
+          f"{statistics.median(joins):.2f} s, max {max(joins):.2f} s")
 
 
 if __name__ == "__main__":
