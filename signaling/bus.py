@@ -303,7 +303,7 @@ class RedisBackplane:
                 await self._confirmed(pubsub)
             yield _PubSubIterator(pubsub)
         finally:
-            await pubsub.aclose()  # type: ignore[no-untyped-call]  # unannotated upstream
+            await pubsub.aclose()
 
     @staticmethod
     async def _confirmed(pubsub: PubSub) -> None:
