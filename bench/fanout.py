@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import statistics
@@ -93,6 +94,14 @@ async def _join(url: str) -> ClientConnection:
     return socket
 
 
+async def _settle(socket: ClientConnection) -> None:
+    """Read what the joins sent (each join tells everyone present) until the socket is
+    quiet, so a measured ``advance`` does not queue behind this client's backlog."""
+    with contextlib.suppress(TimeoutError):
+        while True:
+            await asyncio.wait_for(socket.recv(), 0.5)
+
+
 async def _agenda_at(socket: ClientConnection, item: str) -> float:
     while True:
         message = json.loads(await socket.recv())
@@ -114,6 +123,7 @@ async def run(url: str, redis_url: str, sockets: int,
         clients = []
         for n, member in enumerate(members):  # half of them relayed through the other
             clients.append(await _join(room(port_a if n % 2 else port_b, member)))
+        await asyncio.gather(*(_settle(c) for c in [head, *clients]))
         direct: list[float] = []  # the baseline: sockets on the hosting instance
         relayed: list[float] = []
         for n in range(advances):

@@ -77,9 +77,7 @@ class Hub:
         self.rooms: dict[int, LiveRoom] = {}
         self._lock = asyncio.Lock()
         self._everywhere: asyncio.Task[None] | None = None
-        self._as_host: asyncio.Task[None] | None = None  # relayed connections to serve
-        self._host_ready = asyncio.Event()
-        self._relayed: set[asyncio.Task[None]] = set()
+        self.relay: relay.Relay | None = None  # connections relayed here and from here
         self.draining = False  # SIGTERM: hand every room over, take none
 
     def _count_forwarded(self, size: int) -> None:
@@ -156,54 +154,14 @@ class Hub:
             log.exception("stopped listening to the events for every room")
 
     async def _listen_as_host(self) -> None:
-        """Serve the connections other instances relay here (started once, before
-        this instance first claims a room)."""
-        if self._as_host is None:
-            self._host_ready.clear()
-            self._as_host = asyncio.create_task(self._host_listener())
-        await self._host_ready.wait()
-
-    async def _host_listener(self) -> None:
-        """Listen on this instance's channel for as long as it lives; a backplane
-        outage is waited out (retrying each second), since rooms hosted here stay up
-        and other instances relay to them again once it is back."""
-        assert self.backplane is not None
-        while True:
-            try:
-                async with self.backplane.subscribe(
-                        relay.instance_channel(self.instance_id)) as requests:
-                    self._host_ready.set()
-                    async for payload in requests:
-                        self._open_relayed(payload)
-            except asyncio.CancelledError:
-                raise
-            except errors.BackplaneUnavailable:
-                log.warning("the backplane is down: relayed joins wait until it is back")
-            except Exception:
-                log.exception("serving relayed connections failed; starting again")
-            finally:
-                self._host_ready.set()  # never leave a claimant waiting
-            await asyncio.sleep(1.0)
-
-    def _open_relayed(self, payload: dict[str, object]) -> None:
-        try:
-            request = relay.OpenRequest(payload)
-        except (KeyError, TypeError, ValueError):
-            log.warning("ignored a malformed relay request: %r", payload)
-            return
-        task = asyncio.create_task(self._serve_relayed(request))
-        self._relayed.add(task)
-        task.add_done_callback(self._relayed.discard)
-
-    async def _serve_relayed(self, request: relay.OpenRequest) -> None:
-        assert self.backplane is not None
-        try:
-            await relay.serve_relayed(self.backplane, request, lambda transport: self.serve(
-                request.conference_id, request.identity, transport, relayed=True))
-        except errors.BackplaneUnavailable as exc:
-            log.warning("a relayed connection to room %s was lost with the backplane: %s",
-                        request.conference_id, exc,
-                        extra={"conference_id": request.conference_id})
+        """Serve the connections other instances relay here, and receive for those
+        relayed from here (started once, before this instance first claims a room)."""
+        if self.relay is None:
+            assert self.backplane is not None
+            self.relay = relay.Relay(self.backplane, self.instance_id, lambda request, transport:
+                                     self.serve(request.conference_id, request.identity,
+                                                transport, relayed=True))
+        await self.relay.start()
 
     async def _hosted_by(self, conference_id: int, instance_id: str) -> bool:
         assert self.backplane is not None
@@ -222,8 +180,9 @@ class Hub:
                 "The room's server cannot be reached just now; reconnecting."))))
             await transport.close(relay.CLOSE_UNAVAILABLE)
             return
-        await relay.relay_edge(
-            self.backplane, owner=owner, conference_id=conference_id, identity=identity,
+        assert self.relay is not None  # started by _room, before it found the claim taken
+        await self.relay.edge(
+            owner=owner, conference_id=conference_id, identity=identity,
             transport=transport,
             still_hosted_by=lambda who: self._hosted_by(conference_id, who))
 
@@ -405,12 +364,9 @@ class Hub:
 
     async def close(self) -> None:
         """Shut every room: sockets closed, peer connections closed, ownership released."""
-        for task in [self._as_host, *self._relayed]:
-            if task is not None:
-                task.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await task
-        self._as_host = None
+        if self.relay is not None:
+            await self.relay.aclose()
+            self.relay = None
         if self._everywhere is not None:
             self._everywhere.cancel()
             with contextlib.suppress(asyncio.CancelledError):

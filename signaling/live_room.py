@@ -105,7 +105,8 @@ class Connection:
     on_overflow: Callable[[], None] = lambda: None
     overflowed: bool = False
 
-    def send(self, message: ServerMessage) -> None:
+    def send(self, message: ServerMessage, text: str | None = None) -> None:
+        """Queue ``message`` (``text``: its JSON, when the caller has it already)."""
         if self.overflowed:
             return
         if self.queue.qsize() >= MAX_QUEUED_MESSAGES:
@@ -115,7 +116,7 @@ class Connection:
             self.queue.put_nowait(CLOSE_TOO_SLOW)
             self.on_overflow()
             return
-        self.queue.put_nowait(dump(message))
+        self.queue.put_nowait(text if text is not None else dump(message))
 
     def close_after_queue(self, code: int) -> None:
         self.queue.put_nowait(code)
@@ -193,10 +194,14 @@ class LiveRoom:
             conn.close_after_queue(CLOSE_ENDED)
 
     def deliver(self, outgoing: list[Outgoing]) -> None:
+        texts: dict[int, str] = {}  # a broadcast is serialised once, not once a socket
         for out in outgoing:
             conn = self.connections.get(out.to)
             if conn is not None:
-                conn.send(out.message)
+                key = id(out.message)
+                if key not in texts:
+                    texts[key] = dump(out.message)
+                conn.send(out.message, texts[key])
                 if isinstance(out.message, Denied):
                     conn.close_after_queue(CLOSE_DENIED)
 

@@ -101,7 +101,16 @@ async def test_redis_down_rooms_go_on_and_relayed_joins_are_told_to_retry(
         host = RoomClient(pair.urls[0], token=pair.token(0, "okafor"))
         await host.open()
         assert (await host.join())["type"] == "welcome"
+        relayed = RoomClient(pair.urls[1], token=pair.token(1, "brooks"))
+        await relayed.open()
+        assert (await relayed.join())["type"] == "welcome"
         pair.rds.stop()
+        # A socket relayed at the time is told the link between servers is down,
+        # with the code that means "later" (its client reconnects by itself).
+        cut = await relayed.expect(lambda m: m["type"] == "error")
+        assert "servers is down" in cut["message"]
+        assert await relayed.wait_closed() == 1013
+        await relayed.close()
         # The host's room goes on: its people still talk to it.
         await host.send({"type": "chat", "body": "Still here without Redis."})
         said = await host.expect(lambda m: m["type"] == "chat")
