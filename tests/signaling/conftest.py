@@ -141,9 +141,10 @@ class Client:
 class Room:
     """A router plus the clients that join it; the on_offer callback routes to them."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, on_keyframe_request: Callable[[], None] = lambda: None) -> None:
         self.clients: dict[str, Client] = {}
-        self.router = MediaRouter(ice_servers=[], on_offer=self._on_offer)
+        self.router = MediaRouter(ice_servers=[], on_offer=self._on_offer,
+                                  on_keyframe_request=on_keyframe_request)
 
     async def _on_offer(self, participant_id: str, sdp: str, streams: dict[str, str]) -> None:
         await self.clients[participant_id].on_offer(sdp, streams)
