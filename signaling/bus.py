@@ -46,6 +46,7 @@ __all__ = [
     "Backplane",
     "EventBus",
     "InProcessBackplane",
+    "InstanceLoad",
     "Payload",
     "RedisBackplane",
     "RoomOwnership",
@@ -90,7 +91,20 @@ class RoomOwnership(Protocol):
         ...
 
 
-class Backplane(EventBus, RoomOwnership, Protocol):
+class InstanceLoad(Protocol):
+    """How many rooms each live instance hosts: where a room nobody hosts yet goes."""
+
+    async def report_load(self, instance_id: str, rooms: int | None, ttl: timedelta) -> None:
+        """This instance hosts ``rooms`` rooms, for ``ttl`` unless reported again;
+        ``None``: it takes no rooms (it is draining or stopping)."""
+        ...
+
+    async def loads(self) -> dict[str, int]:
+        """Every instance whose report has not run out, with its number of rooms."""
+        ...
+
+
+class Backplane(EventBus, RoomOwnership, InstanceLoad, Protocol):
     """Both halves, as one object the app lifespan opens and closes."""
 
     async def aclose(self) -> None:
@@ -147,6 +161,7 @@ class InProcessBackplane:
         # would force choosing between blocking publishers and losing events.
         self._subscribers: defaultdict[str, set[asyncio.Queue[Payload]]] = defaultdict(set)
         self._owners: dict[str, tuple[str, float]] = {}  # room -> (instance, deadline)
+        self._loads: dict[str, tuple[int, float]] = {}  # instance -> (rooms, deadline)
 
     async def publish(self, channel: str, payload: Payload) -> None:
         """Deliver a copy of ``payload`` to each subscriber's queue."""
@@ -194,6 +209,17 @@ class InProcessBackplane:
             return False
         del self._owners[room_id]
         return True
+
+    async def report_load(self, instance_id: str, rooms: int | None, ttl: timedelta) -> None:
+        if rooms is None:
+            self._loads.pop(instance_id, None)
+        else:
+            self._loads[instance_id] = (rooms, self._clock() + _millis(ttl) / 1000)
+
+    async def loads(self) -> dict[str, int]:
+        now = self._clock()
+        return {instance: rooms for instance, (rooms, deadline) in self._loads.items()
+                if deadline > now}
 
     async def aclose(self) -> None:
         """Nothing to release in-process."""
@@ -252,6 +278,7 @@ class _PubSubIterator:
                 return payload
 
 
+HANDSHAKE_SECONDS = 5.0  # at most, waiting for a cancelled SUBSCRIBE to end
 MAX_CONNECTIONS = 5000  # per process; Redis's own default limit is 10,000 clients
 
 
@@ -271,8 +298,9 @@ class RedisBackplane:
     @classmethod
     def from_url(cls, url: str, *, prefix: str = "casebridge:") -> RedisBackplane:
         """Connect lazily to the Redis at ``url``. Each subscription holds a connection
-        of its own (a relayed socket holds one on each instance), so the pool is far
-        larger than redis-py's default of 100, which stalled the 51st relayed socket."""
+        of its own (one an instance for the relay, one a hosted room), and publishes
+        from many rooms run at once, so the pool is far larger than redis-py's
+        default of 100 (which once stalled the 51st relayed socket)."""
         return cls(redis.Redis.from_url(url, decode_responses=True,
                                         max_connections=MAX_CONNECTIONS), prefix=prefix)
 
@@ -297,13 +325,26 @@ class RedisBackplane:
     async def subscribe(self, channel: str) -> AsyncIterator[AsyncIterator[Payload]]:
         """SUBSCRIBE on a dedicated connection; live once the server confirms."""
         pubsub = self._client.pubsub()
+        handshake = asyncio.ensure_future(self._subscribed(pubsub, channel))
         try:
-            with _map_redis_errors():
-                await pubsub.subscribe(self._channel(channel))
-                await self._confirmed(pubsub)
+            try:
+                await asyncio.shield(handshake)
+            except asyncio.CancelledError:
+                # redis-py 8.2: a PubSub cancelled in the middle of SUBSCRIBE never
+                # closes (its aclose waits forever on its own lock), which hung a
+                # room's shutdown. Let the handshake end first, then close.
+                await asyncio.wait([handshake], timeout=HANDSHAKE_SECONDS)
+                if handshake.done() and not handshake.cancelled():
+                    handshake.exception()  # retrieved: the cancellation is what counts
+                raise
             yield _PubSubIterator(pubsub)
         finally:
             await pubsub.aclose()
+
+    async def _subscribed(self, pubsub: PubSub, channel: str) -> None:
+        with _map_redis_errors():
+            await pubsub.subscribe(self._channel(channel))
+            await self._confirmed(pubsub)
 
     @staticmethod
     async def _confirmed(pubsub: PubSub) -> None:
@@ -342,6 +383,28 @@ class RedisBackplane:
         with _map_redis_errors():
             done = await self._release(keys=[self._key(room_id)], args=[instance_id])
         return bool(done)
+
+    def _load_key(self, instance_id: str) -> str:
+        return f"{self._prefix}instance-load:{instance_id}"
+
+    async def report_load(self, instance_id: str, rooms: int | None, ttl: timedelta) -> None:
+        """SET the instance's count with PX ttl (DEL for ``None``)."""
+        with _map_redis_errors():
+            if rooms is None:
+                await self._client.delete(self._load_key(instance_id))
+            else:
+                await self._client.set(self._load_key(instance_id), rooms, px=_millis(ttl))
+
+    async def loads(self) -> dict[str, int]:
+        """SCAN the load keys, MGET their counts (a key that ran out meanwhile is left
+        out)."""
+        prefix = self._load_key("")
+        with _map_redis_errors():
+            keys = [_text(k) async for k in self._client.scan_iter(match=prefix + "*",
+                                                                   count=1000)]
+            values = await self._client.mget(keys) if keys else []
+        return {key[len(prefix):]: int(value)
+                for key, value in zip(keys, values, strict=True) if value is not None}
 
     async def aclose(self) -> None:
         """Close the connection pool."""

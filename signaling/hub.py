@@ -11,6 +11,12 @@ the backplane (:mod:`signaling.relay`): the load balancer may send any socket to
 any instance. The host renews its claim every ``ownership_ttl / 3``; when it dies,
 the claim runs out and the next connection (clients reconnect by themselves)
 makes another instance the host.
+
+Placement: a room nobody hosts yet goes to the live instance hosting the fewest
+rooms (each reports its count to the backplane every ``ownership_ttl / 3``); the
+socket that opens it is relayed there. So the N workers of ``casebridge serve
+--workers N``, and a hospital's instances, share the rooms and forward their media
+on every core.
 """
 
 from __future__ import annotations
@@ -48,7 +54,6 @@ from signaling.room import Identity, Room
 
 log = logging.getLogger(__name__)
 
-CLOSE_ELSEWHERE = 4409
 CLOSE_FULL = 4429  # the room holds as many people as it may: try again when one leaves
 DEFAULT_CAPACITY = 30  # people in one room (a case conference is rarely more than 20)
 CLOSE_RECONNECT = 1012  # "service restart": not final, the client connects again
@@ -78,6 +83,7 @@ class Hub:
         self._lock = asyncio.Lock()
         self._everywhere: asyncio.Task[None] | None = None
         self.relay: relay.Relay | None = None  # connections relayed here and from here
+        self._reporter: asyncio.Task[None] | None = None  # this instance's load, kept fresh
         self.draining = False  # SIGTERM: hand every room over, take none
 
     def _count_forwarded(self, size: int) -> None:
@@ -119,7 +125,8 @@ class Hub:
             self.rooms[conference_id] = live
             log.info("live room %s opened here", conference_id,
                      extra={"conference_id": conference_id})
-            return live
+        await self._report_load()
+        return live
 
     async def _listen(self, conference_id: int, live: LiveRoom) -> None:
         """Relay the room's channel (decisions signed anywhere) to everyone present."""
@@ -167,14 +174,54 @@ class Hub:
         assert self.backplane is not None
         return await self.backplane.owner(f"conference:{conference_id}") == instance_id
 
+    async def _placement(self, conference_id: int) -> str | None:
+        """The instance a socket for this room goes to, if not this one: the room's
+        host, or, for a room nobody hosts yet, the live instance hosting the fewest
+        rooms (this one on a tie), so the workers of ``serve --workers N`` and the
+        instances of a hospital share the rooms and their media between them."""
+        if self.backplane is None or conference_id in self.rooms:
+            return None
+        owner = await self.backplane.owner(f"conference:{conference_id}")
+        if owner is not None:
+            return None if owner == self.instance_id else owner
+        loads = await self.backplane.loads()
+        loads[self.instance_id] = len(self.rooms)
+        fewest = min(loads.values())
+        if loads[self.instance_id] == fewest:
+            return None
+        return min(instance for instance, rooms in loads.items() if rooms == fewest)
+
+    async def _report_load(self) -> None:
+        """Tell the other instances how many rooms this one hosts (none while draining)."""
+        if self.backplane is not None:
+            with contextlib.suppress(errors.BackplaneUnavailable):
+                await self.backplane.report_load(
+                    self.instance_id, None if self.draining else len(self.rooms),
+                    self.ownership_ttl * 2 / 3)  # gone before a dead host's claims are
+
+    async def _keep_reporting(self) -> None:
+        while True:
+            await self._report_load()
+            await asyncio.sleep(self.ownership_ttl.total_seconds() / 3)
+
+    async def start(self) -> None:
+        """With a backplane: serve relayed connections, and offer this instance for
+        new rooms (the app's lifespan calls it; without it, an instance still hosts
+        the rooms its own sockets open, but is never chosen for others)."""
+        if self.backplane is not None and self._reporter is None:
+            await self._listen_as_host()
+            self._reporter = asyncio.create_task(self._keep_reporting())
+
     async def _relay(self, conference_id: int, identity: Identity,
-                     transport: Transport) -> None:
-        """This socket's room is hosted elsewhere: carry it there."""
+                     transport: Transport, owner: str | None = None) -> None:
+        """This socket's room is hosted elsewhere (by ``owner``, when known): carry
+        it there."""
         assert self.backplane is not None
-        try:
-            owner = await self.backplane.owner(f"conference:{conference_id}")
-        except errors.BackplaneUnavailable:
-            owner = None
+        if owner is None:
+            try:
+                owner = await self.backplane.owner(f"conference:{conference_id}")
+            except errors.BackplaneUnavailable:
+                owner = None
         if owner is None or owner == self.instance_id:
             await transport.send(dump(error_message(errors.InvalidState(
                 "The room's server cannot be reached just now; reconnecting."))))
@@ -255,6 +302,7 @@ class Hub:
         if live.listener is not None:
             live.listener.cancel()
         await live.router.close()
+        await self._report_load()
 
     async def serve(self, conference_id: int, identity: Identity, transport: Transport, *,
                     relayed: bool = False) -> None:
@@ -266,19 +314,21 @@ class Hub:
             await transport.close(CLOSE_RECONNECT)
             return
         try:
-            live = await self._room(conference_id)
+            host = None if relayed else await self._placement(conference_id)
+            live = await self._room(conference_id) if host is None else None
         except errors.BackplaneUnavailable:
             await transport.send(dump(error_message(errors.InvalidState(
                 "The room cannot be opened while the servers' backplane is down."))))
             await transport.close(relay.CLOSE_UNAVAILABLE)
             return
         if live is None:
-            if relayed or self.backplane is None:  # never relay a relayed connection on
-                await transport.send(dump(error_message(errors.InvalidState(
-                    "This room is hosted by another Casebridge instance."))))
-                await transport.close(CLOSE_ELSEWHERE)
+            if relayed:
+                # Placed here, but another instance claimed the room first: the
+                # client connects again and is relayed to that one.
+                await transport.send(dump(Reconnect()))
+                await transport.close(CLOSE_RECONNECT)
                 return
-            await self._relay(conference_id, identity, transport)
+            await self._relay(conference_id, identity, transport, host)
             return
         if not live.has_room_for(identity, self.capacity):
             await transport.send(dump(error_message(errors.RoomFull(
@@ -328,6 +378,7 @@ class Hub:
             del self.rooms[conference_id]
         await live.router.close()
         await self._release(conference_id, live)
+        await self._report_load()
 
     async def _release(self, conference_id: int, live: LiveRoom) -> None:
         for task in (live.renewer, live.listener):
@@ -344,6 +395,7 @@ class Hub:
         client ``reconnect`` and close its socket (1012): they come back through
         another instance. Peer connections are closed; the process may then exit."""
         self.draining = True
+        await self._report_load()  # chosen for no new room from now on
         async with self._lock:
             rooms = list(self.rooms.items())
             self.rooms.clear()
@@ -364,6 +416,13 @@ class Hub:
 
     async def close(self) -> None:
         """Shut every room: sockets closed, peer connections closed, ownership released."""
+        if self._reporter is not None:
+            self._reporter.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._reporter
+            self._reporter = None
+            self.draining = True
+            await self._report_load()
         if self.relay is not None:
             await self.relay.aclose()
             self.relay = None

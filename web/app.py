@@ -70,6 +70,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         app.state.loop = asyncio.get_running_loop()  # where room events are published
         await asyncio.to_thread(_index_search, app)
+        await app.state.hub.start()  # relayed sockets, and a share of new rooms
         tasks = [asyncio.create_task(run_sweeper(app), name="sweeper")]
         if app.state.mailer is not None:
             tasks.append(asyncio.create_task(app.state.mailer.run(), name="mailer"))

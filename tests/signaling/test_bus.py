@@ -243,3 +243,30 @@ async def test_backplane_redis_down_raises_unavailable() -> None:
                 pass
     finally:
         await backplane.aclose()
+
+
+async def test_bus_a_subscriber_cancelled_at_any_step_closes(backplane: Backplane) -> None:
+    """A room that closes while its listener is still subscribing must not hang
+    (redis-py 8.2's PubSub, cancelled mid-SUBSCRIBE, never closed)."""
+    for steps in range(40):
+        async def listen() -> None:
+            async with backplane.subscribe("room:closing") as events:
+                async for _ in events:
+                    pass
+
+        task = asyncio.create_task(listen())
+        for _ in range(steps):
+            await asyncio.sleep(0)
+        task.cancel()
+        done, _ = await asyncio.wait([task], timeout=5)
+        assert done, f"cancelled after {steps} steps, it never closed"
+
+
+async def test_load_reports_run_out_and_can_be_withdrawn(backplane: Backplane) -> None:
+    await backplane.report_load("a", 2, timedelta(seconds=30))
+    await backplane.report_load("b", 0, timedelta(milliseconds=50))
+    assert await backplane.loads() == {"a": 2, "b": 0}
+    await asyncio.sleep(0.1)
+    assert await backplane.loads() == {"a": 2}  # b stopped reporting: it is gone
+    await backplane.report_load("a", None, timedelta(seconds=30))  # a is draining
+    assert await backplane.loads() == {}

@@ -9,13 +9,14 @@ import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import redis.asyncio as aioredis
 from sqlmodel import select
 from starlette.applications import Starlette
 
 from signaling.client import RoomClient
+from storage import conferences
 from storage.demo import load_demo
 from storage.engine import session_scope
 from storage.tables import Conference, User
@@ -130,3 +131,38 @@ async def test_redis_down_rooms_go_on_and_relayed_joins_are_told_to_retry(
         assert not pair.apps[1].state.hub.rooms  # relayed to the host, not a second room
         await again.close()
         await host.close()
+
+
+async def test_a_new_room_goes_to_the_instance_hosting_fewest(database_url: str) -> None:
+    """Two rooms opened through one instance: the second is hosted by the other
+    (its socket relayed there), so each instance forwards one room's media."""
+    async with two_apps(database_url) as pair:
+        apps = pair.apps
+        with session_scope(apps[0].state.engine) as session:
+            coordinator = session.get(User, pair.people["coordinator"])
+            assert coordinator is not None
+            second = conferences.create_conference(
+                session, actor=coordinator, title="Second room",
+                starts_at=datetime.now(UTC), duration_minutes=60,
+                chair_id=pair.people["okafor"])
+            second_id = second.id or 0
+        first = RoomClient(pair.urls[0], token=pair.token(0, "okafor"))
+        await first.open()
+        assert (await first.join())["type"] == "welcome"
+        assert pair.conf_id in apps[0].state.hub.rooms
+
+        url = f"{pair.urls[0].rsplit('/', 1)[0]}/{second_id}"
+        other = RoomClient(url, token=pair.token(0, "okafor"))
+        await other.open()
+        assert (await other.join())["type"] == "welcome"
+        assert second_id in apps[1].state.hub.rooms  # placed on the idle instance
+        assert second_id not in apps[0].state.hub.rooms
+        owner = await apps[0].state.backplane.owner(f"conference:{second_id}")
+        assert owner == apps[1].state.hub.instance_id
+        loads = await apps[0].state.backplane.loads()
+        assert loads == {apps[0].state.hub.instance_id: 1, apps[1].state.hub.instance_id: 1}
+
+        await other.close()  # the last one out: the room closes, the count follows
+        await RoomClient.wait_for(lambda: second_id not in apps[1].state.hub.rooms)
+        assert (await apps[1].state.backplane.loads())[apps[1].state.hub.instance_id] == 0
+        await first.close()
