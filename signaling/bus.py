@@ -107,6 +107,8 @@ class InstanceLoad(Protocol):
 class Backplane(EventBus, RoomOwnership, InstanceLoad, Protocol):
     """Both halves, as one object the app lifespan opens and closes."""
 
+    shared: bool  # other instances see it (Redis); in-process, this one alone
+
     async def aclose(self) -> None:
         """Release connections; the app lifespan calls it on shutdown."""
         ...
@@ -154,6 +156,8 @@ class InProcessBackplane:
 
     ``clock`` is a monotonic time source in seconds (tests pass a fake one).
     """
+
+    shared = False
 
     def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
         self._clock = clock
@@ -288,6 +292,8 @@ class RedisBackplane:
     Every key and channel starts with ``prefix`` so deployments (and tests)
     sharing a Redis do not see each other.
     """
+
+    shared = True
 
     def __init__(self, client: redis.Redis, *, prefix: str = "casebridge:") -> None:
         self._client = client

@@ -205,10 +205,10 @@ class Hub:
             await asyncio.sleep(self.ownership_ttl.total_seconds() / 3)
 
     async def start(self) -> None:
-        """With a backplane: serve relayed connections, and offer this instance for
-        new rooms (the app's lifespan calls it; without it, an instance still hosts
+        """With a shared backplane: serve relayed connections, and offer this
+        instance for new rooms (the app's lifespan calls it; without it, an instance still hosts
         the rooms its own sockets open, but is never chosen for others)."""
-        if self.backplane is not None and self._reporter is None:
+        if self.backplane is not None and self.backplane.shared and self._reporter is None:
             await self._listen_as_host()
             self._reporter = asyncio.create_task(self._keep_reporting())
 
