@@ -117,7 +117,7 @@ async def start_server(database: str, redis_url: str, port: int,
 
 async def run(workers: int, people: int, seconds: float, clips: Any,
               pg: PostgresDatabases, redis_url: str) -> dict[str, Any]:
-    database = pg.new()
+    database = pg.empty()  # a database of its own for each configuration
     rooms = prepare(database, people)
     port = free_port()
     proc = await start_server(database, redis_url, port, workers)
