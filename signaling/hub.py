@@ -376,6 +376,7 @@ class Hub:
             if self.rooms.get(conference_id) is not live or not live.room.is_empty:
                 return
             del self.rooms[conference_id]
+        await live.attendance_stored()
         await live.router.close()
         await self._release(conference_id, live)
         await self._report_load()
