@@ -36,16 +36,21 @@ from functools import cache
 from typing import Any
 
 import av
-from aiortc import rtcpeerconnection, rtcrtpreceiver
+from aiortc import clock, rtcpeerconnection, rtcrtpreceiver
 from aiortc.rtcrtpreceiver import RTCRtpReceiver
 from aiortc.rtcrtpsender import RTCRtpSender
+from aiortc.rtcrtptransceiver import RTCRtpTransceiver
+from aiortc.rtp import RTP_HISTORY_SIZE, RtpPacket
 
 __all__ = [
     "EncodedFrame",
     "check_aiortc",
     "on_keyframe_request",
+    "payload_type",
     "request_keyframe",
+    "send_packet",
     "set_stream_id",
+    "tap_packets",
     "tap_receiver",
 ]
 
@@ -53,6 +58,8 @@ logger = logging.getLogger(__name__)
 
 _QUEUE = "_RTCRtpReceiver__decoder_queue"
 _STARTED = "_RTCRtpReceiver__started"
+_JITTER = "_RTCRtpReceiver__jitter_buffer"
+_SENDER = "_RTCRtpSender__"  # the sender's private names: mid, history, extension map, counters
 
 
 @dataclass(frozen=True, slots=True)
@@ -153,6 +160,62 @@ def on_keyframe_request(sender: RTCRtpSender, callback: Callable[[], None]) -> N
     sender._send_keyframe = callback  # type: ignore[method-assign]
 
 
+class _PacketTap:
+    """Stands in for the receiver's jitter buffer: ``_handle_rtp_packet`` calls ``add``
+    with each packet once it has fed the receiver's statistics, NACK generator and
+    bandwidth estimate and unwrapped RTX; the packet goes on as it arrived, and no
+    frame is ever reassembled (nothing reaches the decoder)."""
+
+    def __init__(self, on_packet: Callable[[RtpPacket], None]) -> None:
+        self._on_packet = on_packet
+
+    def add(self, packet: RtpPacket) -> tuple[bool, None]:
+        try:
+            self._on_packet(packet)
+        except Exception:  # never break the receiver's RTP loop
+            logger.exception("forwarding an RTP packet failed")
+        return False, None
+
+
+def tap_packets(receiver: RTCRtpReceiver, on_packet: Callable[[RtpPacket], None]) -> None:
+    """Deliver each of ``receiver``'s RTP packets to ``on_packet`` as it arrives,
+    decrypted and with RTX unwrapped, instead of reassembling frames: forwarding adds
+    no jitter-buffer delay. The receiver's reports, NACKs and REMB go on as before.
+
+    Not used by the room yet (issue 13: docs/design/packet-forwarding.md)."""
+    if not hasattr(receiver, _JITTER):
+        raise RuntimeError("cannot tap this RTCRtpReceiver's packets: aiortc changed")
+    setattr(receiver, _JITTER, _PacketTap(on_packet))
+
+
+def payload_type(transceiver: RTCRtpTransceiver) -> int:
+    """The payload type the remote side chose for the transceiver's first codec."""
+    chosen = transceiver._codecs[0].payloadType if transceiver._codecs else None
+    if chosen is None:
+        raise RuntimeError("the transceiver has not been negotiated")
+    return chosen
+
+
+async def send_packet(sender: RTCRtpSender, packet: RtpPacket) -> None:
+    """Send ``packet`` (already rewritten to the sender's SSRC, payload type, sequence
+    number and timestamp) as the sender's own, as ``RTCRtpSender._run_rtp`` would: its
+    mid and abs-send-time extensions set, kept in its history (so a subscriber's NACK
+    is answered by ``_retransmit``, with RTX when negotiated), counted in its sender
+    reports, then protected and sent by its transport. The sender must have no track.
+    """
+    packet.extensions.mid = getattr(sender, _SENDER + "mid")
+    packet.extensions.abs_send_time = (clock.current_ntp_time() >> 14) & 0x00FFFFFF
+    getattr(sender, _SENDER + "rtp_history")[
+        packet.sequence_number % RTP_HISTORY_SIZE] = packet
+    data = packet.serialize(getattr(sender, _SENDER + "rtp_header_extensions_map"))
+    await sender.transport._send_rtp(data)
+    setattr(sender, _SENDER + "ntp_timestamp", clock.current_ntp_time())
+    setattr(sender, _SENDER + "rtp_timestamp", packet.timestamp)
+    setattr(sender, _SENDER + "octet_count",
+            getattr(sender, _SENDER + "octet_count") + len(packet.payload))
+    setattr(sender, _SENDER + "packet_count", getattr(sender, _SENDER + "packet_count") + 1)
+
+
 def set_stream_id(sender: RTCRtpSender, stream_id: str) -> None:
     """Set the ``a=msid`` stream id aiortc writes for ``sender`` (RFC 8830)."""
     sender._stream_id = stream_id
@@ -201,5 +264,19 @@ def check_aiortc() -> None:
         rtcpeerconnection.create_media_description_for_transceiver
     ):
         problems.append("the a=msid line is built from sender._stream_id")
+    handle = source(RTCRtpReceiver._handle_rtp_packet)
+    if "self.__jitter_buffer.add(packet)" not in handle or handle.index(
+            "unwrap_rtx") > handle.index("self.__jitter_buffer.add(packet)"):
+        problems.append("RTCRtpReceiver._handle_rtp_packet unwraps RTX, then calls "
+                        "self.__jitter_buffer.add(packet)")
+    run_rtp = source(RTCRtpSender._run_rtp)
+    for name in ("self.__rtp_history[", "self.__rtp_header_extensions_map",
+                 "self.__ntp_timestamp =", "self.__rtp_timestamp =", "self.__octet_count +=",
+                 "self.__packet_count +=", "packet.extensions.mid = self.__mid",
+                 "self.transport._send_rtp(packet_bytes)"):
+        if name not in run_rtp:
+            problems.append(f"RTCRtpSender._run_rtp uses {name}")
+    if "self.__rtp_history.get(" not in source(RTCRtpSender._retransmit):
+        problems.append("RTCRtpSender._retransmit reads self.__rtp_history")
     if problems:
         raise RuntimeError("aiortc changed; update signaling/encoded.py: " + "; ".join(problems))
