@@ -20,7 +20,7 @@ import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 from aiortc import RTCIceServer
 
@@ -86,8 +86,23 @@ class RoomStore(Protocol):
         ...
 
 
+T = TypeVar("T")
+
 MAX_QUEUED_MESSAGES = 256  # a socket this far behind is not reading: it starts afresh
 CLOSE_TOO_SLOW = 4408  # not final: the client reconnects and is sent the room anew
+
+
+def put_bounded(queue: asyncio.Queue[T], item: T, limit: int, instead: T) -> bool:
+    """Queue ``item``, unless ``limit`` items wait already: then drop them all and queue
+    ``instead``, so the consumer starts afresh rather than reading a gap. ``False``
+    when that happened."""
+    if queue.qsize() >= limit:
+        while not queue.empty():
+            queue.get_nowait()
+        queue.put_nowait(instead)
+        return False
+    queue.put_nowait(item)
+    return True
 
 
 @dataclass
@@ -109,14 +124,10 @@ class Connection:
         """Queue ``message`` (``text``: its JSON, when the caller has it already)."""
         if self.overflowed:
             return
-        if self.queue.qsize() >= MAX_QUEUED_MESSAGES:
+        if not put_bounded(self.queue, text if text is not None else dump(message),
+                           MAX_QUEUED_MESSAGES, CLOSE_TOO_SLOW):
             self.overflowed = True
-            while not self.queue.empty():
-                self.queue.get_nowait()
-            self.queue.put_nowait(CLOSE_TOO_SLOW)
             self.on_overflow()
-            return
-        self.queue.put_nowait(text if text is not None else dump(message))
 
     def close_after_queue(self, code: int) -> None:
         self.queue.put_nowait(code)
@@ -241,12 +252,12 @@ class LiveRoom:
                     await self.store.advance(self.conference_id, identity.user_id,
                                              message.item_id, now)
                 self.deliver(self.room.handle(pid, message, now))
-                await self.follow_room(now)
+                await self.follow_room()
             case _:
                 self.deliver(self.room.handle(pid, message, now))
-                await self.follow_room(now)
+                await self.follow_room()
 
-    async def follow_room(self, now: datetime) -> None:
+    async def follow_room(self) -> None:
         """After the room changed: media only for who is in it (a guest sent back to
         the lobby stops sending and receiving at once), attendance stored soon."""
         for pid in list(self.media):

@@ -34,7 +34,7 @@ from typing import Any
 
 from signaling import errors
 from signaling.bus import Backplane, Payload
-from signaling.live_room import CLOSE_TOO_SLOW, Transport
+from signaling.live_room import CLOSE_TOO_SLOW, Transport, put_bounded
 from signaling.protocol import Reconnect, dump, error_message
 from signaling.room import Identity
 
@@ -90,14 +90,8 @@ class _Inbox:
         self._overflowed = False
 
     def put(self, item: Item) -> None:
-        if self._overflowed:
-            return
-        if self._queue.qsize() >= MAX_INBOX:
-            self._overflowed = True
-            while not self._queue.empty():
-                self._queue.get_nowait()
-            item = ("overflow", None)
-        self._queue.put_nowait(item)
+        if not self._overflowed:
+            self._overflowed = not put_bounded(self._queue, item, MAX_INBOX, ("overflow", None))
 
     async def get(self) -> Item:
         return await self._queue.get()
