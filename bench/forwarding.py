@@ -1,10 +1,11 @@
-"""Benchmark the media router (SFU) against a MediaRelay transcoding baseline.
+"""Benchmark the media router (SFU), forwarding packets and forwarding frames, against a
+MediaRelay transcoding baseline.
 
 Run by hand, not a test:
 
-    python bench/forwarding.py --sizes 2,4,6,8,10,12 --baseline-sizes 2,4 --seconds 10
+    python bench/forwarding.py --sizes 4,8,10 --modes packets,frames --baseline-sizes ""
 
-For each room size P the server runs in its own process (so its CPU time can be
+For each mode and room size P the server runs in its own process (so its CPU time can be
 read from /proc/<pid>/stat) and this process plays P participants. Each
 publishes 640x480 VP8 at 30 fps (~1 Mbit/s) plus Opus, from a clip encoded ONCE
 with PyAV and looped with rewritten timestamps; received media is counted as
@@ -41,7 +42,7 @@ from aiortc.contrib.media import MediaRelay  # noqa: E402
 from aiortc.mediastreams import MediaStreamTrack  # noqa: E402
 
 from signaling import encoded  # noqa: E402
-from signaling.forwarding import MediaRouter  # noqa: E402
+from signaling.forwarding import FORWARDING, MediaRouter  # noqa: E402
 from signaling.sdp import restrict_codecs, stream_ids  # noqa: E402
 
 FPS = 30
@@ -204,9 +205,9 @@ async def serve(mode: str) -> None:
             send({"op": "offer", "pid": pid, "sdp": sdp, "streams": streams})
 
         router: Any = (
-            MediaRouter(ice_servers=[], on_offer=on_offer)
-            if mode == "sfu"
-            else RelayRouter(on_offer)
+            RelayRouter(on_offer)
+            if mode == "relay"
+            else MediaRouter(ice_servers=[], on_offer=on_offer, forwarding=mode)
         )
         while line := await reader.readline():
             msg = json.loads(line)
@@ -416,7 +417,9 @@ async def main(args: argparse.Namespace) -> None:
         "| cores/stream | cores/Mbit/s | join median s | join max s | load-gen cores |"
     )
     print("|" + "---|" * 12, flush=True)
-    runs = [("sfu", n) for n in args.sizes] + [("relay", n) for n in args.baseline_sizes]
+    # Modes alternate per size, so a drift in the machine's load touches both alike.
+    runs = [(mode, n) for n in args.sizes for mode in args.modes]
+    runs += [("relay", n) for n in args.baseline_sizes]
     for mode, size in runs:
         print(row(await run_room(mode, size, args.seconds, clips)), flush=True)
     print(f"total {time.monotonic() - started:.0f} s", flush=True)
@@ -431,7 +434,9 @@ if __name__ == "__main__":
     parser.add_argument("--sizes", type=sizes, default=sizes("2,4,6,8,10,12"))
     parser.add_argument("--baseline-sizes", type=sizes, default=sizes("2,4"))
     parser.add_argument("--seconds", type=float, default=10.0)
-    parser.add_argument("--serve", choices=["sfu", "relay"], help=argparse.SUPPRESS)
+    parser.add_argument("--modes", type=lambda text: text.split(","), default=list(FORWARDING),
+                        help="the router's forwarding modes to measure (packets,frames)")
+    parser.add_argument("--serve", choices=[*FORWARDING, "relay"], help=argparse.SUPPRESS)
     arguments = parser.parse_args()
     if arguments.serve:
         asyncio.run(serve(arguments.serve))

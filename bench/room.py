@@ -6,7 +6,7 @@ Run by hand, not a test:
     python bench/room.py --sizes 2,4,6,8,10 --baseline-sizes 2,4,6,8,10 --seconds 10
 
 It prints the app's rows ("app") beside the media router measured alone in the
-same run ("sfu", bench/forwarding.py's server): the difference is what
+same run ("packets", bench/forwarding.py's server): the difference is what
 signaling, the room and the database cost. The server runs exactly as a
 hospital would run it, each participant signed in as its own member of one
 conference. Participants publish the clip of bench/forwarding.py (640x480 VP8 at
@@ -215,9 +215,9 @@ async def main(args: argparse.Namespace) -> None:
     for size in args.sizes:
         print(row(await run_room(size, args.seconds, clips)), flush=True)
     # The baseline, in the same run: the media router alone, without the app
-    # around it (no WebSocket, hub, room or database); rows "sfu".
+    # around it (no WebSocket, hub, room or database); rows "packets".
     for size in args.baseline_sizes:
-        print(row(await run_router_alone("sfu", size, args.seconds, clips)), flush=True)
+        print(row(await run_router_alone("packets", size, args.seconds, clips)), flush=True)
     print(f"total {time.monotonic() - started:.0f} s", flush=True)
 
 

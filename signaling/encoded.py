@@ -15,6 +15,14 @@ frame), and the decoder thread blocks idle in ``get()`` until the receiver
 stops, when it ends the remote track exactly as before. Nothing is patched
 globally: other peer connections in the process keep decoding.
 
+Packet-level forwarding (the room's default) goes one step earlier:
+``tap_packets`` swaps the receiver's jitter buffer for a ``_PacketTap`` that hands
+each decrypted RTP packet on as it arrives, and ``send_packet`` sends a rewritten
+packet as a sender's own, synchronously: SRTP-protected with the sender's
+transport session and written to the nominated ICE pair's datagram transport, kept
+in the sender's history (so aiortc answers NACKs from it) and counted for its
+sender reports. No frame is reassembled and no task switch happens on the way.
+
 The other internals used here are small: ``_send_rtcp_pli`` (send a Picture
 Loss Indication upstream), ``_send_keyframe`` (the sender's hook for PLI/FIR
 from its remote peer) and ``_stream_id`` (the ``a=msid`` stream id).
@@ -36,7 +44,10 @@ from functools import cache
 from typing import Any
 
 import av
+from aioice import ice
 from aiortc import clock, rtcpeerconnection, rtcrtpreceiver
+from aiortc.rtcdtlstransport import RTCDtlsTransport
+from aiortc.rtcicetransport import RTCIceTransport
 from aiortc.rtcrtpreceiver import RTCRtpReceiver
 from aiortc.rtcrtpsender import RTCRtpSender
 from aiortc.rtcrtptransceiver import RTCRtpTransceiver
@@ -60,6 +71,7 @@ _QUEUE = "_RTCRtpReceiver__decoder_queue"
 _STARTED = "_RTCRtpReceiver__started"
 _JITTER = "_RTCRtpReceiver__jitter_buffer"
 _SENDER = "_RTCRtpSender__"  # the sender's private names: mid, history, extension map, counters
+_DTLS = "_RTCDtlsTransport__"  # the transport's counters of what it sent
 
 
 @dataclass(frozen=True, slots=True)
@@ -180,9 +192,7 @@ class _PacketTap:
 def tap_packets(receiver: RTCRtpReceiver, on_packet: Callable[[RtpPacket], None]) -> None:
     """Deliver each of ``receiver``'s RTP packets to ``on_packet`` as it arrives,
     decrypted and with RTX unwrapped, instead of reassembling frames: forwarding adds
-    no jitter-buffer delay. The receiver's reports, NACKs and REMB go on as before.
-
-    Not used by the room yet (issue 13: docs/design/packet-forwarding.md)."""
+    no jitter-buffer delay. The receiver's reports, NACKs and REMB go on as before."""
     if not hasattr(receiver, _JITTER):
         raise RuntimeError("cannot tap this RTCRtpReceiver's packets: aiortc changed")
     setattr(receiver, _JITTER, _PacketTap(on_packet))
@@ -196,19 +206,33 @@ def payload_type(transceiver: RTCRtpTransceiver) -> int:
     return chosen
 
 
-async def send_packet(sender: RTCRtpSender, packet: RtpPacket) -> None:
-    """Send ``packet`` (already rewritten to the sender's SSRC, payload type, sequence
-    number and timestamp) as the sender's own, as ``RTCRtpSender._run_rtp`` would: its
-    mid and abs-send-time extensions set, kept in its history (so a subscriber's NACK
-    is answered by ``_retransmit``, with RTX when negotiated), counted in its sender
-    reports, then protected and sent by its transport. The sender must have no track.
+def send_packet(sender: RTCRtpSender, packet: RtpPacket) -> None:
+    """Send ``packet`` (already rewritten to the sender's payload type, sequence number
+    and timestamp) as the sender's own, as ``RTCRtpSender._run_rtp`` would, but at
+    once, without a task switch: its SSRC, mid and abs-send-time set, kept in its
+    history (so a subscriber's NACK is answered by ``_retransmit``, with RTX when
+    negotiated), protected with the transport's SRTP session, handed to the nominated
+    ICE pair's datagram transport, and counted in its sender reports and transport
+    statistics. The sender's own track must produce nothing.
+
+    Raises ``ConnectionError`` while the transport is not connected.
     """
+    transport = sender.transport
+    pair = transport.transport._connection._nominated.get(1)
+    if transport.state != "connected" or pair is None:
+        raise ConnectionError("the subscriber's transport is not connected")
+    packet.ssrc = sender._ssrc
     packet.extensions.mid = getattr(sender, _SENDER + "mid")
     packet.extensions.abs_send_time = (clock.current_ntp_time() >> 14) & 0x00FFFFFF
     getattr(sender, _SENDER + "rtp_history")[
         packet.sequence_number % RTP_HISTORY_SIZE] = packet
-    data = packet.serialize(getattr(sender, _SENDER + "rtp_header_extensions_map"))
-    await sender.transport._send_rtp(data)
+    data = transport._tx_srtp.protect(
+        packet.serialize(getattr(sender, _SENDER + "rtp_header_extensions_map")))
+    # StunProtocol.send_data is exactly this; for a TURN pair the transport is a
+    # TurnTransport, whose sendto queues the datagram itself.
+    pair.protocol.transport.sendto(data, pair.remote_addr)
+    setattr(transport, _DTLS + "tx_bytes", getattr(transport, _DTLS + "tx_bytes") + len(data))
+    setattr(transport, _DTLS + "tx_packets", getattr(transport, _DTLS + "tx_packets") + 1)
     setattr(sender, _SENDER + "ntp_timestamp", clock.current_ntp_time())
     setattr(sender, _SENDER + "rtp_timestamp", packet.timestamp)
     setattr(sender, _SENDER + "octet_count",
@@ -276,6 +300,16 @@ def check_aiortc() -> None:
                  "self.transport._send_rtp(packet_bytes)"):
         if name not in run_rtp:
             problems.append(f"RTCRtpSender._run_rtp uses {name}")
+    send_rtp = source(RTCDtlsTransport._send_rtp)
+    for name in ("self._tx_srtp.protect(data)", "self.__tx_bytes +=", "self.__tx_packets +="):
+        if name not in send_rtp:
+            problems.append(f"RTCDtlsTransport._send_rtp uses {name}")
+    if "self._connection = gatherer._connection" not in source(RTCIceTransport.__init__):
+        problems.append("RTCIceTransport keeps its aioice Connection in _connection")
+    if "self._nominated.get(component)" not in source(ice.Connection.sendto):
+        problems.append("aioice Connection.sendto sends on self._nominated.get(component)")
+    if "self.transport.sendto(data, addr)" not in source(ice.StunProtocol.send_data):
+        problems.append("aioice StunProtocol.send_data is self.transport.sendto(data, addr)")
     if "self.__rtp_history.get(" not in source(RTCRtpSender._retransmit):
         problems.append("RTCRtpSender._retransmit reads self.__rtp_history")
     if problems:

@@ -3,10 +3,18 @@
 Each participant has one ``RTCPeerConnection`` to the server. Every track a
 participant publishes becomes a ``_Source``; for every other participant the
 router gives that source its own ``sendonly`` transceiver whose track is an
-``_Outlet``. Media is never decoded nor re-encoded: ``signaling.encoded`` taps
-the receivers' encoded frames and the outlets hand them to the senders as
-``av.Packet`` objects, which aiortc only packetizes (one codec per kind makes
-that possible: VP8 video, Opus audio).
+``_Outlet``. Media is never decoded nor re-encoded (one codec per kind: VP8
+video, Opus audio). Two ways to forward, chosen per router (``forwarding``):
+
+* ``"packets"`` (the default): each RTP packet is taken from the publisher's
+  receiver as it arrives (``signaling.encoded.tap_packets``), renumbered for each
+  outgoing stream (``signaling.rewriting.StreamRewriter``: SSRC, sequence number,
+  timestamp) and sent at once on the subscriber's transport. Nothing is held: no
+  jitter buffer, no reassembly, no packetizing again.
+* ``"frames"``: the receivers' reassembled frames are handed to the senders as
+  ``av.Packet`` objects, which aiortc packetizes again per subscriber. It adds a
+  frame interval (video) and the jitter buffer's prefetch (audio) of delay; it is
+  kept as a fallback (``CASEBRIDGE_FORWARD=frames``) and as the benchmark's baseline.
 
 Negotiation (RFC 3264 offer/answer over one BUNDLE transport, RFC 8843):
 
@@ -50,13 +58,15 @@ from aiortc import (
 )
 from aiortc.mediastreams import MediaStreamTrack
 from aiortc.rtcrtpparameters import RTCRtpCodecCapability
+from aiortc.rtp import RtpPacket
 
-from signaling import encoded
+from signaling import encoded, vp8
 from signaling.errors import Glare, InvalidState, UnknownParticipant
 from signaling.media_errors import map_aiortc_errors
+from signaling.rewriting import StreamRewriter
 from signaling.sdp import NegotiatedIds, media_ssrcs, restrict_codecs, stream_ids
 
-__all__ = ["KEYFRAME_REQUEST_INTERVAL", "MediaRouter", "OnOffer"]
+__all__ = ["FORWARDING", "KEYFRAME_REQUEST_INTERVAL", "MediaRouter", "OnOffer"]
 
 logger = logging.getLogger(__name__)
 
@@ -71,7 +81,11 @@ PLI or FIR, a subscription still waiting, a slow subscriber that dropped its bac
 those in between are coalesced. A keyframe costs several delta frames and goes to
 every subscriber, so one struggling receiver must not set everyone's rate."""
 
+FORWARDING = ("packets", "frames")
+"""The ways a router can forward media; see the module's docstring."""
+
 _CODECS = {"audio": "opus", "video": "VP8"}
+_CLOCK_RATES = {"audio": 48000, "video": 90000}
 # Frames an outlet may queue before its sender pulls them (about two seconds).
 _MAX_QUEUED = {"audio": 100, "video": 60}
 
@@ -121,6 +135,14 @@ class _Source:
             for outlet in self.outlets:
                 outlet.push(packet, keyframe)
             self._on_forward(len(frame.data) * len(self.outlets))
+
+    def forward_packet(self, packet: RtpPacket) -> None:
+        """Send one RTP packet on through every outlet (runs on the event loop)."""
+        if self.outlets:
+            keyframe = self.kind != "video" or vp8.starts_keyframe(packet.payload)
+            now = self._loop.time()
+            sent = sum(outlet.send(packet, keyframe, now) for outlet in list(self.outlets))
+            self._on_forward(len(packet.payload) * sent)
 
     def request_keyframe(self, *, prompt: bool = False) -> None:
         """Ask the publisher for a keyframe: a new subscription's request (``prompt``)
@@ -174,7 +196,7 @@ class _Outlet(MediaStreamTrack):
     the m-line is recycled; its sender never sees it end, so it never stops.
     """
 
-    def __init__(self, kind: str, transceiver: RTCRtpTransceiver) -> None:
+    def __init__(self, kind: str, transceiver: RTCRtpTransceiver, *, packets: bool) -> None:
         super().__init__()
         self.kind = kind
         self.transceiver = transceiver
@@ -184,6 +206,11 @@ class _Outlet(MediaStreamTrack):
         self._queue: deque[av.Packet[Any]] = deque()
         self._waiter: asyncio.Future[None] | None = None
         self._need_keyframe = kind == "video"
+        # Packet forwarding: the outgoing stream's numbering, continuous across
+        # sources, and the payload type the subscriber chose (set on activate).
+        self._packets = packets
+        self._rewriter = StreamRewriter(_CLOCK_RATES[kind])
+        self._payload_type: int | None = None
 
     @property
     def id(self) -> str:
@@ -212,6 +239,9 @@ class _Outlet(MediaStreamTrack):
         self.active = True
         self._queue.clear()
         self._need_keyframe = self.kind == "video"
+        if self._packets:
+            self._payload_type = encoded.payload_type(self.transceiver)
+            self._rewriter.restart()
         self.request_keyframe(prompt=True)
 
     def request_keyframe(self, *, prompt: bool = False) -> None:
@@ -241,8 +271,40 @@ class _Outlet(MediaStreamTrack):
         if self._waiter is not None and not self._waiter.done():
             self._waiter.set_result(None)
 
+    def send(self, packet: RtpPacket, keyframe: bool, now: float) -> bool:
+        """Send one of the source's RTP packets on, renumbered as this stream's own,
+        holding video until a keyframe starts. True if it was sent."""
+        if not self.active or self._payload_type is None:
+            return False
+        if self._need_keyframe:
+            if not keyframe:
+                self.request_keyframe()  # see push(): coalesced by the source
+                return False
+            self._need_keyframe = False
+            self._rewriter.restart()
+        numbers = self._rewriter.rewrite(packet.ssrc, packet.sequence_number,
+                                         packet.timestamp, now)
+        if numbers is None:
+            return False
+        out = RtpPacket(payload_type=self._payload_type, marker=packet.marker,
+                        sequence_number=numbers[0], timestamp=numbers[1],
+                        payload=packet.payload)
+        out.extensions.audio_level = packet.extensions.audio_level
+        try:
+            encoded.send_packet(self.transceiver.sender, out)
+        except ConnectionError:
+            # The subscriber's transport is not up (yet, or any more): video
+            # starts again from a keyframe once it is.
+            self._need_keyframe = self.kind == "video"
+            return False
+        return True
+
     async def recv(self) -> av.Packet[Any]:
-        """The next packet, for the transceiver's sender to packetize."""
+        """The next packet, for the transceiver's sender to packetize. With packet
+        forwarding the sender gets none: ``send`` bypasses it, and this waits until
+        the sender stops."""
+        if self._packets:
+            await asyncio.get_running_loop().create_future()
         while not self._queue:
             self._waiter = asyncio.get_running_loop().create_future()
             try:
@@ -288,8 +350,12 @@ class MediaRouter:
 
     def __init__(self, *, ice_servers: Sequence[RTCIceServer] = (), on_offer: OnOffer,
                  on_keyframe_request: Callable[[], None] = lambda: None,
-                 on_forward: Callable[[int], None] = lambda size: None) -> None:
+                 on_forward: Callable[[int], None] = lambda size: None,
+                 forwarding: str = "packets") -> None:
         encoded.check_aiortc()
+        if forwarding not in FORWARDING:
+            raise ValueError(f"forwarding must be one of {FORWARDING}, not {forwarding!r}")
+        self.forwarding = forwarding
         self._on_keyframe_request = on_keyframe_request
         self._on_forward = on_forward
         self._ice_servers = list(ice_servers)
@@ -419,6 +485,8 @@ class MediaRouter:
                     on_forward=self._on_forward,
                 )
                 encoded.tap_receiver(transceiver.receiver, source.forward, source.end)
+                if self.forwarding == "packets":
+                    encoded.tap_packets(transceiver.receiver, source.forward_packet)
                 peer.sources[mid] = source
                 self._sources.append(source)
             transceiver.setCodecPreferences(_preferences(transceiver.kind))
@@ -518,7 +586,7 @@ class MediaRouter:
         # participant publishes on.
         transceiver = peer.pc.addTransceiver(kind, direction="sendonly")
         transceiver.setCodecPreferences(_preferences(kind))
-        outlet = _Outlet(kind, transceiver)
+        outlet = _Outlet(kind, transceiver, packets=self.forwarding == "packets")
         encoded.on_keyframe_request(transceiver.sender, outlet.request_keyframe)
         peer.outlets.append(outlet)
         return outlet

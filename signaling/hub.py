@@ -66,8 +66,9 @@ class Hub:
     def __init__(self, *, store: RoomStore, ice_servers: Sequence[IceServer] = (),
                  backplane: Backplane | None = None, instance_id: str | None = None,
                  clock: Callable[[], float] = time.monotonic,
-                 capacity: int = DEFAULT_CAPACITY) -> None:
+                 capacity: int = DEFAULT_CAPACITY, forwarding: str = "packets") -> None:
         self.store = store
+        self.forwarding = forwarding  # how rooms forward media (MediaRouter)
         self.ice_servers = tuple(ice_servers)
         self.backplane = backplane
         self.instance_id = instance_id or secrets.token_hex(8)
@@ -116,7 +117,7 @@ class Hub:
             room.restore_agenda(current, started)
             live = LiveRoom(conference_id, room, self.store, self._rtc_ice_servers(),
                             on_keyframe_request=self._count_keyframe_request,
-                            on_forward=self._count_forwarded)
+                            on_forward=self._count_forwarded, forwarding=self.forwarding)
             if self.backplane is not None:
                 live.renewer = asyncio.create_task(self._renew(key, conference_id))
                 live.listener = asyncio.create_task(self._listen(conference_id, live))

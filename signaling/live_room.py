@@ -147,7 +147,8 @@ class LiveRoom:
     def __init__(self, conference_id: int, room: Room, store: RoomStore,
                  ice_servers: Sequence[RTCIceServer],
                  on_keyframe_request: Callable[[], None] = lambda: None,
-                 on_forward: Callable[[int], None] = lambda size: None) -> None:
+                 on_forward: Callable[[int], None] = lambda size: None,
+                 forwarding: str = "packets") -> None:
         self.conference_id = conference_id
         self.room = room
         self.store = store
@@ -155,7 +156,7 @@ class LiveRoom:
         self._attendance_lock = asyncio.Lock()
         self.router = MediaRouter(ice_servers=ice_servers, on_offer=self._offer,
                                   on_keyframe_request=on_keyframe_request,
-                                  on_forward=on_forward)
+                                  on_forward=on_forward, forwarding=forwarding)
         self.media: set[str] = set()  # participants with a peer connection
         self.renewer: asyncio.Task[None] | None = None
         self.listener: asyncio.Task[None] | None = None

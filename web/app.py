@@ -105,7 +105,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
     app.state.hub = Hub(store=DatabaseRoomStore(app.state.engine,
                                                 live_window=settings.live_window),
                         ice_servers=ice_servers(settings.ice_servers),
-                        backplane=app.state.backplane, capacity=settings.room_capacity)
+                        backplane=app.state.backplane, capacity=settings.room_capacity,
+                        forwarding=settings.forwarding)
     app.state.metrics = Metrics(app)
     app.state.mailer = sender_for(app, settings)
     app.state.oidc = client_for(settings.oidc) if settings.oidc else None

@@ -16,6 +16,7 @@ from sqlalchemy.engine import make_url
 
 from conference.mail import DEFAULT_PUBLIC_URL, DEFAULT_SENDER
 from conference.signoff import AUTO_CLOSE_GRACE, LIVE_WINDOW
+from signaling.forwarding import FORWARDING
 from signaling.hub import DEFAULT_CAPACITY
 from storage.cases import ImagingPolicy
 from storage.engine import database_url
@@ -87,6 +88,7 @@ class Settings:
     metrics_token: str | None = field(default=None, repr=False)
     room_capacity: int = DEFAULT_CAPACITY  # CASEBRIDGE_ROOM_CAPACITY
     json_logs: bool = False  # CASEBRIDGE_LOG_FORMAT=json
+    forwarding: str = "packets"  # CASEBRIDGE_FORWARD: packets, or frames (the fallback)
 
     @property
     def link_base(self) -> str:
@@ -167,6 +169,12 @@ def instrument_text(path: str) -> dict[str, list[dict[str, Any]]]:
             raise ConfigError(f'CASEBRIDGE_INSTRUMENT_TEXT "{name}" needs 10 sections, each '
                               '{"question": text, "answers": [six texts, 0 to 5]}.')
     return data
+
+
+def _forwarding(raw: str) -> str:
+    if raw and raw not in FORWARDING:
+        raise ConfigError(f"CASEBRIDGE_FORWARD is {' or '.join(FORWARDING)}.")
+    return raw or "packets"
 
 
 def _log_format(raw: str) -> bool:
@@ -287,4 +295,5 @@ def load_settings() -> Settings:
         metrics_token=os.environ.get("CASEBRIDGE_METRICS_TOKEN", "").strip() or None,
         room_capacity=_count("CASEBRIDGE_ROOM_CAPACITY", DEFAULT_CAPACITY, 2, 200),
         json_logs=_log_format(os.environ.get("CASEBRIDGE_LOG_FORMAT", "").strip().lower()),
+        forwarding=_forwarding(os.environ.get("CASEBRIDGE_FORWARD", "").strip().lower()),
     )

@@ -20,7 +20,7 @@ from aiortc import (
 from aiortc.mediastreams import AudioStreamTrack, MediaStreamError, MediaStreamTrack
 from av import VideoFrame
 
-from signaling.forwarding import MediaRouter
+from signaling.forwarding import FORWARDING, MediaRouter
 from signaling.sdp import stream_ids
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -141,10 +141,12 @@ class Client:
 class Room:
     """A router plus the clients that join it; the on_offer callback routes to them."""
 
-    def __init__(self, *, on_keyframe_request: Callable[[], None] = lambda: None) -> None:
+    def __init__(self, *, on_keyframe_request: Callable[[], None] = lambda: None,
+                 forwarding: str = "packets") -> None:
         self.clients: dict[str, Client] = {}
         self.router = MediaRouter(ice_servers=[], on_offer=self._on_offer,
-                                  on_keyframe_request=on_keyframe_request)
+                                  on_keyframe_request=on_keyframe_request,
+                                  forwarding=forwarding)
 
     async def _on_offer(self, participant_id: str, sdp: str, streams: dict[str, str]) -> None:
         await self.clients[participant_id].on_offer(sdp, streams)
@@ -176,9 +178,10 @@ async def wait_for(predicate: Callable[[], bool], timeout: float = 10.0) -> None
         await asyncio.sleep(0.05)
 
 
-@pytest.fixture
-async def room() -> AsyncIterator[Room]:
-    room = Room()
+@pytest.fixture(params=FORWARDING)
+async def room(request: pytest.FixtureRequest) -> AsyncIterator[Room]:
+    """A room forwarding packets, and one forwarding frames: both must hold a meeting."""
+    room = Room(forwarding=request.param)
     yield room
     await room.close()
 

@@ -39,6 +39,7 @@ async def test_packets_are_forwarded_as_they_arrive_and_decoded() -> None:
     state = {"seq": 1000, "offset": -1}  # offset: set from the first packet
 
     def forward(packet: RtpPacket) -> None:
+        nonlocal sent
         tapped.append(packet)
         if outgoing.sender.transport.state != "connected" or not outgoing._codecs:
             return
@@ -50,11 +51,7 @@ async def test_packets_are_forwarded_as_they_arrive_and_decoded() -> None:
                          ssrc=outgoing.sender._ssrc, payload=packet.payload)
         copy.extensions.audio_level = packet.extensions.audio_level
         state["seq"] += 1
-        asyncio.ensure_future(send(copy))
-
-    async def send(packet: RtpPacket) -> None:
-        nonlocal sent
-        await encoded.send_packet(outgoing.sender, packet)
+        encoded.send_packet(outgoing.sender, copy)
         sent += 1
 
     async def consume(track: MediaStreamTrack) -> None:

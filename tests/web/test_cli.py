@@ -110,6 +110,7 @@ def test_cli_bad_ice_servers_exit_2(env: Path, monkeypatch: pytest.MonkeyPatch,
     ("CASEBRIDGE_MAIL_FROM", "Casebridge <cb@hospital.example>"),
     ("CASEBRIDGE_LOG_FORMAT", "xml"),
     ("CASEBRIDGE_ROOM_CAPACITY", "1"),
+    ("CASEBRIDGE_FORWARD", "rtp"),
 ])
 def test_cli_bad_mail_or_sign_in_settings_exit_2_with_one_line(
         env: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
