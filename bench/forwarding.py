@@ -10,7 +10,8 @@ read from /proc/<pid>/stat) and this process plays P participants. Each
 publishes 640x480 VP8 at 30 fps (~1 Mbit/s) plus Opus, from a clip encoded ONCE
 with PyAV and looped with rewritten timestamps; received media is counted as
 encoded frames (signaling.encoded taps the receivers), so the load generator
-never encodes nor decodes per frame and does not measure itself.
+never encodes nor decodes per frame and does not measure itself. It counts packets as
+they arrive (``signaling.encoded.tap_packets``), without reassembling frames.
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ from aiortc import (  # noqa: E402
 )
 from aiortc.contrib.media import MediaRelay  # noqa: E402
 from aiortc.mediastreams import MediaStreamTrack  # noqa: E402
+from aiortc.rtp import RtpPacket  # noqa: E402
 
 from signaling import encoded  # noqa: E402
 from signaling.forwarding import FORWARDING, MediaRouter  # noqa: E402
@@ -219,6 +221,9 @@ async def serve(mode: str) -> None:
                 await router.accept_answer(msg["pid"], msg["sdp"])
             elif msg["op"] == "close":
                 break
+        if isinstance(router, MediaRouter):
+            print(f"server ({mode}): {router.keyframe_requests} keyframe requests to "
+                  "publishers", file=sys.stderr, flush=True)
         await router.close()
         writer.close()
         done.set()
@@ -257,13 +262,18 @@ class Participant:
         for t in self.pc.getTransceivers():
             if t.mid is not None and t.mid not in self.mids and t.receiver.track is not None:
                 self.mids[t.mid] = t.kind
-                encoded.tap_receiver(t.receiver, self._counter(t.mid), lambda: None)
+                encoded.tap_receiver(t.receiver, lambda frame: None, lambda: None)
+                encoded.tap_packets(t.receiver, self._counter(t.mid, t.kind))
 
-    def _counter(self, mid: str) -> Any:
-        def count(frame: encoded.EncodedFrame) -> None:
-            self.first.setdefault(mid, time.monotonic())
-            self.frames[mid] = self.frames.get(mid, 0) + 1
-            self.bytes[mid] = self.bytes.get(mid, 0) + len(frame.data)
+    def _counter(self, mid: str, kind: str) -> Any:
+        """Count packets as they arrive: a frame ends at a video packet with the marker
+        bit (RFC 7741 section 4.1) and is each audio packet. No jitter buffer: the
+        load generator stays cheap enough to play ten participants on one core."""
+        def count(packet: RtpPacket) -> None:
+            self.bytes[mid] = self.bytes.get(mid, 0) + len(packet.payload)
+            if kind == "audio" or packet.marker:
+                self.first.setdefault(mid, time.monotonic())
+                self.frames[mid] = self.frames.get(mid, 0) + 1
 
         return count
 
@@ -439,6 +449,12 @@ if __name__ == "__main__":
     parser.add_argument("--serve", choices=[*FORWARDING, "relay"], help=argparse.SUPPRESS)
     arguments = parser.parse_args()
     if arguments.serve:
-        asyncio.run(serve(arguments.serve))
+        profile = os.environ.get("BENCH_PROFILE")  # a file: the server's cProfile stats
+        if profile:
+            import cProfile
+
+            cProfile.run(f"asyncio.run(serve({arguments.serve!r}))", profile)
+        else:
+            asyncio.run(serve(arguments.serve))
     else:
         asyncio.run(main(arguments))

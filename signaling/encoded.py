@@ -17,7 +17,7 @@ globally: other peer connections in the process keep decoding.
 
 Packet-level forwarding (the room's default) goes one step earlier:
 ``tap_packets`` swaps the receiver's jitter buffer for a ``_PacketTap`` that hands
-each decrypted RTP packet on as it arrives, and ``send_packet`` sends a rewritten
+each decrypted RTP packet on as it arrives, and ``PacketSender`` sends a rewritten
 packet as a sender's own, synchronously: SRTP-protected with the sender's
 transport session and written to the nominated ICE pair's datagram transport, kept
 in the sender's history (so aiortc answers NACKs from it) and counted for its
@@ -47,6 +47,7 @@ import av
 from aioice import ice
 from aiortc import clock, rtcpeerconnection, rtcrtpreceiver
 from aiortc.rtcdtlstransport import RTCDtlsTransport
+from aiortc.rtcdtlstransport import State as DtlsState
 from aiortc.rtcicetransport import RTCIceTransport
 from aiortc.rtcrtpreceiver import RTCRtpReceiver
 from aiortc.rtcrtpsender import RTCRtpSender
@@ -58,8 +59,8 @@ __all__ = [
     "check_aiortc",
     "on_keyframe_request",
     "payload_type",
+    "PacketSender",
     "request_keyframe",
-    "send_packet",
     "set_stream_id",
     "tap_packets",
     "tap_receiver",
@@ -70,8 +71,17 @@ logger = logging.getLogger(__name__)
 _QUEUE = "_RTCRtpReceiver__decoder_queue"
 _STARTED = "_RTCRtpReceiver__started"
 _JITTER = "_RTCRtpReceiver__jitter_buffer"
-_SENDER = "_RTCRtpSender__"  # the sender's private names: mid, history, extension map, counters
-_DTLS = "_RTCDtlsTransport__"  # the transport's counters of what it sent
+# The sender's private names PacketSender uses (checked by check_aiortc), spelled out
+# once: it runs for every packet and every subscriber.
+_SENDER_MID = "_RTCRtpSender__mid"
+_SENDER_HISTORY = "_RTCRtpSender__rtp_history"
+_SENDER_EXTENSIONS = "_RTCRtpSender__rtp_header_extensions_map"
+_SENDER_NTP = "_RTCRtpSender__ntp_timestamp"
+_SENDER_RTP = "_RTCRtpSender__rtp_timestamp"
+_SENDER_OCTETS = "_RTCRtpSender__octet_count"
+_SENDER_PACKETS = "_RTCRtpSender__packet_count"
+_DTLS_BYTES = "_RTCDtlsTransport__tx_bytes"  # the transport's counters of what it sent
+_DTLS_PACKETS = "_RTCDtlsTransport__tx_packets"
 
 
 @dataclass(frozen=True, slots=True)
@@ -206,38 +216,61 @@ def payload_type(transceiver: RTCRtpTransceiver) -> int:
     return chosen
 
 
-def send_packet(sender: RTCRtpSender, packet: RtpPacket) -> None:
-    """Send ``packet`` (already rewritten to the sender's payload type, sequence number
-    and timestamp) as the sender's own, as ``RTCRtpSender._run_rtp`` would, but at
-    once, without a task switch: its SSRC, mid and abs-send-time set, kept in its
-    history (so a subscriber's NACK is answered by ``_retransmit``, with RTX when
-    negotiated), protected with the transport's SRTP session, handed to the nominated
-    ICE pair's datagram transport, and counted in its sender reports and transport
-    statistics. The sender's own track must produce nothing.
+class PacketSender:
+    """Sends rewritten RTP packets as one ``RTCRtpSender``'s own.
 
-    Raises ``ConnectionError`` while the transport is not connected.
+    Each ``send`` does what ``RTCRtpSender._run_rtp`` does for a packet, but at once,
+    without a task switch: the packet gets the sender's SSRC, mid and abs-send-time;
+    it is kept in the sender's history (so a subscriber's NACK is answered by
+    ``_retransmit``, with RTX when negotiated), protected with the transport's SRTP
+    session, handed to the nominated ICE pair's datagram transport, and counted in
+    the sender's reports and the transport's statistics. The sender's own track must
+    produce nothing.
+
+    Make one once the sender's m-line is negotiated (its mid and transport are set);
+    it keeps the sender's private state at hand, since it runs for every packet and
+    every subscriber.
     """
-    transport = sender.transport
-    pair = transport.transport._connection._nominated.get(1)
-    if transport.state != "connected" or pair is None:
-        raise ConnectionError("the subscriber's transport is not connected")
-    packet.ssrc = sender._ssrc
-    packet.extensions.mid = getattr(sender, _SENDER + "mid")
-    packet.extensions.abs_send_time = (clock.current_ntp_time() >> 14) & 0x00FFFFFF
-    getattr(sender, _SENDER + "rtp_history")[
-        packet.sequence_number % RTP_HISTORY_SIZE] = packet
-    data = transport._tx_srtp.protect(
-        packet.serialize(getattr(sender, _SENDER + "rtp_header_extensions_map")))
-    # StunProtocol.send_data is exactly this; for a TURN pair the transport is a
-    # TurnTransport, whose sendto queues the datagram itself.
-    pair.protocol.transport.sendto(data, pair.remote_addr)
-    setattr(transport, _DTLS + "tx_bytes", getattr(transport, _DTLS + "tx_bytes") + len(data))
-    setattr(transport, _DTLS + "tx_packets", getattr(transport, _DTLS + "tx_packets") + 1)
-    setattr(sender, _SENDER + "ntp_timestamp", clock.current_ntp_time())
-    setattr(sender, _SENDER + "rtp_timestamp", packet.timestamp)
-    setattr(sender, _SENDER + "octet_count",
-            getattr(sender, _SENDER + "octet_count") + len(packet.payload))
-    setattr(sender, _SENDER + "packet_count", getattr(sender, _SENDER + "packet_count") + 1)
+
+    __slots__ = ("sender", "_connection", "_dtls", "_extensions", "_history", "_mid", "_ssrc")
+
+    def __init__(self, sender: RTCRtpSender) -> None:
+        self.sender = sender
+        self._mid = getattr(sender, _SENDER_MID)
+        self._history = getattr(sender, _SENDER_HISTORY)
+        self._extensions = getattr(sender, _SENDER_EXTENSIONS)
+        self._ssrc = sender._ssrc
+        self._dtls = sender.transport
+        self._connection = self._dtls.transport._connection
+
+    def send(self, packet: RtpPacket, ntp_time: int | None = None) -> None:
+        """Send ``packet``, already rewritten to the sender's payload type, sequence
+        number and timestamp. ``ntp_time``: now, as ``aiortc.clock.current_ntp_time()``,
+        to share one reading among many sends.
+
+        Raises ``ConnectionError`` while the transport is not connected.
+        """
+        dtls, sender = self._dtls, self.sender
+        pair = self._connection._nominated.get(1)
+        if dtls._state is not DtlsState.CONNECTED or pair is None:
+            raise ConnectionError("the subscriber's transport is not connected")
+        if ntp_time is None:
+            ntp_time = clock.current_ntp_time()
+        packet.ssrc = self._ssrc
+        extensions = packet.extensions
+        extensions.mid = self._mid
+        extensions.abs_send_time = (ntp_time >> 14) & 0x00FFFFFF
+        self._history[packet.sequence_number % RTP_HISTORY_SIZE] = packet
+        data = dtls._tx_srtp.protect(packet.serialize(self._extensions))
+        # StunProtocol.send_data is exactly this; for a TURN pair the transport is a
+        # TurnTransport, whose sendto queues the datagram itself.
+        pair.protocol.transport.sendto(data, pair.remote_addr)
+        setattr(dtls, _DTLS_BYTES, getattr(dtls, _DTLS_BYTES) + len(data))
+        setattr(dtls, _DTLS_PACKETS, getattr(dtls, _DTLS_PACKETS) + 1)
+        setattr(sender, _SENDER_NTP, ntp_time)
+        setattr(sender, _SENDER_RTP, packet.timestamp)
+        setattr(sender, _SENDER_OCTETS, getattr(sender, _SENDER_OCTETS) + len(packet.payload))
+        setattr(sender, _SENDER_PACKETS, getattr(sender, _SENDER_PACKETS) + 1)
 
 
 def set_stream_id(sender: RTCRtpSender, stream_id: str) -> None:
@@ -301,7 +334,8 @@ def check_aiortc() -> None:
         if name not in run_rtp:
             problems.append(f"RTCRtpSender._run_rtp uses {name}")
     send_rtp = source(RTCDtlsTransport._send_rtp)
-    for name in ("self._tx_srtp.protect(data)", "self.__tx_bytes +=", "self.__tx_packets +="):
+    for name in ("self._state != State.CONNECTED", "self._tx_srtp.protect(data)",
+                 "self.__tx_bytes +=", "self.__tx_packets +="):
         if name not in send_rtp:
             problems.append(f"RTCDtlsTransport._send_rtp uses {name}")
     if "self._connection = gatherer._connection" not in source(RTCIceTransport.__init__):

@@ -56,6 +56,7 @@ from aiortc import (
     RTCRtpTransceiver,
     RTCSessionDescription,
 )
+from aiortc.clock import current_ntp_time
 from aiortc.mediastreams import MediaStreamTrack
 from aiortc.rtcrtpparameters import RTCRtpCodecCapability
 from aiortc.rtp import RtpPacket
@@ -140,8 +141,8 @@ class _Source:
         """Send one RTP packet on through every outlet (runs on the event loop)."""
         if self.outlets:
             keyframe = self.kind != "video" or vp8.starts_keyframe(packet.payload)
-            now = self._loop.time()
-            sent = sum(outlet.send(packet, keyframe, now) for outlet in list(self.outlets))
+            now, ntp = self._loop.time(), current_ntp_time()
+            sent = sum(outlet.send(packet, keyframe, now, ntp) for outlet in list(self.outlets))
             self._on_forward(len(packet.payload) * sent)
 
     def request_keyframe(self, *, prompt: bool = False) -> None:
@@ -210,7 +211,8 @@ class _Outlet(MediaStreamTrack):
         # sources, and the payload type the subscriber chose (set on activate).
         self._packets = packets
         self._rewriter = StreamRewriter(_CLOCK_RATES[kind])
-        self._payload_type: int | None = None
+        self._payload_type = 0
+        self._wire: encoded.PacketSender | None = None
 
     @property
     def id(self) -> str:
@@ -241,6 +243,7 @@ class _Outlet(MediaStreamTrack):
         self._need_keyframe = self.kind == "video"
         if self._packets:
             self._payload_type = encoded.payload_type(self.transceiver)
+            self._wire = encoded.PacketSender(self.transceiver.sender)
             self._rewriter.restart()
         self.request_keyframe(prompt=True)
 
@@ -271,10 +274,10 @@ class _Outlet(MediaStreamTrack):
         if self._waiter is not None and not self._waiter.done():
             self._waiter.set_result(None)
 
-    def send(self, packet: RtpPacket, keyframe: bool, now: float) -> bool:
+    def send(self, packet: RtpPacket, keyframe: bool, now: float, ntp: int) -> bool:
         """Send one of the source's RTP packets on, renumbered as this stream's own,
         holding video until a keyframe starts. True if it was sent."""
-        if not self.active or self._payload_type is None:
+        if not self.active or self._wire is None:
             return False
         if self._need_keyframe:
             if not keyframe:
@@ -291,7 +294,7 @@ class _Outlet(MediaStreamTrack):
                         payload=packet.payload)
         out.extensions.audio_level = packet.extensions.audio_level
         try:
-            encoded.send_packet(self.transceiver.sender, out)
+            self._wire.send(out, ntp)
         except ConnectionError:
             # The subscriber's transport is not up (yet, or any more): video
             # starts again from a keyframe once it is.

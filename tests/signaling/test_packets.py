@@ -51,7 +51,7 @@ async def test_packets_are_forwarded_as_they_arrive_and_decoded() -> None:
                          ssrc=outgoing.sender._ssrc, payload=packet.payload)
         copy.extensions.audio_level = packet.extensions.audio_level
         state["seq"] += 1
-        encoded.send_packet(outgoing.sender, copy)
+        encoded.PacketSender(outgoing.sender).send(copy)
         sent += 1
 
     async def consume(track: MediaStreamTrack) -> None:
