@@ -52,7 +52,7 @@ from aiortc.rtcicetransport import RTCIceTransport
 from aiortc.rtcrtpreceiver import RTCRtpReceiver
 from aiortc.rtcrtpsender import RTCRtpSender
 from aiortc.rtcrtptransceiver import RTCRtpTransceiver
-from aiortc.rtp import RTP_HISTORY_SIZE, RtpPacket
+from aiortc.rtp import RTP_HISTORY_SIZE, RtcpSrPacket, RtpPacket
 
 __all__ = [
     "EncodedFrame",
@@ -63,6 +63,7 @@ __all__ = [
     "request_keyframe",
     "set_stream_id",
     "tap_packets",
+    "tap_sender_reports",
     "tap_receiver",
 ]
 
@@ -208,6 +209,26 @@ def tap_packets(receiver: RTCRtpReceiver, on_packet: Callable[[RtpPacket], None]
     setattr(receiver, _JITTER, _PacketTap(on_packet))
 
 
+def tap_sender_reports(receiver: RTCRtpReceiver,
+                       on_report: Callable[[int, int, int], None]) -> None:
+    """Call ``on_report(ssrc, ntp_timestamp, rtp_timestamp)`` for each RTCP sender
+    report (RFC 3550 section 6.4.1) the remote sender sends about ``receiver``'s
+    stream, before aiortc handles it as usual: the publisher's mapping from its RTP
+    clock to its wall clock, which a forwarder passes on so receivers keep lip sync."""
+    handle = receiver._handle_rtcp_packet
+
+    async def tapped(packet: Any) -> None:
+        if isinstance(packet, RtcpSrPacket):
+            try:
+                info = packet.sender_info
+                on_report(packet.ssrc, info.ntp_timestamp, info.rtp_timestamp)
+            except Exception:  # never break the transport's RTCP loop
+                logger.exception("reading a sender report failed")
+        await handle(packet)
+
+    receiver._handle_rtcp_packet = tapped  # type: ignore[method-assign]
+
+
 def payload_type(transceiver: RTCRtpTransceiver) -> int:
     """The payload type the remote side chose for the transceiver's first codec."""
     chosen = transceiver._codecs[0].payloadType if transceiver._codecs else None
@@ -243,10 +264,14 @@ class PacketSender:
         self._dtls = sender.transport
         self._connection = self._dtls.transport._connection
 
-    def send(self, packet: RtpPacket, ntp_time: int | None = None) -> None:
+    def send(self, packet: RtpPacket, ntp_time: int | None = None,
+             capture_ntp: int | None = None) -> None:
         """Send ``packet``, already rewritten to the sender's payload type, sequence
         number and timestamp. ``ntp_time``: now, as ``aiortc.clock.current_ntp_time()``,
-        to share one reading among many sends.
+        to share one reading among many sends. ``capture_ntp``: the wall-clock time
+        the publisher's own sender reports map the packet's timestamp to; the next
+        sender report pairs it with the packet's timestamp (without it, with now, as
+        aiortc does for what it sends itself).
 
         Raises ``ConnectionError`` while the transport is not connected.
         """
@@ -267,7 +292,7 @@ class PacketSender:
         pair.protocol.transport.sendto(data, pair.remote_addr)
         setattr(dtls, _DTLS_BYTES, getattr(dtls, _DTLS_BYTES) + len(data))
         setattr(dtls, _DTLS_PACKETS, getattr(dtls, _DTLS_PACKETS) + 1)
-        setattr(sender, _SENDER_NTP, ntp_time)
+        setattr(sender, _SENDER_NTP, ntp_time if capture_ntp is None else capture_ntp)
         setattr(sender, _SENDER_RTP, packet.timestamp)
         setattr(sender, _SENDER_OCTETS, getattr(sender, _SENDER_OCTETS) + len(packet.payload))
         setattr(sender, _SENDER_PACKETS, getattr(sender, _SENDER_PACKETS) + 1)
@@ -333,6 +358,10 @@ def check_aiortc() -> None:
                  "self.transport._send_rtp(packet_bytes)"):
         if name not in run_rtp:
             problems.append(f"RTCRtpSender._run_rtp uses {name}")
+    if "await recipient._handle_rtcp_packet(packet)" not in source(
+            RTCDtlsTransport._handle_rtcp_data):
+        problems.append("RTCDtlsTransport._handle_rtcp_data calls "
+                        "recipient._handle_rtcp_packet(packet)")
     send_rtp = source(RTCDtlsTransport._send_rtp)
     for name in ("self._state != State.CONNECTED", "self._tx_srtp.protect(data)",
                  "self.__tx_bytes +=", "self.__tx_packets +="):

@@ -128,6 +128,23 @@ class _Source:
         self._last_request = -KEYFRAME_REQUEST_INTERVAL
         self._timer: asyncio.TimerHandle | None = None
         self._timer_due = 0.0
+        # The publisher's last sender report per SSRC: (NTP time, RTP timestamp).
+        self.reports: dict[int, tuple[int, int]] = {}
+        self.clock_rate = _CLOCK_RATES[self.kind]
+
+    def report(self, ssrc: int, ntp: int, rtp: int) -> None:
+        """The publisher's sender report: its RTP clock read against its wall clock."""
+        self.reports[ssrc] = (ntp, rtp)
+
+    def capture_ntp(self, packet: RtpPacket) -> int | None:
+        """The publisher's wall-clock time for ``packet``'s timestamp, by its last
+        sender report (None before the first)."""
+        report = self.reports.get(packet.ssrc)
+        if report is None:
+            return None
+        ntp, rtp = report
+        ticks = (packet.timestamp - rtp + (1 << 31)) % (1 << 32) - (1 << 31)
+        return ntp + (ticks << 32) // self.clock_rate
 
     def forward(self, frame: encoded.EncodedFrame) -> None:
         """Hand one encoded frame to every outlet (runs on the event loop)."""
@@ -141,8 +158,9 @@ class _Source:
         """Send one RTP packet on through every outlet (runs on the event loop)."""
         if self.outlets:
             keyframe = self.kind != "video" or vp8.starts_keyframe(packet.payload)
-            now, ntp = self._loop.time(), current_ntp_time()
-            sent = sum(outlet.send(packet, keyframe, now, ntp) for outlet in list(self.outlets))
+            now, ntp, capture = self._loop.time(), current_ntp_time(), self.capture_ntp(packet)
+            sent = sum(outlet.send(packet, keyframe, now, ntp, capture)
+                       for outlet in list(self.outlets))
             self._on_forward(len(packet.payload) * sent)
 
     def request_keyframe(self, *, prompt: bool = False) -> None:
@@ -274,9 +292,13 @@ class _Outlet(MediaStreamTrack):
         if self._waiter is not None and not self._waiter.done():
             self._waiter.set_result(None)
 
-    def send(self, packet: RtpPacket, keyframe: bool, now: float, ntp: int) -> bool:
+    def send(self, packet: RtpPacket, keyframe: bool, now: float, ntp: int,
+             capture: int | None) -> bool:
         """Send one of the source's RTP packets on, renumbered as this stream's own,
-        holding video until a keyframe starts. True if it was sent."""
+        holding video until a keyframe starts. True if it was sent. ``capture`` is
+        the packet's time by the publisher's sender reports: this stream's reports
+        carry the publisher's mapping, moved by the timestamp rewrite, so receivers
+        line audio and video up as the publisher captured them."""
         if not self.active or self._wire is None:
             return False
         if self._need_keyframe:
@@ -294,7 +316,7 @@ class _Outlet(MediaStreamTrack):
                         payload=packet.payload)
         out.extensions.audio_level = packet.extensions.audio_level
         try:
-            self._wire.send(out, ntp)
+            self._wire.send(out, ntp, capture)
         except ConnectionError:
             # The subscriber's transport is not up (yet, or any more): video
             # starts again from a keyframe once it is.
@@ -490,6 +512,7 @@ class MediaRouter:
                 encoded.tap_receiver(transceiver.receiver, source.forward, source.end)
                 if self.forwarding == "packets":
                     encoded.tap_packets(transceiver.receiver, source.forward_packet)
+                    encoded.tap_sender_reports(transceiver.receiver, source.report)
                 peer.sources[mid] = source
                 self._sources.append(source)
             transceiver.setCodecPreferences(_preferences(transceiver.kind))
