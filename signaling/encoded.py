@@ -52,7 +52,15 @@ from aiortc.rtcicetransport import RTCIceTransport
 from aiortc.rtcrtpreceiver import RTCRtpReceiver
 from aiortc.rtcrtpsender import RTCRtpSender
 from aiortc.rtcrtptransceiver import RTCRtpTransceiver
-from aiortc.rtp import RTP_HISTORY_SIZE, RtcpSrPacket, RtpPacket
+from aiortc.rtp import (
+    RTCP_PSFB_APP,
+    RTP_HISTORY_SIZE,
+    RtcpPsfbPacket,
+    RtcpRrPacket,
+    RtcpSrPacket,
+    RtpPacket,
+    unpack_remb_fci,
+)
 
 __all__ = [
     "EncodedFrame",
@@ -62,6 +70,7 @@ __all__ = [
     "PacketSender",
     "request_keyframe",
     "set_stream_id",
+    "tap_feedback",
     "tap_packets",
     "tap_sender_reports",
     "tap_receiver",
@@ -227,6 +236,31 @@ def tap_sender_reports(receiver: RTCRtpReceiver,
         await handle(packet)
 
     receiver._handle_rtcp_packet = tapped  # type: ignore[method-assign]
+
+
+def tap_feedback(sender: RTCRtpSender, on_loss: Callable[[float], None],
+                 on_estimate: Callable[[int, list[int]], None]) -> None:
+    """Read what the remote receiver says about ``sender``'s stream, before aiortc
+    handles it as usual: ``on_loss(fraction)`` for each receiver report block about
+    it (RFC 3550 section 6.4.2: the fraction lost since the previous report), and
+    ``on_estimate(bitrate, ssrcs)`` for each REMB that names it (the receiver's
+    estimate of what it can take, in bits per second, for the streams ``ssrcs``)."""
+    handle = sender._handle_rtcp_packet
+
+    async def tapped(packet: Any) -> None:
+        try:
+            if isinstance(packet, (RtcpRrPacket, RtcpSrPacket)):
+                for report in packet.reports:
+                    if report.ssrc == sender._ssrc:
+                        on_loss(report.fraction_lost / 256)
+            elif isinstance(packet, RtcpPsfbPacket) and packet.fmt == RTCP_PSFB_APP:
+                bitrate, ssrcs = unpack_remb_fci(packet.fci)
+                on_estimate(bitrate, ssrcs)
+        except Exception:  # never break the transport's RTCP loop
+            logger.exception("reading a receiver's feedback failed")
+        await handle(packet)
+
+    sender._handle_rtcp_packet = tapped  # type: ignore[method-assign]
 
 
 def payload_type(transceiver: RTCRtpTransceiver) -> int:

@@ -62,6 +62,7 @@ from aiortc.rtcrtpparameters import RTCRtpCodecCapability
 from aiortc.rtp import RtpPacket
 
 from signaling import encoded, vp8
+from signaling.downlink import Downlink
 from signaling.errors import Glare, InvalidState, UnknownParticipant
 from signaling.media_errors import map_aiortc_errors
 from signaling.rewriting import StreamRewriter
@@ -73,6 +74,9 @@ logger = logging.getLogger(__name__)
 
 OnOffer = Callable[[str, str, dict[str, str]], Awaitable[None]]
 """``on_offer(participant_id, offer_sdp, streams)``; see ``MediaRouter``."""
+OnPaused = Callable[[str, dict[str, str]], None]
+"""``on_paused(participant_id, streams)``: the streams (stream id -> reason) now paused
+for the participant; an empty dict when none is. See ``MediaRouter``."""
 
 PROMPT_KEYFRAME_INTERVAL = 0.25
 """Seconds since the last PLI after which a new subscription's first request is sent."""
@@ -87,6 +91,13 @@ FORWARDING = ("packets", "frames")
 
 _CODECS = {"audio": "opus", "video": "VP8"}
 _CLOCK_RATES = {"audio": 48000, "video": 90000}
+# Bytes each packet costs on the wire besides its payload: IPv4 20 + UDP 8 + RTP 12,
+# header extensions about 12, the SRTP tag 10.
+_PACKET_OVERHEAD = 62
+ADAPT_INTERVAL = 0.5
+"""Seconds between two looks at each subscriber's link (packet forwarding)."""
+POOR_CONNECTION = "poor-connection"
+"""Why a stream is paused for a subscriber: their link cannot carry it."""
 # Frames an outlet may queue before its sender pulls them (about two seconds).
 _MAX_QUEUED = {"audio": 100, "video": 60}
 
@@ -215,7 +226,8 @@ class _Outlet(MediaStreamTrack):
     the m-line is recycled; its sender never sees it end, so it never stops.
     """
 
-    def __init__(self, kind: str, transceiver: RTCRtpTransceiver, *, packets: bool) -> None:
+    def __init__(self, kind: str, transceiver: RTCRtpTransceiver, *, packets: bool,
+                 downlink: Downlink | None = None) -> None:
         super().__init__()
         self.kind = kind
         self.transceiver = transceiver
@@ -231,6 +243,10 @@ class _Outlet(MediaStreamTrack):
         self._rewriter = StreamRewriter(_CLOCK_RATES[kind])
         self._payload_type = 0
         self._wire: encoded.PacketSender | None = None
+        # The subscriber's link (packet forwarding with adaptation): what this outlet
+        # sends is counted there, and video is paused when it does not fit.
+        self._downlink = downlink
+        self.paused = False
 
     @property
     def id(self) -> str:
@@ -267,8 +283,18 @@ class _Outlet(MediaStreamTrack):
 
     def request_keyframe(self, *, prompt: bool = False) -> None:
         """PLI/FIR from the subscriber (or a new subscription, ``prompt``): upstream."""
-        if self.source is not None and self.active:
+        if self.source is not None and self.active and not self.paused:
             self.source.request_keyframe(prompt=prompt)
+
+    def pause(self, paused: bool) -> None:
+        """Stop sending video to this subscriber (its link cannot carry it), or start
+        again, from a keyframe."""
+        if paused == self.paused:
+            return
+        self.paused = paused
+        if not paused:
+            self._need_keyframe = self.kind == "video"
+            self.request_keyframe(prompt=True)
 
     def push(self, packet: av.Packet[Any], keyframe: bool) -> None:
         """Queue one packet for the sender, holding video until a keyframe."""
@@ -299,7 +325,7 @@ class _Outlet(MediaStreamTrack):
         the packet's time by the publisher's sender reports: this stream's reports
         carry the publisher's mapping, moved by the timestamp rewrite, so receivers
         line audio and video up as the publisher captured them."""
-        if not self.active or self._wire is None:
+        if not self.active or self._wire is None or self.paused:
             return False
         if self._need_keyframe:
             if not keyframe:
@@ -322,6 +348,8 @@ class _Outlet(MediaStreamTrack):
             # starts again from a keyframe once it is.
             self._need_keyframe = self.kind == "video"
             return False
+        if self._downlink is not None:
+            self._downlink.sent(self, len(out.payload) + _PACKET_OVERHEAD, now)
         return True
 
     async def recv(self) -> av.Packet[Any]:
@@ -353,9 +381,16 @@ class _Peer:
         self.dirty = False  # the server must offer again
         self.connected = False  # ICE and DTLS are up: server offers may go out
         self.driver: asyncio.Task[None] | None = None
+        self.downlink = Downlink()
+        self.told_paused: dict[str, str] = {}  # the paused streams the client was told
 
     def streams(self) -> dict[str, str]:
         return {o.source.stream_id: o.source.publisher for o in self.outlets if o.source}
+
+    def paused_streams(self) -> dict[str, str]:
+        """Stream id -> why, for each stream paused for this participant now."""
+        return {o.source.stream_id: POOR_CONNECTION for o in self.outlets
+                if o.paused and o.source is not None}
 
 
 class MediaRouter:
@@ -376,11 +411,16 @@ class MediaRouter:
     def __init__(self, *, ice_servers: Sequence[RTCIceServer] = (), on_offer: OnOffer,
                  on_keyframe_request: Callable[[], None] = lambda: None,
                  on_forward: Callable[[int], None] = lambda size: None,
-                 forwarding: str = "packets") -> None:
+                 forwarding: str = "packets", adapt: bool = True,
+                 on_paused: OnPaused | None = None) -> None:
         encoded.check_aiortc()
         if forwarding not in FORWARDING:
             raise ValueError(f"forwarding must be one of {FORWARDING}, not {forwarding!r}")
         self.forwarding = forwarding
+        # Each subscriber's link decides which video it gets (packet forwarding only).
+        self.adapt = adapt and forwarding == "packets"
+        self._on_paused = on_paused
+        self._adapter: asyncio.Task[None] | None = None
         self._on_keyframe_request = on_keyframe_request
         self._on_forward = on_forward
         self._ice_servers = list(ice_servers)
@@ -412,6 +452,8 @@ class MediaRouter:
         config = RTCConfiguration(iceServers=list(self._ice_servers))
         peer = _Peer(participant_id, RTCPeerConnection(config))
         self._peers[participant_id] = peer
+        if self.adapt and self._adapter is None:
+            self._adapter = self._spawn(self._adapt())
 
         @peer.pc.on("connectionstatechange")
         def _connected() -> None:
@@ -578,6 +620,7 @@ class MediaRouter:
                 return None
             peer.dirty = False
             self._assign_outlets(peer)
+            self._tell_paused(peer)
             if all(o.transceiver.direction == o.transceiver.currentDirection for o in peer.outlets):
                 return None  # nothing the client has not seen yet
             with map_aiortc_errors():
@@ -612,10 +655,40 @@ class MediaRouter:
         # participant publishes on.
         transceiver = peer.pc.addTransceiver(kind, direction="sendonly")
         transceiver.setCodecPreferences(_preferences(kind))
-        outlet = _Outlet(kind, transceiver, packets=self.forwarding == "packets")
+        outlet = _Outlet(kind, transceiver, packets=self.forwarding == "packets",
+                         downlink=peer.downlink if self.adapt else None)
         encoded.on_keyframe_request(transceiver.sender, outlet.request_keyframe)
+        if self.adapt:
+            downlink, loop = peer.downlink, asyncio.get_running_loop()
+            downlink.add(outlet, pausable=kind == "video")
+            encoded.tap_feedback(
+                transceiver.sender,
+                on_loss=lambda fraction: downlink.loss(outlet, fraction, loop.time()),
+                on_estimate=lambda bitrate, ssrcs: downlink.estimate(ssrcs, bitrate,
+                                                                     loop.time()))
         peer.outlets.append(outlet)
         return outlet
+
+    # -- each subscriber's link ------------------------------------------------
+
+    async def _adapt(self) -> None:
+        """Every ``ADAPT_INTERVAL``: let each subscriber's link pause or resume video."""
+        loop = asyncio.get_running_loop()
+        while True:
+            await asyncio.sleep(ADAPT_INTERVAL)
+            now = loop.time()
+            for peer in list(self._peers.values()):
+                if peer.downlink.update(now):
+                    paused = peer.downlink.paused()
+                    for outlet in peer.outlets:
+                        outlet.pause(outlet in paused)
+                    self._tell_paused(peer)
+
+    def _tell_paused(self, peer: _Peer) -> None:
+        paused = peer.paused_streams()
+        if paused != peer.told_paused and self._on_paused is not None:
+            peer.told_paused = paused
+            self._on_paused(peer.id, paused)
 
     # -- plumbing --------------------------------------------------------------
 

@@ -38,6 +38,7 @@ from signaling.protocol import (
     Offer,
     ServerMessage,
     Tracks,
+    VideoPaused,
     dump,
 )
 from signaling.protocol import Offer as ServerOffer
@@ -156,7 +157,8 @@ class LiveRoom:
         self._attendance_lock = asyncio.Lock()
         self.router = MediaRouter(ice_servers=ice_servers, on_offer=self._offer,
                                   on_keyframe_request=on_keyframe_request,
-                                  on_forward=on_forward, forwarding=forwarding)
+                                  on_forward=on_forward, forwarding=forwarding,
+                                  on_paused=self._paused)
         self.media: set[str] = set()  # participants with a peer connection
         self.renewer: asyncio.Task[None] | None = None
         self.listener: asyncio.Task[None] | None = None
@@ -169,6 +171,11 @@ class LiveRoom:
         if conn is not None:
             conn.send(Tracks(streams=streams))
             conn.send(ServerOffer(sdp=sdp))
+
+    def _paused(self, participant_id: str, streams: dict[str, str]) -> None:
+        conn = self.connections.get(participant_id)
+        if conn is not None:
+            conn.send(VideoPaused(streams=streams))  # type: ignore[arg-type]
 
     def has_room_for(self, identity: Identity, capacity: int) -> bool:
         """Whether one more connection fits: a person already seated always does (their

@@ -96,6 +96,7 @@ __all__ = [
     "Specialty",
     "Tracks",
     "UtcDatetime",
+    "VideoPaused",
     "Welcome",
     "dump",
     "error_message",
@@ -273,6 +274,15 @@ class Tracks(_Message):
     streams: dict[str, Id]
 
 
+class VideoPaused(_Message):
+    """The video streams the server has stopped sending this participant, and why:
+    ``poor-connection`` when their link cannot carry them (audio is never paused).
+    The whole set each time; an empty one when all video flows again."""
+
+    type: Literal["video-paused"] = "video-paused"
+    streams: dict[str, Literal["poor-connection"]]
+
+
 class ParticipantJoined(_Message):
     type: Literal["participant-joined"] = "participant-joined"
     participant: ParticipantInfo
@@ -366,6 +376,7 @@ ServerMessage = (
     | Answer
     | Offer
     | Tracks
+    | VideoPaused
     | ParticipantJoined
     | ParticipantUpdated
     | ParticipantLeft

@@ -30,6 +30,29 @@ export function upsertParticipant(info) {
   tile.dataset.initials = info.display_name.replace(/^Dr\.?\s+/, "").split(/\s+/).map((w) => w[0]).join("").slice(0, 2);
   tile.classList.toggle("no-video", !info.video);
   tile.querySelector("video").setAttribute("aria-label", `Video of ${info.display_name}`);
+  markPaused(tile);
+}
+
+// The server stopped sending some video because this connection cannot carry it
+// ("video-paused"): say so on those tiles rather than leave a frozen picture.
+export function showPaused(streams) {
+  state.pausedStreams = streams;
+  for (const tile of state.tiles.values()) markPaused(tile);
+}
+
+function markPaused(tile) {
+  const id = tile.dataset.participantId;
+  const paused = Object.keys(state.pausedStreams).some((s) => state.peer?.streams.get(s) === id);
+  let flag = tile.querySelector(".paused-flag");
+  if (!flag && paused) {
+    flag = document.createElement("span");
+    flag.className = "paused-flag";
+    flag.setAttribute("role", "status");
+    flag.textContent = "Video paused: poor connection";
+    tile.append(flag);
+  }
+  if (flag) flag.hidden = !paused;
+  tile.classList.toggle("video-paused", paused);
 }
 
 export function removeParticipant(id) {

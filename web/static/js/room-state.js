@@ -32,6 +32,7 @@ export const state = {
   chain: Promise.resolve(),
   people,
   waiting: [],             // guests in the lobby (chairs)
+  pausedStreams: {},       // stream id -> why the server is not sending it ("video-paused")
 };
 
 export function setStatus(text, kind = "") {

@@ -4,7 +4,7 @@ import { nextItemId, refreshAgenda, showCurrent, showSigned, tickTimer } from ".
 import { preview, sendsVideo, toggleCamera, toggleMute, toggleShare } from "./controls.js";
 import { appendLine, loadChat, wireChat } from "./chat.js";
 import { wireDecisions } from "./decision.js";
-import { attachRemote, removeParticipant, upsertParticipant } from "./grid.js";
+import { attachRemote, removeParticipant, showPaused, upsertParticipant } from "./grid.js";
 import { showDenied, showLobby, showWaiting } from "./lobby.js";
 import { Peer } from "./peer.js";
 import { $, canAdvance, conferenceId, guestOnly, setStatus, showError, state, token } from "./room-state.js";
@@ -78,6 +78,9 @@ async function onMessage(message) {
       break;
     case "tracks":
       for (const [stream, participant] of Object.entries(message.streams)) state.peer?.streams.set(stream, participant);
+      break;
+    case "video-paused":
+      showPaused(message.streams);
       break;
     case "offer":
       await state.peer?.onOffer(message.sdp);

@@ -1,0 +1,91 @@
+"""Which video streams a subscriber's thin link keeps (signaling.downlink), on a clock
+the test moves: loss pauses video lowest priority first, audio never; probes come
+back when the link may carry them, and a probe that brings loss is paused again."""
+
+from __future__ import annotations
+
+from signaling.downlink import FIRST_PROBE_WAIT, MAX_PROBE_WAIT, SETTLE, Downlink
+
+
+class Link:
+    """A subscriber receiving audio and two videos; each stream sends at a fixed rate."""
+
+    def __init__(self) -> None:
+        self.downlink = Downlink()
+        self.now = 0.0
+        self.rates = {"audio": 50_000, "ana": 900_000, "ben": 900_000}  # bits/s
+        for key in self.rates:
+            self.downlink.add(key, pausable=key != "audio")
+
+    def run(self, seconds: float, capacity: float) -> list[set[str]]:
+        """Send for ``seconds`` through a link of ``capacity``; report loss each second."""
+        changes = []
+        for _ in range(int(seconds * 10)):
+            self.now += 0.1
+            paused = self.downlink.paused()
+            sending = 0
+            for key, rate in self.rates.items():
+                if key not in paused:
+                    self.downlink.sent(key, int(rate / 80), self.now)
+                    sending += rate
+            if round(self.now * 10) % 10 == 0:
+                loss = max(0.0, 1 - capacity / sending) if sending else 0.0
+                for key in self.rates:
+                    if key not in paused:
+                        self.downlink.loss(key, loss, self.now)
+            if self.downlink.update(self.now):
+                changes.append({str(key) for key in self.downlink.paused()})
+        return changes
+
+
+def test_a_link_that_carries_everything_pauses_nothing() -> None:
+    link = Link()
+    assert link.run(60, capacity=5_000_000) == []
+
+
+def test_a_thin_link_keeps_audio_and_pauses_video_lowest_priority_first() -> None:
+    link = Link()
+    changes = link.run(4, capacity=1_200_000)  # audio and one video fit, not two
+    assert changes == [{"ben"}]
+    # It stays so: the measured capacity says ben would not fit, so no probe comes
+    # to cost the others their audio.
+    assert link.run(50, capacity=1_200_000) == []
+
+
+def test_a_link_too_thin_for_any_video_keeps_audio_only() -> None:
+    link = Link()
+    changes = link.run(10, capacity=400_000)
+    assert changes[-1] == {"ana", "ben"} and len(changes) <= 2
+    assert "audio" not in link.downlink.paused()
+
+
+def test_a_link_that_recovers_gets_its_video_back_and_a_failed_probe_waits_longer() -> None:
+    link = Link()
+    link.run(10, capacity=400_000)
+    assert link.downlink.paused() == {"ana", "ben"}
+    # Still thin a minute later: the capacity is no longer trusted, so ana is tried,
+    # fails, and is paused again within a few seconds, then left alone for longer.
+    changes = link.run(70, capacity=400_000)
+    assert {"ben"} in changes and changes[-1] == {"ana", "ben"}
+    tries = len(changes)
+    assert link.run(FIRST_PROBE_WAIT + SETTLE, capacity=400_000) == []
+    # The line gets better: the next probe succeeds, then ben's too.
+    changes = link.run(3 * MAX_PROBE_WAIT, capacity=5_000_000)
+    assert link.downlink.paused() == set() and tries >= 2 and changes[-1] == set()
+
+
+def test_an_estimate_brings_a_stream_back_without_waiting() -> None:
+    link = Link()
+    link.run(4, capacity=1_200_000)
+    assert link.downlink.paused() == {"ben"}
+    link.now += SETTLE
+    link.downlink.estimate([1, 2, 3], 3_000_000, link.now)
+    assert link.downlink.update(link.now)
+    assert link.downlink.paused() == set()
+
+
+def test_estimates_alone_never_pause() -> None:
+    link = Link()
+    for second in range(20):
+        link.downlink.estimate([1], 100_000, float(second))  # a REMB ramping up from low
+    assert link.run(20, capacity=5_000_000) == []
