@@ -17,12 +17,12 @@ The signals are the subscriber's own RTCP:
   sizes decisions (how much to pause, whether a paused stream now fits); it never
   pauses anything by itself.
 
-When loss says the link is full, what got through (the rate sent times one minus the
-loss) is the link's capacity for now. Streams are paused until the rest fits in it with
+When loss says the link is full, what got through (each stream's rate times one minus
+its loss) is the link's capacity for now. Streams are paused until the rest fits in it with
 some headroom. A paused stream is tried again (a probe) when the capacity, or a
-fresher REMB, says it fits, or after a wait that doubles with each failed try (to a
-minute): a link's capacity changes, and only sending shows it. A probe that brings
-loss back is paused again at once.
+fresher REMB, says it fits, or once the capacity measured is too old to trust, after a
+wait that doubles with each failed try (to a minute): a link's capacity changes, and
+only sending shows it. A probe that brings loss back is paused again at once.
 
 Pure arithmetic on the times it is given: ``signaling.forwarding`` feeds it and asks.
 """
@@ -47,7 +47,7 @@ FIRST_PROBE_WAIT = 8.0
 MAX_PROBE_WAIT = 60.0
 PROBE_TRIAL = 4.0
 """Seconds a resumed stream must go without loss to stay."""
-CAPACITY_MEMORY = 60.0
+CAPACITY_MEMORY = 20.0
 """Seconds a measured capacity is trusted to rule out a probe."""
 RATE_WINDOW = 2.0
 FRESH = 3.0
@@ -122,7 +122,7 @@ class Downlink:
         losses = [fraction for fraction, when in self._losses.values() if now - when < FRESH]
         loss = max(losses, default=0.0)
         if loss >= CONGESTED_LOSS:
-            return self._relieve(now, rates, loss)
+            return self._relieve(now, rates)
         if self._probe is not None and now - self._probe_since >= PROBE_TRIAL:
             self._probe, self._probe_wait = None, FIRST_PROBE_WAIT  # it fits: keep it
         if self._probe is None:
@@ -132,8 +132,14 @@ class Downlink:
     def _sending(self, rates: dict[Hashable, float]) -> float:
         return sum(rates[key] for key, s in self._streams.items() if not s.paused)
 
-    def _relieve(self, now: float, rates: dict[Hashable, float], loss: float) -> bool:
-        delivered = self._sending(rates) * (1 - loss)
+    def _relieve(self, now: float, rates: dict[Hashable, float]) -> bool:
+        # What got through: each stream's rate less what its own report says was
+        # lost (one stream's lost keyframe burst must not make the link look tiny).
+        fresh = {key: fraction for key, (fraction, when) in self._losses.items()
+                 if now - when < FRESH}
+        typical = sum(fresh.values()) / len(fresh)
+        delivered = sum(rate * (1 - fresh.get(key, typical))
+                        for key, rate in rates.items() if not self._streams[key].paused)
         estimate = self._estimate(now)
         capacity = delivered if estimate is None else min(delivered, estimate)
         self._capacity = (capacity, now)

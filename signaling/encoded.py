@@ -84,6 +84,7 @@ _JITTER = "_RTCRtpReceiver__jitter_buffer"
 # The sender's private names PacketSender uses (checked by check_aiortc), spelled out
 # once: it runs for every packet and every subscriber.
 _SENDER_MID = "_RTCRtpSender__mid"
+_SENDER_STARTED = "_RTCRtpSender__started"
 _SENDER_HISTORY = "_RTCRtpSender__rtp_history"
 _SENDER_EXTENSIONS = "_RTCRtpSender__rtp_header_extensions_map"
 _SENDER_NTP = "_RTCRtpSender__ntp_timestamp"
@@ -282,21 +283,29 @@ class PacketSender:
     the sender's reports and the transport's statistics. The sender's own track must
     produce nothing.
 
-    Make one once the sender's m-line is negotiated (its mid and transport are set);
-    it keeps the sender's private state at hand, since it runs for every packet and
-    every subscriber.
+    It keeps the sender's private state at hand, since it runs for every packet and
+    every subscriber. The mid and the (bundled) transport are read when the sender has
+    started, which aiortc does in a task of its own after a negotiation: until then
+    ``send`` raises ``ConnectionError``.
     """
 
     __slots__ = ("sender", "_connection", "_dtls", "_extensions", "_history", "_mid", "_ssrc")
 
     def __init__(self, sender: RTCRtpSender) -> None:
         self.sender = sender
-        self._mid = getattr(sender, _SENDER_MID)
         self._history = getattr(sender, _SENDER_HISTORY)
         self._extensions = getattr(sender, _SENDER_EXTENSIONS)
         self._ssrc = sender._ssrc
-        self._dtls = sender.transport
-        self._connection = self._dtls.transport._connection
+        self._mid: str | None = None
+        self._dtls: Any = None
+        self._connection: Any = None
+
+    def _started(self) -> bool:
+        if getattr(self.sender, _SENDER_STARTED):
+            self._mid = getattr(self.sender, _SENDER_MID)
+            self._dtls = self.sender.transport
+            self._connection = self._dtls.transport._connection
+        return self._mid is not None
 
     def send(self, packet: RtpPacket, ntp_time: int | None = None,
              capture_ntp: int | None = None) -> None:
@@ -309,6 +318,8 @@ class PacketSender:
 
         Raises ``ConnectionError`` while the transport is not connected.
         """
+        if self._mid is None and not self._started():
+            raise ConnectionError("the subscriber's sender has not started")
         dtls, sender = self._dtls, self.sender
         pair = self._connection._nominated.get(1)
         if dtls._state is not DtlsState.CONNECTED or pair is None:
@@ -407,6 +418,9 @@ def check_aiortc() -> None:
         problems.append("aioice Connection.sendto sends on self._nominated.get(component)")
     if "self.transport.sendto(data, addr)" not in source(ice.StunProtocol.send_data):
         problems.append("aioice StunProtocol.send_data is self.transport.sendto(data, addr)")
+    start = source(RTCRtpSender.send)
+    if "self.__mid = parameters.muxId" not in start or "self.__started = True" not in start:
+        problems.append("RTCRtpSender.send sets self.__mid and self.__started")
     if "self.__rtp_history.get(" not in source(RTCRtpSender._retransmit):
         problems.append("RTCRtpSender._retransmit reads self.__rtp_history")
     if problems:

@@ -49,6 +49,7 @@ from typing import Any
 
 import av
 from aiortc import (
+    RTCBundlePolicy,
     RTCConfiguration,
     RTCIceServer,
     RTCPeerConnection,
@@ -449,7 +450,13 @@ class MediaRouter:
             raise InvalidState(f"participant {participant_id!r} is already connected")
         # Always pass the configured list: without iceServers aiortc falls back
         # to a public STUN server, and every gathering waits 5 s offline.
-        config = RTCConfiguration(iceServers=list(self._ice_servers))
+        # max-bundle: every m-line the server adds rides the one transport the
+        # client's first offer set up. With aiortc's default ("balanced") the second
+        # and later video m-lines for a client that publishes no video (audio only)
+        # are tied to a video transport that bundling then discards: measured on a
+        # thin link, those streams never started.
+        config = RTCConfiguration(iceServers=list(self._ice_servers),
+                                  bundlePolicy=RTCBundlePolicy.MAX_BUNDLE)
         peer = _Peer(participant_id, RTCPeerConnection(config))
         self._peers[participant_id] = peer
         if self.adapt and self._adapter is None:
