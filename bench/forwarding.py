@@ -138,7 +138,9 @@ async def serve(mode: str) -> None:
         router: Any = (
             RelayRouter(on_offer)
             if mode == "relay"
-            else MediaRouter(ice_servers=[], on_offer=on_offer, forwarding=mode)
+            # Adaptation off: a busy load generator's own losses would pause video and
+            # lower what is forwarded (bench/thin_link.py measures adaptation).
+            else MediaRouter(ice_servers=[], on_offer=on_offer, forwarding=mode, adapt=False)
         )
         while line := await reader.readline():
             msg = json.loads(line)

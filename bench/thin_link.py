@@ -30,9 +30,10 @@ from tests.signaling.thin_link import (  # noqa: E402
 async def main(args: argparse.Namespace) -> None:
     print(f"thin link: {args.rate} kbit/s down; figures per publisher (ana, ben), "
           "frames per second over the window after the warm-up")
-    print("| adaptation | thin: audio fps (of 50) | thin: video fps | thin: video paused s "
-          "| thin: freezes | colleague: audio fps | colleague: video fps |")
-    print("|" + "---|" * 7, flush=True)
+    print("| adaptation | thin: audio fps (of 50) | thin: audio fps, first 5 s "
+          "| thin: video fps | thin: video paused s | thin: freezes | colleague: audio fps "
+          "| colleague: video fps |")
+    print("|" + "---|" * 8, flush=True)
     for _ in range(args.runs):
         for adapt in (True, False):
             with thin_link(rate_kbit=args.rate) as link:
@@ -43,7 +44,8 @@ async def main(args: argparse.Namespace) -> None:
 
             paused = " / ".join(f"{r.thin_paused[p]:.1f}" for p in ("ana", "ben"))
             freezes = " / ".join(str(r.thin_freezes[p]) for p in ("ana", "ben"))
-            print(f"| {'on' if adapt else 'off'} | {both(r.thin, 'audio')} "
+            first = " / ".join(f"{r.thin_warmup_audio[p]:.1f}" for p in ("ana", "ben"))
+            print(f"| {'on' if adapt else 'off'} | {both(r.thin, 'audio')} | {first} "
                   f"| {both(r.thin, 'video')} | {paused} of {r.seconds:.1f} | {freezes} "
                   f"| {both(r.colleague, 'audio')} | {both(r.colleague, 'video')} |",
                   flush=True)

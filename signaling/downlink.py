@@ -37,7 +37,10 @@ from dataclasses import dataclass, field
 __all__ = ["Downlink"]
 
 CONGESTED_LOSS = 0.10
-"""A reported loss fraction at or above which the link counts as full."""
+"""A loss fraction that, in two reports in a row about one stream, means the link is full
+(one report alone may be a burst: Wi-Fi, a keyframe through a small queue)."""
+HEAVY_LOSS = 0.25
+"""A loss fraction that, in a single report, means the link is full."""
 HEADROOM = 0.85
 """The share of the measured capacity the streams kept may fill."""
 SETTLE = 2.5
@@ -74,7 +77,8 @@ class Downlink:
 
     def __init__(self) -> None:
         self._streams: dict[Hashable, _Stream] = {}
-        self._losses: dict[Hashable, tuple[float, float]] = {}  # stream -> (fraction, when)
+        # stream -> its last two reports: (fraction lost, when)
+        self._losses: dict[Hashable, deque[tuple[float, float]]] = {}
         self._estimates: dict[tuple[int, ...], tuple[float, float]] = {}  # ssrcs -> (bps, when)
         self._quiet_until = -math.inf
         self._capacity: tuple[float, float] | None = None  # (bits/s, when measured)
@@ -103,7 +107,7 @@ class Downlink:
 
     def loss(self, key: Hashable, fraction: float, now: float) -> None:
         """A receiver report: ``fraction`` of the stream's packets lost since the last."""
-        self._losses[key] = (fraction, now)
+        self._losses.setdefault(key, deque(maxlen=2)).append((fraction, now))
 
     def estimate(self, ssrcs: Iterable[int], bitrate: float, now: float) -> None:
         """A REMB: the subscriber can take ``bitrate`` for the streams ``ssrcs``."""
@@ -119,14 +123,20 @@ class Downlink:
         if now < self._quiet_until:
             return False
         rates = {key: stream.measure(now) for key, stream in self._streams.items()}
-        losses = [fraction for fraction, when in self._losses.values() if now - when < FRESH]
-        loss = max(losses, default=0.0)
-        if loss >= CONGESTED_LOSS:
+        if self._congested(now):
             return self._relieve(now, rates)
         if self._probe is not None and now - self._probe_since >= PROBE_TRIAL:
             self._probe, self._probe_wait = None, FIRST_PROBE_WAIT  # it fits: keep it
         if self._probe is None:
             return self._try_one(now, rates)
+        return False
+
+    def _congested(self, now: float) -> bool:
+        for reports in self._losses.values():
+            fresh = [fraction for fraction, when in reports if now - when < FRESH]
+            if fresh and (fresh[-1] >= HEAVY_LOSS
+                          or (len(fresh) == 2 and min(fresh) >= CONGESTED_LOSS)):
+                return True
         return False
 
     def _sending(self, rates: dict[Hashable, float]) -> float:
@@ -135,8 +145,8 @@ class Downlink:
     def _relieve(self, now: float, rates: dict[Hashable, float]) -> bool:
         # What got through: each stream's rate less what its own report says was
         # lost (one stream's lost keyframe burst must not make the link look tiny).
-        fresh = {key: fraction for key, (fraction, when) in self._losses.items()
-                 if now - when < FRESH}
+        fresh = {key: reports[-1][0] for key, reports in self._losses.items()
+                 if now - reports[-1][1] < FRESH}
         typical = sum(fresh.values()) / len(fresh)
         delivered = sum(rate * (1 - fresh.get(key, typical))
                         for key, rate in rates.items() if not self._streams[key].paused)

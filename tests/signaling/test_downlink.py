@@ -97,3 +97,20 @@ def test_estimates_alone_never_pause() -> None:
     for second in range(20):
         link.downlink.estimate([1], 100_000, float(second))  # a REMB ramping up from low
     assert link.run(20, capacity=5_000_000) == []
+
+
+def test_one_lossy_report_is_a_burst_two_are_a_full_link() -> None:
+    link = Link()
+    downlink = link.downlink
+    for second in range(3):
+        for key, rate in link.rates.items():
+            downlink.sent(key, int(rate / 8), float(second))
+    downlink.loss("ana", 0.15, 3.0)  # a burst
+    assert not downlink.update(3.0)
+    downlink.loss("ana", 0.0, 4.0)
+    downlink.loss("ana", 0.15, 5.0)
+    assert not downlink.update(5.0)
+    downlink.loss("ana", 0.12, 6.0)  # again: the link is full
+    assert downlink.update(6.0) and downlink.paused() == {"ben"}
+    downlink.loss("ana", 0.4, 20.0)  # heavy loss counts at once
+    assert downlink.update(20.0) and downlink.paused() == {"ana", "ben"}

@@ -159,6 +159,7 @@ class Report:
     thin_freezes: dict[str, int]  # publisher -> video gaps over 0.5 s while not paused
     thin_paused: dict[str, float]  # publisher -> seconds their video was paused on purpose
     colleague: dict[tuple[str, str], float]  # what cho received, frames per second
+    thin_warmup_audio: dict[str, float]  # audio frames per second in the warm-up (joining)
     told: list[tuple[float, dict[str, str]]] = field(default_factory=list)
 
 
@@ -250,7 +251,10 @@ async def run_call(link: Link, *, adapt: bool, seconds: float = 20.0,
         freezes[publisher] = sum(1 for a, b in gaps if b - a > 0.5
                                  and not any(s <= a and b <= e + 0.5 for s, e in spans))
     colleague = {key: rate(times) for key, times in people["cho"].received().items()}
-    return Report(window, thin, freezes, paused, colleague, told)
+    warmup_audio = {publisher: sum(1 for t in frames.get(publisher, {}).get("audio", [])
+                                   if started <= t < start) / warmup
+                    for publisher in ("ana", "ben")}
+    return Report(window, thin, freezes, paused, colleague, warmup_audio, told)
 
 
 def _paused_spans(told: list[tuple[float, dict[str, str]]],
