@@ -206,6 +206,37 @@ async def test_browser_low_bandwidth_mode_receives_no_video(live: Live, browser:
     assert a != me
 
 
+async def test_browser_video_paused_for_a_poor_connection_says_so_and_comes_back(
+        live: Live, browser: Browser) -> None:
+    """What the server does for a link that cannot carry a video (signaling.downlink),
+    done by hand: Chrome is told, the tile says so, and the picture comes back from a
+    keyframe when the stream resumes, its numbering continuous."""
+    base = f"http://{live.base}"
+    _, chair = await sign_in(browser, base, "okafor@casebridge.example")
+    _, rural = await sign_in(browser, base, "petrova@casebridge.example")
+    a = await enter_room(chair, base, live.conference_id)
+    me = await enter_room(rural, base, live.conference_id)
+    await wait_decoding(rural, {a})
+    router = live.app.state.hub.rooms[live.conference_id].router
+    peer = router._peers[me]
+    [outlet] = [o for o in peer.outlets if o.kind == "video" and o.active]
+    flag = rural.locator(".video-tile.video-paused .paused-flag")
+
+    outlet.pause(True)
+    router._tell_paused(peer)
+    await flag.wait_for()
+    assert await flag.inner_text() == "Video paused: poor connection"
+    frozen = (await decoded(rural)).get(a, 0)
+    await asyncio.sleep(1.5)
+    assert (await decoded(rural)).get(a, 0) <= frozen + 2  # nothing more arrives
+    await rural.screenshot(path=str(ARTIFACTS / "video-paused.png"))
+
+    outlet.pause(False)
+    router._tell_paused(peer)
+    await flag.wait_for(state="hidden")
+    await wait_decoding(rural, {a})
+
+
 async def test_browser_guest_waits_in_the_lobby_until_the_chair_admits(live: Live, browser: Browser
                                                                        ) -> None:
     base = f"http://{live.base}"
