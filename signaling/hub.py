@@ -28,6 +28,7 @@ import secrets
 import time
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
+from typing import Literal
 
 from aiortc import RTCIceServer
 
@@ -51,6 +52,7 @@ from signaling.protocol import (
     parse,
 )
 from signaling.room import Identity, Room
+from signaling.turn import TurnRelay
 
 log = logging.getLogger(__name__)
 
@@ -66,8 +68,12 @@ class Hub:
     def __init__(self, *, store: RoomStore, ice_servers: Sequence[IceServer] = (),
                  backplane: Backplane | None = None, instance_id: str | None = None,
                  clock: Callable[[], float] = time.monotonic,
-                 capacity: int = DEFAULT_CAPACITY, forwarding: str = "packets") -> None:
+                 capacity: int = DEFAULT_CAPACITY, forwarding: str = "packets",
+                 turn: TurnRelay | None = None,
+                 ice_transport_policy: Literal["all", "relay"] = "all") -> None:
         self.store = store
+        self.ice_transport_policy: Literal["all", "relay"] = ice_transport_policy
+        self.turn = turn  # relays whose credentials each participant's welcome carries
         self.forwarding = forwarding  # how rooms forward media (MediaRouter)
         self.ice_servers = tuple(ice_servers)
         self.backplane = backplane
@@ -96,6 +102,11 @@ class Hub:
     def _count_keyframe_request(self) -> None:
         self.keyframe_requests += 1
 
+    def _turn_for(self, participant_id: str) -> tuple[IceServer, ...]:
+        if self.turn is None:
+            return ()
+        return (self.turn.credential(participant_id, time.time()),)
+
     def _rtc_ice_servers(self) -> list[RTCIceServer]:
         return [RTCIceServer(urls=s.urls if isinstance(s.urls, str) else list(s.urls),
                              username=s.username, credential=s.credential)
@@ -113,7 +124,8 @@ class Hub:
                     return None
             item_ids, current, started = await self.store.agenda(conference_id)
             room = Room(str(conference_id), agenda_item_ids=item_ids,
-                        ice_servers=self.ice_servers)
+                        ice_servers=self.ice_servers, ice_servers_for=self._turn_for,
+                        ice_transport_policy=self.ice_transport_policy)
             room.restore_agenda(current, started)
             live = LiveRoom(conference_id, room, self.store, self._rtc_ice_servers(),
                             on_keyframe_request=self._count_keyframe_request,

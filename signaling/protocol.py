@@ -252,6 +252,8 @@ class Welcome(_Message):
     current_item_id: Id | None
     started_at: UtcDatetime | None = None
     ice_servers: tuple[IceServer, ...] = ()
+    # "relay": media only through the TURN relays listed (CASEBRIDGE_ICE_TRANSPORT_POLICY)
+    ice_transport_policy: Literal["all", "relay"] = "all"
 
 
 LobbyReason = Literal["another_case"]

@@ -37,10 +37,10 @@ shown in the room but not counted.
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import assert_never
+from typing import Literal, assert_never
 
 from conference.people import ConferenceRole, Role, Specialty
 from conference.permissions import may_advance, takes_part
@@ -144,9 +144,14 @@ class Room:
         *,
         agenda_item_ids: Iterable[str] = (),
         ice_servers: Sequence[IceServer] = (),
+        ice_servers_for: Callable[[str], Sequence[IceServer]] = lambda participant_id: (),
+        ice_transport_policy: Literal["all", "relay"] = "all",
     ) -> None:
         self.room_id = room_id
         self.ice_servers = tuple(ice_servers)
+        # Per participant (TURN credentials made for them); the caller owns the clock.
+        self._ice_servers_for = ice_servers_for
+        self.ice_transport_policy: Literal["all", "relay"] = ice_transport_policy
         self._agenda_item_ids = frozenset(agenda_item_ids)
         self._current_item_id: str | None = None
         self._started_at: datetime | None = None
@@ -422,7 +427,9 @@ class Room:
             participants=self.present,
             current_item_id=self.current_item_id,
             started_at=self.started_at,
-            ice_servers=self.ice_servers,
+            ice_servers=(*self.ice_servers,
+                         *self._ice_servers_for(participant.participant_id)),
+            ice_transport_policy=self.ice_transport_policy,
         )
         out = [Outgoing(participant.participant_id, welcome)]
         if participant.identity.conference_role is ConferenceRole.CHAIR and self._lobby:

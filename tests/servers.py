@@ -1,4 +1,4 @@
-"""Private PostgreSQL and Redis servers on free ports, for tests that stop them.
+"""Private PostgreSQL, Redis and coturn servers on free ports, for tests that stop them.
 
 The shared servers (127.0.0.1:5432, :6379) are never stopped by a test; a test
 that needs an outage starts its own here and stops it (PostgreSQL runs as the
@@ -10,6 +10,7 @@ from __future__ import annotations
 import glob
 import os
 import shutil
+import socket
 import subprocess
 import tempfile
 import time
@@ -19,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import redis
+from aioice import stun
 
 from tests.ports import free_port
 
@@ -107,3 +109,55 @@ def private_redis() -> Iterator[PrivateRedis]:
         yield server
     finally:
         server.stop()
+
+
+@dataclass
+class Coturn:
+    """A private coturn relay on loopback with TURN REST credentials (use-auth-secret)."""
+
+    port: int
+    secret: str
+    process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"turn:127.0.0.1:{self.port}?transport=udp"
+
+    def answers(self) -> bool:
+        """Whether it answers a STUN Binding request (RFC 8489) on its port."""
+        request = stun.Message(message_method=stun.Method.BINDING,
+                               message_class=stun.Class.REQUEST)
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+            probe.settimeout(0.1)
+            probe.sendto(bytes(request), ("127.0.0.1", self.port))
+            try:
+                return stun.parse_message(probe.recv(2048)).transaction_id == \
+                    request.transaction_id
+            except (TimeoutError, ValueError):
+                return False
+
+
+@contextmanager
+def private_coturn(secret: str) -> Iterator[Coturn]:
+    """coturn on 127.0.0.1 relaying between loopback peers only, for tests."""
+    with tempfile.TemporaryDirectory() as folder:
+        server = Coturn(free_port(), secret)
+        relay_ports = free_port()  # a start; coturn takes the range after it
+        server.process = subprocess.Popen(
+            ["turnserver", "--listening-ip=127.0.0.1", "--relay-ip=127.0.0.1",
+             f"--listening-port={server.port}", "--use-auth-secret",
+             f"--static-auth-secret={secret}", "--realm=casebridge.test",
+             "--allow-loopback-peers", "--no-tls", "--no-dtls", "--no-cli", "--no-tcp-relay",
+             f"--min-port={relay_ports}", f"--max-port={relay_ports + 200}",
+             f"--pidfile={folder}/turn.pid", f"--userdb={folder}/turn.db"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            for _ in range(100):
+                if server.answers():
+                    break
+            else:
+                raise RuntimeError("coturn did not start")
+            yield server
+        finally:
+            server.process.kill()
+            server.process.wait()

@@ -106,7 +106,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
                                                 live_window=settings.live_window),
                         ice_servers=ice_servers(settings.ice_servers),
                         backplane=app.state.backplane, capacity=settings.room_capacity,
-                        forwarding=settings.forwarding)
+                        forwarding=settings.forwarding, turn=settings.turn,
+                        ice_transport_policy=settings.ice_transport_policy)
     app.state.metrics = Metrics(app)
     app.state.mailer = sender_for(app, settings)
     app.state.oidc = client_for(settings.oidc) if settings.oidc else None

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from email.utils import parseaddr
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import unquote, urlsplit
 
 from sqlalchemy.engine import make_url
@@ -18,6 +18,7 @@ from conference.mail import DEFAULT_PUBLIC_URL, DEFAULT_SENDER
 from conference.signoff import AUTO_CLOSE_GRACE, LIVE_WINDOW
 from signaling.forwarding import FORWARDING
 from signaling.hub import DEFAULT_CAPACITY
+from signaling.turn import TurnRelay
 from storage.cases import ImagingPolicy
 from storage.engine import database_url
 
@@ -89,6 +90,10 @@ class Settings:
     room_capacity: int = DEFAULT_CAPACITY  # CASEBRIDGE_ROOM_CAPACITY
     json_logs: bool = False  # CASEBRIDGE_LOG_FORMAT=json
     forwarding: str = "packets"  # CASEBRIDGE_FORWARD: packets, or frames (the fallback)
+    # CASEBRIDGE_TURN_URLS and CASEBRIDGE_TURN_SECRET: short-lived credentials per join.
+    turn: TurnRelay | None = None
+    # CASEBRIDGE_ICE_TRANSPORT_POLICY=relay: browsers send media only through the relay.
+    ice_transport_policy: Literal["all", "relay"] = "all"
 
     @property
     def link_base(self) -> str:
@@ -169,6 +174,33 @@ def instrument_text(path: str) -> dict[str, list[dict[str, Any]]]:
             raise ConfigError(f'CASEBRIDGE_INSTRUMENT_TEXT "{name}" needs 10 sections, each '
                               '{"question": text, "answers": [six texts, 0 to 5]}.')
     return data
+
+
+def _turn() -> TurnRelay | None:
+    urls = [u.strip() for u in os.environ.get("CASEBRIDGE_TURN_URLS", "").split(",") if u.strip()]
+    secret = os.environ.get("CASEBRIDGE_TURN_SECRET", "").strip()
+    if not urls and not secret:
+        return None
+    if not urls or not secret:
+        raise ConfigError("CASEBRIDGE_TURN_URLS and CASEBRIDGE_TURN_SECRET go together: "
+                          "set both (the relay's URLs and the secret it shares) or neither.")
+    for url in urls:
+        if not url.startswith(("turn:", "turns:")) or len(url) <= len("turns:"):
+            raise ConfigError(f"CASEBRIDGE_TURN_URLS: {url!r} is not a turn: or turns: URL "
+                              "(for example turn:turn.hospital.example:3478?transport=udp).")
+    return TurnRelay(urls=tuple(urls), secret=secret)
+
+
+def _ice_transport_policy(turn: TurnRelay | None) -> Literal["all", "relay"]:
+    raw = os.environ.get("CASEBRIDGE_ICE_TRANSPORT_POLICY", "").strip().lower()
+    if raw in ("", "all"):
+        return "all"
+    if raw != "relay":
+        raise ConfigError("CASEBRIDGE_ICE_TRANSPORT_POLICY is all or relay.")
+    if turn is None:
+        raise ConfigError("CASEBRIDGE_ICE_TRANSPORT_POLICY=relay needs a relay: set "
+                          "CASEBRIDGE_TURN_URLS and CASEBRIDGE_TURN_SECRET.")
+    return "relay"
 
 
 def _forwarding(raw: str) -> str:
@@ -274,6 +306,7 @@ def load_settings() -> Settings:
         raise ConfigError(f"CASEBRIDGE_DATABASE_URL is not a database URL: {exc}") from exc
     hosts = os.environ.get("CASEBRIDGE_IMAGING_HOSTS", "").strip()
     public = os.environ.get("CASEBRIDGE_PUBLIC_URL", "").strip()
+    turn = _turn()
     return Settings(
         database_url=db_url,
         secret_key=_secret_key(db_url),
@@ -296,4 +329,6 @@ def load_settings() -> Settings:
         room_capacity=_count("CASEBRIDGE_ROOM_CAPACITY", DEFAULT_CAPACITY, 2, 200),
         json_logs=_log_format(os.environ.get("CASEBRIDGE_LOG_FORMAT", "").strip().lower()),
         forwarding=_forwarding(os.environ.get("CASEBRIDGE_FORWARD", "").strip().lower()),
+        turn=turn,
+        ice_transport_policy=_ice_transport_policy(turn),
     )

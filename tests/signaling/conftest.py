@@ -56,10 +56,11 @@ class SyntheticVideo(MediaStreamTrack):
 class Client:
     """One participant's browser stand-in: publishes, answers, counts decoded frames."""
 
-    def __init__(self, participant_id: str, router: MediaRouter) -> None:
+    def __init__(self, participant_id: str, router: MediaRouter,
+                 config: RTCConfiguration | None = None) -> None:
         self.id = participant_id
         self.router = router
-        self.pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
+        self.pc = RTCPeerConnection(config or RTCConfiguration(iceServers=[]))
         self.streams: dict[str, str] = {}
         self.offers: list[str] = []
         self.frames: dict[MediaStreamTrack, int] = {}
@@ -151,8 +152,9 @@ class Room:
     async def _on_offer(self, participant_id: str, sdp: str, streams: dict[str, str]) -> None:
         await self.clients[participant_id].on_offer(sdp, streams)
 
-    async def join(self, participant_id: str) -> Client:
-        client = Client(participant_id, self.router)
+    async def join(self, participant_id: str,
+                   config: RTCConfiguration | None = None) -> Client:
+        client = Client(participant_id, self.router, config)
         self.clients[participant_id] = client
         await client.join()
         return client

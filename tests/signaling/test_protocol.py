@@ -188,6 +188,7 @@ def test_dump_writes_contract_field_names() -> None:
         "current_item_id": "item-7",
         "started_at": "2025-03-04T15:30:00Z",
         "ice_servers": [{"urls": ["turn:turn.example.org"], "username": "u", "credential": "c"}],
+        "ice_transport_policy": "all",
     }
 
 

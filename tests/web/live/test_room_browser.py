@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import asyncio
+import shutil
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 from playwright.async_api import Browser, BrowserContext, Page, async_playwright
 
+from signaling.turn import TurnRelay
 from storage.demo import DEMO_PASSWORD
 from tests.factories import guest_token
+from tests.servers import private_coturn
 from tests.web.live.conftest import Live
 
 pytestmark = pytest.mark.browser
@@ -235,6 +238,40 @@ async def test_browser_video_paused_for_a_poor_connection_says_so_and_comes_back
     router._tell_paused(peer)
     await flag.wait_for(state="hidden")
     await wait_decoding(rural, {a})
+
+
+RELAYED = """async () => {
+  const stats = await window.casebridgeRoom.stats();
+  const types = [];
+  stats.forEach((r) => {
+    if (r.type === "candidate-pair" && r.state === "succeeded" && r.nominated) {
+      types.push(stats.get(r.localCandidateId).candidateType);
+    }
+  });
+  return types;
+}"""
+
+
+@pytest.mark.skipif(shutil.which("turnserver") is None,
+                    reason="TURN TEST NOT RUN: coturn is not installed (scripts/prepare)")
+async def test_browser_media_through_a_turn_relay_only(live: Live, browser: Browser) -> None:
+    """As behind a firewall that lets nothing out but the relay: Chrome told to use
+    relay candidates only (CASEBRIDGE_ICE_TRANSPORT_POLICY=relay), with credentials
+    made for each participant, still holds the call through a real coturn."""
+    secret = "browser-relay-secret"
+    with private_coturn(secret) as coturn:
+        hub = live.app.state.hub
+        hub.turn = TurnRelay(urls=(coturn.url,), secret=secret)
+        hub.ice_transport_policy = "relay"
+        base = f"http://{live.base}"
+        _, chair = await sign_in(browser, base, "okafor@casebridge.example")
+        _, pain = await sign_in(browser, base, "raman@casebridge.example")
+        a = await enter_room(chair, base, live.conference_id)
+        b = await enter_room(pain, base, live.conference_id)
+        await wait_decoding(chair, {b})
+        await wait_decoding(pain, {a})
+        assert await chair.evaluate(RELAYED) == ["relay"]
+        assert await pain.evaluate(RELAYED) == ["relay"]
 
 
 async def test_browser_guest_waits_in_the_lobby_until_the_chair_admits(live: Live, browser: Browser

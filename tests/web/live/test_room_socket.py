@@ -1,7 +1,11 @@
 """The signaling socket end to end: auth, protocol errors, agenda, attendance."""
 
 import asyncio
+import base64
+import hashlib
+import hmac
 import json
+import time
 from typing import Any
 
 import pytest
@@ -9,6 +13,7 @@ from sqlmodel import Session
 
 from conference.people import ConferenceRole
 from signaling.client import RoomClient
+from signaling.turn import TurnRelay
 from storage import agenda, conferences, users
 from storage.engine import session_scope
 from storage.tables import Case
@@ -53,6 +58,30 @@ async def test_socket_unknown_conference(live: Live, conference: str) -> None:
     await client.open()
     assert await client.wait_closed() == 4404
     await client.close()
+
+
+async def test_socket_welcome_carries_turn_credentials_made_for_each_participant(
+        live: Live) -> None:
+    secret = "shared-with-the-relay"
+    live.app.state.hub.turn = TurnRelay(urls=("turn:turn.hospital.example:3478",),
+                                        secret=secret)
+    chair, pt = live.client("okafor"), live.client("lee")
+    await chair.open()
+    await pt.open()
+    welcomes = [await chair.join(), await pt.join()]
+    seen = []
+    for welcome in welcomes:
+        [server] = welcome["ice_servers"]
+        expiry, participant = server["username"].split(":", 1)
+        assert participant == welcome["participant_id"]
+        assert time.time() + 11 * 3600 < int(expiry) <= time.time() + 12 * 3600 + 5
+        digest = hmac.new(secret.encode(), server["username"].encode(), hashlib.sha1).digest()
+        assert server["credential"] == base64.b64encode(digest).decode()
+        assert server["urls"] == ["turn:turn.hospital.example:3478"]
+        seen.append(server["username"])
+    assert seen[0] != seen[1]
+    await chair.close()
+    await pt.close()
 
 
 async def test_socket_welcome_lists_everyone(live: Live) -> None:

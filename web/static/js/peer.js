@@ -3,12 +3,12 @@
 // its own offer, answers the server's, then offers again.
 
 export class Peer extends EventTarget {
-  constructor({ iceServers, send, receiveVideo }) {
+  constructor({ iceServers, iceTransportPolicy = "all", send, receiveVideo }) {
     super();
     this.send = send;
     this.receiveVideo = receiveVideo;
     this.streams = new Map(); // stream id -> participant id (from "tracks")
-    this.pc = new RTCPeerConnection({ iceServers, bundlePolicy: "max-bundle" });
+    this.pc = new RTCPeerConnection({ iceServers, iceTransportPolicy, bundlePolicy: "max-bundle" });
     this.makingOffer = false;
     this.wantOffer = false;
     this.rolledBack = false;

@@ -139,6 +139,7 @@ async function onWelcome(message) {
   dropPeer();
   const peer = new Peer({
     iceServers: message.ice_servers,
+    iceTransportPolicy: message.ice_transport_policy || "all",
     send: (m) => state.signaling.send(m),
     receiveVideo: !$("no-remote-video").checked,
   });
