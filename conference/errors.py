@@ -93,6 +93,17 @@ def gather(*checks: Callable[[], object]) -> None:
         raise InvalidInputs(problems)
 
 
+class ArchiveUnavailable(CasebridgeError):
+    """The hospital's image archive did not answer as it should: ``gateway_status`` is
+    502 (it refused or answered nonsense), 503 (unreachable) or 504 (too slow)."""
+
+    code = "archive_unavailable"
+
+    def __init__(self, message: str, *, gateway_status: int) -> None:
+        super().__init__(message, details={"gateway_status": gateway_status})
+        self.gateway_status = gateway_status
+
+
 class NotAuthenticated(CasebridgeError):
     code = "not_authenticated"
 

@@ -233,6 +233,11 @@ def visible_cases(session: Session, *, viewer: User) -> list[Case]:
     return list(session.exec(query if condition is None else query.where(condition)))
 
 
+def require_editable(session: Session, actor: User, case_id: int, what: str) -> Case:
+    """The case, if ``actor`` may change it (``what`` says what, for the refusal)."""
+    return _editable(session, actor, case_id, what)
+
+
 def _editable(session: Session, actor: User, case_id: int, what: str) -> Case:
     case = get_case(session, case_id)
     assert actor.id is not None

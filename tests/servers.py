@@ -161,3 +161,70 @@ def private_coturn(secret: str) -> Iterator[Coturn]:
         finally:
             server.process.kill()
             server.process.wait()
+
+
+ORTHANC_DICOMWEB_PLUGIN = "/usr/share/orthanc/plugins/libOrthancDicomWeb.so"
+
+
+@dataclass
+class Orthanc:
+    """A private Orthanc archive with its DICOMweb plugin, behind HTTP basic auth."""
+
+    port: int
+    username: str
+    password: str
+    process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def root(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def dicomweb_url(self) -> str:
+        """With the credentials, as CASEBRIDGE_DICOMWEB_URL carries them."""
+        return f"http://{self.username}:{self.password}@127.0.0.1:{self.port}/dicom-web"
+
+    def upload(self, dicom: bytes) -> None:
+        import httpx2
+
+        response = httpx2.post(f"{self.root}/instances", content=dicom,
+                               auth=(self.username, self.password), timeout=10)
+        response.raise_for_status()
+
+
+@contextmanager
+def private_orthanc() -> Iterator[Orthanc]:
+    """Orthanc on 127.0.0.1 (no DICOM port), storing in a temporary folder."""
+    import json
+
+    import httpx2
+
+    with tempfile.TemporaryDirectory() as folder:
+        server = Orthanc(free_port(), "casebridge", "archive-password")
+        config = {
+            "Name": "casebridge-test", "HttpPort": server.port, "DicomServerEnabled": False,
+            "StorageDirectory": folder, "IndexDirectory": folder,
+            "RemoteAccessAllowed": False, "AuthenticationEnabled": True,
+            "RegisteredUsers": {server.username: server.password},
+            "Plugins": [ORTHANC_DICOMWEB_PLUGIN],
+            "DicomWeb": {"Enable": True, "Root": "/dicom-web/"},
+        }
+        path = Path(folder) / "orthanc.json"
+        path.write_text(json.dumps(config))
+        server.process = subprocess.Popen(["Orthanc", str(path)], stdout=subprocess.DEVNULL,
+                                          stderr=subprocess.DEVNULL)
+        try:
+            for _ in range(300):
+                try:
+                    if httpx2.get(f"{server.root}/system", timeout=1,
+                                  auth=(server.username, server.password)).status_code == 200:
+                        break
+                except httpx2.HTTPError:
+                    pass
+                time.sleep(0.05)
+            else:
+                raise RuntimeError("Orthanc did not start")
+            yield server
+        finally:
+            server.process.kill()
+            server.process.wait()

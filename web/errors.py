@@ -17,6 +17,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from conference.errors import (
+    ArchiveUnavailable,
     CasebridgeError,
     Conflict,
     InvalidInput,
@@ -59,6 +60,8 @@ class BadRequest(CasebridgeError):
 def status_for(exc: CasebridgeError) -> int:
     if isinstance(exc, BadRequest):
         return exc.status
+    if isinstance(exc, ArchiveUnavailable):
+        return exc.gateway_status
     for cls, status in STATUS:
         if isinstance(exc, cls):
             return status

@@ -21,6 +21,7 @@ from signaling.hub import DEFAULT_CAPACITY
 from signaling.turn import TurnRelay
 from storage.cases import ImagingPolicy
 from storage.engine import database_url
+from web.dicomweb import Archive, Viewer
 
 DEFAULT_INSTITUTION = "Multidisciplinary Spine Conference"
 
@@ -94,6 +95,9 @@ class Settings:
     turn: TurnRelay | None = None
     # CASEBRIDGE_ICE_TRANSPORT_POLICY=relay: browsers send media only through the relay.
     ice_transport_policy: Literal["all", "relay"] = "all"
+    # CASEBRIDGE_DICOMWEB_URL and CASEBRIDGE_VIEWER: studies found in the archive.
+    dicomweb: Archive | None = None
+    viewer: Viewer | None = None
 
     @property
     def link_base(self) -> str:
@@ -174,6 +178,20 @@ def instrument_text(path: str) -> dict[str, list[dict[str, Any]]]:
             raise ConfigError(f'CASEBRIDGE_INSTRUMENT_TEXT "{name}" needs 10 sections, each '
                               '{"question": text, "answers": [six texts, 0 to 5]}.')
     return data
+
+
+def _archive() -> tuple[Archive | None, Viewer | None]:
+    url = os.environ.get("CASEBRIDGE_DICOMWEB_URL", "").strip()
+    template = os.environ.get("CASEBRIDGE_VIEWER", "").strip()
+    try:
+        archive = Archive.from_url(url) if url else None
+        viewer = Viewer.parse(template) if template else None
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from exc
+    if archive is not None and viewer is None:
+        raise ConfigError("CASEBRIDGE_DICOMWEB_URL needs CASEBRIDGE_VIEWER: the viewer that "
+                          "opens the studies found (ohif:BASE, iid:BASE or a URL template).")
+    return archive, viewer
 
 
 def _turn() -> TurnRelay | None:
@@ -307,6 +325,7 @@ def load_settings() -> Settings:
     hosts = os.environ.get("CASEBRIDGE_IMAGING_HOSTS", "").strip()
     public = os.environ.get("CASEBRIDGE_PUBLIC_URL", "").strip()
     turn = _turn()
+    dicomweb, viewer = _archive()
     return Settings(
         database_url=db_url,
         secret_key=_secret_key(db_url),
@@ -330,5 +349,7 @@ def load_settings() -> Settings:
         json_logs=_log_format(os.environ.get("CASEBRIDGE_LOG_FORMAT", "").strip().lower()),
         forwarding=_forwarding(os.environ.get("CASEBRIDGE_FORWARD", "").strip().lower()),
         turn=turn,
+        dicomweb=dicomweb,
+        viewer=viewer,
         ice_transport_policy=_ice_transport_policy(turn),
     )

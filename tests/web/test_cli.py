@@ -114,6 +114,8 @@ def test_cli_bad_ice_servers_exit_2(env: Path, monkeypatch: pytest.MonkeyPatch,
     ("CASEBRIDGE_TURN_URLS", "turn:turn.hospital.example:3478"),  # no secret
     ("CASEBRIDGE_TURN_SECRET", "s3cret"),  # no URLs
     ("CASEBRIDGE_ICE_TRANSPORT_POLICY", "relay"),  # no relay configured
+    ("CASEBRIDGE_DICOMWEB_URL", "https://pacs.hospital.example/dicom-web"),  # no viewer
+    ("CASEBRIDGE_VIEWER", "javascript:{study_uid}"),
 ])
 def test_cli_bad_mail_or_sign_in_settings_exit_2_with_one_line(
         env: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],

@@ -2,14 +2,32 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlmodel import Session
 
+from conference.errors import InvalidInput, NotFound
 from conference.permissions import require_organiser
 from storage import cases, decisions
 from storage.tables import Case, DecisionRevision
+from web.api.body import read_query
 from web.api.endpoint import Call, operation
-from web.api.schemas import CareEntryIn, CaseIn, CasePatch, Empty, ImagingIn
-from web.api.views import CareEntryView, CaseSummary, CaseView, ImagingView, RevisionView
+from web.api.schemas import (
+    CareEntryIn,
+    CaseIn,
+    CasePatch,
+    Empty,
+    ImagingOrStudyIn,
+    StudyQuery,
+)
+from web.api.views import (
+    CareEntryView,
+    CaseSummary,
+    CaseView,
+    ImagingView,
+    RevisionView,
+    StudyView,
+)
 from web.settings import Settings
 
 
@@ -47,16 +65,45 @@ def get_case(call: Call[Empty]) -> CaseView:
     return case_view(call.session, case)
 
 
-def add_imaging(call: Call[ImagingIn]) -> ImagingView:
+def _settings(call: Call[Any]) -> Settings:
     settings = call.request.app.state.settings
     assert isinstance(settings, Settings)
-    body = call.body
+    return settings
+
+
+def add_imaging(call: Call[ImagingOrStudyIn]) -> ImagingView:
+    settings, body = _settings(call), call.body
+    url, modality = body.url, body.modality
+    study_date, description = body.study_date, body.description
+    if url is None or modality is None:
+        if body.study_instance_uid is None or settings.dicomweb is None:
+            raise InvalidInput("Give the viewer link and modality, or (with an image archive "
+                               "configured) the study's Study Instance UID.", field="url")
+        cases.require_editable(call.session, call.user, call.id(), "add imaging")
+        study = settings.dicomweb.find(body.study_instance_uid)
+        assert settings.viewer is not None  # configured together (web.settings)
+        url = url or settings.viewer.link(study.study_instance_uid)
+        modality = modality or study.modality
+        study_date = study_date or study.study_date
+        description = description or study.description
     link = cases.add_imaging(
-        call.session, actor=call.user, case_id=call.id(), url=body.url, modality=body.modality,
-        study_date=body.study_date, description=body.description,
+        call.session, actor=call.user, case_id=call.id(), url=url, modality=modality,
+        study_date=study_date, description=description,
         study_instance_uid=body.study_instance_uid,
         policy=settings.imaging_policy())
     return ImagingView.model_validate(link)
+
+
+def search_archive(call: Call[Empty]) -> list[StudyView]:
+    require_organiser(call.user.role, "search the image archive")
+    query = read_query(call.request.query_params, StudyQuery)
+    archive = _settings(call).dicomweb
+    if archive is None:
+        raise NotFound("No image archive is configured (CASEBRIDGE_DICOMWEB_URL).")
+    found = archive.search(patient_id=query.patient_id,
+                           study_instance_uid=query.study_instance_uid)
+    return [StudyView(study_instance_uid=s.study_instance_uid, modality=s.modality,
+                      study_date=s.study_date, description=s.description) for s in found]
 
 
 def update_case(call: Call[CasePatch]) -> CaseView:
@@ -88,7 +135,11 @@ routes = [
               tag=TAG, status=201, response=CareEntryView,
               summary="Add a treatment to the history of care (coordinators, the referring "
                       "clinician)"),
-    operation("POST", "/cases/{id:int}/imaging", add_imaging, body=ImagingIn, tag=TAG,
+    operation("GET", "/dicomweb/studies", search_archive, body=Empty, query=StudyQuery,
+              tag=TAG, many=True, response=StudyView,
+              summary="Studies in the hospital's image archive by PatientID or "
+                      "StudyInstanceUID (coordinators; CASEBRIDGE_DICOMWEB_URL)"),
+    operation("POST", "/cases/{id:int}/imaging", add_imaging, body=ImagingOrStudyIn, tag=TAG,
               status=201, response=ImagingView,
               summary="Link a study in the hospital's viewer (https only; allow-listed hosts)"),
 ]

@@ -228,6 +228,28 @@ class ImagingIn(Body):
     study_instance_uid: Annotated[str, Field(max_length=64)] | None = None
 
 
+class ImagingOrStudyIn(Body):
+    """``POST /cases/{id}/imaging``: a viewer link with its details, or (with an image
+    archive configured) only the ``study_instance_uid``: the details then come from
+    the archive and the link is built for the site's viewer."""
+
+    url: Annotated[str, Field(max_length=MAX_URL_LENGTH)] | None = None
+    modality: Modality | None = None
+    study_date: date | None = None
+    description: ShortText = ""
+    study_instance_uid: Annotated[str, Field(max_length=64)] | None = None
+
+
+class StudyQuery(BaseModel):
+    """``GET /dicomweb/studies`` query parameters, named as QIDO-RS names them."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    patient_id: str | None = Field(default=None, alias="PatientID", max_length=64)
+    study_instance_uid: str | None = Field(default=None, alias="StudyInstanceUID",
+                                           max_length=64)
+
+
 class DissentIn(Body):
     user_id: Id
     opinion: ShortText

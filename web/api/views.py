@@ -151,6 +151,15 @@ class CareEntryView(View):
     notes: str
 
 
+class StudyView(View):
+    """A study in the hospital's image archive (DICOMweb)."""
+
+    study_instance_uid: str
+    modality: Modality
+    study_date: date | None
+    description: str
+
+
 class ImagingView(View):
     id: int
     case_id: int

@@ -1,0 +1,101 @@
+"""The archive through the API (issue 14): coordinators search a real Orthanc over
+DICOMweb and attach a study by its UID alone; the details come from the archive and
+the link opens the site's viewer. Errors are gateway errors with a body, never 500."""
+
+from __future__ import annotations
+
+import shutil
+import socket
+from collections.abc import Callable, Iterator
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+from pydicom.uid import generate_uid
+from starlette.applications import Starlette
+from starlette.testclient import TestClient
+
+from tests.servers import ORTHANC_DICOMWEB_PLUGIN, Orthanc, private_orthanc
+from tests.web.api.conftest import error_of
+from tests.web.conftest import SECRET
+from tests.web.test_dicomweb import instance
+from web.dicomweb import Archive, Viewer
+from web.settings import Settings
+
+pytestmark = pytest.mark.skipif(
+    shutil.which("Orthanc") is None or not Path(ORTHANC_DICOMWEB_PLUGIN).exists(),
+    reason="DICOMWEB TEST NOT RUN: Orthanc and its DICOMweb plugin are not installed")
+
+STUDIES = "/api/v1/dicomweb/studies"
+VIEWER = "ohif:https://viewer.hospital.example"
+Headers = dict[str, str]
+
+
+@pytest.fixture(scope="module")
+def orthanc() -> Iterator[Orthanc]:
+    with private_orthanc() as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def study_uid(orthanc: Orthanc) -> str:
+    uid = str(generate_uid())
+    orthanc.upload(instance(patient_id="CB-API-1", study_uid=uid, modality="MR",
+                            study_date="20261115", description="MRI lumbar spine"))
+    return uid
+
+
+@pytest.fixture
+def settings(database_url: str, orthanc: Orthanc) -> Settings:
+    return Settings(database_url=database_url, secret_key=SECRET,
+                    dicomweb=Archive.from_url(orthanc.dicomweb_url),
+                    viewer=Viewer.parse(VIEWER))
+
+
+def test_a_coordinator_finds_studies_by_patient_id(
+        client: TestClient, auth: Callable[[str], Headers], study_uid: str) -> None:
+    response = client.get(STUDIES, params={"PatientID": "CB-API-1"},
+                          headers=auth("coordinator"))
+    assert response.status_code == 200, response.text
+    assert response.json() == [{"study_instance_uid": study_uid, "modality": "MR",
+                                "study_date": "2026-11-15",
+                                "description": "MRI lumbar spine"}]
+    by_uid = client.get(STUDIES, params={"StudyInstanceUID": study_uid},
+                        headers=auth("coordinator"))
+    assert [s["study_instance_uid"] for s in by_uid.json()] == [study_uid]
+
+
+def test_only_coordinators_search_and_a_search_needs_a_key(
+        client: TestClient, auth: Callable[[str], Headers], study_uid: str) -> None:
+    error_of(client.get(STUDIES, params={"PatientID": "CB-API-1"}, headers=auth("okafor")),
+             403)
+    error_of(client.get(STUDIES, headers=auth("coordinator")), 422)
+    error_of(client.get(STUDIES, params={"StudyInstanceUID": "not-a-uid"},
+                        headers=auth("coordinator")), 422)
+
+
+def test_a_study_is_attached_by_its_uid_alone(
+        client: TestClient, auth: Callable[[str], Headers], study_uid: str) -> None:
+    response = client.post("/api/v1/cases/1/imaging", json={"study_instance_uid": study_uid},
+                           headers=auth("coordinator"))
+    assert response.status_code == 201, response.text
+    link = response.json()
+    assert link["url"] == f"https://viewer.hospital.example/viewer?StudyInstanceUIDs={study_uid}"
+    assert (link["modality"], link["study_date"], link["description"]) == (
+        "MR", "2026-11-15", "MRI lumbar spine")
+    unknown = client.post("/api/v1/cases/1/imaging",
+                          json={"study_instance_uid": "1.2.3.4.5.6.7"},
+                          headers=auth("coordinator"))
+    assert error_of(unknown, 422)["details"] == {"field": "study_instance_uid"}
+
+
+def test_an_archive_that_is_down_is_a_503_with_a_message(
+        client: TestClient, auth: Callable[[str], Headers], app: Starlette) -> None:
+    with socket.socket() as closed:
+        closed.bind(("127.0.0.1", 0))
+        port = closed.getsockname()[1]
+    app.state.settings = replace(app.state.settings,
+                                 dicomweb=Archive(f"http://127.0.0.1:{port}/dicom-web"))
+    body = error_of(client.get(STUDIES, params={"PatientID": "CB-API-1"},
+                               headers=auth("coordinator")), 503, "archive_unavailable")
+    assert "cannot be reached" in body["message"]
