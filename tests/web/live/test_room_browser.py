@@ -120,14 +120,23 @@ async def browser() -> AsyncIterator[Browser]:
         await chromium.close()
 
 
-async def test_browser_two_then_three_people_see_each_other(live: Live, browser: Browser) -> None:
+async def chair_and_colleague(live: Live, browser: Browser) -> tuple[Page, str, Page, str]:
+    """The chair and a pain specialist in the room, each decoding the other's video:
+    (chair's page, chair's participant id, colleague's page, colleague's id)."""
     base = f"http://{live.base}"
-    ctx_a, chair = await sign_in(browser, base, "okafor@casebridge.example")
-    ctx_b, pain = await sign_in(browser, base, "raman@casebridge.example")
+    _, chair = await sign_in(browser, base, "okafor@casebridge.example")
+    _, pain = await sign_in(browser, base, "raman@casebridge.example")
     a = await enter_room(chair, base, live.conference_id)
     b = await enter_room(pain, base, live.conference_id)
     await wait_decoding(chair, {b})
     await wait_decoding(pain, {a})
+    return chair, a, pain, b
+
+
+async def test_browser_two_then_three_people_see_each_other(live: Live, browser: Browser) -> None:
+    base = f"http://{live.base}"
+    chair, a, pain, b = await chair_and_colleague(live, browser)
+    ctx_a, ctx_b = chair.context, pain.context
     await chair.click(f"button.advance[data-item-id='{live.item_ids[0]}']")
     await pain.wait_for_selector(f".case-brief[data-item-id='{live.item_ids[0]}']:visible")
     await chair.screenshot(path=str(ARTIFACTS / "1-two-people.png"))
@@ -263,13 +272,7 @@ async def test_browser_media_through_a_turn_relay_only(live: Live, browser: Brow
         hub = live.app.state.hub
         hub.turn = TurnRelay(urls=(coturn.url,), secret=secret)
         hub.ice_transport_policy = "relay"
-        base = f"http://{live.base}"
-        _, chair = await sign_in(browser, base, "okafor@casebridge.example")
-        _, pain = await sign_in(browser, base, "raman@casebridge.example")
-        a = await enter_room(chair, base, live.conference_id)
-        b = await enter_room(pain, base, live.conference_id)
-        await wait_decoding(chair, {b})
-        await wait_decoding(pain, {a})
+        chair, _, pain, _ = await chair_and_colleague(live, browser)
         assert await chair.evaluate(RELAYED) == ["relay"]
         assert await pain.evaluate(RELAYED) == ["relay"]
 
