@@ -19,11 +19,15 @@ from urllib.parse import quote, urlsplit, urlunsplit
 
 import httpx2
 from pydicom import Dataset
+from sqlmodel import Session
 
 from conference.errors import ArchiveUnavailable, InvalidInput
 from conference.imaging import Modality, check_study_instance_uid
+from storage import cases
+from storage.cases import ImagingPolicy
+from storage.tables import ImagingLink, User
 
-__all__ = ["Archive", "Study", "Viewer"]
+__all__ = ["Archive", "ImagingDetails", "Study", "Viewer", "attach_study"]
 
 log = logging.getLogger(__name__)
 
@@ -114,10 +118,12 @@ def _studies(response: httpx2.Response) -> list[Study]:
         items = response.json()
         if not isinstance(items, list):
             raise ValueError("not a list")
-        return [_study(Dataset.from_json(item)) for item in items]
+        studies = [_study(Dataset.from_json(item)) for item in items]
     except (ValueError, TypeError, KeyError, AttributeError, json.JSONDecodeError) as exc:
         raise ArchiveUnavailable("The image archive answered something that is not "
                                  "DICOM JSON.", gateway_status=502) from exc
+    # Newest first, as a clinician reads a history; undated studies last.
+    return sorted(studies, key=lambda s: s.study_date or date.min, reverse=True)
 
 
 def _study(ds: Dataset) -> Study:
@@ -171,3 +177,32 @@ class Viewer:
 
     def link(self, study_instance_uid: str) -> str:
         return self.template.replace("{study_uid}", quote(study_instance_uid, safe=""))
+
+
+def attach_study(session: Session, *, actor: User, case_id: int, study_instance_uid: str,
+                 archive: Archive, viewer: Viewer, policy: ImagingPolicy,
+                 details: ImagingDetails | None = None) -> ImagingLink:
+    """Attach a study from the archive to a case: the link opens the site's viewer,
+    the modality, date and description come from the archive unless ``details``
+    (what a coordinator typed) says otherwise. Who may add imaging is checked first,
+    so the archive is not asked on behalf of someone who may not."""
+    cases.require_editable(session, actor, case_id, "add imaging")
+    study = archive.find(study_instance_uid)
+    given = details or ImagingDetails()
+    return cases.add_imaging(
+        session, actor=actor, case_id=case_id,
+        url=given.url or viewer.link(study.study_instance_uid),
+        modality=given.modality or study.modality,
+        study_date=given.study_date or study.study_date,
+        description=given.description or study.description,
+        study_instance_uid=study.study_instance_uid, policy=policy)
+
+
+@dataclass(frozen=True)
+class ImagingDetails:
+    """What a person typed beside a Study Instance UID; empty fields come from the archive."""
+
+    url: str | None = None
+    modality: Modality | None = None
+    study_date: date | None = None
+    description: str = ""

@@ -28,6 +28,7 @@ from web.api.views import (
     RevisionView,
     StudyView,
 )
+from web.dicomweb import ImagingDetails, attach_study
 from web.settings import Settings
 
 
@@ -73,24 +74,21 @@ def _settings(call: Call[Any]) -> Settings:
 
 def add_imaging(call: Call[ImagingOrStudyIn]) -> ImagingView:
     settings, body = _settings(call), call.body
-    url, modality = body.url, body.modality
-    study_date, description = body.study_date, body.description
-    if url is None or modality is None:
-        if body.study_instance_uid is None or settings.dicomweb is None:
-            raise InvalidInput("Give the viewer link and modality, or (with an image archive "
-                               "configured) the study's Study Instance UID.", field="url")
-        cases.require_editable(call.session, call.user, call.id(), "add imaging")
-        study = settings.dicomweb.find(body.study_instance_uid)
-        assert settings.viewer is not None  # configured together (web.settings)
-        url = url or settings.viewer.link(study.study_instance_uid)
-        modality = modality or study.modality
-        study_date = study_date or study.study_date
-        description = description or study.description
-    link = cases.add_imaging(
-        call.session, actor=call.user, case_id=call.id(), url=url, modality=modality,
-        study_date=study_date, description=description,
-        study_instance_uid=body.study_instance_uid,
-        policy=settings.imaging_policy())
+    if body.url is not None and body.modality is not None:
+        link = cases.add_imaging(
+            call.session, actor=call.user, case_id=call.id(), url=body.url,
+            modality=body.modality, study_date=body.study_date, description=body.description,
+            study_instance_uid=body.study_instance_uid, policy=settings.imaging_policy())
+        return ImagingView.model_validate(link)
+    if body.study_instance_uid is None or settings.dicomweb is None or settings.viewer is None:
+        raise InvalidInput("Give the viewer link and modality, or (with an image archive "
+                           "configured) the study's Study Instance UID.", field="url")
+    link = attach_study(
+        call.session, actor=call.user, case_id=call.id(),
+        study_instance_uid=body.study_instance_uid, archive=settings.dicomweb,
+        viewer=settings.viewer, policy=settings.imaging_policy(),
+        details=ImagingDetails(url=body.url, modality=body.modality,
+                               study_date=body.study_date, description=body.description))
     return ImagingView.model_validate(link)
 
 

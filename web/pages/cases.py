@@ -21,17 +21,24 @@ from conference.cases import (
     check_patient_ref,
     check_text,
 )
-from conference.errors import NotAuthenticated, NotFound, gather
+from conference.errors import (
+    ArchiveUnavailable,
+    InvalidInput,
+    NotAuthenticated,
+    NotFound,
+    gather,
+)
 from conference.imaging import Modality
-from conference.permissions import require_organiser
+from conference.permissions import is_organiser, require_organiser
 from conference.threads import check_body
 from storage import agenda, cases, decisions, outcomes, threads, users
 from web.api.schemas import CareEntryIn, CaseIn, CasePatch, ImagingIn, MessageIn
 from web.auth import guest_link, public_base, signer
 from web.db import db
+from web.dicomweb import attach_study
 from web.pages.action import Posted, Refusal, Visit, action, view
 from web.pages.case_view import case_page, timeline
-from web.pages.common import flash, imaging_policy, page, path_id, see_other
+from web.pages.common import flash, imaging_policy, page, path_id, see_other, settings_of
 from web.pages.form_model import FormModel, Label, fields_of, rows_of
 from web.pages.forms import BLANK_CARE_ROWS, Form
 from web.templating import render
@@ -130,7 +137,44 @@ async def show(request: Request) -> Response:
 @view
 def _show(visit: Visit) -> Response:
     case = cases.view_case(visit.session, viewer=visit.user, case_id=visit.id())
-    return case_page(visit.request, visit.session, visit.user, case)
+    return case_page(visit.request, visit.session, visit.user, case,
+                     **_archive_search(visit))
+
+
+def _archive_search(visit: Visit) -> dict[str, Any]:
+    """The image archive's search on the case page (coordinators, with an archive
+    configured): ``?patient_id=`` or ``?study_uid=`` asks it; its answer, or why it
+    could not answer, is shown in the imaging section."""
+    settings = settings_of(visit.request)
+    if settings.dicomweb is None or not is_organiser(visit.user.role):
+        return {}
+    query = visit.request.query_params
+    patient_id = query.get("patient_id", "").strip()[:64]
+    study_uid = query.get("study_uid", "").strip()[:64]
+    found: dict[str, Any] = {"archive": {"patient_id": patient_id, "study_uid": study_uid}}
+    if patient_id or study_uid:
+        try:
+            found["archive"]["studies"] = settings.dicomweb.search(
+                patient_id=patient_id or None, study_instance_uid=study_uid or None)
+        except (ArchiveUnavailable, InvalidInput) as exc:
+            found["archive"]["error"] = exc.message
+    return found
+
+
+def _attach_study(call: Posted[Any]) -> Response:
+    settings = settings_of(call.request)
+    require_organiser(call.user.role, "attach a study from the image archive")
+    if settings.dicomweb is None or settings.viewer is None:
+        raise NotFound("No image archive is configured.")
+    uid = call.form.text("study_instance_uid")
+    try:
+        attach_study(call.session, actor=call.user, case_id=call.id(), study_instance_uid=uid,
+                     archive=settings.dicomweb, viewer=settings.viewer,
+                     policy=settings.imaging_policy())
+    except ArchiveUnavailable as exc:  # shown on the page, as a refusal is
+        raise InvalidInput(exc.message, field="study_instance_uid") from exc
+    flash(call.request, "Study attached from the image archive.")
+    return see_other(f"/cases/{call.id()}#imaging")
 
 
 def _guest_view(request: Request, case_id: int, token: str) -> Response:
@@ -269,6 +313,9 @@ IMAGING_LABELS = {"url": Label("The viewer link"), "modality": Label("modality",
 _CARE_FIELDS = {f"care_history[{n}].{name}": name for n in range(101)
                 for name in ("description", "started_on", "ended_on", "notes")}
 
+attach_from_archive = action(
+    _attach_study, again=lambda call, status: _case_again(call, status, "archive_form"),
+    refusal=Refusal("study_instance_uid"))
 add_imaging = action(
     _add_imaging, again=lambda call, status: _case_again(call, status, "imaging_form"),
     model=FormModel(ImagingIn, labels=IMAGING_LABELS), refusal=Refusal("url"))
@@ -302,6 +349,7 @@ routes = [
     Route("/cases/new", new_case, methods=["POST"]),
     Route("/cases/{id:int}", show),
     Route("/cases/{id:int}/imaging", add_imaging, methods=["POST"]),
+    Route("/cases/{id:int}/imaging/archive", attach_from_archive, methods=["POST"]),
     Route("/cases/{id:int}/care-history", add_treatment, methods=["POST"]),
     Route("/cases/{id:int}/edit", edit_case, methods=["POST"]),
     Route("/cases/{id:int}/messages", post_message, methods=["POST"]),

@@ -1,0 +1,100 @@
+"""The image archive on the case page (issue 14): a coordinator searches a real
+Orthanc by patient id, sees the studies with their details and attaches one with one
+button; a failing archive is a message on the page, never an error page."""
+
+from __future__ import annotations
+
+import shutil
+import socket
+from collections.abc import Iterator
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+from pydicom.uid import generate_uid
+from starlette.applications import Starlette
+from starlette.testclient import TestClient
+
+from storage import cases
+from tests.servers import ORTHANC_DICOMWEB_PLUGIN, Orthanc, private_orthanc
+from tests.web.conftest import SECRET, csrf_of, sign_in
+from tests.web.pages.conftest import COORDINATOR, HALE, database
+from tests.web.test_dicomweb import instance
+from web.dicomweb import Archive, Viewer
+from web.settings import Settings
+
+pytestmark = pytest.mark.skipif(
+    shutil.which("Orthanc") is None or not Path(ORTHANC_DICOMWEB_PLUGIN).exists(),
+    reason="DICOMWEB TEST NOT RUN: Orthanc and its DICOMweb plugin are not installed")
+
+
+@pytest.fixture(scope="module")
+def orthanc() -> Iterator[Orthanc]:
+    with private_orthanc() as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def study_uid(orthanc: Orthanc) -> str:
+    uid = str(generate_uid())
+    orthanc.upload(instance(patient_id="CB-PAGE-1", study_uid=uid, modality="CT",
+                            study_date="20261102", description="CT lumbar spine"))
+    return uid
+
+
+@pytest.fixture
+def settings(database_url: str, orthanc: Orthanc) -> Settings:
+    return Settings(database_url=database_url, secret_key=SECRET,
+                    dicomweb=Archive.from_url(orthanc.dicomweb_url),
+                    viewer=Viewer.parse("iid:https://pacs.hospital.example/iid"))
+
+
+def test_a_coordinator_finds_a_study_and_attaches_it(
+        client: TestClient, demo: None, app: Starlette, study_uid: str) -> None:
+    sign_in(client, COORDINATOR)
+    page = client.get("/cases/1", params={"patient_id": "CB-PAGE-1"})
+    assert page.status_code == 200
+    assert "Find in the image archive" in page.text and "CT lumbar spine" in page.text
+    assert f'value="{study_uid}"' in page.text
+    attached = client.post("/cases/1/imaging/archive", data={
+        "csrf_token": csrf_of(page.text), "study_instance_uid": study_uid})
+    assert "Study attached from the image archive" in attached.text
+    with database(app) as session:
+        link = cases.imaging(session, 1)[-1]
+    assert link.url == ("https://pacs.hospital.example/iid/IHEInvokeImageDisplay"
+                        f"?requestType=STUDY&studyUID={study_uid}")
+    assert (link.modality.value, link.description, link.study_instance_uid) == (
+        "CT", "CT lumbar spine", study_uid)
+
+
+def test_nothing_found_and_a_study_gone_are_said_plainly(
+        client: TestClient, demo: None, study_uid: str) -> None:
+    csrf = sign_in(client, COORDINATOR)
+    page = client.get("/cases/1", params={"patient_id": "CB-NOBODY"})
+    assert "No studies found in the archive" in page.text
+    gone = client.post("/cases/1/imaging/archive", data={
+        "csrf_token": csrf, "study_instance_uid": "1.2.3.4.5.6.7"})
+    assert gone.status_code == 422
+    assert "The archive has no study with this Study Instance UID" in gone.text
+
+
+def test_a_failing_archive_is_a_message_on_the_page(
+        client: TestClient, demo: None, app: Starlette) -> None:
+    with socket.socket() as closed:
+        closed.bind(("127.0.0.1", 0))
+        port = closed.getsockname()[1]
+    app.state.settings = replace(app.state.settings,
+                                 dicomweb=Archive(f"http://127.0.0.1:{port}/dicom-web"))
+    csrf = sign_in(client, COORDINATOR)
+    page = client.get("/cases/1", params={"patient_id": "CB-PAGE-1"})
+    assert page.status_code == 200 and "The image archive cannot be reached" in page.text
+    refused = client.post("/cases/1/imaging/archive", data={
+        "csrf_token": csrf, "study_instance_uid": "1.2.840.10008.1"})
+    assert refused.status_code == 422  # the page, with the reason, not an error page
+    assert "The image archive cannot be reached" in refused.text
+
+
+def test_only_coordinators_see_the_archive(client: TestClient, demo: None) -> None:
+    sign_in(client, HALE)
+    html = client.get("/cases/7", params={"patient_id": "CB-PAGE-1"}).text
+    assert "Add an imaging link" in html and "Find in the image archive" not in html
