@@ -685,11 +685,14 @@ class MediaRouter:
             await asyncio.sleep(ADAPT_INTERVAL)
             now = loop.time()
             for peer in list(self._peers.values()):
-                if peer.downlink.update(now):
-                    paused = peer.downlink.paused()
-                    for outlet in peer.outlets:
-                        outlet.pause(outlet in paused)
-                    self._tell_paused(peer)
+                try:
+                    if peer.downlink.update(now):
+                        paused = peer.downlink.paused()
+                        for outlet in peer.outlets:
+                            outlet.pause(outlet in paused)
+                        self._tell_paused(peer)
+                except Exception:  # one participant's trouble must not stop the others'
+                    logger.exception("adapting to participant %r's link failed", peer.id)
 
     def _tell_paused(self, peer: _Peer) -> None:
         paused = peer.paused_streams()
