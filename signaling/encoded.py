@@ -219,49 +219,55 @@ def tap_packets(receiver: RTCRtpReceiver, on_packet: Callable[[RtpPacket], None]
     setattr(receiver, _JITTER, _PacketTap(on_packet))
 
 
+def _read_rtcp(owner: RTCRtpReceiver | RTCRtpSender, read: Callable[[Any], None]) -> None:
+    """Have ``read(packet)`` see each RTCP packet routed to ``owner`` before aiortc
+    handles it as usual; a failure in ``read`` is logged and never breaks the
+    transport's RTCP loop."""
+    handle = owner._handle_rtcp_packet
+
+    async def tapped(packet: Any) -> None:
+        try:
+            read(packet)
+        except Exception:
+            logger.exception("reading an RTCP packet failed")
+        await handle(packet)
+
+    owner._handle_rtcp_packet = tapped  # type: ignore[method-assign]
+
+
 def tap_sender_reports(receiver: RTCRtpReceiver,
                        on_report: Callable[[int, int, int], None]) -> None:
     """Call ``on_report(ssrc, ntp_timestamp, rtp_timestamp)`` for each RTCP sender
     report (RFC 3550 section 6.4.1) the remote sender sends about ``receiver``'s
-    stream, before aiortc handles it as usual: the publisher's mapping from its RTP
-    clock to its wall clock, which a forwarder passes on so receivers keep lip sync."""
-    handle = receiver._handle_rtcp_packet
+    stream: the publisher's mapping from its RTP clock to its wall clock, which a
+    forwarder passes on so receivers keep lip sync."""
 
-    async def tapped(packet: Any) -> None:
+    def read(packet: Any) -> None:
         if isinstance(packet, RtcpSrPacket):
-            try:
-                info = packet.sender_info
-                on_report(packet.ssrc, info.ntp_timestamp, info.rtp_timestamp)
-            except Exception:  # never break the transport's RTCP loop
-                logger.exception("reading a sender report failed")
-        await handle(packet)
+            info = packet.sender_info
+            on_report(packet.ssrc, info.ntp_timestamp, info.rtp_timestamp)
 
-    receiver._handle_rtcp_packet = tapped  # type: ignore[method-assign]
+    _read_rtcp(receiver, read)
 
 
 def tap_feedback(sender: RTCRtpSender, on_loss: Callable[[float], None],
                  on_estimate: Callable[[int, list[int]], None]) -> None:
-    """Read what the remote receiver says about ``sender``'s stream, before aiortc
-    handles it as usual: ``on_loss(fraction)`` for each receiver report block about
-    it (RFC 3550 section 6.4.2: the fraction lost since the previous report), and
-    ``on_estimate(bitrate, ssrcs)`` for each REMB that names it (the receiver's
-    estimate of what it can take, in bits per second, for the streams ``ssrcs``)."""
-    handle = sender._handle_rtcp_packet
+    """Read what the remote receiver says about ``sender``'s stream: ``on_loss(fraction)``
+    for each receiver report block about it (RFC 3550 section 6.4.2: the fraction lost
+    since the previous report), and ``on_estimate(bitrate, ssrcs)`` for each REMB that
+    names it (the receiver's estimate of what it can take, in bits per second, for the
+    streams ``ssrcs``)."""
 
-    async def tapped(packet: Any) -> None:
-        try:
-            if isinstance(packet, (RtcpRrPacket, RtcpSrPacket)):
-                for report in packet.reports:
-                    if report.ssrc == sender._ssrc:
-                        on_loss(report.fraction_lost / 256)
-            elif isinstance(packet, RtcpPsfbPacket) and packet.fmt == RTCP_PSFB_APP:
-                bitrate, ssrcs = unpack_remb_fci(packet.fci)
-                on_estimate(bitrate, ssrcs)
-        except Exception:  # never break the transport's RTCP loop
-            logger.exception("reading a receiver's feedback failed")
-        await handle(packet)
+    def read(packet: Any) -> None:
+        if isinstance(packet, (RtcpRrPacket, RtcpSrPacket)):
+            for report in packet.reports:
+                if report.ssrc == sender._ssrc:
+                    on_loss(report.fraction_lost / 256)
+        elif isinstance(packet, RtcpPsfbPacket) and packet.fmt == RTCP_PSFB_APP:
+            bitrate, ssrcs = unpack_remb_fci(packet.fci)
+            on_estimate(bitrate, ssrcs)
 
-    sender._handle_rtcp_packet = tapped  # type: ignore[method-assign]
+    _read_rtcp(sender, read)
 
 
 def payload_type(transceiver: RTCRtpTransceiver) -> int:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import fractions
+import re
 import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
@@ -91,6 +92,11 @@ class Client:
             await self.pc.setRemoteDescription(RTCSessionDescription(sdp=sdp, type="offer"))
             await self.pc.setLocalDescription(await self.pc.createAnswer())
             await self.router.accept_answer(self.id, self.pc.localDescription.sdp)
+
+    def payload_types(self, codec: str) -> set[int]:
+        """The payload types the server's offer gave ``codec`` (e.g. "VP8", "rtx")."""
+        return {int(pt) for pt in re.findall(rf"a=rtpmap:(\d+) {codec}/",
+                                             self.pc.remoteDescription.sdp)}
 
     def receiving(self) -> list[RTCRtpTransceiver]:
         return [t for t in self.pc.getTransceivers() if t.currentDirection == "recvonly"]

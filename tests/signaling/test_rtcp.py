@@ -4,7 +4,6 @@ the publisher's clock so that receivers keep audio and video in step."""
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 import numpy as np
@@ -13,7 +12,7 @@ from aiortc.mediastreams import AudioStreamTrack
 from aiortc.rtp import RtcpSrPacket, RtpPacket, is_rtcp
 from av import AudioFrame
 
-from tests.signaling.conftest import Client, Room, wait_for
+from tests.signaling.conftest import Room, wait_for
 
 
 class _Noise(AudioStreamTrack):
@@ -27,11 +26,6 @@ class _Noise(AudioStreamTrack):
         return noisy
 
 
-def _payload_types(client: Client, codec: str) -> set[int]:
-    return {int(pt) for pt in re.findall(rf"a=rtpmap:(\d+) {codec}/",
-                                         client.pc.remoteDescription.sdp)}
-
-
 async def test_a_packet_lost_on_the_way_to_a_subscriber_is_resent_from_the_cache() -> None:
     room = Room(forwarding="packets")
     dropped: list[int] = []
@@ -42,7 +36,7 @@ async def test_a_packet_lost_on_the_way_to_a_subscriber_is_resent_from_the_cache
         ben = await room.join("ben")
         await wait_for(lambda: ana.frames_from("ben", "video") > 5)
         [video] = [t for t in ana.receiving() if t.kind == "video"]
-        vp8, rtx = _payload_types(ana, "VP8"), _payload_types(ana, "rtx")
+        vp8, rtx = ana.payload_types("VP8"), ana.payload_types("rtx")
         handle = video.receiver._handle_rtp_packet
 
         async def lossy(packet: RtpPacket, arrival_time_ms: int) -> None:

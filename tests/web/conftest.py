@@ -9,6 +9,7 @@ from starlette.testclient import TestClient
 
 from storage.demo import DEMO_PASSWORD, load_demo
 from storage.engine import session_scope
+from tests.servers import Orthanc, private_orthanc
 from web.app import create_app
 from web.settings import Settings
 
@@ -18,6 +19,13 @@ SECRET = "test-secret-key-not-for-production"
 @pytest.fixture
 def settings(database_url: str) -> Settings:
     return Settings(database_url=database_url, secret_key=SECRET)
+
+
+@pytest.fixture(scope="module")
+def orthanc() -> Iterator[Orthanc]:
+    """A private image archive for the module's DICOMweb tests (tests.archive)."""
+    with private_orthanc() as server:
+        yield server
 
 
 @pytest.fixture

@@ -4,67 +4,28 @@ every way the archive fails turned into one clear error (never a 500)."""
 
 from __future__ import annotations
 
-import io
-import shutil
 import socket
-from collections.abc import Iterator
 from datetime import date
-from pathlib import Path
 
 import pytest
-from pydicom import dcmwrite
-from pydicom.dataset import Dataset, FileMetaDataset
-from pydicom.uid import CTImageStorage, ExplicitVRLittleEndian, MRImageStorage, generate_uid
 
 from conference.errors import ArchiveUnavailable, InvalidInput
 from conference.imaging import Modality
-from tests.servers import ORTHANC_DICOMWEB_PLUGIN, Orthanc, private_orthanc
+from tests.archive import needs_orthanc, upload_study
+from tests.servers import Orthanc
 from web.dicomweb import Archive, Viewer
 
-pytestmark = pytest.mark.skipif(
-    shutil.which("Orthanc") is None or not Path(ORTHANC_DICOMWEB_PLUGIN).exists(),
-    reason="DICOMWEB TEST NOT RUN: Orthanc and its DICOMweb plugin are not installed "
-           "(scripts/prepare installs orthanc and orthanc-dicomweb)")
-
-
-def instance(*, patient_id: str, study_uid: str, modality: str, study_date: str,
-             description: str) -> bytes:
-    """One small image of a study, as a modality would send it to the archive."""
-    ds = Dataset()
-    ds.file_meta = FileMetaDataset()
-    ds.file_meta.TransferSyntaxUID = ExplicitVRLittleEndian
-    sop_class = MRImageStorage if modality == "MR" else CTImageStorage
-    ds.file_meta.MediaStorageSOPClassUID = sop_class
-    ds.SOPClassUID = sop_class
-    ds.SOPInstanceUID = ds.file_meta.MediaStorageSOPInstanceUID = generate_uid()
-    ds.PatientID, ds.PatientName = patient_id, "Pseudonymous"
-    ds.StudyInstanceUID, ds.SeriesInstanceUID = study_uid, generate_uid()
-    ds.Modality, ds.StudyDate, ds.StudyDescription = modality, study_date, description
-    ds.Rows = ds.Columns = 8
-    ds.SamplesPerPixel, ds.PhotometricInterpretation = 1, "MONOCHROME2"
-    ds.BitsAllocated = ds.BitsStored = 8
-    ds.HighBit, ds.PixelRepresentation = 7, 0
-    ds.PixelData = bytes(64)
-    out = io.BytesIO()
-    dcmwrite(out, ds, enforce_file_format=True)
-    return out.getvalue()
-
-
-@pytest.fixture(scope="module")
-def orthanc() -> Iterator[Orthanc]:
-    with private_orthanc() as server:
-        yield server
+pytestmark = needs_orthanc
 
 
 @pytest.fixture(scope="module")
 def studies(orthanc: Orthanc) -> dict[str, str]:
-    uids = {"mri": str(generate_uid()), "ct": str(generate_uid())}
-    orthanc.upload(instance(patient_id="CB-7F3A", study_uid=uids["mri"], modality="MR",
-                            study_date="20261120", description="MRI lumbar spine"))
-    orthanc.upload(instance(patient_id="CB-7F3A", study_uid=uids["ct"], modality="CT",
-                            study_date="20260301", description="CT L-spine"))
-    orthanc.upload(instance(patient_id="CB-OTHER", study_uid=generate_uid(), modality="MR",
-                            study_date="20260101", description="Someone else"))
+    uids = {"mri": upload_study(orthanc, patient_id="CB-7F3A", modality="MR",
+                                study_date="20261120", description="MRI lumbar spine"),
+            "ct": upload_study(orthanc, patient_id="CB-7F3A", modality="CT",
+                               study_date="20260301", description="CT L-spine")}
+    upload_study(orthanc, patient_id="CB-OTHER", modality="MR", study_date="20260101",
+                 description="Someone else")
     return uids
 
 

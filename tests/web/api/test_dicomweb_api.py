@@ -4,27 +4,22 @@ the link opens the site's viewer. Errors are gateway errors with a body, never 5
 
 from __future__ import annotations
 
-import shutil
 import socket
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import replace
-from pathlib import Path
 
 import pytest
-from pydicom.uid import generate_uid
 from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
-from tests.servers import ORTHANC_DICOMWEB_PLUGIN, Orthanc, private_orthanc
+from tests.archive import archive_settings, needs_orthanc, upload_study
+from tests.servers import Orthanc
 from tests.web.api.conftest import error_of
 from tests.web.conftest import SECRET
-from tests.web.test_dicomweb import instance
-from web.dicomweb import Archive, Viewer
+from web.dicomweb import Archive
 from web.settings import Settings
 
-pytestmark = pytest.mark.skipif(
-    shutil.which("Orthanc") is None or not Path(ORTHANC_DICOMWEB_PLUGIN).exists(),
-    reason="DICOMWEB TEST NOT RUN: Orthanc and its DICOMweb plugin are not installed")
+pytestmark = needs_orthanc
 
 STUDIES = "/api/v1/dicomweb/studies"
 VIEWER = "ohif:https://viewer.hospital.example"
@@ -32,24 +27,14 @@ Headers = dict[str, str]
 
 
 @pytest.fixture(scope="module")
-def orthanc() -> Iterator[Orthanc]:
-    with private_orthanc() as server:
-        yield server
-
-
-@pytest.fixture(scope="module")
 def study_uid(orthanc: Orthanc) -> str:
-    uid = str(generate_uid())
-    orthanc.upload(instance(patient_id="CB-API-1", study_uid=uid, modality="MR",
-                            study_date="20261115", description="MRI lumbar spine"))
-    return uid
+    return upload_study(orthanc, patient_id="CB-API-1", modality="MR",
+                        study_date="20261115", description="MRI lumbar spine")
 
 
 @pytest.fixture
 def settings(database_url: str, orthanc: Orthanc) -> Settings:
-    return Settings(database_url=database_url, secret_key=SECRET,
-                    dicomweb=Archive.from_url(orthanc.dicomweb_url),
-                    viewer=Viewer.parse(VIEWER))
+    return archive_settings(database_url, SECRET, orthanc, VIEWER)
 
 
 def test_a_coordinator_finds_studies_by_patient_id(

@@ -120,12 +120,15 @@ async def browser() -> AsyncIterator[Browser]:
         await chromium.close()
 
 
-async def chair_and_colleague(live: Live, browser: Browser) -> tuple[Page, str, Page, str]:
-    """The chair and a pain specialist in the room, each decoding the other's video:
-    (chair's page, chair's participant id, colleague's page, colleague's id)."""
+async def chair_and_colleague(live: Live, browser: Browser,
+                              colleague: str = "raman@casebridge.example",
+                              ) -> tuple[Page, str, Page, str]:
+    """The chair and a colleague (the pain specialist unless said) in the room, each
+    decoding the other's video: (chair's page, chair's participant id, colleague's
+    page, colleague's id)."""
     base = f"http://{live.base}"
     _, chair = await sign_in(browser, base, "okafor@casebridge.example")
-    _, pain = await sign_in(browser, base, "raman@casebridge.example")
+    _, pain = await sign_in(browser, base, colleague)
     a = await enter_room(chair, base, live.conference_id)
     b = await enter_room(pain, base, live.conference_id)
     await wait_decoding(chair, {b})
@@ -223,12 +226,7 @@ async def test_browser_video_paused_for_a_poor_connection_says_so_and_comes_back
     """What the server does for a link that cannot carry a video (signaling.downlink),
     done by hand: Chrome is told, the tile says so, and the picture comes back from a
     keyframe when the stream resumes, its numbering continuous."""
-    base = f"http://{live.base}"
-    _, chair = await sign_in(browser, base, "okafor@casebridge.example")
-    _, rural = await sign_in(browser, base, "petrova@casebridge.example")
-    a = await enter_room(chair, base, live.conference_id)
-    me = await enter_room(rural, base, live.conference_id)
-    await wait_decoding(rural, {a})
+    _, a, rural, me = await chair_and_colleague(live, browser, "petrova@casebridge.example")
     router = live.app.state.hub.rooms[live.conference_id].router
     peer = router._peers[me]
     [outlet] = [o for o in peer.outlets if o.kind == "video" and o.active]

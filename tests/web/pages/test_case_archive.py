@@ -4,49 +4,33 @@ button; a failing archive is a message on the page, never an error page."""
 
 from __future__ import annotations
 
-import shutil
 import socket
-from collections.abc import Iterator
 from dataclasses import replace
-from pathlib import Path
 
 import pytest
-from pydicom.uid import generate_uid
 from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
 from storage import cases
-from tests.servers import ORTHANC_DICOMWEB_PLUGIN, Orthanc, private_orthanc
+from tests.archive import archive_settings, needs_orthanc, upload_study
+from tests.servers import Orthanc
 from tests.web.conftest import SECRET, csrf_of, sign_in
 from tests.web.pages.conftest import COORDINATOR, HALE, database
-from tests.web.test_dicomweb import instance
-from web.dicomweb import Archive, Viewer
+from web.dicomweb import Archive
 from web.settings import Settings
 
-pytestmark = pytest.mark.skipif(
-    shutil.which("Orthanc") is None or not Path(ORTHANC_DICOMWEB_PLUGIN).exists(),
-    reason="DICOMWEB TEST NOT RUN: Orthanc and its DICOMweb plugin are not installed")
-
-
-@pytest.fixture(scope="module")
-def orthanc() -> Iterator[Orthanc]:
-    with private_orthanc() as server:
-        yield server
+pytestmark = needs_orthanc
 
 
 @pytest.fixture(scope="module")
 def study_uid(orthanc: Orthanc) -> str:
-    uid = str(generate_uid())
-    orthanc.upload(instance(patient_id="CB-PAGE-1", study_uid=uid, modality="CT",
-                            study_date="20261102", description="CT lumbar spine"))
-    return uid
+    return upload_study(orthanc, patient_id="CB-PAGE-1", modality="CT",
+                        study_date="20261102", description="CT lumbar spine")
 
 
 @pytest.fixture
 def settings(database_url: str, orthanc: Orthanc) -> Settings:
-    return Settings(database_url=database_url, secret_key=SECRET,
-                    dicomweb=Archive.from_url(orthanc.dicomweb_url),
-                    viewer=Viewer.parse("iid:https://pacs.hospital.example/iid"))
+    return archive_settings(database_url, SECRET, orthanc, "iid:https://pacs.hospital.example/iid")
 
 
 def test_a_coordinator_finds_a_study_and_attaches_it(
