@@ -40,6 +40,7 @@ class Entity(StrEnum):
     OUTCOME = "outcome"
     OUTCOME_LINK = "outcome_link"
     MAIL = "mail"
+    AUDIT_EVENT = "audit_event"  # a line of this trail, read (as a FHIR AuditEvent)
 
 
 @dataclass(frozen=True)

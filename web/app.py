@@ -38,6 +38,7 @@ SESSION_COOKIE = "casebridge_session"
 
 def _routes() -> list[BaseRoute]:
     from web import api, health, live, metrics, sso
+    from web.fhir import routes as fhir
     from web.pages.routes import routes as pages
 
     return [
@@ -46,6 +47,7 @@ def _routes() -> list[BaseRoute]:
         *sso.routes,
         *metrics.routes,
         Mount("/api/v1", routes=api.routes),
+        *fhir.routes,
         Route("/healthz", health.healthz),
         Route("/readyz", health.readyz),
         Mount("/static", app=StaticFiles(directory=str(STATIC)), name="static"),

@@ -7,6 +7,7 @@ requests get the CONTRACT error body, page requests an HTML error page.
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from typing import Any
 
 from sqlalchemy.exc import InterfaceError, OperationalError
@@ -76,26 +77,51 @@ def is_api(request: Request) -> bool:
     return request.url.path.startswith("/api/")
 
 
-def json_error(exc: CasebridgeError) -> JSONResponse:
+def is_fhir(request: Request) -> bool:
+    return request.url.path.startswith("/fhir/")
+
+
+# FHIR clients read errors as an OperationOutcome; its issue type by HTTP status.
+ISSUE_TYPES = {
+    400: "structure", 401: "login", 403: "forbidden", 404: "not-found", 405: "not-supported",
+    409: "conflict", 413: "too-long", 415: "not-supported", 422: "invalid", 429: "throttled",
+    500: "exception", 502: "transient", 503: "transient", 504: "timeout",
+}
+
+
+def operation_outcome(status: int, message: str,
+                      headers: Mapping[str, str] | None = None) -> JSONResponse:
+    body = {"resourceType": "OperationOutcome", "issue": [{
+        "severity": "error", "code": ISSUE_TYPES.get(status, "processing"),
+        "diagnostics": message}]}
+    return JSONResponse(body, status_code=status, headers=headers,
+                        media_type="application/fhir+json")
+
+
+def json_error(exc: CasebridgeError, *, fhir: bool = False) -> JSONResponse:
     headers = {}
     if isinstance(exc, TooManyRequests):
         headers["Retry-After"] = str(exc.retry_after)
     if isinstance(exc, NotAuthenticated):
         headers["WWW-Authenticate"] = "Bearer"
+    if fhir:
+        return operation_outcome(status_for(exc), exc.message, headers)
     return JSONResponse(error_body(exc.code, exc.message, exc.details),
                         status_code=status_for(exc), headers=headers)
 
 
 async def domain_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, CasebridgeError)
-    if is_api(request):
-        return json_error(exc)
+    if is_api(request) or is_fhir(request):
+        return json_error(exc, fhir=is_fhir(request))
     return await run_in_threadpool(error_page, request, exc, status_for(exc))
 
 
 async def http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
     code = HTTP_CODES.get(exc.status_code, "error")
+    if is_fhir(request):
+        return operation_outcome(exc.status_code, str(exc.detail), exc.headers)
     if is_api(request) or exc.status_code == 405:
         return JSONResponse(error_body(code, str(exc.detail)), status_code=exc.status_code,
                             headers=exc.headers)
@@ -105,6 +131,8 @@ async def http_error(request: Request, exc: Exception) -> Response:
 
 async def server_error(request: Request, exc: Exception) -> Response:
     # Never leak a traceback; the log has it.
+    if is_fhir(request):
+        return operation_outcome(500, "Something went wrong on our side.")
     if is_api(request):
         return JSONResponse(error_body("internal_error", "Something went wrong on our side."),
                             status_code=500)
@@ -124,6 +152,8 @@ async def database_unavailable(request: Request, exc: Exception) -> Response:
     message = ("The database cannot be reached just now; nothing was changed. "
                "Try again in a moment.")
     headers = {"Retry-After": str(DATABASE_RETRY_SECONDS)}
+    if is_fhir(request):
+        return operation_outcome(503, message, headers)
     if is_api(request):
         return JSONResponse(error_body("database_unavailable", message), status_code=503,
                             headers=headers)

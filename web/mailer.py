@@ -33,6 +33,7 @@ from storage import outbox
 from storage.clock import utcnow
 from storage.engine import session_scope
 from storage.tables import OutboxMail
+from web.background import in_thread
 from web.settings import Settings, SmtpServer
 
 log = logging.getLogger(__name__)
@@ -179,14 +180,14 @@ class MailSender:
 
     async def send_due(self) -> int:
         """Send what is due now; how many mails were tried."""
-        claimed = await asyncio.to_thread(self._claim)
+        claimed = await in_thread(self._claim)
         for mail in claimed:
             try:
-                await asyncio.to_thread(self.transport, mail.message)
+                await in_thread(self.transport, mail.message)
             except Exception as exc:  # every failure is recorded on the mail
-                await asyncio.to_thread(self._record, mail.id, exc)
+                await in_thread(self._record, mail.id, exc)
             else:
-                await asyncio.to_thread(self._record, mail.id, None)
+                await in_thread(self._record, mail.id, None)
         return len(claimed)
 
     async def run(self) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import secrets
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -24,6 +25,7 @@ from storage.engine import database_url
 from web.dicomweb import Archive, Viewer
 
 DEFAULT_INSTITUTION = "Multidisciplinary Spine Conference"
+DEFAULT_PATIENT_SYSTEM = "urn:casebridge:patient-reference"
 
 
 class ConfigError(Exception):
@@ -98,6 +100,9 @@ class Settings:
     # CASEBRIDGE_DICOMWEB_URL and CASEBRIDGE_VIEWER: studies found in the archive.
     dicomweb: Archive | None = None
     viewer: Viewer | None = None
+    # CASEBRIDGE_FHIR_PATIENT_SYSTEM: the identifier system of the pseudonymous patient
+    # reference in FHIR resources (the hospital's, so its systems can match it).
+    fhir_patient_system: str = DEFAULT_PATIENT_SYSTEM
 
     @property
     def link_base(self) -> str:
@@ -192,6 +197,19 @@ def _archive() -> tuple[Archive | None, Viewer | None]:
         raise ConfigError("CASEBRIDGE_DICOMWEB_URL needs CASEBRIDGE_VIEWER: the viewer that "
                           "opens the studies found (ohif:BASE, iid:BASE or a URL template).")
     return archive, viewer
+
+
+_URI = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:[^\s]+$")
+
+
+def _patient_system(raw: str) -> str:
+    if not raw:
+        return DEFAULT_PATIENT_SYSTEM
+    if not _URI.match(raw) or raw.startswith(("http:", "https:")) and "//" not in raw:
+        raise ConfigError("CASEBRIDGE_FHIR_PATIENT_SYSTEM is an absolute URI naming the "
+                          "hospital's patient identifiers, e.g. urn:oid:1.2.3.4 or "
+                          "https://hospital.example/patient-reference")
+    return raw
 
 
 def _turn() -> TurnRelay | None:
@@ -352,4 +370,6 @@ def load_settings() -> Settings:
         dicomweb=dicomweb,
         viewer=viewer,
         ice_transport_policy=_ice_transport_policy(turn),
+        fhir_patient_system=_patient_system(
+            os.environ.get("CASEBRIDGE_FHIR_PATIENT_SYSTEM", "").strip()),
     )

@@ -21,6 +21,7 @@ from storage import conferences
 from storage import events as storage_events
 from storage.engine import session_scope
 from storage.tables import Conference
+from web.background import in_thread
 from web.events import publish_to_room
 
 log = logging.getLogger(__name__)
@@ -54,10 +55,10 @@ async def sweep(app: Starlette, *, now: datetime | None = None) -> list[int]:
     at = now or datetime.now(UTC)
     grace: timedelta = app.state.settings.auto_close_grace
     closed = []
-    for conference_id in await asyncio.to_thread(_overdue, app, at, grace):
+    for conference_id in await in_thread(_overdue, app, at, grace):
         if await app.state.hub.occupied(conference_id):
             continue
-        if await asyncio.to_thread(_close, app, conference_id, at):
+        if await in_thread(_close, app, conference_id, at):
             log.info("conference %s closed by itself: its room was empty past its end",
                      conference_id)
             closed.append(conference_id)

@@ -73,3 +73,14 @@ def test_mail_and_sign_in_settings(env: pytest.MonkeyPatch) -> None:
     env.delenv("CASEBRIDGE_OIDC_CLIENT_SECRET")
     with pytest.raises(ConfigError, match="CASEBRIDGE_OIDC_CLIENT_SECRET"):
         load_settings()
+
+
+def test_fhir_patient_system(env: pytest.MonkeyPatch) -> None:
+    env.delenv("CASEBRIDGE_FHIR_PATIENT_SYSTEM", raising=False)
+    assert load_settings().fhir_patient_system == "urn:casebridge:patient-reference"
+    env.setenv("CASEBRIDGE_FHIR_PATIENT_SYSTEM", "urn:oid:1.2.840.114350.1.13.0.1.7.5.737384.14")
+    assert load_settings().fhir_patient_system.startswith("urn:oid:1.2.840")
+    for bad in ("patients", "https:no-slashes", "urn:with space"):
+        env.setenv("CASEBRIDGE_FHIR_PATIENT_SYSTEM", bad)
+        with pytest.raises(ConfigError, match="CASEBRIDGE_FHIR_PATIENT_SYSTEM"):
+            load_settings()

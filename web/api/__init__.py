@@ -30,6 +30,7 @@ from web.api import (
     users,
 )
 from web.api.openapi import openapi_endpoint
+from web.fhir import routes as fhir
 
 routes: list[BaseRoute] = [
     *auth.routes,
@@ -49,5 +50,6 @@ routes: list[BaseRoute] = [
     *care_loop.routes,
     *search.routes,
     *analytics.routes,
+    *fhir.api_routes,
 ]
 routes.append(Route("/openapi.json", openapi_endpoint(list(routes)), methods=["GET"]))

@@ -65,6 +65,7 @@ class Operation:
     authenticated: bool = True
     optional_body: bool = False
     query: type[BaseModel] | None = None
+    media_type: str = "application/json"
 
 
 class ApiRoute(Route):
@@ -96,6 +97,7 @@ def operation(
     status: int = 200,
     optional_body: bool = False,
     query: type[BaseModel] | None = None,
+    media_type: str = "application/json",
 ) -> ApiRoute:
     """An authenticated route; ``body`` is :class:`Empty` for routes without one (with
     ``optional_body``, an empty object or no body at all is accepted, nothing else)."""
@@ -118,10 +120,10 @@ def operation(
         # forward on this event loop.
         raw = await raw_body(request) if takes_body else b""
         content = await run_in_threadpool(work, request, raw)
-        return JSONResponse(content, status_code=status)
+        return JSONResponse(content, status_code=status, media_type=media_type)
 
     endpoint.__name__ = getattr(handler, "__name__", "endpoint")
     op = Operation(summary=summary, tag=tag, body=body if takes_body else None,
                    response=response, many=many, status=status, optional_body=optional_body,
-                   query=query)
+                   query=query, media_type=media_type)
     return ApiRoute(path, endpoint, method=method, op=op)

@@ -91,7 +91,7 @@ def _operation(route: ApiRoute, refs: dict[Any, Any]) -> dict[str, Any]:
     success: dict[str, Any] = {"description": "OK" if op.status == 200 else "Created"}
     if op.response is not None:
         schema = refs[(op.response, "serialization")]
-        success["content"] = {"application/json": {
+        success["content"] = {op.media_type: {
             "schema": {"type": "array", "items": schema} if op.many else schema}}
     doc["responses"] = {str(op.status): success,
                         **_error_responses(route, refs[(ErrorBody, "serialization")])}
