@@ -25,6 +25,7 @@ class AuditAction(StrEnum):
     REORDERED = "reordered"
     SIGNED_IN = "signed_in"
     REVOKED = "revoked"
+    SEARCHED = "searched"  # the image archive, for a case (or by a coordinator)
 
 
 class Entity(StrEnum):

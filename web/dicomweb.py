@@ -1,7 +1,8 @@
 """Studies from the hospital's image archive over DICOMweb QIDO-RS (DICOM PS3.18 10.6).
 
-With ``CASEBRIDGE_DICOMWEB_URL`` set, a coordinator finds a patient's studies in the
-archive instead of pasting links: the modality, date and description come from the
+With ``CASEBRIDGE_DICOMWEB_URL`` set, a coordinator (or the referring clinician, for
+their own case) finds a patient's studies in the archive instead of pasting links, each
+search on the audit trail: the modality, date and description come from the
 archive, and the viewer link is built for the site's viewer (``CASEBRIDGE_VIEWER``).
 Responses are DICOM JSON (PS3.18 F.2), read with pydicom. Every way the archive can
 fail (down, slow, refusing our credentials, answering nonsense) becomes one
@@ -21,13 +22,15 @@ import httpx2
 from pydicom import Dataset
 from sqlmodel import Session
 
+from conference.audit import AuditAction, Entity
 from conference.errors import ArchiveUnavailable, InvalidInput
 from conference.imaging import Modality, check_study_instance_uid
-from storage import cases
+from conference.permissions import require_organiser
+from storage import audit, cases
 from storage.cases import ImagingPolicy
 from storage.tables import ImagingLink, User
 
-__all__ = ["Archive", "ImagingDetails", "Study", "Viewer", "attach_study"]
+__all__ = ["Archive", "ImagingDetails", "Study", "Viewer", "attach_study", "search_archive"]
 
 log = logging.getLogger(__name__)
 
@@ -177,6 +180,32 @@ class Viewer:
 
     def link(self, study_instance_uid: str) -> str:
         return self.template.replace("{study_uid}", quote(study_instance_uid, safe=""))
+
+
+def search_archive(session: Session, *, actor: User, archive: Archive,
+                   patient_id: str | None = None, study_instance_uid: str | None = None,
+                   case_id: int | None = None) -> list[Study]:
+    """Search the archive on someone's behalf, and put the search on the audit trail.
+
+    For a case (``case_id``), whoever may add its imaging may search: a coordinator,
+    or the referring clinician for their own request. Without a case, coordinators
+    only. The trail keeps what was asked and how many studies came back, on the case
+    (or, without one, on the person who searched): a PatientID search shows a
+    patient's studies, so it is accounted for like a read. A failed search discloses
+    nothing and is not recorded."""
+    if case_id is not None:
+        cases.require_editable(session, actor, case_id, "search the image archive")
+    else:
+        require_organiser(actor.role, "search the image archive")
+    found = archive.search(patient_id=patient_id, study_instance_uid=study_instance_uid)
+    asked = {k: v for k, v in (("patient_id", patient_id),
+                               ("study_instance_uid", study_instance_uid)) if v}
+    assert actor.id is not None
+    audit.record(session, actor_id=actor.id, action=AuditAction.SEARCHED,
+                 entity=Entity.CASE if case_id is not None else Entity.USER,
+                 entity_id=case_id if case_id is not None else actor.id, case_id=case_id,
+                 detail={"via": "archive", **asked, "found": len(found)})
+    return found
 
 
 def attach_study(session: Session, *, actor: User, case_id: int, study_instance_uid: str,

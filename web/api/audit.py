@@ -10,11 +10,16 @@ from conference.permissions import require_organiser
 from storage import audit
 from storage.tables import (
     AgendaItem,
+    AuditEvent,
     Case,
+    CaseMessage,
     Conference,
     Decision,
     GuestLink,
     ImagingLink,
+    OutboxMail,
+    OutcomeLink,
+    OutcomeMeasure,
     SecondOpinionRequest,
     User,
 )
@@ -27,7 +32,8 @@ TABLES: dict[Entity, type[SQLModel]] = {
     Entity.USER: User, Entity.CONFERENCE: Conference, Entity.CASE: Case,
     Entity.AGENDA_ITEM: AgendaItem, Entity.DECISION: Decision,
     Entity.REQUEST: SecondOpinionRequest, Entity.IMAGING: ImagingLink,
-    Entity.GUEST_LINK: GuestLink,
+    Entity.GUEST_LINK: GuestLink, Entity.MESSAGE: CaseMessage, Entity.OUTCOME: OutcomeMeasure,
+    Entity.OUTCOME_LINK: OutcomeLink, Entity.MAIL: OutboxMail, Entity.AUDIT_EVENT: AuditEvent,
 }
 
 

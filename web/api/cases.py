@@ -28,7 +28,7 @@ from web.api.views import (
     RevisionView,
     StudyView,
 )
-from web.dicomweb import ImagingDetails, attach_study
+from web.dicomweb import ImagingDetails, attach_study, search_archive
 from web.settings import Settings
 
 
@@ -92,16 +92,24 @@ def add_imaging(call: Call[ImagingOrStudyIn]) -> ImagingView:
     return ImagingView.model_validate(link)
 
 
-def search_archive(call: Call[Empty]) -> list[StudyView]:
-    require_organiser(call.user.role, "search the image archive")
+def _archive_studies(call: Call[Empty], case_id: int | None) -> list[StudyView]:
     query = read_query(call.request.query_params, StudyQuery)
     archive = _settings(call).dicomweb
     if archive is None:
         raise NotFound("No image archive is configured (CASEBRIDGE_DICOMWEB_URL).")
-    found = archive.search(patient_id=query.patient_id,
+    found = search_archive(call.session, actor=call.user, archive=archive, case_id=case_id,
+                           patient_id=query.patient_id,
                            study_instance_uid=query.study_instance_uid)
     return [StudyView(study_instance_uid=s.study_instance_uid, modality=s.modality,
                       study_date=s.study_date, description=s.description) for s in found]
+
+
+def search_studies(call: Call[Empty]) -> list[StudyView]:
+    return _archive_studies(call, None)
+
+
+def search_studies_for_case(call: Call[Empty]) -> list[StudyView]:
+    return _archive_studies(call, call.id())
 
 
 def update_case(call: Call[CasePatch]) -> CaseView:
@@ -133,10 +141,14 @@ routes = [
               tag=TAG, status=201, response=CareEntryView,
               summary="Add a treatment to the history of care (coordinators, the referring "
                       "clinician)"),
-    operation("GET", "/dicomweb/studies", search_archive, body=Empty, query=StudyQuery,
+    operation("GET", "/dicomweb/studies", search_studies, body=Empty, query=StudyQuery,
               tag=TAG, many=True, response=StudyView,
               summary="Studies in the hospital's image archive by PatientID or "
-                      "StudyInstanceUID (coordinators; CASEBRIDGE_DICOMWEB_URL)"),
+                      "StudyInstanceUID (coordinators; CASEBRIDGE_DICOMWEB_URL; audited)"),
+    operation("GET", "/cases/{id:int}/dicomweb/studies", search_studies_for_case, body=Empty,
+              query=StudyQuery, tag=TAG, many=True, response=StudyView,
+              summary="Studies in the image archive, searched to add to this case "
+                      "(coordinators, the referring clinician; audited on the case)"),
     operation("POST", "/cases/{id:int}/imaging", add_imaging, body=ImagingOrStudyIn, tag=TAG,
               status=201, response=ImagingView,
               summary="Link a study in the hospital's viewer (https only; allow-listed hosts)"),

@@ -396,7 +396,8 @@ def observation(site: Site, row: OutcomeMeasure, score: Any, case: Case,
     })
 
 
-SUBTYPES = {AuditAction.VIEWED: "read", AuditAction.CREATED: "create",
+SUBTYPES = {AuditAction.VIEWED: "read", AuditAction.SEARCHED: "search",
+            AuditAction.CREATED: "create",
             AuditAction.ADDED: "create"}
 
 

@@ -29,13 +29,14 @@ from conference.errors import (
     gather,
 )
 from conference.imaging import Modality
-from conference.permissions import is_organiser, require_organiser
+from conference.permissions import can_edit_case, require_organiser
 from conference.threads import check_body
 from storage import agenda, cases, decisions, outcomes, threads, users
+from storage.tables import Case
 from web.api.schemas import CareEntryIn, CaseIn, CasePatch, ImagingIn, MessageIn
 from web.auth import guest_link, public_base, signer
 from web.db import db
-from web.dicomweb import attach_study
+from web.dicomweb import attach_study, search_archive
 from web.pages.action import Posted, Refusal, Visit, action, view
 from web.pages.case_view import case_page, timeline
 from web.pages.common import flash, imaging_policy, page, path_id, see_other, settings_of
@@ -138,15 +139,18 @@ async def show(request: Request) -> Response:
 def _show(visit: Visit) -> Response:
     case = cases.view_case(visit.session, viewer=visit.user, case_id=visit.id())
     return case_page(visit.request, visit.session, visit.user, case,
-                     **_archive_search(visit))
+                     **_archive_search(visit, case))
 
 
-def _archive_search(visit: Visit) -> dict[str, Any]:
-    """The image archive's search on the case page (coordinators, with an archive
-    configured): ``?patient_id=`` or ``?study_uid=`` asks it; its answer, or why it
-    could not answer, is shown in the imaging section."""
+def _archive_search(visit: Visit, case: Case) -> dict[str, Any]:
+    """The image archive's search on the case page (for whoever may add the case's
+    imaging: coordinators, the referring clinician; with an archive configured):
+    ``?patient_id=`` or ``?study_uid=`` asks it (audited); its answer, or why it could
+    not answer, is shown in the imaging section."""
     settings = settings_of(visit.request)
-    if settings.dicomweb is None or not is_organiser(visit.user.role):
+    assert visit.user.id is not None
+    if settings.dicomweb is None or not can_edit_case(
+            role=visit.user.role, user_id=visit.user.id, requested_by_id=case.requested_by_id):
         return {}
     query = visit.request.query_params
     patient_id = query.get("patient_id", "").strip()[:64]
@@ -154,7 +158,8 @@ def _archive_search(visit: Visit) -> dict[str, Any]:
     found: dict[str, Any] = {"archive": {"patient_id": patient_id, "study_uid": study_uid}}
     if patient_id or study_uid:
         try:
-            found["archive"]["studies"] = settings.dicomweb.search(
+            found["archive"]["studies"] = search_archive(
+                visit.session, actor=visit.user, archive=settings.dicomweb, case_id=case.id,
                 patient_id=patient_id or None, study_instance_uid=study_uid or None)
         except (ArchiveUnavailable, InvalidInput) as exc:
             found["archive"]["error"] = exc.message
@@ -163,7 +168,6 @@ def _archive_search(visit: Visit) -> dict[str, Any]:
 
 def _attach_study(call: Posted[Any]) -> Response:
     settings = settings_of(call.request)
-    require_organiser(call.user.role, "attach a study from the image archive")
     if settings.dicomweb is None or settings.viewer is None:
         raise NotFound("No image archive is configured.")
     uid = call.form.text("study_instance_uid")

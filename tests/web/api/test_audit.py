@@ -48,3 +48,15 @@ def test_audit_unknown_record_is_404(client: TestClient, auth: Callable[[str], H
 
 def test_audit_needs_auth(client: TestClient, demo: None) -> None:
     error_of(client.get(AUDIT, params={"entity": "case", "id": 1}), 401)
+
+
+def test_every_kind_of_record_has_its_trail(client: TestClient,
+                                            auth: Callable[[str], Headers]) -> None:
+    """Each entity the trail names is asked about without a server error: a record that
+    does not exist is 404 for every one of them."""
+    from conference.audit import Entity
+
+    for entity in Entity:
+        response = client.get(AUDIT, params={"entity": entity.value, "id": 999999},
+                              headers=auth("coordinator"))
+        error_of(response, 404)

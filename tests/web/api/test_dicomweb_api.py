@@ -84,3 +84,46 @@ def test_an_archive_that_is_down_is_a_503_with_a_message(
     body = error_of(client.get(STUDIES, params={"PatientID": "CB-API-1"},
                                headers=auth("coordinator")), 503, "archive_unavailable")
     assert "cannot be reached" in body["message"]
+
+
+def _case_of_request(app: Starlette, request_id: int) -> int:
+    from storage.engine import session_scope
+    from storage.tables import SecondOpinionRequest
+    with session_scope(app.state.engine) as session:
+        request = session.get(SecondOpinionRequest, request_id)
+        assert request is not None
+        return request.case_id
+
+
+def test_searches_are_on_the_audit_trail(
+        client: TestClient, auth: Callable[[str], Headers], people: dict[str, int],
+        study_uid: str) -> None:
+    client.get(STUDIES, params={"PatientID": "CB-API-1"}, headers=auth("coordinator"))
+    trail = client.get("/api/v1/audit", params={"entity": "user", "id": people["coordinator"]},
+                       headers=auth("coordinator")).json()
+    (searched,) = [e for e in trail if e["action"] == "searched"]
+    assert searched["detail"] == {"via": "archive", "patient_id": "CB-API-1", "found": 1}
+
+
+def test_a_referrer_searches_and_attaches_for_their_own_case(
+        client: TestClient, auth: Callable[[str], Headers], app: Starlette,
+        request_ids: dict[str, int], study_uid: str) -> None:
+    own = _case_of_request(app, request_ids["submitted"])
+    hale = auth("hale")
+    found = client.get(f"/api/v1/cases/{own}/dicomweb/studies",
+                       params={"PatientID": "CB-API-1"}, headers=hale)
+    assert found.status_code == 200, found.text
+    assert [s["study_instance_uid"] for s in found.json()] == [study_uid]
+    attached = client.post(f"/api/v1/cases/{own}/imaging",
+                           json={"study_instance_uid": study_uid}, headers=hale)
+    assert attached.status_code == 201, attached.text
+    trail = client.get("/api/v1/audit", params={"entity": "case", "id": own},
+                       headers=auth("coordinator")).json()
+    assert [e["detail"] for e in trail if e["action"] == "searched"] == [
+        {"via": "archive", "patient_id": "CB-API-1", "found": 1}]
+    # Not for anyone else's case, and not the archive at large.
+    error_of(client.get(f"/api/v1/cases/{own + 100}/dicomweb/studies",
+                        params={"PatientID": "CB-API-1"}, headers=hale), 404)
+    error_of(client.get(STUDIES, params={"PatientID": "CB-API-1"}, headers=hale), 403)
+    error_of(client.get(f"/api/v1/cases/{own}/dicomweb/studies",
+                        params={"PatientID": "CB-API-1"}, headers=auth("okafor")), 404)

@@ -11,11 +11,12 @@ import pytest
 from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
-from storage import cases
+from conference.audit import AuditAction, Entity
+from storage import audit, cases
 from tests.archive import archive_settings, needs_orthanc, upload_study
 from tests.servers import Orthanc
 from tests.web.conftest import SECRET, csrf_of, sign_in
-from tests.web.pages.conftest import COORDINATOR, HALE, database
+from tests.web.pages.conftest import CHAIR, COORDINATOR, HALE, database
 from web.dicomweb import Archive
 from web.settings import Settings
 
@@ -78,7 +79,15 @@ def test_a_failing_archive_is_a_message_on_the_page(
     assert "The image archive cannot be reached" in refused.text
 
 
-def test_only_coordinators_see_the_archive(client: TestClient, demo: None) -> None:
+def test_the_referrer_searches_for_their_own_case_and_specialists_do_not(
+        client: TestClient, demo: None, app: Starlette, study_uid: str) -> None:
     sign_in(client, HALE)
     html = client.get("/cases/7", params={"patient_id": "CB-PAGE-1"}).text
-    assert "Add an imaging link" in html and "Find in the image archive" not in html
+    assert "Find in the image archive" in html and "CT lumbar spine" in html
+    with database(app) as session:
+        searched = [e.detail for e in audit.events_for(session, entity=Entity.CASE, entity_id=7)
+                    if e.action == AuditAction.SEARCHED]
+    assert searched == [{"via": "archive", "patient_id": "CB-PAGE-1", "found": 1}]
+    sign_in(client, CHAIR)
+    html = client.get("/cases/7", params={"patient_id": "CB-PAGE-1"}).text
+    assert "Imaging" in html and "Find in the image archive" not in html
