@@ -25,6 +25,7 @@ records a hospital would want to merge with its own.
 
 from __future__ import annotations
 
+import ipaddress
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -129,6 +130,7 @@ def service_request(site: Site, request: SecondOpinionRequest, case: Case,
     """The referring clinician's request for the panel's second opinion."""
     body: dict[str, Any] = {
         "id": str(request.id),
+        "identifier": [{"system": t.REQUEST_SYSTEM, "value": str(request.id)}],
         "status": REQUEST_STATUS[RequestStatus(request.status)],
         "intent": "order",
         "category": [_concept(t.CONSULTATION)],
@@ -146,9 +148,8 @@ def service_request(site: Site, request: SecondOpinionRequest, case: Case,
         "note": [{"text": case.question}],
         "supportingInfo": [{"reference": f"ImagingStudy/{i.id}"} for i in imaging] or None,
     }
-    if request.referrer_patient_id:
-        body["identifier"] = [{"type": {"text": "Referrer's patient identifier"},
-                               "value": request.referrer_patient_id}]
+    # The referrer's own chart number for the patient stays out: it identifies the
+    # patient, and the pseudonymous reference is the only identity FHIR carries.
     return ServiceRequest.model_validate(body)
 
 
@@ -396,6 +397,15 @@ def observation(site: Site, row: OutcomeMeasure, score: Any, case: Case,
     })
 
 
+def _network_type(address: str) -> str:
+    """DICOM's network access point type: "2" an IP address, "1" a machine name."""
+    try:
+        ipaddress.ip_address(address)
+    except ValueError:
+        return "1"
+    return "2"
+
+
 SUBTYPES = {AuditAction.VIEWED: "read", AuditAction.SEARCHED: "search",
             AuditAction.CREATED: "create",
             AuditAction.ADDED: "create"}
@@ -415,7 +425,8 @@ def audit_event(site: Site, line: AuditLine, actor: User | None,
         else {"display": f"Guest: {line.detail.get('guest', 'unknown')}"},
     }
     if line.detail.get("address"):
-        user_agent["network"] = {"address": line.detail["address"], "type": "2"}
+        user_agent["network"] = {"address": line.detail["address"],
+                                 "type": _network_type(line.detail["address"])}
     host = urlsplit(site.base_url).hostname or "casebridge"
     entities: list[dict[str, Any]] = []
     if case is not None:
@@ -439,7 +450,7 @@ def audit_event(site: Site, line: AuditLine, actor: User | None,
         "agent": [user_agent, {
             "type": _concept(t.DESTINATION_ROLE), "requestor": False,
             "who": {"display": "Casebridge"},
-            "network": {"address": host, "type": "1"},
+            "network": {"address": host, "type": _network_type(host)},
         }],
         "source": {"observer": {"display": f"Casebridge at {host}"},
                    "type": [t.APPLICATION_SERVER]},

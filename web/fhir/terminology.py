@@ -47,6 +47,7 @@ INSTRUMENT_SYSTEM = "urn:casebridge:outcome-instrument"
 VIEWER_CONNECTION = "urn:casebridge:endpoint-connection-type"
 USER_SYSTEM = "urn:casebridge:user"
 CASE_SYSTEM = "urn:casebridge:case"
+REQUEST_SYSTEM = "urn:casebridge:second-opinion-request"
 
 # The R5 element carried into R4 by the cross-version extension.
 VIRTUAL_SERVICE = "http://hl7.org/fhir/5.0/StructureDefinition/extension-Appointment.virtualService"

@@ -152,6 +152,9 @@ def test_the_patient_is_a_pseudonymous_identifier_only(
                for s in subjects)
     text = str(case_bundle)
     assert "birthDate" not in text and "'Patient/" not in text
+    with Session(app.state.engine) as session:
+        chart = found(session.get(SecondOpinionRequest, decided["request"])).referrer_patient_id
+    assert chart and chart not in text  # the referrer's chart number identifies the patient
 
 
 def test_service_request_is_the_second_opinion_order(
@@ -285,7 +288,7 @@ def test_reads_are_audited_with_the_network_address(
     assert event["type"]["code"] == "rest" and event["subtype"][0]["code"] == "read"
     assert event["action"] == "R"
     user, server = event["agent"]
-    assert user["requestor"] and user["network"] == {"address": "testclient", "type": "2"}
+    assert user["requestor"] and user["network"] == {"address": "testclient", "type": "1"}
     assert server["network"]["address"] == "testserver"
     patient, data = event["entity"]
     assert patient["role"]["code"] == "1" and patient["what"]["identifier"]["system"] == \
