@@ -374,3 +374,11 @@ def test_a_bundle_is_a_bundle_for_every_demo_case(
     for case_id in ids:
         bundle = valid(fhir_json(client.get(f"/api/v1/cases/{case_id}/fhir", headers=headers)))
         Bundle.model_validate(bundle)
+
+
+def test_a_signed_in_browser_reads_with_its_session(
+        client: TestClient, decided: dict[str, int]) -> None:
+    from tests.web.conftest import sign_in
+    sign_in(client, "okafor@casebridge.example")
+    plan = valid(fhir_json(client.get(f"/fhir/R4/CarePlan/{decided['item']}")))
+    assert plan["meta"]["versionId"] == "2"

@@ -114,6 +114,10 @@ def test_case_page_shows_the_audit_trail_to_coordinators(client: TestClient, dem
     with database(app) as session:
         assert audit.events_for(session, entity=Entity.CASE, entity_id=2)[-1].action == \
             "viewed"
+    # The export for the medical record beside it, which the browser's session may fetch.
+    assert 'href="/api/v1/cases/2/fhir"' in html
+    exported = client.get("/api/v1/cases/2/fhir")
+    assert exported.status_code == 200 and exported.json()["resourceType"] == "Bundle"
 
 
 def test_case_page_referring_clinician_sees_own_case_and_may_add_imaging(client: TestClient,
