@@ -3,9 +3,12 @@
 The server sends each subscriber every other participant's audio and video. A link that
 cannot carry it all (a rural clinic on a thin line) drops whatever does not fit, audio
 included: frozen pictures and broken speech for everyone on the call. ``Downlink``
-decides instead which video streams to pause for that one subscriber so that the rest
-arrives whole. Audio is never paused; video streams are paused lowest priority first,
-and tried again once the link may carry them.
+decides instead how much of each video stream that one subscriber gets so that what
+it gets arrives whole. Audio is never touched. A video stream sent in temporal layers
+(``signaling.layers``) steps down a layer at a time: 30, 15, then 7.5 frames a second;
+all streams come down a step (lowest priority first) before any comes down another,
+and only when every stream is at its base layer is one paused, lowest priority first.
+Steps are taken back one at a time once the link may carry them.
 
 The signals are the subscriber's own RTCP:
 
@@ -60,16 +63,39 @@ FRESH = 3.0
 @dataclass
 class _Stream:
     pausable: bool
-    paused: bool = False
-    rate: float = 0.0  # bits per second when last measured while sending
+    cut: int = 0  # steps taken down: upper layers left out; all of them: paused
+    shares: tuple[float, ...] = ()  # layers 0..k's share of the bytes (signaling.layers)
+    full: float = 0.0  # bits per second of the whole stream, when last measured
     sent: deque[tuple[float, int]] = field(default_factory=deque)
 
+    @property
+    def levels(self) -> int:
+        """The steps the stream has: one per temporal layer (one without layers)."""
+        return max(1, len(self.shares))
+
+    @property
+    def paused(self) -> bool:
+        return self.cut >= self.levels
+
+    def share(self, cut: int) -> float:
+        """The part of the whole stream sent with ``cut`` steps taken down."""
+        if cut <= 0:
+            return 1.0
+        if cut >= self.levels:
+            return 0.0
+        return self.shares[self.levels - 1 - cut]
+
+    def rate_at(self, cut: int) -> float:
+        return self.full * self.share(cut)
+
     def measure(self, now: float) -> float:
+        """What the stream sends now, in bits per second (and so what it sends whole)."""
         while self.sent and self.sent[0][0] < now - RATE_WINDOW:
             self.sent.popleft()
-        if not self.paused:
-            self.rate = 8 * sum(size for _, size in self.sent) / RATE_WINDOW
-        return self.rate
+        share = self.share(self.cut)
+        if share > 0:
+            self.full = 8 * sum(size for _, size in self.sent) / RATE_WINDOW / share
+        return self.rate_at(self.cut)
 
 
 class Downlink:
@@ -99,6 +125,15 @@ class Downlink:
         if self._probe == key:
             self._probe = None
 
+    def describe(self, key: Hashable, shares: tuple[float, ...]) -> None:
+        """The stream's temporal layers as measured at its source: the share of its
+        bytes that layers 0..k carry (``LayerMeter.shares``); empty without layers."""
+        stream = self._streams.get(key)
+        if stream is not None and shares != stream.shares:
+            levels = max(1, len(shares))
+            stream.cut = levels if stream.paused else min(stream.cut, levels - 1)
+            stream.shares = shares
+
     def sent(self, key: Hashable, size: int, now: float) -> None:
         """``size`` bytes of the stream went out at ``now``."""
         stream = self._streams.get(key)
@@ -117,6 +152,13 @@ class Downlink:
 
     def paused(self) -> set[Hashable]:
         return {key for key, stream in self._streams.items() if stream.paused}
+
+    def top_layer(self, key: Hashable) -> int | None:
+        """The highest temporal layer the stream's subscriber gets (None: all of them)."""
+        stream = self._streams.get(key)
+        if stream is None or stream.cut == 0 or stream.paused:
+            return None
+        return stream.levels - 1 - stream.cut
 
     def update(self, now: float) -> bool:
         """Judge the link at ``now``; True if a stream was paused or resumed."""
@@ -157,21 +199,34 @@ class Downlink:
             self._probe_wait = min(2 * self._probe_wait, MAX_PROBE_WAIT)
             self._probe = None
         changed = False
-        for key in reversed(list(self._streams)):  # lowest priority first
-            stream = self._streams[key]
-            if self._sending(rates) <= HEADROOM * capacity and changed:
+        while not changed or self._sending(rates) > HEADROOM * capacity:
+            key = self._next_cut()
+            if key is None:
                 break
-            if stream.pausable and not stream.paused:
-                stream.paused = changed = True
+            stream = self._streams[key]
+            stream.cut += 1
+            rates[key] = stream.rate_at(stream.cut)
+            changed = True
         self._changed(now)
         return changed
 
+    def _next_cut(self) -> Hashable | None:
+        """The stream to take a step down: of those with the most steps left, the
+        lowest priority; pausing (a stream's last step) comes after every other."""
+        left = [(stream.levels - stream.cut, priority, key)
+                for priority, (key, stream) in enumerate(self._streams.items())
+                if stream.pausable and not stream.paused]
+        return max(left, key=lambda item: item[:2])[2] if left else None
+
     def _try_one(self, now: float, rates: dict[Hashable, float]) -> bool:
-        waiting = [key for key, s in self._streams.items() if s.paused]
+        waiting = [(stream.levels - stream.cut, priority, key)
+                   for priority, (key, stream) in enumerate(self._streams.items())
+                   if stream.cut > 0]
         if not waiting:
             return False
-        key = waiting[0]  # highest priority first
-        needed = self._sending(rates) + self._streams[key].rate
+        key = min(waiting)[2]  # the fewest steps left first, then the highest priority
+        stream = self._streams[key]
+        needed = self._sending(rates) + stream.rate_at(stream.cut - 1) - rates[key]
         estimate = self._estimate(now)
         capacity = self._capacity
         if estimate is not None and needed <= HEADROOM * estimate:
@@ -181,8 +236,8 @@ class Downlink:
                 return False  # measured too small lately: do not make it lose audio
         elif now - self._last_change < self._probe_wait:
             return False
-        self._streams[key].paused = False
-        self._streams[key].sent.clear()
+        stream.cut -= 1
+        stream.sent.clear()
         self._probe, self._probe_since = key, now
         self._changed(now)
         return True

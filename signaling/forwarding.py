@@ -65,6 +65,7 @@ from aiortc.rtp import RtpPacket
 from signaling import encoded, vp8
 from signaling.downlink import Downlink
 from signaling.errors import Glare, InvalidState, UnknownParticipant
+from signaling.layers import LayerFilter, LayerMeter
 from signaling.media_errors import map_aiortc_errors
 from signaling.rewriting import StreamRewriter
 from signaling.sdp import NegotiatedIds, media_ssrcs, restrict_codecs, stream_ids
@@ -143,6 +144,7 @@ class _Source:
         # The publisher's last sender report per SSRC: (NTP time, RTP timestamp).
         self.reports: dict[int, tuple[int, int]] = {}
         self.clock_rate = _CLOCK_RATES[self.kind]
+        self.layers = LayerMeter()  # what each VP8 temporal layer weighs
 
     def report(self, ssrc: int, ntp: int, rtp: int) -> None:
         """The publisher's sender report: its RTP clock read against its wall clock."""
@@ -169,9 +171,12 @@ class _Source:
     def forward_packet(self, packet: RtpPacket) -> None:
         """Send one RTP packet on through every outlet (runs on the event loop)."""
         if self.outlets:
-            keyframe = self.kind != "video" or vp8.starts_keyframe(packet.payload)
-            now, ntp, capture = self._loop.time(), current_ntp_time(), self.capture_ntp(packet)
-            sent = sum(outlet.send(packet, keyframe, now, ntp, capture)
+            now = self._loop.time()
+            descriptor = vp8.read(packet.payload) if self.kind == "video" else None
+            if descriptor is not None:
+                self.layers.add(descriptor.temporal_layer, len(packet.payload), now)
+            ntp, capture = current_ntp_time(), self.capture_ntp(packet)
+            sent = sum(outlet.send(packet, descriptor, now, ntp, capture)
                        for outlet in list(self.outlets))
             self._on_forward(len(packet.payload) * sent)
 
@@ -242,6 +247,8 @@ class _Outlet(MediaStreamTrack):
         # sources, and the payload type the subscriber chose (set on activate).
         self._packets = packets
         self._rewriter = StreamRewriter(_CLOCK_RATES[kind])
+        self._pictures = vp8.PictureRewriter()
+        self._layers = LayerFilter()
         self._payload_type = 0
         self._wire: encoded.PacketSender | None = None
         # The subscriber's link (packet forwarding with adaptation): what this outlet
@@ -279,8 +286,18 @@ class _Outlet(MediaStreamTrack):
         if self._packets:
             self._payload_type = encoded.payload_type(self.transceiver)
             self._wire = encoded.PacketSender(self.transceiver.sender)
-            self._rewriter.restart()
+            self._restart()
         self.request_keyframe(prompt=True)
+
+    def _restart(self) -> None:
+        """The next packet sent starts a segment of the outgoing stream."""
+        self._rewriter.restart()
+        self._pictures.restart()
+        self._layers.reset()
+
+    def set_top_layer(self, layer: int | None) -> None:
+        """Send temporal layers up to ``layer`` only (None: all of them)."""
+        self._layers.target = layer
 
     def request_keyframe(self, *, prompt: bool = False) -> None:
         """PLI/FIR from the subscriber (or a new subscription, ``prompt``): upstream."""
@@ -319,28 +336,37 @@ class _Outlet(MediaStreamTrack):
         if self._waiter is not None and not self._waiter.done():
             self._waiter.set_result(None)
 
-    def send(self, packet: RtpPacket, keyframe: bool, now: float, ntp: int,
+    def send(self, packet: RtpPacket, descriptor: vp8.Descriptor | None, now: float, ntp: int,
              capture: int | None) -> bool:
         """Send one of the source's RTP packets on, renumbered as this stream's own,
-        holding video until a keyframe starts. True if it was sent. ``capture`` is
-        the packet's time by the publisher's sender reports: this stream's reports
-        carry the publisher's mapping, moved by the timestamp rewrite, so receivers
-        line audio and video up as the publisher captured them."""
+        holding video until a keyframe starts and leaving out the temporal layers this
+        subscriber does not get (``descriptor``: the VP8 packet's, None for audio). True
+        if it was sent. ``capture`` is the packet's time by the publisher's sender
+        reports: this stream's reports carry the publisher's mapping, moved by the
+        timestamp rewrite, so receivers line audio and video up as the publisher
+        captured them."""
         if not self.active or self._wire is None or self.paused:
             return False
         if self._need_keyframe:
+            keyframe = descriptor.keyframe if descriptor is not None else self.kind != "video"
             if not keyframe:
                 self.request_keyframe()  # see push(): coalesced by the source
                 return False
             self._need_keyframe = False
-            self._rewriter.restart()
+            self._restart()
+        if descriptor is not None and not self._layers.admit(descriptor.temporal_layer,
+                                                             packet.timestamp):
+            self._rewriter.drop(packet.ssrc, packet.sequence_number)
+            self._pictures.drop(descriptor)
+            return False
         numbers = self._rewriter.rewrite(packet.ssrc, packet.sequence_number,
                                          packet.timestamp, now)
-        if numbers is None:
+        payload = (packet.payload if descriptor is None
+                   else self._pictures.rewrite(packet.payload, descriptor))
+        if numbers is None or payload is None:
             return False
         out = RtpPacket(payload_type=self._payload_type, marker=packet.marker,
-                        sequence_number=numbers[0], timestamp=numbers[1],
-                        payload=packet.payload)
+                        sequence_number=numbers[0], timestamp=numbers[1], payload=payload)
         out.extensions.audio_level = packet.extensions.audio_level
         try:
             self._wire.send(out, ntp, capture)
@@ -686,9 +712,13 @@ class MediaRouter:
             now = loop.time()
             for peer in list(self._peers.values()):
                 try:
+                    for outlet in peer.outlets:
+                        if outlet.source is not None and outlet.kind == "video":
+                            peer.downlink.describe(outlet, outlet.source.layers.shares(now))
                     if peer.downlink.update(now):
                         paused = peer.downlink.paused()
                         for outlet in peer.outlets:
+                            outlet.set_top_layer(peer.downlink.top_layer(outlet))
                             outlet.pause(outlet in paused)
                         self._tell_paused(peer)
                 except Exception:  # one participant's trouble must not stop the others'

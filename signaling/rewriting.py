@@ -20,12 +20,85 @@ Pure arithmetic, no I/O: ``signaling.forwarding`` owns one per outlet.
 
 from __future__ import annotations
 
+import bisect
 import random
 
-__all__ = ["StreamRewriter"]
+__all__ = ["Numbering", "StreamRewriter"]
 
 _SEQ = 1 << 16
 _TS = 1 << 32
+_CHANGES = 64  # offset changes remembered for late packets (about two seconds of drops)
+
+
+class Numbering:
+    """One wrapping number space (``bits`` wide) renumbered into a continuous one.
+
+    Values come in segments: the first value after :meth:`restart` (or the first ever)
+    follows the last value handed out; later ones keep their distance from it, so
+    reordered and repeated values keep their own numbers. A value left out on purpose
+    (:meth:`drop`) is closed up behind: what follows it moves down by one, so the
+    receiver sees no gap. Used for RTP sequence numbers (16 bits), VP8 picture ids
+    (15) and TL0PICIDX (8); many packets may share a value (a picture's packets)."""
+
+    def __init__(self, bits: int, start: int | None = None) -> None:
+        self._size = 1 << bits
+        self._next = random.getrandbits(bits) if start is None else start % self._size
+        self._fresh = True
+        self._start = 0  # the segment's first value, unwrapped
+        self._high = 0  # the highest value seen in the segment, unwrapped
+        # (first unwrapped value, offset from it on), oldest first; the last is current.
+        self._offsets: list[tuple[int, int]] = []
+
+    @property
+    def fresh(self) -> bool:
+        """True until the next value begins a segment."""
+        return self._fresh
+
+    def restart(self) -> None:
+        """The next value begins a new segment."""
+        self._fresh = True
+
+    def begin(self, value: int) -> None:
+        """Begin a segment at ``value``: it becomes the value after the last handed out."""
+        self._fresh = False
+        self._start = self._high = value
+        self._offsets = [(value, self._next - value)]
+
+    def _unwrap(self, value: int) -> int:
+        half = self._size // 2
+        return self._high + ((value - self._high + half) % self._size - half)
+
+    def map(self, value: int) -> int | None:
+        """The outgoing number for ``value``; None if it is older than the segment."""
+        if self._fresh:
+            self.begin(value)
+        extended = self._unwrap(value)
+        if extended < self._start:
+            return None
+        if extended >= self._offsets[-1][0]:
+            offset = self._offsets[-1][1]
+        else:  # a late value: the offset in force where it belongs
+            at = bisect.bisect_right(self._offsets, (extended, self._size * 4)) - 1
+            offset = self._offsets[max(at, 0)][1]
+        out = (extended + offset) % self._size
+        if extended > self._high or extended == self._start:
+            self._high = max(self._high, extended)
+            self._next = (out + 1) % self._size
+        return out
+
+    def drop(self, value: int) -> None:
+        """``value`` is left out on purpose: close up behind it. A value older than
+        the newest one handed out can no longer be closed up (its successors went
+        out): it stays a gap, as a loss would."""
+        if self._fresh:
+            return  # nothing sent in this segment: the next value begins it anyway
+        extended = self._unwrap(value)
+        if extended <= self._high:
+            return
+        self._high = extended
+        offset = self._offsets[-1][1] - 1
+        self._offsets.append((extended + 1, offset))
+        del self._offsets[:-_CHANGES]
 
 
 class StreamRewriter:
@@ -34,43 +107,38 @@ class StreamRewriter:
     def __init__(self, clock_rate: int, *, sequence_number: int | None = None,
                  timestamp: int | None = None) -> None:
         self.clock_rate = clock_rate
-        self._next_seq = (random.getrandbits(16) if sequence_number is None
-                          else sequence_number % _SEQ)
+        self._seq = Numbering(16, sequence_number)
         self._last_ts = random.getrandbits(32) if timestamp is None else timestamp % _TS
         self._last_time: float | None = None
         self._ssrc: int | None = None
-        self._fresh = True
-        self._start = 0  # the segment's first incoming sequence number, unwrapped
-        self._high = 0  # the highest incoming sequence number seen, unwrapped
-        self._seq_offset = 0
         self._ts_offset = 0
+        self._high_ts = 0
 
     def restart(self) -> None:
         """The next packet starts a new segment (another source, or after a gap
         the server made on purpose, such as waiting for a keyframe)."""
-        self._fresh = True
+        self._seq.restart()
 
     def rewrite(self, ssrc: int, sequence_number: int, timestamp: int,
                 now: float) -> tuple[int, int] | None:
         """The outgoing ``(sequence number, timestamp)`` for an incoming packet, or
         None if the packet is older than the segment (the subscriber never had the
         packets around it). ``now`` is a monotonic time in seconds."""
-        if self._fresh or ssrc != self._ssrc:
+        if self._seq.fresh or ssrc != self._ssrc:
             self._begin(ssrc, sequence_number, timestamp, now)
-            extended = self._high
-        else:
-            # Unwrap against the highest seen: within half the number space either way.
-            extended = self._high + ((sequence_number - self._high + _SEQ // 2) % _SEQ
-                                     - _SEQ // 2)
-            if extended < self._start:
-                return None
-        out_seq = (extended + self._seq_offset) % _SEQ
+        out_seq = self._seq.map(sequence_number)
+        if out_seq is None:
+            return None
         out_ts = (timestamp + self._ts_offset) % _TS
-        if extended >= self._high:
-            self._high = extended
-            self._next_seq = (out_seq + 1) % _SEQ
+        if (out_ts - self._last_ts) % _TS < _TS // 2:  # not older than the last sent
             self._last_ts, self._last_time = out_ts, now
         return out_seq, out_ts
+
+    def drop(self, ssrc: int, sequence_number: int) -> None:
+        """A packet of the current source left out on purpose (an upper temporal layer
+        this subscriber does not get): the next ones close up behind it."""
+        if ssrc == self._ssrc:
+            self._seq.drop(sequence_number)
 
     def _begin(self, ssrc: int, sequence_number: int, timestamp: int, now: float) -> None:
         if self._last_time is None:
@@ -78,7 +146,6 @@ class StreamRewriter:
         else:  # at least one tick: a new segment never repeats the last timestamp
             advance = max(1, round((now - self._last_time) * self.clock_rate))
         out_ts = (self._last_ts + advance) % _TS
-        self._ssrc, self._fresh = ssrc, False
-        self._start = self._high = sequence_number
-        self._seq_offset = (self._next_seq - sequence_number) % _SEQ
+        self._ssrc = ssrc
+        self._seq.begin(sequence_number)
         self._ts_offset = (out_ts - timestamp) % _TS

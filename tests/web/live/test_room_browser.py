@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import shutil
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -245,6 +246,57 @@ async def test_browser_video_paused_for_a_poor_connection_says_so_and_comes_back
     router._tell_paused(peer)
     await flag.wait_for(state="hidden")
     await wait_decoding(rural, {a})
+
+
+FREEZES = """async () => {
+  let n = 0;
+  (await window.casebridgeRoom.stats()).forEach((r) => {
+    if (r.type === "inbound-rtp" && r.kind === "video") n += r.freezeCount || 0;
+  });
+  return n;
+}"""
+
+
+async def frame_rate(page: Page, who: str, seconds: float = 3.0) -> float:
+    """Frames of ``who``'s video decoded per second on ``page``."""
+    before = (await decoded(page)).get(who, 0)
+    await asyncio.sleep(seconds)
+    return ((await decoded(page)).get(who, 0) - before) / seconds
+
+
+async def test_browser_video_in_temporal_layers_for_a_thin_link(
+        live: Live, browser: Browser) -> None:
+    """Chrome sends its camera in three temporal layers (L1T3); the server sends one
+    subscriber layers 0-1, then layer 0 only, as it does for a link that cannot carry
+    the whole stream (signaling.downlink): fewer frames, every one decoded, no freeze;
+    then all of them again from a base-layer frame, without a keyframe."""
+    _, a, rural, me = await chair_and_colleague(live, browser, "petrova@casebridge.example")
+    router = live.app.state.hub.rooms[live.conference_id].router
+    [outlet] = [o for o in router._peers[me].outlets if o.kind == "video" and o.active]
+    loop = asyncio.get_running_loop()
+    assert outlet.source is not None
+    for _ in range(50):
+        shares = outlet.source.layers.shares(loop.time())
+        if len(shares) == 3:
+            break
+        await asyncio.sleep(0.2)
+    assert len(shares) == 3 and shares[0] < shares[1] < shares[2] == 1.0, shares
+    await asyncio.sleep(2)  # past the start's keyframes and rate ramp
+    full = await frame_rate(rural, a)
+    freezes = await rural.evaluate(FREEZES)
+    rates = {}
+    for top in (1, 0, None):
+        outlet.set_top_layer(top)
+        await asyncio.sleep(1)  # an upward step waits for a layer-0 frame
+        rates[top] = await frame_rate(rural, a)
+    (ARTIFACTS / "temporal-layers.json").write_text(json.dumps(
+        {"shares": shares, "fps_all": full, "fps_layers_0_1": rates[1], "fps_layer_0": rates[0],
+         "fps_all_again": rates[None]}))
+    assert full >= 10, full
+    assert 0.35 * full <= rates[1] <= 0.65 * full, (full, rates)
+    assert 0.15 * full <= rates[0] <= 0.35 * full, (full, rates)
+    assert rates[None] >= 0.8 * full, (full, rates)
+    assert await rural.evaluate(FREEZES) == freezes  # lighter, never frozen
 
 
 RELAYED = """async () => {

@@ -22,7 +22,7 @@ export class Peer extends EventTarget {
     const audio = stream.getAudioTracks()[0];
     const video = audioOnly ? null : stream.getVideoTracks()[0];
     this.audioSender = this.pc.addTransceiver(audio || "audio", { direction: "sendonly", streams: [stream] }).sender;
-    this.videoSender = this.pc.addTransceiver(video || "video", { direction: video ? "sendonly" : "inactive", streams: [stream] }).sender;
+    this.videoSender = addVideo(this.pc, video, { direction: video ? "sendonly" : "inactive", streams: [stream] });
     preferCodec(this.pc, "video", "video/VP8");
     return this.offer();
   }
@@ -116,5 +116,16 @@ function preferCodec(pc, kind, mimeType) {
     if (t.receiver.track.kind === kind && preferred.length) {
       try { t.setCodecPreferences(preferred); } catch { /* older browsers: server filters */ }
     }
+  }
+}
+
+// Video goes out in three temporal layers (VP8 L1T3: 7.5, 15 and 30 frames a second),
+// so the server can send a thin link fewer frames instead of freezing it. A browser
+// that cannot do so sends one layer, as before.
+function addVideo(pc, track, init) {
+  try {
+    return pc.addTransceiver(track || "video", { ...init, sendEncodings: [{ scalabilityMode: "L1T3" }] }).sender;
+  } catch (error) {
+    return pc.addTransceiver(track || "video", init).sender;
   }
 }
