@@ -49,6 +49,10 @@ HEADROOM = 0.85
 SETTLE = 2.5
 """Seconds after a change before the link is judged again: the next receiver report
 (every 0.5-1.5 s in aiortc, about 1 s in Chrome) must cover time after the change."""
+REPORT_LAG = 1.5
+"""Seconds after a change before a receiver report can speak of it: a report covers the
+time since the receiver's previous one (0.5-1.5 s in aiortc, about 1 s in Chrome), so
+one that comes sooner is mostly about the time before the change."""
 FIRST_PROBE_WAIT = 8.0
 MAX_PROBE_WAIT = 60.0
 PROBE_TRIAL = 4.0
@@ -142,6 +146,8 @@ class Downlink:
 
     def loss(self, key: Hashable, fraction: float, now: float) -> None:
         """A receiver report: ``fraction`` of the stream's packets lost since the last."""
+        if now < self._last_change + REPORT_LAG:
+            return  # about the time before the last change
         self._losses.setdefault(key, deque(maxlen=2)).append((fraction, now))
 
     def estimate(self, ssrcs: Iterable[int], bitrate: float, now: float) -> None:

@@ -64,6 +64,10 @@ class PictureRewriter:
     def rewrite(self, payload: bytes, descriptor: Descriptor) -> bytes | None:
         """The payload with this stream's picture id and TL0PICIDX (the same bytes if
         they are unchanged); None if the packet is older than the segment."""
+        if descriptor.keyframe:
+            # A key frame depends on nothing before it: a new segment, which also
+            # absorbs a jump in the publisher's own numbers (an encoder restarted).
+            self.restart()
         d = descriptor.parsed
         picture_id, base = d.picture_id, d.tl0picidx
         if picture_id is not None:

@@ -64,7 +64,12 @@ def encode_audio_clip() -> list[bytes]:
 
 
 class ClipTrack(MediaStreamTrack):
-    """Loops pre-encoded packets in real time; a keyframe request restarts the clip."""
+    """Loops pre-encoded packets in real time; a keyframe request restarts the clip.
+
+    The clip's first frame (a video clip's keyframe) is sent only at the start and on a
+    keyframe request: a loop goes on from the frame after it, as a camera sends key
+    frames only when asked (the pictures decode with the wrong references, which no
+    test of delivery can see)."""
 
     def __init__(self, kind: str, clip: list[bytes], rate: float, clock: int) -> None:
         super().__init__()
@@ -84,5 +89,6 @@ class ClipTrack(MediaStreamTrack):
         packet.pts = int(self._n * self._clock / self._rate)
         packet.time_base = Fraction(1, self._clock)
         self._n += 1
-        self._index = (self._index + 1) % len(self._clip)
+        self._index = self._index + 1 if self._index + 1 < len(self._clip) else min(
+            1, len(self._clip) - 1)
         return packet

@@ -4,13 +4,18 @@ and the colleagues on loopback notice nothing. Real namespaces, veth, tc tbf, ai
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import pytest
 
+from tests.layered_clip import CHROMIUM, record
 from tests.signaling.thin_link import namespaces_unavailable, run_call, thin_link
 
 pytestmark = pytest.mark.slow
 
 UNAVAILABLE = namespaces_unavailable()
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 
 
 @pytest.mark.skipif(UNAVAILABLE is not None,
@@ -31,3 +36,28 @@ async def test_a_thin_link_keeps_its_audio_and_pauses_video_it_cannot_carry() ->
         assert report.colleague[(publisher, "audio")] >= 48, report
     assert any(streams for _, streams in report.told)
     assert set().union(*(s.values() for _, s in report.told)) == {"poor-connection"}
+
+
+@pytest.mark.skipif(UNAVAILABLE is not None or not Path(CHROMIUM).exists(),
+                    reason=f"THIN-LINK TEST NOT RUN: {UNAVAILABLE or 'no ' + CHROMIUM} (it "
+                           "needs root, network namespaces and Chromium)")
+async def test_a_thin_link_gets_fewer_frames_of_layered_video_not_a_frozen_picture() -> None:
+    """Publishers sending as Chrome does, in three temporal layers (a recording of
+    Chromium's camera, ~0.2 Mbit/s at 20 fps each). The thin subscriber gets three
+    colleagues' audio (~0.2 Mbit/s with overhead) and video; a 600 kbit/s line cannot
+    carry the videos whole, so it gets fewer frames of each, whole, with its audio
+    whole and nothing paused."""
+    clip = await record()
+    assert clip.layers()[:4] == [0, 2, 1, 2], clip.layers()[:8]
+    with thin_link(rate_kbit=600) as link:
+        report = await run_call(link, adapt=True, layered=clip)
+    (ARTIFACTS / "thin-link-layered.json").write_text(json.dumps(
+        {"clip_fps": clip.fps, "thin": {f"{p}/{k}": v for (p, k), v in report.thin.items()},
+         "paused": report.thin_paused, "freezes": report.thin_freezes}))
+    for publisher in ("ana", "ben"):
+        assert report.thin[(publisher, "audio")] >= 45, report
+        video = report.thin[(publisher, "video")]
+        assert 0.15 * clip.fps <= video <= 0.8 * clip.fps, report  # lighter, not frozen
+        assert report.thin_paused[publisher] <= 0.2 * report.seconds, report
+        assert report.thin_freezes[publisher] == 0, report
+        assert report.colleague[(publisher, "video")] >= 0.9 * clip.fps, report

@@ -26,17 +26,19 @@ import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
 from aiortc import RTCConfiguration, RTCPeerConnection, RTCSessionDescription
-from aiortc.mediastreams import AudioStreamTrack, MediaStreamError, MediaStreamTrack
+from aiortc.mediastreams import AudioStreamTrack
 from aiortc.rtp import RtpPacket
 
 from signaling import encoded
 from signaling.forwarding import MediaRouter
-from signaling.sdp import stream_ids
+from signaling.sdp import media_ssrcs, stream_ids
 from tests.clips import FPS, ClipTrack, encode_audio_clip, encode_video_clip
+from tests.layered_clip import LayeredClip, LayeredPublisher
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -102,11 +104,14 @@ def thin_link(rate_kbit: int = 400) -> Iterator[Link]:
 class Colleague:
     """A participant on loopback: publishes the clips, counts frames as packets arrive."""
 
-    def __init__(self, pid: str, router: MediaRouter, clips: tuple[list[bytes], list[bytes]]):
+    def __init__(self, pid: str, router: MediaRouter, clips: tuple[list[bytes], list[bytes]],
+                 layered: LayeredClip | None = None):
         self.pid, self.router = pid, router
         self.pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
         self.video = ClipTrack("video", clips[0], FPS, 90000)
         self.audio = ClipTrack("audio", clips[1], 50, 48000)
+        self.layered = layered  # Chromium's camera in temporal layers, instead of the clip
+        self.publisher: LayeredPublisher | None = None
         self.streams: dict[str, str] = {}
         self.frames: dict[str, list[float]] = {}  # mid -> times a frame ended
         self._chain = asyncio.Lock()
@@ -114,12 +119,22 @@ class Colleague:
     async def join(self) -> None:
         await self.router.add(self.pid)
         self.pc.addTransceiver(self.audio, direction="sendonly")
-        sender = self.pc.addTransceiver(self.video, direction="sendonly").sender
-        encoded.on_keyframe_request(sender, self.video.restart)
+        if self.layered is not None:
+            self.publisher = LayeredPublisher(self.pc, self.layered)
+        else:
+            sender = self.pc.addTransceiver(self.video, direction="sendonly").sender
+            encoded.on_keyframe_request(sender, self.video.restart)
         async with self._chain:
             await self.pc.setLocalDescription(await self.pc.createOffer())
             answer = await self.router.accept_offer(self.pid, self.pc.localDescription.sdp)
             await self.pc.setRemoteDescription(RTCSessionDescription(sdp=answer, type="answer"))
+        if self.publisher is not None:
+            self.publisher.start()
+
+    async def close(self) -> None:
+        if self.publisher is not None:
+            await self.publisher.stop()
+        await self.pc.close()
 
     async def on_offer(self, sdp: str, streams: dict[str, str]) -> None:
         async with self._chain:
@@ -164,8 +179,11 @@ class Report:
 
 
 async def run_call(link: Link, *, adapt: bool, seconds: float = 20.0,
-                   warmup: float = 5.0, forwarding: str = "packets") -> Report:
-    """Two publishers and an onlooker on loopback, the thin subscriber in ``link``."""
+                   warmup: float = 5.0, forwarding: str = "packets",
+                   layered: LayeredClip | None = None) -> Report:
+    """Two publishers and an onlooker on loopback, the thin subscriber in ``link``; with
+    ``layered``, the publishers send that recording of Chromium's camera in temporal
+    layers instead of aiortc's one-layer clip."""
     clips = (encode_video_clip(2), encode_audio_clip())
     told: list[tuple[float, dict[str, str]]] = []
     people: dict[str, Colleague] = {}
@@ -208,7 +226,7 @@ async def run_call(link: Link, *, adapt: bool, seconds: float = 20.0,
     subscriber: asyncio.subprocess.Process | None = None
     try:
         for pid in ("ana", "ben", "cho"):
-            people[pid] = Colleague(pid, router, clips)
+            people[pid] = Colleague(pid, router, clips, layered)
             await people[pid].join()
         await asyncio.sleep(2)  # the colleagues' media flowing before the thin one joins
         started = time.time()
@@ -227,7 +245,7 @@ async def run_call(link: Link, *, adapt: bool, seconds: float = 20.0,
         await server.wait_closed()
         await router.close()
         for person in people.values():
-            await person.pc.close()
+            await person.close()
 
     start, end = started + warmup, started + seconds - 0.5
     window = end - start
@@ -276,24 +294,35 @@ def _paused_spans(told: list[tuple[float, dict[str, str]]],
 
 
 async def subscribe(host: str, port: int, seconds: float) -> dict[str, dict[str, list[float]]]:
-    """Join, decode everything for ``seconds``, and return the frame times."""
+    """Join, receive for ``seconds``, and return when each frame arrived whole.
+
+    Frames are counted as they arrive, at the packet level: an audio packet is a frame;
+    a video frame counts once every packet from the one after the previous frame's last
+    (the marker bit) to its own last has arrived, retransmissions included. Decoding
+    here would measure this process's two cores, not the link: three 640x480 decoders
+    fall behind, and an aiortc receiver that falls behind decodes nothing. Whether a
+    forwarded stream decodes is shown by Chromium (tests/web/live).
+
+    Packets are told apart by SSRC, as the server's offers declare them: aiortc routes
+    a packet to the first receiver of its payload type when the SSRC is not yet known,
+    and never moves that SSRC again when a later offer names it (browsers route by the
+    mid header extension instead)."""
     reader, writer = await asyncio.open_connection(host, port)
     # Audio only, on aiortc's default bundle policy: the server must still bundle
     # every stream it adds (see MediaRouter.add).
     pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
     pc.addTransceiver(AudioStreamTrack(), direction="sendonly")  # the client offers first
     publishers: dict[str, str] = {}
-    frames: dict[MediaStreamTrack, list[float]] = {}
-    tasks: list[asyncio.Task[None]] = []
+    arrived: dict[str, list[tuple[float, int, bool]]] = {}  # mid -> (time, seq, marker)
+    mid_of: dict[int, str] = {}  # SSRC -> mid, from the server's offers
 
-    async def decode(track: MediaStreamTrack) -> None:
-        frames[track] = []
-        with contextlib.suppress(MediaStreamError):
-            while True:
-                await track.recv()
-                frames[track].append(time.time())
+    def arrive(packet: RtpPacket) -> None:
+        mid = mid_of.get(packet.ssrc)
+        if mid is not None:
+            arrived.setdefault(mid, []).append(
+                (time.time(), packet.sequence_number, bool(packet.marker)))
 
-    pc.on("track", lambda track: tasks.append(asyncio.ensure_future(decode(track))))
+    tapped: set[str] = set()
     await pc.setLocalDescription(await pc.createOffer())
     writer.write(json.dumps({"op": "join", "sdp": pc.localDescription.sdp}).encode() + b"\n")
 
@@ -305,8 +334,14 @@ async def subscribe(host: str, port: int, seconds: float) -> dict[str, dict[str,
                     RTCSessionDescription(sdp=message["sdp"], type="answer"))
             elif message["op"] == "offer":
                 publishers.update(message["streams"])
+                mid_of.update({ssrc: mid for mid, ssrc in media_ssrcs(message["sdp"]).items()})
                 await pc.setRemoteDescription(
                     RTCSessionDescription(sdp=message["sdp"], type="offer"))
+                for t in pc.getTransceivers():
+                    if t.mid is not None and t.mid not in tapped and t.sender.track is None:
+                        tapped.add(t.mid)
+                        encoded.tap_receiver(t.receiver, lambda frame: None, lambda: None)
+                        encoded.tap_packets(t.receiver, arrive)
                 await pc.setLocalDescription(await pc.createAnswer())
                 writer.write(json.dumps({"op": "answer", "sdp": pc.localDescription.sdp})
                              .encode() + b"\n")
@@ -317,14 +352,31 @@ async def subscribe(host: str, port: int, seconds: float) -> dict[str, dict[str,
     out: dict[str, dict[str, list[float]]] = {}
     for t in pc.getTransceivers():
         publisher = publishers.get(mids.get(t.mid or "", ""))
-        if publisher is not None and t.receiver.track in frames:
-            out.setdefault(publisher, {})[t.kind] = frames[t.receiver.track]
+        if publisher is not None and t.mid in arrived:
+            packets = arrived[t.mid or ""]
+            out.setdefault(publisher, {})[t.kind] = (
+                [when for when, _, _ in packets] if t.kind == "audio" else whole_frames(packets))
     talking.cancel()
-    for task in tasks:
-        task.cancel()
     writer.close()
     await pc.close()
     return out
+
+
+def whole_frames(packets: list[tuple[float, int, bool]]) -> list[float]:
+    """When each video frame had all its packets: (arrival time, sequence number,
+    marker) in arrival order, sequence numbers without a wrap (seconds of a call)."""
+    first_arrival: dict[int, float] = {}
+    markers: list[int] = []
+    for when, seq, marker in packets:
+        first_arrival.setdefault(seq, when)
+        if marker:
+            markers.append(seq)
+    times = []
+    for previous, last in pairwise(sorted(set(markers))):
+        span = range(previous + 1, last + 1)
+        if all(seq in first_arrival for seq in span):
+            times.append(max(first_arrival[seq] for seq in span))
+    return sorted(times)
 
 
 if __name__ == "__main__":
