@@ -2,12 +2,14 @@
 its link, beside the same call with adaptation switched off, in one run.
 
     sudo python3 bench/thin_link.py            # --rate 400 --seconds 20 --runs 1
+    sudo python3 bench/thin_link.py --layered --rate 600
 
 A network namespace reached over a veth pair whose server-to-subscriber direction is a
 token bucket (tc tbf, --rate kbit/s, 200 ms of queue) holds an aiortc subscriber that
-decodes what reaches it; two colleagues on loopback publish 640x480 VP8 at ~0.9 Mbit/s
-plus Opus, and a third on loopback counts what it receives. Figures are over the call
-after a 5 s warm-up (tests/signaling/thin_link.py). Needs root.
+counts the frames reaching it whole; three colleagues on loopback publish 640x480 VP8 at
+~0.9 Mbit/s plus Opus (or, with --layered, a recording of Chromium's camera in three
+temporal layers, ~0.2 Mbit/s at 20 fps), and the third counts what it receives. Figures
+are over the call after a 5 s warm-up (tests/signaling/thin_link.py). Needs root.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from tests.layered_clip import record  # noqa: E402
 from tests.signaling.thin_link import (  # noqa: E402
     namespaces_unavailable,
     run_call,
@@ -28,8 +31,11 @@ from tests.signaling.thin_link import (  # noqa: E402
 
 
 async def main(args: argparse.Namespace) -> None:
-    print(f"thin link: {args.rate} kbit/s down; figures per publisher (ana, ben), "
-          "frames per second over the window after the warm-up")
+    clip = await record() if args.layered else None
+    source = (f"Chromium's camera in L1T3 at {clip.fps:.0f} fps" if clip
+              else "aiortc's one-layer clip at 30 fps")
+    print(f"thin link: {args.rate} kbit/s down, publishers: {source}; figures per publisher "
+          "(ana, ben), frames per second over the window after the warm-up")
     print("| adaptation | thin: audio fps (of 50) | thin: audio fps, first 5 s "
           "| thin: video fps | thin: video paused s | thin: freezes | colleague: audio fps "
           "| colleague: video fps |")
@@ -37,7 +43,7 @@ async def main(args: argparse.Namespace) -> None:
     for _ in range(args.runs):
         for adapt in (True, False):
             with thin_link(rate_kbit=args.rate) as link:
-                r = await run_call(link, adapt=adapt, seconds=args.seconds)
+                r = await run_call(link, adapt=adapt, seconds=args.seconds, layered=clip)
 
             def both(values: dict[tuple[str, str], float], kind: str) -> str:
                 return " / ".join(f"{values.get((p, kind), 0.0):.1f}" for p in ("ana", "ben"))
@@ -57,6 +63,8 @@ if __name__ == "__main__":
     parser.add_argument("--rate", type=int, default=400, help="kbit/s to the subscriber")
     parser.add_argument("--seconds", type=float, default=20.0)
     parser.add_argument("--runs", type=int, default=1)
+    parser.add_argument("--layered", action="store_true",
+                        help="publish a recording of Chromium's camera in temporal layers")
     reason = namespaces_unavailable()
     if reason:
         sys.exit(f"bench/thin_link.py: {reason}")

@@ -295,7 +295,8 @@ class PacketSender:
     ``send`` raises ``ConnectionError``.
     """
 
-    __slots__ = ("sender", "_connection", "_dtls", "_extensions", "_history", "_mid", "_ssrc")
+    __slots__ = ("sender", "_connection", "_dtls", "_dtls_state", "_extensions", "_history",
+                 "_mid", "_sender_state", "_ssrc")
 
     def __init__(self, sender: RTCRtpSender) -> None:
         self.sender = sender
@@ -305,11 +306,16 @@ class PacketSender:
         self._mid: str | None = None
         self._dtls: Any = None
         self._connection: Any = None
+        # The objects' own attribute dictionaries: the counters below are updated for
+        # every packet, and a dictionary item is cheaper than getattr and setattr.
+        self._sender_state: dict[str, Any] = vars(sender)
+        self._dtls_state: dict[str, Any] = {}
 
     def _started(self) -> bool:
         if getattr(self.sender, _SENDER_STARTED):
             self._mid = getattr(self.sender, _SENDER_MID)
             self._dtls = self.sender.transport
+            self._dtls_state = vars(self._dtls)
             self._connection = self._dtls.transport._connection
         return self._mid is not None
 
@@ -326,7 +332,7 @@ class PacketSender:
         """
         if self._mid is None and not self._started():
             raise ConnectionError("the subscriber's sender has not started")
-        dtls, sender = self._dtls, self.sender
+        dtls = self._dtls
         pair = self._connection._nominated.get(1)
         if dtls._state is not DtlsState.CONNECTED or pair is None:
             raise ConnectionError("the subscriber's transport is not connected")
@@ -341,12 +347,14 @@ class PacketSender:
         # StunProtocol.send_data is exactly this; for a TURN pair the transport is a
         # TurnTransport, whose sendto queues the datagram itself.
         pair.protocol.transport.sendto(data, pair.remote_addr)
-        setattr(dtls, _DTLS_BYTES, getattr(dtls, _DTLS_BYTES) + len(data))
-        setattr(dtls, _DTLS_PACKETS, getattr(dtls, _DTLS_PACKETS) + 1)
-        setattr(sender, _SENDER_NTP, ntp_time if capture_ntp is None else capture_ntp)
-        setattr(sender, _SENDER_RTP, packet.timestamp)
-        setattr(sender, _SENDER_OCTETS, getattr(sender, _SENDER_OCTETS) + len(packet.payload))
-        setattr(sender, _SENDER_PACKETS, getattr(sender, _SENDER_PACKETS) + 1)
+        counters = self._dtls_state
+        counters[_DTLS_BYTES] += len(data)
+        counters[_DTLS_PACKETS] += 1
+        state = self._sender_state
+        state[_SENDER_NTP] = ntp_time if capture_ntp is None else capture_ntp
+        state[_SENDER_RTP] = packet.timestamp
+        state[_SENDER_OCTETS] += len(packet.payload)
+        state[_SENDER_PACKETS] += 1
 
 
 def set_stream_id(sender: RTCRtpSender, stream_id: str) -> None:

@@ -72,11 +72,13 @@ class Numbering:
         """The outgoing number for ``value``; None if it is older than the segment."""
         if self._fresh:
             self.begin(value)
-        extended = self._unwrap(value)
+        half = self._size >> 1
+        extended = self._high + ((value - self._high + half) % self._size - half)
         if extended < self._start:
             return None
-        if extended >= self._offsets[-1][0]:
-            offset = self._offsets[-1][1]
+        current = self._offsets[-1]
+        if extended >= current[0]:
+            offset = current[1]
         else:  # a late value: the offset in force where it belongs
             at = bisect.bisect_right(self._offsets, (extended, self._size * 4)) - 1
             offset = self._offsets[max(at, 0)][1]
