@@ -63,6 +63,20 @@ PEER_STATE = """() => {
 }"""
 
 
+INBOUND_TOTAL = """async ([kind, field]) => {
+  let n = 0;
+  (await window.casebridgeRoom.stats()).forEach((r) => {
+    if (r.type === "inbound-rtp" && r.kind === kind) n += r[field] || 0;
+  });
+  return n;
+}"""
+
+
+async def inbound_total(page: Page, kind: str, field: str) -> int:
+    """One statistic of every inbound stream of ``kind``, added up (getStats)."""
+    return int(await page.evaluate(INBOUND_TOTAL, [kind, field]))
+
+
 async def sign_in(browser: Browser, base: str, email: str) -> tuple[BrowserContext, Page]:
     context = await browser.new_context(viewport={"width": 1280, "height": 800})
     page = await context.new_page()
@@ -200,18 +214,11 @@ async def test_browser_low_bandwidth_mode_receives_no_video(live: Live, browser:
     await asyncio.sleep(1.0)
     await rural.click("#join")
     await rural.wait_for_selector("#stage:not([hidden])")
-    audio_in = """async () => {
-      let n = 0;
-      (await window.casebridgeRoom.stats()).forEach((r) => {
-        if (r.type === "inbound-rtp" && r.kind === "audio") n += r.packetsReceived || 0;
-      });
-      return n;
-    }"""
     for _ in range(100):
-        if await rural.evaluate(audio_in) > 50:
+        if await inbound_total(rural, "audio", "packetsReceived") > 50:
             break
         await asyncio.sleep(0.2)
-    assert await rural.evaluate(audio_in) > 50, "no audio reached the thin link"
+    assert await inbound_total(rural, "audio", "packetsReceived") > 50, "no audio reached"
     assert await decoded(rural) == {}
     assert await decoded(chair) == {}  # audio only: nothing to decode from them
     await chair.locator(".video-tile.no-video").wait_for()  # shown as initials
@@ -248,15 +255,6 @@ async def test_browser_video_paused_for_a_poor_connection_says_so_and_comes_back
     await wait_decoding(rural, {a})
 
 
-FREEZES = """async () => {
-  let n = 0;
-  (await window.casebridgeRoom.stats()).forEach((r) => {
-    if (r.type === "inbound-rtp" && r.kind === "video") n += r.freezeCount || 0;
-  });
-  return n;
-}"""
-
-
 async def frame_rate(page: Page, who: str, seconds: float = 3.0) -> float:
     """Frames of ``who``'s video decoded per second on ``page``."""
     before = (await decoded(page)).get(who, 0)
@@ -283,7 +281,7 @@ async def test_browser_video_in_temporal_layers_for_a_thin_link(
     assert len(shares) == 3 and shares[0] < shares[1] < shares[2] == 1.0, shares
     await asyncio.sleep(2)  # past the start's keyframes and rate ramp
     full = await frame_rate(rural, a)
-    freezes = await rural.evaluate(FREEZES)
+    freezes = await inbound_total(rural, "video", "freezeCount")
     rates = {}
     for top in (1, 0, None):
         outlet.set_top_layer(top)
@@ -296,7 +294,7 @@ async def test_browser_video_in_temporal_layers_for_a_thin_link(
     assert 0.35 * full <= rates[1] <= 0.65 * full, (full, rates)
     assert 0.15 * full <= rates[0] <= 0.35 * full, (full, rates)
     assert rates[None] >= 0.8 * full, (full, rates)
-    assert await rural.evaluate(FREEZES) == freezes  # lighter, never frozen
+    assert await inbound_total(rural, "video", "freezeCount") == freezes  # lighter, not frozen
 
 
 RELAYED = """async () => {
