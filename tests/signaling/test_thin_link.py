@@ -53,6 +53,7 @@ async def test_a_thin_link_gets_fewer_frames_of_layered_video_not_a_frozen_pictu
     assert clip.layers()[:4] == [0, 2, 1, 2], clip.layers()[:8]
     with thin_link(rate_kbit=700) as link:
         report = await run_call(link, adapt=True, layered=clip)
+    ARTIFACTS.mkdir(exist_ok=True)
     (ARTIFACTS / "thin-link-layered.json").write_text(json.dumps(
         {"clip_fps": clip.fps, "thin": {f"{p}/{k}": v for (p, k), v in report.thin.items()},
          "paused": report.thin_paused, "freezes": report.thin_freezes}))

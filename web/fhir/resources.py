@@ -28,7 +28,7 @@ from __future__ import annotations
 import ipaddress
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -237,7 +237,7 @@ def _activity(detail: dict[str, Any]) -> dict[str, Any]:
 
 def care_plan(site: Site, revision: DecisionRevision, first_signed_at: datetime, case: Case,
               people: Mapping[int, User], request: SecondOpinionRequest | None,
-              handoffs: Sequence[Handoff], due_on: Any = None) -> CarePlan:
+              handoffs: Sequence[Handoff], due_on: date | None = None) -> CarePlan:
     """One signed revision of the panel's decision, as version ``revision`` of the
     item's CarePlan: the outcome, why (description), the plan and the follow-up as
     activities, post-operative tasks as activities with their owners, dissent as notes."""
