@@ -424,6 +424,8 @@ class Hub:
             for conn in list(live.connections.values()):
                 conn.send(Reconnect())
                 conn.close_after_queue(CLOSE_RECONNECT)
+        if self.relay is not None:
+            await self.relay.drain()
         for _, live in rooms:
             await live.router.close()
         log.info("drained: %d room(s) handed over", len(rooms))

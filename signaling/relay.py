@@ -176,6 +176,7 @@ class Relay:
         self.instance_id = instance_id
         self._serve = serve
         self._inboxes: dict[str, _Inbox] = {}  # relayed connections, either role
+        self._edges: dict[str, Transport] = {}  # client sockets relayed from here
         self._outboxes: dict[str, _Outbox] = {}  # per other instance
         self._listener: asyncio.Task[None] | None = None
         self._ready = asyncio.Event()
@@ -263,11 +264,22 @@ class Relay:
         """Carry one client socket to the room's host and back."""
         conn_id = secrets.token_urlsafe(12)
         inbox = self._inboxes[conn_id] = _Inbox()
+        self._edges[conn_id] = transport
         try:
             await self._edge(conn_id, inbox, owner, conference_id, identity, transport,
                              still_hosted_by)
         finally:
             del self._inboxes[conn_id]
+            self._edges.pop(conn_id, None)
+
+    async def drain(self) -> None:
+        """This instance stops: every client relayed from here is told ``reconnect`` and
+        its socket closed with 1012, so it comes back through another instance (the
+        server's own shutdown would close them with 1012 but without the message)."""
+        for transport in list(self._edges.values()):
+            with contextlib.suppress(Exception):  # a socket that closed meanwhile
+                await transport.send(dump(Reconnect()))
+                await transport.close(CLOSE_RECONNECT)
 
     async def _edge(self, conn_id: str, inbox: _Inbox, owner: str, conference_id: int,
                     identity: Identity, transport: Transport,

@@ -18,6 +18,7 @@ from signaling import errors, relay
 from signaling.bus import InProcessBackplane, Payload
 from signaling.live_room import CLOSE_TOO_SLOW, Transport
 from signaling.relay import (
+    CLOSE_RECONNECT,
     CLOSE_UNAVAILABLE,
     MAX_INBOX,
     OpenRequest,
@@ -268,3 +269,17 @@ async def test_malformed_messages_are_ignored() -> None:
         transport = await pair.connect(socket)  # still serving
         await transport.send("fine")
         await until(lambda: socket.sent == ["fine"])
+
+
+async def test_a_draining_edge_tells_its_relayed_clients_to_reconnect() -> None:
+    """SIGTERM on the instance a client is relayed through: the client is told
+    ``reconnect`` before its socket closes with 1012, as the host's own clients are."""
+    async with relays() as pair:
+        sockets = [Socket(), Socket()]
+        for socket in sockets:
+            await pair.connect(socket)
+        await pair.edge.drain()
+        for socket in sockets:
+            assert [json.loads(text)["type"] for text in socket.sent] == ["reconnect"]
+            assert socket.closed == CLOSE_RECONNECT
+        await until(lambda: all(t.done() for t in pair.tasks))
