@@ -710,11 +710,15 @@ class MediaRouter:
         while True:
             await asyncio.sleep(ADAPT_INTERVAL)
             now = loop.time()
+            shares: dict[_Source, tuple[float, ...]] = {}  # measured once per source
             for peer in list(self._peers.values()):
                 try:
                     for outlet in peer.outlets:
-                        if outlet.source is not None and outlet.kind == "video":
-                            peer.downlink.describe(outlet, outlet.source.layers.shares(now))
+                        source = outlet.source
+                        if source is not None and outlet.kind == "video":
+                            if source not in shares:
+                                shares[source] = source.layers.shares(now)
+                            peer.downlink.describe(outlet, shares[source])
                     if peer.downlink.update(now):
                         paused = peer.downlink.paused()
                         for outlet in peer.outlets:

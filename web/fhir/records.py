@@ -69,6 +69,8 @@ class Records:
     address: str
     now: datetime = field(default_factory=utcnow)
     _people: dict[int, User] = field(default_factory=dict)
+    # A conference's Appointment, built once: a conference bundle meets it in every case.
+    _appointments: dict[int, Resource] = field(default_factory=dict)
 
     # -- access ---------------------------------------------------------------------
 
@@ -214,6 +216,12 @@ class Records:
                                  cases.imaging(self.session, request.case_id))
 
     def _appointment(self, conf: Conference) -> Resource:
+        assert conf.id is not None
+        if conf.id not in self._appointments:
+            self._appointments[conf.id] = self._build_appointment(conf)
+        return self._appointments[conf.id]
+
+    def _build_appointment(self, conf: Conference) -> Resource:
         assert conf.id is not None
         items = agenda.items(self.session, conf.id)
         attended = set(self.session.exec(
