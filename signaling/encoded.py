@@ -36,16 +36,19 @@ from __future__ import annotations
 import inspect
 import logging
 import queue
+import re
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from fractions import Fraction
 from functools import cache
+from struct import pack_into
 from typing import Any
 
 import av
+import pylibsrtp
 from aioice import ice
-from aiortc import clock, rtcpeerconnection, rtcrtpreceiver
+from aiortc import clock, rtcpeerconnection, rtcrtpreceiver, rtp
 from aiortc.rtcdtlstransport import RTCDtlsTransport
 from aiortc.rtcdtlstransport import State as DtlsState
 from aiortc.rtcicetransport import RTCIceTransport
@@ -55,12 +58,15 @@ from aiortc.rtcrtptransceiver import RTCRtpTransceiver
 from aiortc.rtp import (
     RTCP_PSFB_APP,
     RTP_HISTORY_SIZE,
+    HeaderExtensions,
+    HeaderExtensionsMap,
     RtcpPsfbPacket,
     RtcpRrPacket,
     RtcpSrPacket,
     RtpPacket,
     unpack_remb_fci,
 )
+from pylibsrtp import _binding as srtp_binding
 
 __all__ = [
     "EncodedFrame",
@@ -278,6 +284,96 @@ def payload_type(transceiver: RTCRtpTransceiver) -> int:
     return chosen
 
 
+_SEND_TIME = 0xFFFFFF  # abs-send-time: 24 bits, 6.18 fixed-point seconds
+
+
+class _Header:
+    """One sender's RTP header, serialized once and patched for each packet.
+
+    What a sender writes is the same for every packet but for the marker and payload
+    type, sequence number, timestamp, abs-send-time and audio level, and those sit at
+    fixed places: aiortc's serializer writes the header (with the sender's SSRC, mid
+    and negotiated header extension ids) once, and each packet's values are written
+    over it, as an SFU rewrites headers in place. The places of the two extensions are
+    found by serializing twice with different values, so they follow whatever aiortc
+    writes. ``level``: a header with the audio level extension (if negotiated)."""
+
+    __slots__ = ("template", "send_time_at", "level_at")
+
+    def __init__(self, extensions: HeaderExtensionsMap, ssrc: int, mid: str, level: bool) -> None:
+        def serialize(send_time: int, level_value: int) -> bytes:
+            packet = RtpPacket(ssrc=ssrc)
+            packet.extensions.mid = mid
+            packet.extensions.abs_send_time = send_time
+            if level:
+                packet.extensions.audio_level = (bool(level_value & 0x80), level_value & 0x7F)
+            return packet.serialize(extensions)
+
+        self.template = serialize(0, 0)
+        self.send_time_at = _changed(self.template, serialize(_SEND_TIME, 0), 3)
+        self.level_at = _changed(self.template, serialize(0, 0xFF), 1) if level else None
+
+    def write(self, payload_type: int, marker: int, sequence_number: int, timestamp: int,
+              send_time: int, audio_level: tuple[bool, int] | None) -> bytearray:
+        """A packet's header: this sender's, with the packet's values."""
+        head = bytearray(self.template)
+        pack_into("!BHI", head, 1, (marker << 7) | payload_type, sequence_number, timestamp)
+        at = self.send_time_at
+        if at is not None:
+            head[at:at + 3] = send_time.to_bytes(3, "big")
+        at = self.level_at
+        if at is not None and audio_level is not None:
+            head[at] = (0x80 if audio_level[0] else 0) | (audio_level[1] & 0x7F)
+        return head
+
+
+def _changed(template: bytes, other: bytes, width: int) -> int | None:
+    """Where ``width`` bytes of ``other`` differ from ``template`` (None: nowhere)."""
+    if len(other) != len(template):
+        raise RuntimeError("aiortc's RTP header changed its length with a value: aiortc changed")
+    places = [at for at in range(len(template)) if template[at] != other[at]]
+    if not places:
+        return None
+    if places != list(range(places[0], places[0] + width)):
+        raise RuntimeError("aiortc's RTP header extension layout is not as expected")
+    return places[0]
+
+
+class _Protector:
+    """SRTP protection with one pylibsrtp ``Session``, writing header and payload
+    straight into the session's own buffer: ``Session.protect`` wants one ``bytes``
+    (a copy of each payload to join it to its header) and makes a C integer per call.
+    Same library call, same buffer, same checks."""
+
+    __slots__ = ("session", "_buffer", "_cdata", "_srtp", "_length")
+
+    def __init__(self, session: pylibsrtp.Session) -> None:
+        self.session = session
+        self._buffer = session._buffer
+        self._cdata = session._cdata
+        self._srtp = session._srtp[0]
+        self._length = srtp_binding.ffi.new("int *")
+
+    def protect(self, head: bytearray, payload: bytes) -> bytes:
+        split = len(head)
+        size = split + len(payload)
+        if size > _SRTP_ROOM:
+            return self.session.protect(bytes(head) + payload)  # raises as it does
+        buffer = self._buffer
+        buffer[0:split] = head
+        buffer[split:size] = payload
+        length = self._length
+        length[0] = size
+        status = srtp_binding.lib.srtp_protect(self._srtp, self._cdata, length)
+        if status != srtp_binding.lib.srtp_err_status_ok:
+            pylibsrtp._srtp_assert(status)  # type: ignore[no-untyped-call]  # raises its Error
+        return buffer[0:length[0]]  # type: ignore[no-any-return]
+
+
+_SRTP_BUFFER = 1500  # pylibsrtp's Session buffer (checked by check_aiortc)
+_SRTP_ROOM = _SRTP_BUFFER - pylibsrtp.SRTP_MAX_TRAILER_LEN
+
+
 class PacketSender:
     """Sends rewritten RTP packets as one ``RTCRtpSender``'s own.
 
@@ -295,8 +391,8 @@ class PacketSender:
     ``send`` raises ``ConnectionError``.
     """
 
-    __slots__ = ("sender", "_connection", "_dtls", "_dtls_state", "_extensions", "_history",
-                 "_mid", "_sender_state", "_ssrc")
+    __slots__ = ("sender", "_connection", "_dtls", "_dtls_state", "_extensions", "_headers",
+                 "_history", "_mid", "_protector", "_sender_state", "_ssrc")
 
     def __init__(self, sender: RTCRtpSender) -> None:
         self.sender = sender
@@ -310,10 +406,15 @@ class PacketSender:
         # every packet, and a dictionary item is cheaper than getattr and setattr.
         self._sender_state: dict[str, Any] = vars(sender)
         self._dtls_state: dict[str, Any] = {}
+        self._headers: tuple[_Header, _Header] | None = None  # without, with audio level
+        self._protector: _Protector | None = None
 
     def _started(self) -> bool:
         if getattr(self.sender, _SENDER_STARTED):
-            self._mid = getattr(self.sender, _SENDER_MID)
+            mid = getattr(self.sender, _SENDER_MID)
+            self._headers = (_Header(self._extensions, self._ssrc, mid, False),
+                             _Header(self._extensions, self._ssrc, mid, True))
+            self._mid = mid
             self._dtls = self.sender.transport
             self._dtls_state = vars(self._dtls)
             self._connection = self._dtls.transport._connection
@@ -322,11 +423,20 @@ class PacketSender:
     def send(self, packet: RtpPacket, ntp_time: int | None = None,
              capture_ntp: int | None = None) -> None:
         """Send ``packet``, already rewritten to the sender's payload type, sequence
-        number and timestamp. ``ntp_time``: now, as ``aiortc.clock.current_ntp_time()``,
-        to share one reading among many sends. ``capture_ntp``: the wall-clock time
-        the publisher's own sender reports map the packet's timestamp to; the next
-        sender report pairs it with the packet's timestamp (without it, with now, as
-        aiortc does for what it sends itself).
+        number and timestamp: ``forward`` with the packet's fields."""
+        self.forward(packet.payload_type, packet.marker, packet.sequence_number,
+                     packet.timestamp, packet.payload, packet.extensions.audio_level,
+                     ntp_time, capture_ntp)
+
+    def forward(self, payload_type: int, marker: int, sequence_number: int, timestamp: int,
+                payload: bytes, audio_level: tuple[bool, int] | None = None,
+                ntp_time: int | None = None, capture_ntp: int | None = None) -> None:
+        """Send one packet with these fields (the sender's payload type, sequence number
+        and timestamp) and the sender's own SSRC, mid and abs-send-time. ``ntp_time``:
+        now, as ``aiortc.clock.current_ntp_time()``, to share one reading among many
+        sends. ``capture_ntp``: the wall-clock time the publisher's own sender reports
+        map the packet's timestamp to; the next sender report pairs it with the packet's
+        timestamp (without it, with now, as aiortc does for what it sends itself).
 
         Raises ``ConnectionError`` while the transport is not connected.
         """
@@ -338,12 +448,16 @@ class PacketSender:
             raise ConnectionError("the subscriber's transport is not connected")
         if ntp_time is None:
             ntp_time = clock.current_ntp_time()
-        packet.ssrc = self._ssrc
-        extensions = packet.extensions
-        extensions.mid = self._mid
-        extensions.abs_send_time = (ntp_time >> 14) & 0x00FFFFFF
-        self._history[packet.sequence_number % RTP_HISTORY_SIZE] = packet
-        data = dtls._tx_srtp.protect(packet.serialize(self._extensions))
+        send_time = (ntp_time >> 14) & _SEND_TIME
+        self._history[sequence_number % RTP_HISTORY_SIZE] = _Kept(
+            payload_type, marker, sequence_number, timestamp, self._ssrc, payload,
+            self._mid, send_time, audio_level)
+        protector = self._protector
+        if protector is None or protector.session is not dtls._tx_srtp:
+            protector = self._protector = _Protector(dtls._tx_srtp)
+        head = self._headers[audio_level is not None].write(  # type: ignore[index]
+            payload_type, marker, sequence_number, timestamp, send_time, audio_level)
+        data = protector.protect(head, payload)
         # StunProtocol.send_data is exactly this; for a TURN pair the transport is a
         # TurnTransport, whose sendto queues the datagram itself.
         pair.protocol.transport.sendto(data, pair.remote_addr)
@@ -352,9 +466,39 @@ class PacketSender:
         counters[_DTLS_PACKETS] += 1
         state = self._sender_state
         state[_SENDER_NTP] = ntp_time if capture_ntp is None else capture_ntp
-        state[_SENDER_RTP] = packet.timestamp
-        state[_SENDER_OCTETS] += len(packet.payload)
+        state[_SENDER_RTP] = timestamp
+        state[_SENDER_OCTETS] += len(payload)
         state[_SENDER_PACKETS] += 1
+
+
+class _Kept:
+    """A packet ``PacketSender`` sent, as the sender's history keeps it for
+    ``RTCRtpSender._retransmit``: the fields ``wrap_rtx`` reads and ``serialize``, for
+    the rare packet a subscriber asks for again; cheaper to keep than an ``RtpPacket``
+    for every packet sent."""
+
+    __slots__ = ("payload_type", "marker", "sequence_number", "timestamp", "ssrc", "payload",
+                 "_mid", "_send_time", "_audio_level")
+    csrc: tuple[int, ...] = ()
+
+    def __init__(self, payload_type: int, marker: int, sequence_number: int, timestamp: int,
+                 ssrc: int, payload: bytes, mid: str | None, send_time: int,
+                 audio_level: tuple[bool, int] | None) -> None:
+        self.payload_type, self.marker = payload_type, marker
+        self.sequence_number, self.timestamp = sequence_number, timestamp
+        self.ssrc, self.payload = ssrc, payload
+        self._mid, self._send_time, self._audio_level = mid, send_time, audio_level
+
+    @property
+    def extensions(self) -> HeaderExtensions:
+        return HeaderExtensions(mid=self._mid, abs_send_time=self._send_time,
+                                audio_level=self._audio_level)
+
+    def serialize(self, extensions_map: HeaderExtensionsMap) -> bytes:
+        packet = RtpPacket(self.payload_type, self.marker, self.sequence_number,
+                           self.timestamp, self.ssrc, self.payload)
+        packet.extensions = self.extensions
+        return packet.serialize(extensions_map)
 
 
 def set_stream_id(sender: RTCRtpSender, stream_id: str) -> None:
@@ -435,7 +579,19 @@ def check_aiortc() -> None:
     start = source(RTCRtpSender.send)
     if "self.__mid = parameters.muxId" not in start or "self.__started = True" not in start:
         problems.append("RTCRtpSender.send sets self.__mid and self.__started")
-    if "self.__rtp_history.get(" not in source(RTCRtpSender._retransmit):
-        problems.append("RTCRtpSender._retransmit reads self.__rtp_history")
+    retransmit = source(RTCRtpSender._retransmit)
+    for name in ("self.__rtp_history.get(", "packet = wrap_rtx(", "packet.serialize("):
+        if name not in retransmit:
+            problems.append(f"RTCRtpSender._retransmit uses {name}")
+    if set(re.findall(r"packet\.(\w+)", source(rtp.wrap_rtx))) - set(_Kept.__slots__) - {
+            "csrc", "extensions"}:
+        problems.append("wrap_rtx reads only what _Kept keeps")
+    session = source(pylibsrtp.Session)
+    for name in (f'self._cdata = ffi.new("char[]", {_SRTP_BUFFER})',
+                 "self._buffer = ffi.buffer(self._cdata)", "self._srtp = ffi.gc(srtp,",
+                 "func(self._srtp[0], self._cdata, len_p)"):
+        if name not in session:
+            problems.append(f"pylibsrtp.Session uses {name}")
     if problems:
-        raise RuntimeError("aiortc changed; update signaling/encoded.py: " + "; ".join(problems))
+        raise RuntimeError("aiortc or pylibsrtp changed; update signaling/encoded.py: "
+                           + "; ".join(problems))

@@ -176,8 +176,9 @@ class _Source:
             if descriptor is not None:
                 self.layers.add(descriptor.temporal_layer, len(packet.payload), now)
             ntp, capture = current_ntp_time(), self.capture_ntp(packet)
-            sent = sum(outlet.send(packet, descriptor, now, ntp, capture)
-                       for outlet in list(self.outlets))
+            sent = 0
+            for outlet in list(self.outlets):
+                sent += outlet.send(packet, descriptor, now, ntp, capture)
             self._on_forward(len(packet.payload) * sent)
 
     def request_keyframe(self, *, prompt: bool = False) -> None:
@@ -365,18 +366,16 @@ class _Outlet(MediaStreamTrack):
                    else self._pictures.rewrite(packet.payload, descriptor))
         if numbers is None or payload is None:
             return False
-        out = RtpPacket(payload_type=self._payload_type, marker=packet.marker,
-                        sequence_number=numbers[0], timestamp=numbers[1], payload=payload)
-        out.extensions.audio_level = packet.extensions.audio_level
         try:
-            self._wire.send(out, ntp, capture)
+            self._wire.forward(self._payload_type, packet.marker, numbers[0], numbers[1],
+                               payload, packet.extensions.audio_level, ntp, capture)
         except ConnectionError:
             # The subscriber's transport is not up (yet, or any more): video
             # starts again from a keyframe once it is.
             self._need_keyframe = self.kind == "video"
             return False
         if self._downlink is not None:
-            self._downlink.sent(self, len(out.payload) + _PACKET_OVERHEAD, now)
+            self._downlink.sent(self, len(payload) + _PACKET_OVERHEAD, now)
         return True
 
     async def recv(self) -> av.Packet[Any]:

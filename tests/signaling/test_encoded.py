@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import asyncio
 import queue
-from collections.abc import AsyncIterator
+import random
+from collections.abc import AsyncIterator, Callable
 from fractions import Fraction
 
 import aiortc
@@ -17,7 +18,12 @@ import numpy as np
 import pytest
 from aiortc import RTCConfiguration, RTCPeerConnection, RTCRtpTransceiver
 from aiortc.jitterbuffer import JitterFrame
-from aiortc.rtcrtpparameters import RTCRtpCodecParameters
+from aiortc.rtcrtpparameters import (
+    RTCRtpCodecParameters,
+    RTCRtpHeaderExtensionParameters,
+    RTCRtpParameters,
+)
+from aiortc.rtp import HeaderExtensionsMap, RtpPacket, wrap_rtx
 
 from signaling import encoded
 
@@ -104,3 +110,114 @@ def test_encoded_frame_knows_vp8_keyframes_and_makes_packets() -> None:
     packet = encoded.EncodedFrame("audio/opus", 48000, b"\xfc\xff", 960).packet()
     assert bytes(packet) == b"\xfc\xff" and packet.pts == 960
     assert packet.time_base == Fraction(1, 48000)
+
+
+def _extensions_map(*uris: str) -> HeaderExtensionsMap:
+    extensions = HeaderExtensionsMap()
+    extensions.configure(RTCRtpParameters(headerExtensions=[
+        RTCRtpHeaderExtensionParameters(id=at, uri=uri) for at, uri in enumerate(uris, 1)]))
+    return extensions
+
+
+MID = "urn:ietf:params:rtp-hdrext:sdes:mid"
+SEND_TIME = "http://www.webrtc.org/experiments/rtp-hdrext/abs-send-time"
+LEVEL = "urn:ietf:params:rtp-hdrext:ssrc-audio-level"
+
+
+@pytest.mark.parametrize("uris", [(MID, SEND_TIME, LEVEL), (MID, SEND_TIME), (MID,), (),
+                                  (LEVEL, SEND_TIME, MID)])
+def test_encoded_header_written_in_place_is_what_aiortc_serializes(
+        uris: tuple[str, ...]) -> None:
+    extensions = _extensions_map(*uris)
+    rng = random.Random(7)
+    headers = {level: encoded._Header(extensions, 0xCAFEBABE, "12", level)
+               for level in (False, True)}
+    for _ in range(300):
+        packet = RtpPacket(payload_type=rng.choice([96, 111, 127]), marker=rng.randint(0, 1),
+                           sequence_number=rng.randrange(1 << 16),
+                           timestamp=rng.randrange(1 << 32), ssrc=0xCAFEBABE,
+                           payload=rng.randbytes(rng.randrange(1, 1200)))
+        level = rng.choice([None, (False, 0), (True, 127), (rng.random() < 0.5, 42)])
+        send_time = rng.randrange(1 << 24)
+        packet.extensions.mid, packet.extensions.abs_send_time = "12", send_time
+        packet.extensions.audio_level = level
+        head = headers[level is not None].write(packet.payload_type, packet.marker,
+                                                packet.sequence_number, packet.timestamp,
+                                                send_time, level)
+        assert bytes(head) + packet.payload == packet.serialize(extensions)
+        # What the sender's history keeps serializes the same, and wraps for RTX.
+        kept = encoded._Kept(packet.payload_type, packet.marker, packet.sequence_number,
+                             packet.timestamp, packet.ssrc, packet.payload, "12", send_time,
+                             level)
+        assert kept.serialize(extensions) == packet.serialize(extensions)
+        rtx = wrap_rtx(kept, payload_type=97, sequence_number=5, ssrc=1)  # type: ignore[arg-type]
+        assert rtx.serialize(extensions) == wrap_rtx(packet, 97, 5, 1).serialize(extensions)
+
+
+@pytest.mark.parametrize("kind", ["audio", "video"])
+async def test_encoded_packet_sender_protects_what_aiortc_would_send(kind: str) -> None:
+    """PacketSender writes the header and SRTP-protects in place: what it puts on the
+    wire decrypts, on the receiving peer, to exactly what aiortc serializes."""
+    config = RTCConfiguration(iceServers=[])
+    sending, receiving = RTCPeerConnection(config), RTCPeerConnection(config)
+    transceiver = sending.addTransceiver(kind, direction="sendonly")  # no track
+    arrived: list[RtpPacket] = []
+    try:
+        await sending.setLocalDescription(await sending.createOffer())
+        await receiving.setRemoteDescription(sending.localDescription)
+        [incoming] = receiving.getTransceivers()
+        encoded.tap_packets(incoming.receiver, arrived.append)
+        await receiving.setLocalDescription(await receiving.createAnswer())
+        await sending.setRemoteDescription(receiving.localDescription)
+        wire = encoded.PacketSender(transceiver.sender)
+        sent: list[RtpPacket] = []
+        for _ in range(200):
+            if transceiver.sender.transport.state == "connected":
+                try:
+                    wire.send(RtpPacket())  # the sender may not have started yet
+                    break
+                except ConnectionError:
+                    pass
+            await asyncio.sleep(0.02)
+        else:
+            raise AssertionError("the sender never started")
+        rng = random.Random(3)
+        for n in range(100):
+            packet = RtpPacket(payload_type=encoded.payload_type(transceiver), marker=n % 2,
+                               sequence_number=n + 1, timestamp=n * 960,
+                               # a VP8 payload descriptor (S=1) and then anything
+                               payload=b"\x10" + rng.randbytes(rng.choice([1, 80, 1100, 1300])))
+            if kind == "audio" and n % 4:
+                packet.extensions.audio_level = (n % 3 == 0, n % 128)
+            wire.send(packet, ntp_time=(n + 1) << 24)
+            sent.append(packet)
+        await wait_until(lambda: len(arrived) >= len(sent))
+    finally:
+        await sending.close()
+        await receiving.close()
+
+    by_number = {p.sequence_number: p for p in arrived}
+    for packet in sent:
+        got = by_number[packet.sequence_number]
+        assert (got.marker, got.timestamp, got.payload) == (
+            packet.marker, packet.timestamp, packet.payload)
+        assert got.extensions.audio_level == packet.extensions.audio_level
+        assert got.extensions.mid == transceiver.mid
+        # aiortc negotiates abs-send-time for video only.
+        assert got.extensions.abs_send_time == (
+            ((packet.sequence_number << 24) >> 14) & 0xFFFFFF if kind == "video" else None)
+
+
+async def wait_until(condition: Callable[[], bool], timeout: float = 10) -> None:
+    deadline = asyncio.get_running_loop().time() + timeout
+    while not condition():
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError("timed out")
+        await asyncio.sleep(0.02)
+
+
+def test_encoded_check_aiortc_notices_a_changed_srtp_session(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(encoded, "_SRTP_BUFFER", 2048)
+    with pytest.raises(RuntimeError, match="pylibsrtp.Session"):
+        encoded.check_aiortc.__wrapped__()
