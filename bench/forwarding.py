@@ -233,9 +233,15 @@ def enlarge_receive_buffers(pc: RTCPeerConnection) -> None:
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 2 << 20)
 
 
-def cpu_seconds(pid: int) -> float:
+def cpu_split(pid: int) -> tuple[float, float]:
+    """The process's (user, system) CPU seconds so far."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    tick = os.sysconf("SC_CLK_TCK")
+    return int(fields[11]) / tick, int(fields[12]) / tick
+
+
+def cpu_seconds(pid: int) -> float:
+    return sum(cpu_split(pid))
 
 
 async def run_room(mode: str, size: int, seconds: float, clips: Any) -> dict[str, Any]:
@@ -292,13 +298,13 @@ async def run_room(mode: str, size: int, seconds: float, clips: Any) -> dict[str
         await asyncio.sleep(0.2)
     await asyncio.sleep(2)  # let the joins settle
 
-    def snapshot() -> tuple[float, float, dict[tuple[str, str], tuple[int, int]]]:
+    def snapshot() -> tuple[float, tuple[float, float], dict[tuple[str, str], tuple[int, int]]]:
         counts = {
             (p.pid, mid): (p.frames.get(mid, 0), p.bytes.get(mid, 0))
             for p in people.values()
             for mid in p.mids
         }
-        return time.monotonic(), cpu_seconds(proc.pid), counts
+        return time.monotonic(), cpu_split(proc.pid), counts
 
     t0, cpu0, c0 = snapshot()
     self_cpu0 = time.process_time()
@@ -321,7 +327,8 @@ async def run_room(mode: str, size: int, seconds: float, clips: Any) -> dict[str
     writer.close()
     for p in people.values():
         await p.pc.close()
-    cores = (cpu1 - cpu0) / (t1 - t0)
+    user, system = ((after - before) / (t1 - t0) for before, after in zip(cpu0, cpu1, strict=True))
+    cores = user + system
     mbits = bits / (t1 - t0) / 1e6
     return {
         "mode": mode,
@@ -332,6 +339,8 @@ async def run_room(mode: str, size: int, seconds: float, clips: Any) -> dict[str
         "fps_med": statistics.median(fps) if fps else 0.0,
         "mbits": mbits,
         "cores": cores,
+        "user": user,
+        "system": system,
         "per_stream": cores / max(len(fps), 1),
         "per_mbit": cores / mbits if mbits else math.inf,
         "join_med": statistics.median(joins) if joins else math.inf,
@@ -343,7 +352,8 @@ async def run_room(mode: str, size: int, seconds: float, clips: Any) -> dict[str
 def row(r: dict[str, Any]) -> str:
     return (
         f"| {r['mode']} | {r['P']} | {r['subs']} | {r['fps_min']:.1f} | {r['fps_med']:.1f} "
-        f"| {r['mbits']:.1f} | {r['cores']:.3f} | {r['per_stream']:.4f} | {r['per_mbit']:.4f} "
+        f"| {r['mbits']:.1f} | {r['cores']:.3f} | {r['user']:.3f} | {r['system']:.3f} "
+        f"| {r['per_stream']:.4f} | {r['per_mbit']:.4f} "
         f"| {r['join_med']:.2f} | {r['join_max']:.2f} | {r['loadgen_cores']:.2f} |"
     )
 
@@ -355,9 +365,10 @@ async def main(args: argparse.Namespace) -> None:
     print(f"clip: {len(clips[0])} VP8 frames, {kbps:.0f} kbit/s, encoded once", flush=True)
     print(
         "| server | P | subscriptions | fps min | fps median | forwarded Mbit/s | server cores "
-        "| cores/stream | cores/Mbit/s | join median s | join max s | load-gen cores |"
+        "| of them user | of them system | cores/stream | cores/Mbit/s | join median s "
+        "| join max s | load-gen cores |"
     )
-    print("|" + "---|" * 12, flush=True)
+    print("|" + "---|" * 14, flush=True)
     # Modes alternate per size, so a drift in the machine's load touches both alike.
     runs = [(mode, n) for n in args.sizes for mode in args.modes]
     runs += [("relay", n) for n in args.baseline_sizes]

@@ -99,6 +99,7 @@ _SENDER_OCTETS = "_RTCRtpSender__octet_count"
 _SENDER_PACKETS = "_RTCRtpSender__packet_count"
 _DTLS_BYTES = "_RTCDtlsTransport__tx_bytes"  # the transport's counters of what it sent
 _DTLS_PACKETS = "_RTCDtlsTransport__tx_packets"
+_CONNECTED = DtlsState.CONNECTED
 
 
 @dataclass(frozen=True, slots=True)
@@ -313,18 +314,21 @@ class _Header:
         self.send_time_at = _changed(self.template, serialize(_SEND_TIME, 0), 3)
         self.level_at = _changed(self.template, serialize(0, 0xFF), 1) if level else None
 
-    def write(self, payload_type: int, marker: int, sequence_number: int, timestamp: int,
-              send_time: int, audio_level: tuple[bool, int] | None) -> bytearray:
-        """A packet's header: this sender's, with the packet's values."""
-        head = bytearray(self.template)
-        pack_into("!BHI", head, 1, (marker << 7) | payload_type, sequence_number, timestamp)
+    def write(self, into: Any, payload_type: int, marker: int, sequence_number: int,
+              timestamp: int, send_time: int, audio_level: tuple[bool, int] | None) -> int:
+        """Write a packet's header at the start of the writable buffer ``into``: this
+        sender's, with the packet's values. Returns its length."""
+        template = self.template
+        size = len(template)
+        into[0:size] = template
+        pack_into("!BHI", into, 1, (marker << 7) | payload_type, sequence_number, timestamp)
         at = self.send_time_at
         if at is not None:
-            head[at:at + 3] = send_time.to_bytes(3, "big")
+            into[at:at + 3] = send_time.to_bytes(3, "big")
         at = self.level_at
         if at is not None and audio_level is not None:
-            head[at] = (0x80 if audio_level[0] else 0) | (audio_level[1] & 0x7F)
-        return head
+            pack_into("!B", into, at, (0x80 if audio_level[0] else 0) | (audio_level[1] & 0x7F))
+        return size
 
 
 def _changed(template: bytes, other: bytes, width: int) -> int | None:
@@ -340,34 +344,29 @@ def _changed(template: bytes, other: bytes, width: int) -> int | None:
 
 
 class _Protector:
-    """SRTP protection with one pylibsrtp ``Session``, writing header and payload
-    straight into the session's own buffer: ``Session.protect`` wants one ``bytes``
-    (a copy of each payload to join it to its header) and makes a C integer per call.
-    Same library call, same buffer, same checks."""
+    """SRTP protection with one pylibsrtp ``Session``, in the session's own buffer: the
+    packet is written there (``buffer``) and protected in place. ``Session.protect``
+    wants the packet as one ``bytes`` (a copy of every payload, to join it to its
+    header) and makes a C integer per call; this is the same library call on the same
+    buffer, with the same checks."""
 
-    __slots__ = ("session", "_buffer", "_cdata", "_srtp", "_length")
+    __slots__ = ("session", "buffer", "_cdata", "_srtp", "_length")
 
     def __init__(self, session: pylibsrtp.Session) -> None:
         self.session = session
-        self._buffer = session._buffer
+        self.buffer = session._buffer
         self._cdata = session._cdata
         self._srtp = session._srtp[0]
         self._length = srtp_binding.ffi.new("int *")
 
-    def protect(self, head: bytearray, payload: bytes) -> bytes:
-        split = len(head)
-        size = split + len(payload)
-        if size > _SRTP_ROOM:
-            return self.session.protect(bytes(head) + payload)  # raises as it does
-        buffer = self._buffer
-        buffer[0:split] = head
-        buffer[split:size] = payload
+    def protect(self, size: int) -> bytes:
+        """The protected packet, from the ``size`` bytes written to ``buffer``."""
         length = self._length
         length[0] = size
         status = srtp_binding.lib.srtp_protect(self._srtp, self._cdata, length)
         if status != srtp_binding.lib.srtp_err_status_ok:
             pylibsrtp._srtp_assert(status)  # type: ignore[no-untyped-call]  # raises its Error
-        return buffer[0:length[0]]  # type: ignore[no-any-return]
+        return self.buffer[0:length[0]]  # type: ignore[no-any-return]
 
 
 _SRTP_BUFFER = 1500  # pylibsrtp's Session buffer (checked by check_aiortc)
@@ -444,7 +443,7 @@ class PacketSender:
             raise ConnectionError("the subscriber's sender has not started")
         dtls = self._dtls
         pair = self._connection._nominated.get(1)
-        if dtls._state is not DtlsState.CONNECTED or pair is None:
+        if dtls._state is not _CONNECTED or pair is None:
             raise ConnectionError("the subscriber's transport is not connected")
         if ntp_time is None:
             ntp_time = clock.current_ntp_time()
@@ -455,9 +454,14 @@ class PacketSender:
         protector = self._protector
         if protector is None or protector.session is not dtls._tx_srtp:
             protector = self._protector = _Protector(dtls._tx_srtp)
-        head = self._headers[audio_level is not None].write(  # type: ignore[index]
-            payload_type, marker, sequence_number, timestamp, send_time, audio_level)
-        data = protector.protect(head, payload)
+        buffer = protector.buffer
+        split = self._headers[audio_level is not None].write(  # type: ignore[index]
+            buffer, payload_type, marker, sequence_number, timestamp, send_time, audio_level)
+        size = split + len(payload)
+        if size > _SRTP_ROOM:
+            raise ValueError("packet is too long")  # as pylibsrtp says it
+        buffer[split:size] = payload
+        data = protector.protect(size)
         # StunProtocol.send_data is exactly this; for a TURN pair the transport is a
         # TurnTransport, whose sendto queues the datagram itself.
         pair.protocol.transport.sendto(data, pair.remote_addr)

@@ -27,6 +27,7 @@ __all__ = ["Numbering", "StreamRewriter"]
 
 _SEQ = 1 << 16
 _TS = 1 << 32
+_TS_HALF = 1 << 31
 _CHANGES = 64  # offset changes remembered for late packets (about two seconds of drops)
 
 
@@ -61,7 +62,7 @@ class Numbering:
     def begin(self, value: int) -> None:
         """Begin a segment at ``value``: it becomes the value after the last handed out."""
         self._fresh = False
-        self._start = self._high = value
+        self._start, self._high = value, value - 1  # the value itself is the first newest
         self._offsets = [(value, self._next - value)]
 
     def _unwrap(self, value: int) -> int:
@@ -72,20 +73,18 @@ class Numbering:
         """The outgoing number for ``value``; None if it is older than the segment."""
         if self._fresh:
             self.begin(value)
-        half = self._size >> 1
-        extended = self._high + ((value - self._high + half) % self._size - half)
-        if extended < self._start:
-            return None
-        current = self._offsets[-1]
-        if extended >= current[0]:
-            offset = current[1]
-        else:  # a late value: the offset in force where it belongs
-            at = bisect.bisect_right(self._offsets, (extended, self._size * 4)) - 1
+        size, high = self._size, self._high
+        half = size >> 1
+        extended = high + ((value - high + half) % size - half)
+        since, offset = self._offsets[-1]
+        if extended < since:  # a late value: the offset in force where it belongs
+            if extended < self._start:
+                return None
+            at = bisect.bisect_right(self._offsets, (extended, size * 4)) - 1
             offset = self._offsets[max(at, 0)][1]
-        out = (extended + offset) % self._size
-        if extended > self._high or extended == self._start:
-            self._high = max(self._high, extended)
-            self._next = (out + 1) % self._size
+        out = (extended + offset) % size
+        if extended > high:
+            self._high, self._next = extended, (out + 1) % size
         return out
 
     def drop(self, value: int) -> None:
@@ -126,13 +125,13 @@ class StreamRewriter:
         """The outgoing ``(sequence number, timestamp)`` for an incoming packet, or
         None if the packet is older than the segment (the subscriber never had the
         packets around it). ``now`` is a monotonic time in seconds."""
-        if self._seq.fresh or ssrc != self._ssrc:
+        if ssrc != self._ssrc or self._seq.fresh:
             self._begin(ssrc, sequence_number, timestamp, now)
         out_seq = self._seq.map(sequence_number)
         if out_seq is None:
             return None
         out_ts = (timestamp + self._ts_offset) % _TS
-        if (out_ts - self._last_ts) % _TS < _TS // 2:  # not older than the last sent
+        if (out_ts - self._last_ts) % _TS < _TS_HALF:  # not older than the last sent
             self._last_ts, self._last_time = out_ts, now
         return out_seq, out_ts
 

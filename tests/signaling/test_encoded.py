@@ -141,10 +141,11 @@ def test_encoded_header_written_in_place_is_what_aiortc_serializes(
         send_time = rng.randrange(1 << 24)
         packet.extensions.mid, packet.extensions.abs_send_time = "12", send_time
         packet.extensions.audio_level = level
-        head = headers[level is not None].write(packet.payload_type, packet.marker,
+        head = bytearray(rng.randbytes(64))  # whatever was in the buffer before
+        size = headers[level is not None].write(head, packet.payload_type, packet.marker,
                                                 packet.sequence_number, packet.timestamp,
                                                 send_time, level)
-        assert bytes(head) + packet.payload == packet.serialize(extensions)
+        assert bytes(head[:size]) + packet.payload == packet.serialize(extensions)
         # What the sender's history keeps serializes the same, and wraps for RTX.
         kept = encoded._Kept(packet.payload_type, packet.marker, packet.sequence_number,
                              packet.timestamp, packet.ssrc, packet.payload, "12", send_time,

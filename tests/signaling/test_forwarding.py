@@ -10,12 +10,14 @@ from typing import Any
 
 import pytest
 from aiortc import RTCConfiguration, RTCPeerConnection
+from aiortc.clock import current_ntp_time
 
 from signaling.forwarding import (
     KEYFRAME_REQUEST_INTERVAL,
     PROMPT_KEYFRAME_INTERVAL,
     MediaRouter,
     _Source,
+    ntp_now,
 )
 from signaling.media_errors import Glare, InvalidSdp, InvalidState, UnknownParticipant
 from signaling.sdp import NegotiatedIds, count_media, media_ssrcs, restrict_codecs, stream_ids
@@ -368,3 +370,9 @@ async def test_packets_a_publisher_rejoining_is_one_stream_for_the_subscriber() 
         # Across the gap the clock moved by about the time away (1-5 s), not at random.
         gap = steps[before[kind] - 1] / clock
         assert 1.0 <= gap < 5.0, (kind, gap)
+
+
+def test_forwarding_ntp_now_reads_the_clock_as_aiortc_does() -> None:
+    before, ours, after = current_ntp_time(), ntp_now(), current_ntp_time()
+    slack = 1 << 22  # about a millisecond, in 32.32 fixed point
+    assert before - slack <= ours <= after + slack

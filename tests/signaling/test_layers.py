@@ -91,6 +91,14 @@ def test_a_late_packet_keeps_the_number_it_had_before_a_drop() -> None:
     assert numbering.map(15) == 104
 
 
+def test_a_late_copy_of_a_segments_first_value_does_not_rewind_the_numbering() -> None:
+    numbering = Numbering(16, 100)
+    assert [numbering.map(v) for v in (10, 11, 12)] == [100, 101, 102]
+    assert numbering.map(10) == 100  # a retransmission of the segment's first packet
+    numbering.restart()
+    assert numbering.map(500) == 103  # the next segment follows the last number sent
+
+
 def test_the_stream_rewriter_skips_left_out_packets() -> None:
     rewriter = StreamRewriter(90000, sequence_number=500, timestamp=0)
     assert rewriter.rewrite(1, 10, 0, 0.0) == (500, 0)
