@@ -66,8 +66,13 @@ class LayerMeter:
     def add(self, layer: int | None, size: int, now: float) -> None:
         if layer is None:
             return
-        self._packets.append((now, layer, size))
-        self._layers = max(self._layers, layer + 1)
+        packets = self._packets
+        packets.append((now, layer, size))
+        if layer >= self._layers:
+            self._layers = layer + 1
+        old = now - WINDOW  # what no share is measured over any more: forget it
+        while packets[0][0] < old:
+            packets.popleft()
 
     def shares(self, now: float) -> tuple[float, ...]:
         """The share of the stream's bytes that layers 0..k carry, for each k (the last

@@ -6,7 +6,7 @@ only answers the forwarder's questions about it.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from aiortc.codecs.vpx import VpxPayloadDescriptor
 
@@ -17,19 +17,16 @@ __all__ = ["Descriptor", "PictureRewriter", "read", "starts_keyframe"]
 _NON_REFERENCE = 0x20  # the N bit of the descriptor's first octet
 
 
-@dataclass(frozen=True, slots=True)
-class Descriptor:
-    """What the forwarder needs of one VP8 packet's payload descriptor (RFC 7741 4.2)."""
+class Descriptor(NamedTuple):
+    """What the forwarder needs of one VP8 packet's payload descriptor (RFC 7741 4.2).
+
+    A named tuple: one is made for every video packet forwarded."""
 
     parsed: VpxPayloadDescriptor
     size: int  # bytes of descriptor before the VP8 payload
     keyframe: bool  # the packet starts a key frame
     wide_picture_id: bool  # the picture id is 15 bits (M=1), not 7
-
-    @property
-    def temporal_layer(self) -> int | None:
-        """TID: 0 for the base layer, None if the stream has no temporal layers."""
-        return self.parsed.tid[0] if self.parsed.tid is not None else None
+    temporal_layer: int | None  # TID: 0 for the base layer, None without temporal layers
 
 
 def read(payload: bytes) -> Descriptor | None:
@@ -42,7 +39,8 @@ def read(payload: bytes) -> Descriptor | None:
     wide = bool(parsed.picture_id is not None and payload[2] & 0x80)
     keyframe = bool(parsed.partition_start and parsed.partition_id == 0 and rest
                     and not rest[0] & 1)
-    return Descriptor(parsed, size, keyframe, wide)
+    layer = parsed.tid[0] if parsed.tid is not None else None
+    return Descriptor(parsed, size, keyframe, wide, layer)
 
 
 class PictureRewriter:

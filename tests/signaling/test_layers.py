@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from signaling import vp8
 from signaling.downlink import Downlink
-from signaling.layers import LayerFilter, LayerMeter
+from signaling.layers import WINDOW, LayerFilter, LayerMeter
 from signaling.rewriting import Numbering, StreamRewriter
 
 # L1T3: the layer of each frame in a group of four.
@@ -218,3 +218,11 @@ def test_a_stream_whose_layers_vanish_keeps_a_valid_step() -> None:
     link.run(6, capacity=1_400_000)
     link.downlink.describe("ana", ())  # e.g. the publisher switched to a screen share
     assert link.downlink.top_layer("ana") is None and "ana" not in link.downlink.paused()
+
+
+def test_the_layer_meter_keeps_only_its_window_even_unread() -> None:
+    meter = LayerMeter()
+    for frame in range(30 * 60):  # a minute at 30 fps, shares never asked for
+        meter.add(frame % 3, 1000, frame / 30)
+    assert len(meter._packets) <= WINDOW * 30 + 1
+    assert meter.shares(60.0)[-1] == 1.0
