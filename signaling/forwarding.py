@@ -87,6 +87,8 @@ KEYFRAME_REQUEST_INTERVAL = 1.0
 PLI or FIR, a subscription still waiting, a slow subscriber that dropped its backlog):
 those in between are coalesced. A keyframe costs several delta frames and goes to
 every subscriber, so one struggling receiver must not set everyone's rate."""
+CLOSE_TIMEOUT = 5.0
+"""Seconds a participant's leaving waits for its peer connection to close."""
 
 FORWARDING = ("packets", "frames")
 """The ways a router can forward media; see the module's docstring."""
@@ -465,6 +467,7 @@ class MediaRouter:
         self._sources: list[_Source] = []
         self._stream_ids: dict[tuple[str, str], str] = {}
         self._tasks: set[asyncio.Task[None]] = set()
+        self._closing: set[asyncio.Task[None]] = set()  # connections being closed
         self._closed = False
         self.keyframe_requests = 0  # PLIs sent to publishers, for the metrics
 
@@ -560,7 +563,25 @@ class MediaRouter:
         for source in peer.sources.values():
             source.end()
         self._stream_ids = {k: v for k, v in self._stream_ids.items() if k[0] != participant_id}
-        await peer.pc.close()
+        await self._close_connection(peer.pc)
+
+    async def _close_connection(self, pc: RTCPeerConnection) -> None:
+        """Close ``pc`` to the end, whatever happens to the caller.
+
+        aiortc's ``close`` cut short by a cancellation (a socket handler's task
+        cancelled while its participant leaves, at a server's shutdown) leaves the
+        connection half closed, and every later ``close`` waits for the first one
+        forever. So the close runs in a task of its own, shielded; the caller waits for
+        it at most ``CLOSE_TIMEOUT`` seconds, and the router's own ``close`` for the
+        ones still running."""
+        task = asyncio.ensure_future(pc.close())
+        self._closing.add(task)
+        task.add_done_callback(self._closing.discard)
+        try:
+            await asyncio.wait_for(asyncio.shield(task), CLOSE_TIMEOUT)
+        except TimeoutError:
+            logger.warning("closing a peer connection took over %s s; it goes on alone",
+                           CLOSE_TIMEOUT)
 
     async def close(self) -> None:
         """Close every peer connection and wait for the router's own tasks."""
@@ -571,6 +592,8 @@ class MediaRouter:
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
+        if self._closing:  # closes cut short in their callers, still running
+            await asyncio.wait(list(self._closing), timeout=CLOSE_TIMEOUT)
 
     # -- sources ---------------------------------------------------------------
 

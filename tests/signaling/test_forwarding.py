@@ -13,6 +13,7 @@ from aiortc import RTCConfiguration, RTCPeerConnection
 from aiortc.clock import current_ntp_time
 
 from signaling.forwarding import (
+    CLOSE_TIMEOUT,
     KEYFRAME_REQUEST_INTERVAL,
     PROMPT_KEYFRAME_INTERVAL,
     MediaRouter,
@@ -376,3 +377,23 @@ def test_forwarding_ntp_now_reads_the_clock_as_aiortc_does() -> None:
     before, ours, after = current_ntp_time(), ntp_now(), current_ntp_time()
     slack = 1 << 22  # about a millisecond, in 32.32 fixed point
     assert before - slack <= ours <= after + slack
+
+
+async def test_router_a_leave_cut_short_still_closes_the_connection() -> None:
+    """A socket handler cancelled while its participant leaves (a server shutting down)
+    must not leave the peer connection half closed, where aiortc's next close would
+    wait forever: the close goes on, and the router's own close still returns."""
+    room = Room()
+    ana, ben = await room.join("ana"), await room.join("ben")
+    await wait_for(lambda: ana.frames_from("ben", "video") > 0)
+    pc = room.router._peers["ben"].pc
+    leaving = asyncio.ensure_future(room.router.remove("ben"))
+    await asyncio.sleep(0)  # the close has begun
+    leaving.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await leaving
+    await wait_for(lambda: pc.connectionState == "closed", timeout=CLOSE_TIMEOUT)
+    await asyncio.wait_for(pc.close(), 1)  # a later close returns at once
+    room.clients.pop("ben")
+    await ben.close()
+    await asyncio.wait_for(room.close(), CLOSE_TIMEOUT + 5)
