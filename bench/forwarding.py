@@ -40,7 +40,7 @@ from aiortc.mediastreams import MediaStreamTrack  # noqa: E402
 from aiortc.rtp import RtpPacket  # noqa: E402
 
 from signaling import encoded  # noqa: E402
-from signaling.forwarding import FORWARDING, MediaRouter  # noqa: E402
+from signaling.forwarding import FORWARDING, MediaRouter, _Source  # noqa: E402
 from signaling.sdp import restrict_codecs, stream_ids  # noqa: E402
 from tests.clips import (  # noqa: E402  (re-exported: bench/room.py, bench/workers.py)
     CLIP_SECONDS,
@@ -51,6 +51,7 @@ from tests.clips import (  # noqa: E402  (re-exported: bench/room.py, bench/work
 )
 
 CODECS = {"audio": "opus", "video": "VP8"}
+RECEIVE = "receive"  # a mode: the router receives every publisher and forwards nothing
 
 
 # -- the baseline server: decode once, encode per subscriber (MediaRelay) -------------
@@ -135,12 +136,18 @@ async def serve(mode: str) -> None:
         async def on_offer(pid: str, sdp: str, streams: dict[str, str]) -> None:
             send({"op": "offer", "pid": pid, "sdp": sdp, "streams": streams})
 
+        if mode == RECEIVE:
+            # What receiving alone costs (aiortc's path up to the packet tap: ICE, SRTP,
+            # parsing, statistics, NACK and REMB): every publisher is received and
+            # every subscription negotiated, but no packet is sent on.
+            _Source.forward_packet = lambda self, packet: None  # type: ignore[method-assign]
         router: Any = (
             RelayRouter(on_offer)
             if mode == "relay"
             # Adaptation off: a busy load generator's own losses would pause video and
             # lower what is forwarded (bench/thin_link.py measures adaptation).
-            else MediaRouter(ice_servers=[], on_offer=on_offer, forwarding=mode, adapt=False)
+            else MediaRouter(ice_servers=[], on_offer=on_offer, adapt=False,
+                             forwarding="packets" if mode == RECEIVE else mode)
         )
         while line := await reader.readline():
             msg = json.loads(line)
@@ -290,7 +297,7 @@ async def run_room(mode: str, size: int, seconds: float, clips: Any) -> dict[str
         await asyncio.sleep(0.2)
 
     expected = size * (size - 1)
-    deadline = time.monotonic() + 15
+    deadline = time.monotonic() + (5 if mode == RECEIVE else 15)  # receive: no video comes
     while time.monotonic() < deadline:
         video = [(p, mid) for p in people.values() for mid, s in p.subscriptions().items()]
         if sum(1 for p, mid in video if mid in p.first) >= 2 * expected:
@@ -387,8 +394,10 @@ if __name__ == "__main__":
     parser.add_argument("--baseline-sizes", type=sizes, default=sizes("2,4"))
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--modes", type=lambda text: text.split(","), default=list(FORWARDING),
-                        help="the router's forwarding modes to measure (packets,frames)")
-    parser.add_argument("--serve", choices=[*FORWARDING, "relay"], help=argparse.SUPPRESS)
+                        help="the router's forwarding modes to measure (packets,frames), "
+                             f"and {RECEIVE!r}: the cost of receiving alone")
+    parser.add_argument("--serve", choices=[*FORWARDING, RECEIVE, "relay"],
+                        help=argparse.SUPPRESS)
     arguments = parser.parse_args()
     if arguments.serve:
         profile = os.environ.get("BENCH_PROFILE")  # a file: the server's cProfile stats
