@@ -1,6 +1,7 @@
 """RTCP through the packet-forwarding room, with real aiortc peers: a packet lost on the
-way to a subscriber is repaired from the server's own cache, and sender reports carry
-the publisher's clock so that receivers keep audio and video in step."""
+way to a subscriber is repaired from the server's own cache, one lost on the way to the
+server is asked of the publisher, and sender reports carry the publisher's clock so that
+receivers keep audio and video in step."""
 
 from __future__ import annotations
 
@@ -63,6 +64,70 @@ async def test_a_packet_lost_on_the_way_to_a_subscriber_is_resent_from_the_cache
     finally:
         await room.close()
     assert publisher_nacks == 0  # the server's cache answered; ben never heard of it
+
+
+async def test_a_packet_lost_on_the_way_to_the_server_is_asked_of_the_publisher() -> None:
+    """What the server's cache cannot have, it never received: the server's own receiver
+    NACKs the publisher for it (RFC 4585), and the retransmission, unwrapped, goes on to
+    the subscriber in the place it would have had, filling the subscriber's gap."""
+    room = Room(forwarding="packets")
+    dropped: list[int] = []
+    asked: list[int] = []
+    arrived: list[int] = []  # ana's video sequence numbers as they come, RTX unwrapped
+    try:
+        ana = await room.join("ana")
+        ben = await room.join("ben")
+        await wait_for(lambda: ana.frames_from("ben", "video") > 5)
+        [source] = [s for s in room.router._peers["ben"].sources.values()
+                    if s.kind == "video"]
+        receiving = source.transceiver.receiver
+        handle_upstream = receiving._handle_rtp_packet
+
+        async def lossy(packet: RtpPacket, arrival_time_ms: int) -> None:
+            if (not dropped and packet.payload_type == receiving_vp8(receiving)
+                    and packet.sequence_number % 7 == 0):
+                dropped.append(packet.sequence_number)  # lost between ben and the server
+                return
+            await handle_upstream(packet, arrival_time_ms)
+
+        receiving._handle_rtp_packet = lossy  # type: ignore[method-assign]
+        [ben_video] = [t for t in ben.pc.getTransceivers()
+                       if t.kind == "video" and t.sender.track is not None]
+        retransmit = ben_video.sender._retransmit
+
+        async def counted(sequence_number: int) -> None:
+            asked.append(sequence_number)
+            await retransmit(sequence_number)
+
+        ben_video.sender._retransmit = counted  # type: ignore[method-assign]
+        [video] = [t for t in ana.receiving() if t.kind == "video"]
+        rtx = ana.payload_types("rtx")
+        handle = video.receiver._handle_rtp_packet
+
+        async def recorded(packet: RtpPacket, arrival_time_ms: int) -> None:
+            arrived.append(int.from_bytes(packet.payload[:2], "big")
+                           if packet.payload_type in rtx else packet.sequence_number)
+            await handle(packet, arrival_time_ms)
+
+        video.receiver._handle_rtp_packet = recorded  # type: ignore[method-assign]
+
+        def gap_filled() -> bool:
+            # A number that came after a higher one, and not twice: the repaired packet.
+            return any(n < max(arrived[:at], default=n) and n not in arrived[:at]
+                       for at, n in enumerate(arrived))
+
+        await wait_for(lambda: bool(dropped) and dropped[0] in asked and gap_filled(),
+                       timeout=10)
+    finally:
+        await room.close()
+    assert asked.count(dropped[0]) >= 1  # the server asked ben, the only one who had it
+
+
+def receiving_vp8(receiver: Any) -> int:
+    """The payload type VP8 has on a receiver's negotiated codecs."""
+    [vp8] = [c.payloadType for c in receiver._RTCRtpReceiver__codecs.values()
+             if c.mimeType.lower() == "video/vp8"]
+    return int(vp8)
 
 
 async def test_sender_reports_carry_the_publishers_clock() -> None:
