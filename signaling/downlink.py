@@ -60,6 +60,8 @@ PROBE_TRIAL = 4.0
 CAPACITY_MEMORY = 20.0
 """Seconds a measured capacity is trusted to rule out a probe."""
 RATE_WINDOW = 2.0
+MIN_SPAN = 0.5
+"""Seconds a stream's rate is measured over at the least (a stream just begun)."""
 FRESH = 3.0
 """Seconds a loss report or an estimate counts for."""
 
@@ -71,6 +73,7 @@ class _Stream:
     shares: tuple[float, ...] = ()  # layers 0..k's share of the bytes (signaling.layers)
     full: float = 0.0  # bits per second of the whole stream, when last measured
     sent: deque[tuple[float, int]] = field(default_factory=deque)
+    since: float | None = None  # when the bytes in ``sent`` began (None: nothing yet)
 
     @property
     def levels(self) -> int:
@@ -93,13 +96,24 @@ class _Stream:
         return self.full * self.share(cut)
 
     def measure(self, now: float) -> float:
-        """What the stream sends now, in bits per second (and so what it sends whole)."""
+        """What the stream sends now, in bits per second (and so what it sends whole),
+        over the last ``RATE_WINDOW`` seconds, or over the time it has been sending if
+        that is shorter: a stream that began (or resumed) half a second ago and is
+        measured over two seconds would seem to send a quarter of its rate, and so
+        would the capacity a call's first loss measures, cutting far too much."""
         while self.sent and self.sent[0][0] < now - RATE_WINDOW:
             self.sent.popleft()
         share = self.share(self.cut)
         if share > 0:
-            self.full = 8 * sum(size for _, size in self.sent) / RATE_WINDOW / share
+            span = RATE_WINDOW if self.since is None else min(
+                RATE_WINDOW, max(now - self.since, MIN_SPAN))
+            self.full = 8 * sum(size for _, size in self.sent) / span / share
         return self.rate_at(self.cut)
+
+    def restart(self) -> None:
+        """The stream sends anew (a step back up): measure it from now on."""
+        self.sent.clear()
+        self.since = None
 
 
 class Downlink:
@@ -142,6 +156,8 @@ class Downlink:
         """``size`` bytes of the stream went out at ``now``."""
         stream = self._streams.get(key)
         if stream is not None:
+            if stream.since is None:
+                stream.since = now
             stream.sent.append((now, size))
 
     def loss(self, key: Hashable, fraction: float, now: float) -> None:
@@ -243,7 +259,7 @@ class Downlink:
         elif now - self._last_change < self._probe_wait:
             return False
         stream.cut -= 1
-        stream.sent.clear()
+        stream.restart()
         self._probe, self._probe_since = key, now
         self._changed(now)
         return True

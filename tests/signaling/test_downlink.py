@@ -114,3 +114,25 @@ def test_one_lossy_report_is_a_burst_two_are_a_full_link() -> None:
     assert downlink.update(6.0) and downlink.paused() == {"ben"}
     downlink.loss("ana", 0.4, 20.0)  # heavy loss counts at once
     assert downlink.update(20.0) and downlink.paused() == {"ana", "ben"}
+
+
+def test_a_stream_just_begun_is_measured_over_the_time_it_has_sent() -> None:
+    """A call's first loss comes while the streams are only starting: measured over the
+    whole rate window, they would seem to send a fraction of their rate, the capacity
+    would seem that small, and far too much would be cut for the next 20 s."""
+    downlink = Downlink()
+    for key in ("audio", "ana", "ben"):
+        downlink.add(key, pausable=key != "audio")
+    now = 100.0
+    for _ in range(5):  # half a second at 50 kbit/s audio, 400 kbit/s each video
+        now += 0.1
+        downlink.sent("audio", 625, now)
+        downlink.sent("ana", 5000, now)
+        downlink.sent("ben", 5000, now)
+    for report in (0, 1):  # two lossy reports: the link (about 600 kbit/s) is full
+        for key in ("audio", "ana", "ben"):
+            downlink.loss(key, 0.3, now + report * 0.1)
+    assert downlink.update(now + 0.1)
+    capacity, _ = downlink._capacity  # type: ignore[misc]
+    assert 500_000 < capacity < 800_000  # 850 kbit/s sent, 30 % lost; not a quarter of it
+    assert downlink.paused() == {"ben"}  # audio and one video fit in it
