@@ -16,16 +16,17 @@ The signals are the subscriber's own RTCP:
   previous report, per stream. Loss on a full link is what a token bucket, a DSL line
   or a mobile cell all produce, and the only signal every receiver sends.
 * REMB (draft-alvestrand-rmcat-remb): the receiver's own estimate of what it can take.
-  Chrome and aiortc send it. It starts low and climbs while a call ramps up, so it only
-  sizes decisions (how much to pause, whether a paused stream now fits); it never
-  pauses anything by itself.
+  Chrome and aiortc send it. It starts low and climbs while a call ramps up, and lags
+  (aiortc's was seen below what arrived without loss), so it only says when a step back
+  up fits; it never cuts anything, nor sizes how much is cut.
 
 When loss says the link is full, what got through (each stream's rate times one minus
 its loss) is the link's capacity for now. Streams are paused until the rest fits in it with
 some headroom. A paused stream is tried again (a probe) when the capacity, or a
 fresher REMB, says it fits, or once the capacity measured is too old to trust, after a
 wait that doubles with each failed try (to a minute): a link's capacity changes, and
-only sending shows it. A probe that brings loss back is paused again at once.
+only sending shows it. A probe that brings loss back is taken back down at once, and
+only it: what was sent before it fitted.
 
 Pure arithmetic on the times it is given: ``signaling.forwarding`` feeds it and asks.
 """
@@ -207,19 +208,27 @@ class Downlink:
         return sum(rates[key] for key, s in self._streams.items() if not s.paused)
 
     def _relieve(self, now: float, rates: dict[Hashable, float]) -> bool:
+        if self._probe is not None:
+            # The step just taken back up did not fit: take it down again and wait
+            # longer for the next. What came before it fitted; the loss the step
+            # brought says nothing about the link's size (the capacity measured then
+            # stays), so nothing else is cut, unless loss goes on after.
+            stream = self._streams.get(self._probe)
+            self._probe_wait = min(2 * self._probe_wait, MAX_PROBE_WAIT)
+            self._probe = None
+            if stream is not None and not stream.paused:
+                stream.cut += 1
+                self._changed(now)
+                return True
         # What got through: each stream's rate less what its own report says was
-        # lost (one stream's lost keyframe burst must not make the link look tiny).
+        # lost (one stream's lost keyframe burst must not make the link look tiny). Not
+        # the subscriber's REMB: it lags, and was seen below what arrived without loss.
         fresh = {key: reports[-1][0] for key, reports in self._losses.items()
                  if now - reports[-1][1] < FRESH}
         typical = sum(fresh.values()) / len(fresh)
-        delivered = sum(rate * (1 - fresh.get(key, typical))
-                        for key, rate in rates.items() if not self._streams[key].paused)
-        estimate = self._estimate(now)
-        capacity = delivered if estimate is None else min(delivered, estimate)
+        capacity = sum(rate * (1 - fresh.get(key, typical))
+                       for key, rate in rates.items() if not self._streams[key].paused)
         self._capacity = (capacity, now)
-        if self._probe is not None:  # the probe did not fit: wait longer for the next
-            self._probe_wait = min(2 * self._probe_wait, MAX_PROBE_WAIT)
-            self._probe = None
         changed = False
         while not changed or self._sending(rates) > HEADROOM * capacity:
             key = self._next_cut()

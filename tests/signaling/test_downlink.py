@@ -136,3 +136,43 @@ def test_a_stream_just_begun_is_measured_over_the_time_it_has_sent() -> None:
     capacity, _ = downlink._capacity  # type: ignore[misc]
     assert 500_000 < capacity < 800_000  # 850 kbit/s sent, 30 % lost; not a quarter of it
     assert downlink.paused() == {"ben"}  # audio and one video fit in it
+
+
+def test_a_step_up_that_brings_loss_is_taken_back_alone() -> None:
+    """Three layered streams at their base layer fit; one taken back up a layer brings
+    loss: that one step is undone, nothing else is cut, the capacity measured before
+    stands, and the next try waits longer."""
+    downlink = Downlink()
+    downlink.add("audio", pausable=False)
+    for key in ("ana", "ben", "cho"):
+        downlink.add(key, pausable=True)
+        downlink.describe(key, (0.4, 0.6, 1.0))
+        downlink._streams[key].cut = 2  # base layer only, as after a thin start
+    downlink._capacity = (600_000.0, 0.0)
+    now = 0.0
+
+    def send(seconds: float, loss: float) -> bool:
+        nonlocal now
+        changed = False
+        for _ in range(int(seconds * 10)):
+            now += 0.1
+            for key in ("audio", "ana", "ben", "cho"):
+                stream = downlink._streams[key]
+                rate = 60_000 if key == "audio" else 200_000 * stream.share(stream.cut)
+                if rate:
+                    downlink.sent(key, int(rate / 80), now)
+            if round(now * 10) % 10 == 0:
+                for key in ("audio", "ana", "ben", "cho"):
+                    downlink.loss(key, loss, now)
+            changed = downlink.update(now) or changed
+        return changed
+
+    assert send(1, loss=0.0)  # 420 kbit/s sent; a step up fits in 0.85 of 600
+    cuts = {key: downlink._streams[key].cut for key in ("ana", "ben", "cho")}
+    assert sorted(cuts.values()) == [1, 2, 2]
+    [probe] = [key for key, cut in cuts.items() if cut == 1]
+    assert send(3, loss=0.3)  # it did not fit after all
+    assert {key: downlink._streams[key].cut for key in cuts} == {
+        "ana": 2, "ben": 2, "cho": 2}
+    assert downlink._capacity == (600_000.0, 0.0)
+    assert downlink._probe_wait > 8.0 and probe not in downlink.paused()
