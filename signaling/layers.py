@@ -66,19 +66,21 @@ class LayerMeter:
     def add(self, layer: int | None, size: int, now: float) -> None:
         if layer is None:
             return
-        packets = self._packets
-        packets.append((now, layer, size))
+        self._packets.append((now, layer, size))
         if layer >= self._layers:
             self._layers = layer + 1
-        old = now - WINDOW  # what no share is measured over any more: forget it
-        while packets[0][0] < old:
+        self._forget(now)
+
+    def _forget(self, now: float) -> None:
+        """Drop what no share is measured over any more (older than ``WINDOW``)."""
+        packets, old = self._packets, now - WINDOW
+        while packets and packets[0][0] < old:
             packets.popleft()
 
     def shares(self, now: float) -> tuple[float, ...]:
         """The share of the stream's bytes that layers 0..k carry, for each k (the last
         is 1.0); empty for a stream without temporal layers."""
-        while self._packets and self._packets[0][0] < now - WINDOW:
-            self._packets.popleft()
+        self._forget(now)
         if not self._packets:
             return ()
         sizes = [0] * self._layers

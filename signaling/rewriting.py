@@ -74,8 +74,7 @@ class Numbering:
         if self._fresh:
             self.begin(value)
         size, high = self._size, self._high
-        half = size >> 1
-        extended = high + ((value - high + half) % size - half)
+        extended = self._unwrap(value)
         since, offset = self._offsets[-1]
         if extended < since:  # a late value: the offset in force where it belongs
             if extended < self._start:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import queue
 import random
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from fractions import Fraction
 
 import aiortc
@@ -26,6 +26,7 @@ from aiortc.rtcrtpparameters import (
 from aiortc.rtp import HeaderExtensionsMap, RtpPacket, wrap_rtx
 
 from signaling import encoded
+from tests.signaling.conftest import wait_for
 
 VP8 = RTCRtpCodecParameters(mimeType="video/VP8", clockRate=90000, payloadType=96)
 
@@ -192,7 +193,7 @@ async def test_encoded_packet_sender_protects_what_aiortc_would_send(kind: str) 
                 packet.extensions.audio_level = (n % 3 == 0, n % 128)
             wire.send(packet, ntp_time=(n + 1) << 24)
             sent.append(packet)
-        await wait_until(lambda: len(arrived) >= len(sent))
+        await wait_for(lambda: len(arrived) >= len(sent))
     finally:
         await sending.close()
         await receiving.close()
@@ -207,14 +208,6 @@ async def test_encoded_packet_sender_protects_what_aiortc_would_send(kind: str) 
         # aiortc negotiates abs-send-time for video only.
         assert got.extensions.abs_send_time == (
             ((packet.sequence_number << 24) >> 14) & 0xFFFFFF if kind == "video" else None)
-
-
-async def wait_until(condition: Callable[[], bool], timeout: float = 10) -> None:
-    deadline = asyncio.get_running_loop().time() + timeout
-    while not condition():
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError("timed out")
-        await asyncio.sleep(0.02)
 
 
 def test_encoded_check_aiortc_notices_a_changed_srtp_session(
