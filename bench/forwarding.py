@@ -52,6 +52,9 @@ from tests.clips import (  # noqa: E402  (re-exported: bench/room.py, bench/work
 
 CODECS = {"audio": "opus", "video": "VP8"}
 RECEIVE = "receive"  # a mode: the router receives every publisher and forwards nothing
+# The same, with each datagram taking aiortc's own way (queued for the DTLS transport's
+# task, then its handlers) instead of encoded.receive_directly's.
+RECEIVE_AIORTC = "receive-aiortc"
 
 
 # -- the baseline server: decode once, encode per subscriber (MediaRelay) -------------
@@ -136,18 +139,20 @@ async def serve(mode: str) -> None:
         async def on_offer(pid: str, sdp: str, streams: dict[str, str]) -> None:
             send({"op": "offer", "pid": pid, "sdp": sdp, "streams": streams})
 
-        if mode == RECEIVE:
-            # What receiving alone costs (aiortc's path up to the packet tap: ICE, SRTP,
-            # parsing, statistics, NACK and REMB): every publisher is received and
-            # every subscription negotiated, but no packet is sent on.
+        if mode in (RECEIVE, RECEIVE_AIORTC):
+            # What receiving alone costs (ICE, SRTP, parsing, statistics, NACK and REMB,
+            # up to the packet tap): every publisher is received and every subscription
+            # negotiated, but no packet is sent on.
             _Source.forward_packet = lambda self, packet: None  # type: ignore[method-assign]
+        if mode == RECEIVE_AIORTC:
+            encoded.receive_directly = lambda pc: None
         router: Any = (
             RelayRouter(on_offer)
             if mode == "relay"
             # Adaptation off: a busy load generator's own losses would pause video and
             # lower what is forwarded (bench/thin_link.py measures adaptation).
             else MediaRouter(ice_servers=[], on_offer=on_offer, adapt=False,
-                             forwarding="packets" if mode == RECEIVE else mode)
+                             forwarding="packets" if mode in (RECEIVE, RECEIVE_AIORTC) else mode)
         )
         while line := await reader.readline():
             msg = json.loads(line)
@@ -297,7 +302,8 @@ async def run_room(mode: str, size: int, seconds: float, clips: Any) -> dict[str
         await asyncio.sleep(0.2)
 
     expected = size * (size - 1)
-    deadline = time.monotonic() + (5 if mode == RECEIVE else 15)  # receive: no video comes
+    # receiving alone: no video comes
+    deadline = time.monotonic() + (5 if mode in (RECEIVE, RECEIVE_AIORTC) else 15)
     while time.monotonic() < deadline:
         video = [(p, mid) for p in people.values() for mid, s in p.subscriptions().items()]
         if sum(1 for p, mid in video if mid in p.first) >= 2 * expected:
@@ -395,8 +401,9 @@ if __name__ == "__main__":
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--modes", type=lambda text: text.split(","), default=list(FORWARDING),
                         help="the router's forwarding modes to measure (packets,frames), "
-                             f"and {RECEIVE!r}: the cost of receiving alone")
-    parser.add_argument("--serve", choices=[*FORWARDING, RECEIVE, "relay"],
+                             f"and {RECEIVE!r}: the cost of receiving alone "
+                             f"({RECEIVE_AIORTC!r}: aiortc's own way)")
+    parser.add_argument("--serve", choices=[*FORWARDING, RECEIVE, RECEIVE_AIORTC, "relay"],
                         help=argparse.SUPPRESS)
     arguments = parser.parse_args()
     if arguments.serve:

@@ -33,12 +33,14 @@ aiortc upgrade that breaks this fails loudly instead of silently decoding.
 
 from __future__ import annotations
 
+import asyncio
 import inspect
 import logging
 import queue
 import re
 import threading
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from fractions import Fraction
 from functools import cache
@@ -48,7 +50,8 @@ from typing import Any
 import av
 import pylibsrtp
 from aioice import ice
-from aiortc import clock, rtcpeerconnection, rtcrtpreceiver, rtp
+from aiortc import RTCPeerConnection, clock, rtcpeerconnection, rtcrtpreceiver, rtp
+from aiortc.codecs import is_rtx
 from aiortc.rtcdtlstransport import RTCDtlsTransport
 from aiortc.rtcdtlstransport import State as DtlsState
 from aiortc.rtcicetransport import RTCIceTransport
@@ -64,6 +67,7 @@ from aiortc.rtp import (
     RtcpRrPacket,
     RtcpSrPacket,
     RtpPacket,
+    pack_remb_fci,
     unpack_remb_fci,
 )
 from pylibsrtp import _binding as srtp_binding
@@ -74,6 +78,7 @@ __all__ = [
     "on_keyframe_request",
     "payload_type",
     "PacketSender",
+    "receive_directly",
     "request_keyframe",
     "set_stream_id",
     "tap_feedback",
@@ -87,6 +92,13 @@ logger = logging.getLogger(__name__)
 _QUEUE = "_RTCRtpReceiver__decoder_queue"
 _STARTED = "_RTCRtpReceiver__started"
 _JITTER = "_RTCRtpReceiver__jitter_buffer"
+# The receiver's private state _PacketTap.receive keeps up, as _handle_rtp_packet does.
+_ESTIMATOR = "_RTCRtpReceiver__remote_bitrate_estimator"
+_RTCP_SSRC = "_RTCRtpReceiver__rtcp_ssrc"
+_CODECS = "_RTCRtpReceiver__codecs"
+_STREAMS = "_RTCRtpReceiver__remote_streams"
+_RTX_SSRCS = "_RTCRtpReceiver__rtx_ssrc"
+_NACKS = "_RTCRtpReceiver__nack_generator"
 # The sender's private names PacketSender uses (checked by check_aiortc), spelled out
 # once: it runs for every packet and every subscriber.
 _SENDER_MID = "_RTCRtpSender__mid"
@@ -204,10 +216,18 @@ class _PacketTap:
     """Stands in for the receiver's jitter buffer: ``_handle_rtp_packet`` calls ``add``
     with each packet once it has fed the receiver's statistics, NACK generator and
     bandwidth estimate and unwrapped RTX; the packet goes on as it arrived, and no
-    frame is ever reassembled (nothing reaches the decoder)."""
+    frame is ever reassembled (nothing reaches the decoder).
 
-    def __init__(self, on_packet: Callable[[RtpPacket], None]) -> None:
+    On a connection that ``receive_directly`` serves, ``receive`` does that same
+    bookkeeping itself, synchronously, and ``_handle_rtp_packet`` is not called.
+    """
+
+    __slots__ = ("_on_packet", "_receiver", "_state")
+
+    def __init__(self, receiver: RTCRtpReceiver, on_packet: Callable[[RtpPacket], None]) -> None:
         self._on_packet = on_packet
+        self._receiver = receiver
+        self._state: dict[str, Any] = vars(receiver)
 
     def add(self, packet: RtpPacket) -> tuple[bool, None]:
         try:
@@ -216,6 +236,46 @@ class _PacketTap:
             logger.exception("forwarding an RTP packet failed")
         return False, None
 
+    def receive(self, packet: RtpPacket, arrival_time_ms: int) -> None:
+        """What ``RTCRtpReceiver._handle_rtp_packet`` does for a packet up to its
+        jitter buffer (``check_aiortc`` holds it to that), then ``add``. Left out, as
+        a forwarder needs none of them: the debug log line, the time each source was
+        last active (for ``getSynchronizationSources``), and the depacketization and
+        decoder-error check that serve a decoder."""
+        receiver, state = self._receiver, self._state
+        if not receiver._enabled:
+            return
+        estimator = state[_ESTIMATOR]
+        if estimator is not None and packet.extensions.abs_send_time is not None:
+            remb = estimator.add(abs_send_time=packet.extensions.abs_send_time,
+                                 arrival_time_ms=arrival_time_ms,
+                                 payload_size=len(packet.payload) + packet.padding_size,
+                                 ssrc=packet.ssrc)
+            rtcp_ssrc = state[_RTCP_SSRC]
+            if rtcp_ssrc is not None and remb is not None:
+                _run(receiver._send_rtcp(RtcpPsfbPacket(
+                    fmt=RTCP_PSFB_APP, ssrc=rtcp_ssrc, media_ssrc=0, fci=pack_remb_fci(*remb))))
+        codecs = state[_CODECS]
+        codec = codecs.get(packet.payload_type)
+        if codec is None:
+            return
+        streams = state[_STREAMS]
+        statistics = streams.get(packet.ssrc)
+        if statistics is None:
+            statistics = streams[packet.ssrc] = rtcrtpreceiver.StreamStatistics(codec.clockRate)
+        statistics.add(packet)
+        if is_rtx(codec):
+            original_ssrc = state[_RTX_SSRCS].get(packet.ssrc)
+            apt = codec.parameters.get("apt")
+            if (original_ssrc is None or len(packet.payload) < 2 or not isinstance(apt, int)
+                    or apt not in codecs):
+                return
+            packet = rtp.unwrap_rtx(packet, payload_type=apt, ssrc=original_ssrc)
+        nacks = state[_NACKS]
+        if nacks is not None and nacks.add(packet):
+            _run(receiver._send_rtcp_nack(packet.ssrc, sorted(nacks.missing)))
+        self.add(packet)
+
 
 def tap_packets(receiver: RTCRtpReceiver, on_packet: Callable[[RtpPacket], None]) -> None:
     """Deliver each of ``receiver``'s RTP packets to ``on_packet`` as it arrives,
@@ -223,7 +283,131 @@ def tap_packets(receiver: RTCRtpReceiver, on_packet: Callable[[RtpPacket], None]
     no jitter-buffer delay. The receiver's reports, NACKs and REMB go on as before."""
     if not hasattr(receiver, _JITTER):
         raise RuntimeError("cannot tap this RTCRtpReceiver's packets: aiortc changed")
-    setattr(receiver, _JITTER, _PacketTap(on_packet))
+    setattr(receiver, _JITTER, _PacketTap(receiver, on_packet))
+
+
+# -- receiving: each SRTP datagram handled in the socket's own callback ---------------
+
+_DTLS_RX_BYTES = "_RTCDtlsTransport__rx_bytes"  # what the transport counts as received
+_DTLS_RX_PACKETS = "_RTCDtlsTransport__rx_packets"
+_carrying_on: set[asyncio.Task[None]] = set()
+
+
+def receive_directly(pc: RTCPeerConnection) -> None:
+    """Handle each SRTP and SRTCP datagram ``pc`` receives in the socket's own
+    callback, as it arrives, rather than queueing it for aiortc's receive task.
+
+    aiortc's ICE connection puts every datagram in an ``asyncio.Queue`` that the DTLS
+    transport's task reads; each RTP packet then costs a task wake-up and a climb back
+    up five coroutine frames before it is decrypted. Here RTP and RTCP (first byte 128
+    to 191, RFC 7983 section 7) are decrypted and parsed at once and routed as the
+    transport's task would route them; a tapped receiver's packet goes straight to its
+    tap (``_PacketTap.receive``), any other to the receiver's own handler, and RTCP to
+    the transport's. DTLS, and anything that arrives before the SRTP keys exist, still
+    goes through the queue. Call it once ``pc`` is connected; calling it again does
+    nothing.
+    """
+    transports = {id(t.receiver.transport): t.receiver.transport for t in pc.getTransceivers()}
+    for transport in transports.values():
+        _receive_directly(transport)
+
+
+_NTP_EPOCH_MS = 2_208_988_800_000  # 1900-01-01 to 1970-01-01, in ms
+
+
+def _receive_directly(transport: RTCDtlsTransport) -> None:
+    connection = transport.transport._connection
+    queue_datagram = connection.data_received
+    if getattr(queue_datagram, "direct", False):
+        return
+    state = vars(transport)
+    router, extensions = transport._rtp_router, transport._rtp_header_extensions_map
+
+    def data_received(data: bytes, component: int) -> None:
+        srtp = transport._rx_srtp
+        if srtp is None or not data or not 127 < data[0] < 192:
+            queue_datagram(data, component)
+            return
+        state[_DTLS_RX_BYTES] += len(data)
+        state[_DTLS_RX_PACKETS] += 1
+        # aiortc.clock.current_ms(), without its detour through datetime
+        arrival_time_ms = time.time_ns() // 1_000_000 + _NTP_EPOCH_MS
+        try:
+            if rtp.is_rtcp(data):
+                _run(transport._handle_rtcp_data(srtp.unprotect_rtcp(data)))
+                return
+            packet = RtpPacket.parse(srtp.unprotect(data), extensions)
+        except (pylibsrtp.Error, ValueError) as exc:
+            logger.debug("an SRTP packet could not be read: %s", exc)
+            return
+        receiver = router.route_rtp(packet)
+        if receiver is None:
+            return
+        tap = getattr(receiver, _JITTER, None)
+        if isinstance(tap, _PacketTap):
+            tap.receive(packet, arrival_time_ms)
+        else:
+            _run(receiver._handle_rtp_packet(packet, arrival_time_ms=arrival_time_ms))
+
+    data_received.direct = True  # type: ignore[attr-defined]
+    connection.data_received = data_received  # type: ignore[method-assign]
+    # Each socket's protocol first tries every datagram as STUN (and fails, for media):
+    # media (first byte 128 to 191) never is, and goes past it.
+    for protocol in connection._protocols:
+        if isinstance(protocol, ice.StunProtocol):
+            _skip_stun(protocol, data_received)
+
+
+def _skip_stun(protocol: ice.StunProtocol, media: Callable[[bytes, int], None]) -> None:
+    other = protocol.datagram_received
+    if protocol.local_candidate is None:
+        return
+    component = protocol.local_candidate.component
+
+    def datagram_received(data: bytes | str, addr: tuple[Any, ...]) -> None:
+        if isinstance(data, bytes) and data and 127 < data[0] < 192:
+            media(data, component)
+        else:
+            other(data, addr)
+
+    protocol.datagram_received = datagram_received  # type: ignore[method-assign]
+
+
+def _run(step: Coroutine[Any, Any, None]) -> None:
+    """Run the coroutine ``step`` now, within this call. aiortc's packet handlers are
+    coroutines that in practice never wait (sending RTCP writes to a socket at once);
+    should one wait after all, a task carries it on from where it stopped."""
+    try:
+        awaited = step.send(None)
+    except StopIteration:
+        return
+    except Exception:  # as aiortc's receive loop would have, but the loop goes on
+        logger.exception("handling a received RTP or RTCP packet failed")
+        return
+    task = asyncio.ensure_future(_carry_on(step, awaited))
+    _carrying_on.add(task)
+    task.add_done_callback(_carrying_on.discard)
+
+
+async def _carry_on(step: Coroutine[Any, Any, None], awaited: Any) -> None:
+    """Drive ``step`` on after it yielded ``awaited`` (a future, or ``None`` for a
+    bare yield), as a task driving it would have: wait, then resume it; the step
+    reads the future's outcome itself."""
+    while True:
+        if awaited is None:
+            await asyncio.sleep(0)
+        else:
+            try:
+                await awaited
+            except Exception:
+                pass  # the step sees it when it resumes
+        try:
+            awaited = step.send(None)
+        except StopIteration:
+            return
+        except Exception:
+            logger.exception("handling a received RTP or RTCP packet failed")
+            return
 
 
 def _read_rtcp(owner: RTCRtpReceiver | RTCRtpSender, read: Callable[[Any], None]) -> None:
@@ -558,6 +742,32 @@ def check_aiortc() -> None:
             "unwrap_rtx") > handle.index("self.__jitter_buffer.add(packet)"):
         problems.append("RTCRtpReceiver._handle_rtp_packet unwraps RTX, then calls "
                         "self.__jitter_buffer.add(packet)")
+    for name in ("if not self._enabled:", "self.__remote_bitrate_estimator.add(",
+                 "fci=pack_remb_fci(*remb)", "await self._send_rtcp(rtcp_packet)",
+                 "StreamStatistics(codec.clockRate)", "if is_rtx(codec):",
+                 "self.__rtx_ssrc.get(packet.ssrc)",
+                 "unwrap_rtx(packet, payload_type=apt, ssrc=original_ssrc)",
+                 "self.__nack_generator.add(packet)", "await self._send_rtcp_nack("):
+        if name not in handle:  # what _PacketTap.receive does in its place
+            problems.append(f"RTCRtpReceiver._handle_rtp_packet uses {name}")
+    receive = source(RTCDtlsTransport._recv_next) + source(RTCDtlsTransport._handle_rtp_data)
+    for name in ("self.__rx_bytes += len(data)", "self.__rx_packets += 1",
+                 "first_byte > 127 and first_byte < 192 and self._rx_srtp",
+                 "arrival_time_ms = clock.current_ms()", "if is_rtcp(data):",
+                 "self._rx_srtp.unprotect_rtcp(data)", "await self._handle_rtcp_data(data)",
+                 "self._rx_srtp.unprotect(data)",
+                 "RtpPacket.parse(data, self._rtp_header_extensions_map)",
+                 "self._rtp_router.route_rtp(packet)",
+                 "await receiver._handle_rtp_packet(packet, arrival_time_ms=arrival_time_ms)"):
+        if name not in receive:  # what receive_directly does in their place
+            problems.append(f"RTCDtlsTransport receives with {name}")
+    if "current_datetime() - NTP_EPOCH" not in source(clock.current_ms):
+        problems.append("aiortc.clock.current_ms counts milliseconds since 1900")
+    if "self._queue.put_nowait((data, component))" not in source(ice.Connection.data_received):
+        problems.append("aioice Connection.data_received queues (data, component)")
+    if "self.receiver.data_received(data, self.local_candidate.component)" not in source(
+            ice.StunProtocol.datagram_received):
+        problems.append("aioice StunProtocol.datagram_received hands on what is not STUN")
     run_rtp = source(RTCRtpSender._run_rtp)
     for name in ("self.__rtp_history[", "self.__rtp_header_extensions_map",
                  "self.__ntp_timestamp =", "self.__rtp_timestamp =", "self.__octet_count +=",

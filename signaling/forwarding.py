@@ -504,6 +504,8 @@ class MediaRouter:
         def _connected() -> None:
             if peer.pc.connectionState == "connected":
                 peer.connected = True
+                if self.forwarding == "packets":
+                    encoded.receive_directly(peer.pc)
                 self._kick(peer)  # offers held back until now go out
 
     async def accept_offer(self, participant_id: str, sdp: str) -> str:

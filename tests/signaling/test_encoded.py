@@ -215,3 +215,113 @@ def test_encoded_check_aiortc_notices_a_changed_srtp_session(
     monkeypatch.setattr(encoded, "_SRTP_BUFFER", 2048)
     with pytest.raises(RuntimeError, match="pylibsrtp.Session"):
         encoded.check_aiortc.__wrapped__()
+
+
+async def test_encoded_received_directly_each_packet_reaches_its_tap_with_aiortc_bookkeeping(
+) -> None:
+    """On a connection received directly, a tapped receiver's packets go from the socket
+    callback to the tap, in order, without aiortc's own handler; the receiver still
+    counts them for its reports and NACKs a gap; an untapped receiver on the same
+    connection still decodes (its packets take aiortc's handler)."""
+    config = RTCConfiguration(iceServers=[])
+    sending, receiving = RTCPeerConnection(config), RTCPeerConnection(config)
+    video = sending.addTransceiver("video", direction="sendonly")  # fed by PacketSender
+    sending.addTrack(aiortc.AudioStreamTrack())  # aiortc's own: silence, encoded
+    arrived: list[int] = []
+    handled: list[RtpPacket] = []
+    feedback: list[object] = []
+    try:
+        await sending.setLocalDescription(await sending.createOffer())
+        await receiving.setRemoteDescription(sending.localDescription)
+        incoming, audio = receiving.getTransceivers()
+        encoded.tap_packets(incoming.receiver, lambda p: arrived.append(p.sequence_number))
+        await receiving.setLocalDescription(await receiving.createAnswer())
+        await sending.setRemoteDescription(receiving.localDescription)
+        await wait_for(lambda: receiving.connectionState == "connected")
+        encoded.receive_directly(receiving)
+        encoded.receive_directly(receiving)  # a second call changes nothing
+        handle = incoming.receiver._handle_rtp_packet
+
+        async def counted(packet: RtpPacket, arrival_time_ms: int) -> None:
+            handled.append(packet)
+            await handle(packet, arrival_time_ms)
+
+        incoming.receiver._handle_rtp_packet = counted  # type: ignore[method-assign]
+        read = video.sender._handle_rtcp_packet
+
+        async def heard(packet: object) -> None:
+            feedback.append(packet)
+            await read(packet)
+
+        video.sender._handle_rtcp_packet = heard  # type: ignore[method-assign]
+        wire = encoded.PacketSender(video.sender)
+        await wait_for(lambda: video.sender._RTCRtpSender__started)  # type: ignore[attr-defined]
+        payload_type = encoded.payload_type(video)
+        numbers = [n for n in range(1, 121) if n != 60]  # 60 is lost on the way
+        for n in numbers:
+            wire.forward(payload_type, 1, n, n * 3000, b"\x10" + bytes(300))
+            await asyncio.sleep(0.002)
+        await wait_for(lambda: len(arrived) >= len(numbers))
+        frame = await asyncio.wait_for(audio.receiver.track.recv(), 5)
+        stats = await incoming.receiver.getStats()
+        await wait_for(lambda: any(getattr(p, "fmt", None) == 1 for p in feedback))
+    finally:
+        await sending.close()
+        await receiving.close()
+
+    assert arrived == numbers
+    assert handled == []
+    [inbound] = [s for s in stats.values() if s.type == "inbound-rtp"]
+    assert inbound.packetsReceived == len(numbers)
+    assert inbound.packetsLost == 1
+    [nack] = [p for p in feedback if getattr(p, "fmt", None) == 1]  # RTPFB NACK
+    assert nack.lost == [60]  # type: ignore[attr-defined]
+    assert frame.sample_rate == 48000  # the untapped receiver decoded Opus
+
+
+async def test_encoded_run_carries_on_a_handler_that_waits(
+        caplog: pytest.LogCaptureFixture) -> None:
+    """A packet handler runs within the call; one that waits after all is carried on by
+    a task, and sees the outcome of what it waited for; a failure is logged."""
+    steps: list[str] = []
+    future: asyncio.Future[str] = asyncio.get_running_loop().create_future()
+
+    async def quick() -> None:
+        steps.append("quick")
+
+    async def waits() -> None:
+        steps.append("waiting")
+        steps.append(await future)
+        await asyncio.sleep(0)  # a bare yield
+        steps.append("done")
+
+    async def fails() -> None:
+        try:
+            await future
+        except LookupError:
+            steps.append("saw the error")
+            raise
+
+    encoded._run(quick())
+    assert steps == ["quick"]
+    encoded._run(waits())
+    assert steps == ["quick", "waiting"]
+    future.set_result("resumed")
+    await wait_for(lambda: steps[-1] == "done")
+    assert steps == ["quick", "waiting", "resumed", "done"]
+
+    future = asyncio.get_running_loop().create_future()
+    encoded._run(fails())
+    future.set_exception(LookupError("gone"))
+    await wait_for(lambda: "handling a received RTP" in caplog.text)
+    assert steps[-1] == "saw the error"
+
+
+def test_encoded_check_aiortc_notices_a_changed_receive_path(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    async def _handle_rtp_data(self: object, data: bytes, arrival_time_ms: int) -> None: ...
+
+    monkeypatch.setattr(aiortc.rtcdtlstransport.RTCDtlsTransport, "_handle_rtp_data",
+                        _handle_rtp_data)
+    with pytest.raises(RuntimeError, match="RTCDtlsTransport receives with"):
+        encoded.check_aiortc.__wrapped__()

@@ -83,16 +83,17 @@ async def test_a_packet_lost_on_the_way_to_the_server_is_asked_of_the_publisher(
                     if s.kind == "video"]
         receiving = source.transceiver.receiver
         vp8 = encoded.payload_type(source.transceiver)  # the first codec kept: VP8
-        handle_upstream = receiving._handle_rtp_packet
+        router = receiving.transport._rtp_router  # where each decrypted packet is routed
+        route = router.route_rtp
 
-        async def lossy(packet: RtpPacket, arrival_time_ms: int) -> None:
+        def lossy(packet: RtpPacket) -> Any:
             if (not dropped and packet.payload_type == vp8
                     and packet.sequence_number % 7 == 0):
                 dropped.append(packet.sequence_number)  # lost between ben and the server
-                return
-            await handle_upstream(packet, arrival_time_ms)
+                return None
+            return route(packet)
 
-        receiving._handle_rtp_packet = lossy  # type: ignore[method-assign]
+        router.route_rtp = lossy  # type: ignore[method-assign]
         [ben_video] = [t for t in ben.pc.getTransceivers()
                        if t.kind == "video" and t.sender.track is not None]
         retransmit = ben_video.sender._retransmit
