@@ -11,6 +11,7 @@ import queue
 import random
 from collections.abc import AsyncIterator
 from fractions import Fraction
+from typing import Any
 
 import aiortc
 import av
@@ -229,7 +230,7 @@ async def test_encoded_received_directly_each_packet_reaches_its_tap_with_aiortc
     sending.addTrack(aiortc.AudioStreamTrack())  # aiortc's own: silence, encoded
     arrived: list[int] = []
     handled: list[RtpPacket] = []
-    feedback: list[object] = []
+    feedback: list[Any] = []
     try:
         await sending.setLocalDescription(await sending.createOffer())
         await receiving.setRemoteDescription(sending.localDescription)
@@ -249,7 +250,7 @@ async def test_encoded_received_directly_each_packet_reaches_its_tap_with_aiortc
         incoming.receiver._handle_rtp_packet = counted  # type: ignore[method-assign]
         read = video.sender._handle_rtcp_packet
 
-        async def heard(packet: object) -> None:
+        async def heard(packet: Any) -> None:
             feedback.append(packet)
             await read(packet)
 
@@ -275,8 +276,9 @@ async def test_encoded_received_directly_each_packet_reaches_its_tap_with_aiortc
     assert inbound.packetsReceived == len(numbers)
     assert inbound.packetsLost == 1
     [nack] = [p for p in feedback if getattr(p, "fmt", None) == 1]  # RTPFB NACK
-    assert nack.lost == [60]  # type: ignore[attr-defined]
-    assert frame.sample_rate == 48000  # the untapped receiver decoded Opus
+    assert nack.lost == [60]
+    assert isinstance(frame, av.AudioFrame)  # the untapped receiver decoded Opus
+    assert frame.sample_rate == 48000
 
 
 async def test_encoded_run_carries_on_a_handler_that_waits(
