@@ -17,7 +17,9 @@ globally: other peer connections in the process keep decoding.
 
 Packet-level forwarding (the room's default) goes one step earlier:
 ``tap_packets`` swaps the receiver's jitter buffer for a ``_PacketTap`` that hands
-each decrypted RTP packet on as it arrives, and ``PacketSender`` sends a rewritten
+each decrypted RTP packet on as it arrives (``receive_directly`` takes it straight from
+the socket's callback once a connection is up, keeping the receiver's bookkeeping for
+it), and ``PacketSender`` sends a rewritten
 packet as a sender's own, synchronously: SRTP-protected with the sender's
 transport session and written to the nominated ICE pair's datagram transport, kept
 in the sender's history (so aiortc answers NACKs from it) and counted for its
@@ -340,14 +342,17 @@ def _receive_directly(transport: RTCDtlsTransport) -> None:
         except (pylibsrtp.Error, ValueError) as exc:
             logger.debug("an SRTP packet could not be read: %s", exc)
             return
-        receiver = router.route_rtp(packet)
-        if receiver is None:
-            return
-        tap = getattr(receiver, _JITTER, None)
-        if isinstance(tap, _PacketTap):
-            tap.receive(packet, arrival_time_ms)
-        else:
-            _run(receiver._handle_rtp_packet(packet, arrival_time_ms=arrival_time_ms))
+        try:
+            receiver = router.route_rtp(packet)
+            if receiver is None:
+                return
+            tap = getattr(receiver, _JITTER, None)
+            if isinstance(tap, _PacketTap):
+                tap.receive(packet, arrival_time_ms)
+            else:
+                _run(receiver._handle_rtp_packet(packet, arrival_time_ms=arrival_time_ms))
+        except Exception:  # logged as the packet's own fault, as aiortc's task would
+            logger.exception("handling a received RTP packet failed")
 
     data_received.direct = True  # type: ignore[attr-defined]
     connection.data_received = data_received  # type: ignore[method-assign]
@@ -359,10 +364,9 @@ def _receive_directly(transport: RTCDtlsTransport) -> None:
 
 
 def _skip_stun(protocol: ice.StunProtocol, media: Callable[[bytes, int], None]) -> None:
-    other = protocol.datagram_received
     if protocol.local_candidate is None:
         return
-    component = protocol.local_candidate.component
+    other, component = protocol.datagram_received, protocol.local_candidate.component
 
     def datagram_received(data: bytes | str, addr: tuple[Any, ...]) -> None:
         if isinstance(data, bytes) and data and 127 < data[0] < 192:

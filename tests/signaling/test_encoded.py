@@ -219,7 +219,7 @@ def test_encoded_check_aiortc_notices_a_changed_srtp_session(
 
 
 async def test_encoded_received_directly_each_packet_reaches_its_tap_with_aiortc_bookkeeping(
-) -> None:
+        caplog: pytest.LogCaptureFixture) -> None:
     """On a connection received directly, a tapped receiver's packets go from the socket
     callback to the tap, in order, without aiortc's own handler; the receiver still
     counts them for its reports and NACKs a gap; an untapped receiver on the same
@@ -239,6 +239,7 @@ async def test_encoded_received_directly_each_packet_reaches_its_tap_with_aiortc
         await receiving.setLocalDescription(await receiving.createAnswer())
         await sending.setRemoteDescription(receiving.localDescription)
         await wait_for(lambda: receiving.connectionState == "connected")
+        payload_type = encoded.payload_type(video)
         encoded.receive_directly(receiving)
         encoded.receive_directly(receiving)  # a second call changes nothing
         handle = incoming.receiver._handle_rtp_packet
@@ -255,28 +256,41 @@ async def test_encoded_received_directly_each_packet_reaches_its_tap_with_aiortc
             await read(packet)
 
         video.sender._handle_rtcp_packet = heard  # type: ignore[method-assign]
+        router = incoming.receiver.transport._rtp_router
+        route = router.route_rtp
+
+        def failing(packet: RtpPacket) -> Any:
+            if packet.sequence_number == 30 and packet.payload_type == payload_type:
+                raise RuntimeError("a fault while routing")  # once: RTX comes as 97
+            return route(packet)
+
+        router.route_rtp = failing  # type: ignore[method-assign]
         wire = encoded.PacketSender(video.sender)
         await wait_for(lambda: video.sender._RTCRtpSender__started)  # type: ignore[attr-defined]
-        payload_type = encoded.payload_type(video)
         numbers = [n for n in range(1, 121) if n != 60]  # 60 is lost on the way
         for n in numbers:
             wire.forward(payload_type, 1, n, n * 3000, b"\x10" + bytes(300))
             await asyncio.sleep(0.002)
         await wait_for(lambda: len(arrived) >= len(numbers))
-        frame = await asyncio.wait_for(audio.receiver.track.recv(), 5)
-        stats = await incoming.receiver.getStats()
         await wait_for(lambda: any(getattr(p, "fmt", None) == 1 for p in feedback))
+        frame = await asyncio.wait_for(audio.receiver.track.recv(), 5)
+        streams = dict(incoming.receiver._RTCRtpReceiver__remote_streams)  # type: ignore[attr-defined]
     finally:
         await sending.close()
         await receiving.close()
 
-    assert arrived == numbers
+    # 30 failed on its way in (logged, and the next went on), was NACKed, and came back as
+    # RTX, unwrapped; 60 was never sent, so the publisher has nothing to send again.
+    assert [n for n in arrived if n != 30] == [n for n in numbers if n != 30]
+    assert arrived.index(30) > arrived.index(31)
+    assert "handling a received RTP packet failed" in caplog.text
     assert handled == []
-    [inbound] = [s for s in stats.values() if s.type == "inbound-rtp"]
-    assert inbound.packetsReceived == len(numbers)
-    assert inbound.packetsLost == 1
-    [nack] = [p for p in feedback if getattr(p, "fmt", None) == 1]  # RTPFB NACK
-    assert nack.lost == [60]
+    # The receiver's statistics per stream (its getStats shows one: ids collide).
+    media, rtx = streams[video.sender._ssrc], streams[video.sender._rtx_ssrc]
+    assert (media.packets_received, media.packets_lost) == (len(numbers) - 1, 2)
+    assert rtx.packets_received == 1  # 30 again, counted on the RTX stream
+    nacks = [p for p in feedback if getattr(p, "fmt", None) == 1]  # RTPFB NACK
+    assert {n for nack in nacks for n in nack.lost} == {30, 60}
     assert isinstance(frame, av.AudioFrame)  # the untapped receiver decoded Opus
     assert frame.sample_rate == 48000
 
