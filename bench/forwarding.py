@@ -55,6 +55,7 @@ RECEIVE = "receive"  # a mode: the router receives every publisher and forwards 
 # The same, with each datagram taking aiortc's own way (queued for the DTLS transport's
 # task, then its handlers) instead of encoded.receive_directly's.
 RECEIVE_AIORTC = "receive-aiortc"
+RECEIVING = (RECEIVE, RECEIVE_AIORTC)  # the modes that receive alone
 
 
 # -- the baseline server: decode once, encode per subscriber (MediaRelay) -------------
@@ -139,7 +140,7 @@ async def serve(mode: str) -> None:
         async def on_offer(pid: str, sdp: str, streams: dict[str, str]) -> None:
             send({"op": "offer", "pid": pid, "sdp": sdp, "streams": streams})
 
-        if mode in (RECEIVE, RECEIVE_AIORTC):
+        if mode in RECEIVING:
             # What receiving alone costs (ICE, SRTP, parsing, statistics, NACK and REMB,
             # up to the packet tap): every publisher is received and every subscription
             # negotiated, but no packet is sent on.
@@ -152,7 +153,7 @@ async def serve(mode: str) -> None:
             # Adaptation off: a busy load generator's own losses would pause video and
             # lower what is forwarded (bench/thin_link.py measures adaptation).
             else MediaRouter(ice_servers=[], on_offer=on_offer, adapt=False,
-                             forwarding="packets" if mode in (RECEIVE, RECEIVE_AIORTC) else mode)
+                             forwarding="packets" if mode in RECEIVING else mode)
         )
         while line := await reader.readline():
             msg = json.loads(line)
@@ -310,7 +311,7 @@ async def run_room(mode: str, size: int, seconds: float, clips: Any) -> dict[str
 
     expected = size * (size - 1)
     # receiving alone: no video comes
-    deadline = time.monotonic() + (5 if mode in (RECEIVE, RECEIVE_AIORTC) else 15)
+    deadline = time.monotonic() + (5 if mode in RECEIVING else 15)
     while time.monotonic() < deadline:
         video = [(p, mid) for p in people.values() for mid, s in p.subscriptions().items()]
         if sum(1 for p, mid in video if mid in p.first) >= 2 * expected:
